@@ -1,1 +1,270 @@
-//! placeholder
+//! Closed forms of one attention layer on a token simplex (THEORY §5), exact at every n.
+//!
+//! In a simplex every token has |x_i|² = q and every pair ⟨y_i, y_j⟩ = ρ, so the layer of THEORY §1
+//! is described by two attention weights and a handful of scalars. With β = γ log n,
+//! t = β(1 − ρ) and L = log(n − 1):
+//!
+//! * p = A_ii = 1 / (1 + (n−1)e^{−t}) = σ(t − L) (σ the logistic function),
+//! * r = A_ij = (1 − p)/(n − 1) = p·e^{−t},
+//! * c = p − r + α√q = p(1 − e^{−t}) + α√q,  x_i' = c·y_i + r·Σ_j y_j,
+//! * |x_i'|² = c² + 2c·w + (r n)·w with w = r·(1 + (n−1)ρ) = r + (1 − p)ρ,
+//! * λ = (1 − cos_out)/(1 − ρ) = c²/|x_i'|², and 1 − λ = (2c·w + (r n)·w)/|x_i'|²,
+//! * cos_out = 1 − (1 − ρ)λ, λ_angle = arccos(cos_out)/arccos(ρ),
+//! * η, the mean squared singular value of the layer's Jacobian: see [`eta`].
+//!
+//! Everything is evaluated from logarithms (log p = −softplus(L − t), log r = log p − t), and every
+//! sum that is formed has terms of one sign, so nothing overflows, nothing cancels, and n can be
+//! anything the backend represents (10^{300} in `f64`). Quantities that fall below the backend's
+//! range (λ ≈ n^{2κ}/ρ reaches 10^{−600} at n = 10^{300}) are also returned as logarithms.
+
+pub mod eta;
+pub mod params;
+
+use critscale_real::Real;
+
+pub use eta::eta;
+pub use params::{InvalidParameter, Regime, Scaling, SimplexParams};
+
+/// Every closed-form quantity of the simplex layer at one parameter point.
+#[derive(Debug, Clone)]
+pub struct SimplexLayer<T> {
+    /// β = γ log n.
+    pub beta: T,
+    /// κ = γ(1 − ρ) − 1: negative below γ_c, zero at γ_c, positive above.
+    pub kappa: T,
+    /// p = A_ii, the self weight.
+    pub self_weight: T,
+    /// log p.
+    pub ln_self_weight: T,
+    /// 1 − p, computed without cancellation.
+    pub one_minus_self_weight: T,
+    /// r = A_ij, the weight on each other token.
+    pub other_weight: T,
+    /// log r.
+    pub ln_other_weight: T,
+    /// c = p − r + α√q, the coefficient of y_i in x_i'.
+    pub c: T,
+    /// |x_i'|².
+    pub out_norm_sq: T,
+    /// cos_out = ⟨y_i', y_j'⟩.
+    pub cos_out: T,
+    /// 1 − cos_out = (1 − ρ)λ.
+    pub one_minus_cos_out: T,
+    /// log(1 − cos_out).
+    pub ln_one_minus_cos_out: T,
+    /// λ = (1 − cos_out)/(1 − ρ) = c²/|x'|² (0 when it underflows; see `ln_lambda`).
+    pub lambda: T,
+    /// log λ, finite even when λ underflows.
+    pub ln_lambda: T,
+    /// 1 − λ, computed without cancellation.
+    pub one_minus_lambda: T,
+    /// λ_angle = arccos(cos_out)/arccos(ρ).
+    pub lambda_angle: T,
+    /// η when a dimension d was given and the point allows it.
+    pub eta: Option<T>,
+}
+
+impl<T: Real> SimplexLayer<T> {
+    /// Evaluates every closed form at a validated parameter point.
+    pub fn evaluate(params: &SimplexParams<T>) -> Self {
+        let ctx = params.n.ctx();
+        let one = T::one(&ctx);
+        let two = T::from_f64(&ctx, 2.0);
+        let rho = &params.rho;
+        let one_minus_rho = one.clone() - rho;
+
+        let beta = params.beta();
+        let gamma = params.gamma();
+        let t = beta.clone() * &one_minus_rho;
+        let kappa = gamma * &one_minus_rho - &one;
+        let ln_n_minus_1 = params.ln_n_minus_1();
+
+        // p = σ(t − L) and 1 − p = σ(L − t), each from its own logarithm.
+        let z = t.clone() - &ln_n_minus_1;
+        let ln_p = -(-z.clone()).softplus();
+        let ln_one_minus_p = -z.softplus();
+        let p = ln_p.exp();
+        let one_minus_p = ln_one_minus_p.exp();
+        let ln_r = ln_p.clone() - &t;
+        let r = ln_r.exp();
+        let rn = (ln_r.clone() + &params.ln_n).exp();
+
+        // c = p(1 − e^{−t}) + α√q; 1 − e^{−t} = −expm1(−t) keeps its digits for small t.
+        let one_minus_e_mt = -(-t.clone()).exp_m1();
+        let ln_c_attention = ln_p.clone() + &one_minus_e_mt.ln();
+        let residual = params.alpha.clone() * &params.q.sqrt();
+        let alpha_is_zero = params.alpha == T::zero(&ctx);
+        let (c, ln_c) = if alpha_is_zero {
+            (ln_c_attention.exp(), ln_c_attention)
+        } else {
+            let ln_c = ln_c_attention.ln_add_exp(&residual.ln());
+            (ln_c.exp(), ln_c)
+        };
+
+        // |x'|² = c² + 2cw + (rn)w, w = r + (1 − p)ρ (= r·s₁ > 0).
+        let w = r.clone() + &(one_minus_p.clone() * rho);
+        let cross = two.clone() * &c * &w + &(rn.clone() * &w);
+        let out_norm_sq = c.square() + &cross;
+        let ln_lambda = two.clone() * &ln_c - &out_norm_sq.ln();
+        let direct = (c.clone() / &out_norm_sq.sqrt()).square();
+        let lambda = if direct.is_normal() {
+            direct
+        } else {
+            ln_lambda.exp()
+        };
+        let one_minus_lambda = cross / &out_norm_sq;
+
+        let one_minus_cos_out = one_minus_rho.clone() * &lambda;
+        let ln_one_minus_cos_out = one_minus_rho.ln() + &ln_lambda;
+        let cos_out = one.clone() - &one_minus_cos_out;
+        // arccos(cos_out) = 2 asin(√((1 − cos_out)/2)), the square root taken in logs so that it
+        // does not underflow with 1 − cos_out.
+        let half_chord = ((ln_one_minus_cos_out.clone() - &two.ln()) / &two).exp();
+        let angle_out = two * &half_chord.asin();
+        let lambda_angle = angle_out / &rho.acos();
+
+        let mut layer = SimplexLayer {
+            beta,
+            kappa,
+            self_weight: p,
+            ln_self_weight: ln_p,
+            one_minus_self_weight: one_minus_p,
+            other_weight: r,
+            ln_other_weight: ln_r,
+            c,
+            out_norm_sq,
+            cos_out,
+            one_minus_cos_out,
+            ln_one_minus_cos_out,
+            lambda,
+            ln_lambda,
+            one_minus_lambda,
+            lambda_angle,
+            eta: None,
+        };
+        layer.eta = params.d.as_ref().map(|d| eta(params, &layer, d));
+        layer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn point(n: f64, rho: f64, gamma: f64, alpha: f64, q: f64, d: Option<f64>) -> SimplexLayer<f64> {
+        let params = SimplexParams::new(n, rho, Scaling::Gamma(gamma), alpha, q, d).unwrap();
+        SimplexLayer::evaluate(&params)
+    }
+
+    #[test]
+    fn checked_values_of_the_theory_brief() {
+        // THEORY §5: at n = 10⁶, γ = γ_c, ρ = 0.3, d = n, q = 1: η = 0.2500 to four digits.
+        let params = SimplexParams::new(1e6, 0.3, Scaling::Critical, 0.0, 1.0, Some(1e6)).unwrap();
+        let layer = SimplexLayer::evaluate(&params);
+        assert!((layer.eta.unwrap() - 0.25).abs() < 5e-5, "{:?}", layer.eta);
+        assert_eq!(params.regime(), Regime::Critical);
+    }
+
+    #[test]
+    fn n_equal_two_is_exact() {
+        // n = 2: p = 1/(1 + e^{−t}), r = 1 − p.
+        let layer = point(2.0, 0.4, 1.3, 0.0, 1.0, None);
+        let t = 1.3 * 2f64.ln() * 0.6;
+        let p = 1.0 / (1.0 + (-t).exp());
+        assert!((layer.self_weight - p).abs() < 1e-15);
+        assert!((layer.other_weight - (1.0 - p)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn tiny_lambda_is_kept_in_logs() {
+        // γ = 0.1 γ_c at n = 1e300: κ = −0.9 and λ ≈ n^{2κ}/ρ ≈ 1e-540 underflows.
+        let layer = point(1e300, 0.3, 0.1 / 0.7, 0.0, 1.0, None);
+        assert!(layer.ln_lambda.is_finite());
+        assert_eq!(layer.lambda, 0.0);
+        assert!(layer.ln_lambda < -1000.0);
+        let expected = 2.0 * (-0.9) * 1e300f64.ln() - 0.3f64.ln();
+        assert!((layer.ln_lambda - expected).abs() < 1e-6, "{}", layer.ln_lambda);
+        assert!(layer.lambda_angle > 0.0 && layer.lambda_angle.is_finite());
+    }
+
+    #[test]
+    fn invalid_points_name_their_parameter() {
+        let err = |n, rho, gamma, alpha, q, d| {
+            SimplexParams::new(n, rho, Scaling::Gamma(gamma), alpha, q, d)
+                .unwrap_err()
+                .name
+        };
+        assert_eq!(err(1.5, 0.3, 1.0, 0.0, 1.0, None), "n");
+        assert_eq!(err(f64::NAN, 0.3, 1.0, 0.0, 1.0, None), "n");
+        assert_eq!(err(10.0, 1.0, 1.0, 0.0, 1.0, None), "rho");
+        assert_eq!(err(10.0, -0.2, 1.0, 0.0, 1.0, None), "rho");
+        assert_eq!(err(10.0, 0.3, 0.0, 0.0, 1.0, None), "gamma");
+        assert_eq!(err(10.0, 0.3, f64::INFINITY, 0.0, 1.0, None), "gamma");
+        assert_eq!(err(10.0, 0.3, 1.0, -0.1, 1.0, None), "alpha");
+        assert_eq!(err(10.0, 0.3, 1.0, 0.0, 0.0, None), "q");
+        assert_eq!(err(10.0, 0.3, 1.0, 0.0, 1.0, Some(9.0)), "d");
+        let beta = SimplexParams::new(10.0, 0.3, Scaling::Beta(-1.0), 0.0, 1.0, None);
+        assert_eq!(beta.unwrap_err().name, "beta");
+    }
+
+    #[test]
+    fn negative_rho_is_valid_but_warned() {
+        let params = SimplexParams::new(10.0, -0.1, Scaling::Gamma(1.0), 0.0, 1.0, None).unwrap();
+        assert_eq!(params.warnings().len(), 1);
+        let layer = SimplexLayer::evaluate(&params);
+        assert!(layer.lambda.is_finite() && layer.cos_out.is_finite());
+    }
+
+    proptest! {
+        #[test]
+        fn lambda_lies_in_the_unit_interval_without_residual(
+            log10_n in 0.31f64..300.0, rho in 0.001f64..0.999, gamma in 0.01f64..50.0,
+        ) {
+            let layer = point(10f64.powf(log10_n), rho, gamma, 0.0, 1.0, None);
+            prop_assert!(layer.lambda >= 0.0 && layer.lambda <= 1.0);
+            prop_assert!(layer.one_minus_lambda >= 0.0 && layer.one_minus_lambda <= 1.0);
+            prop_assert!((layer.lambda + layer.one_minus_lambda - 1.0).abs() <= 4e-16);
+            prop_assert!(layer.lambda_angle >= 0.0 && layer.lambda_angle <= 1.0 + 1e-15);
+        }
+
+        #[test]
+        fn cos_out_does_not_increase_with_gamma(
+            log10_n in 0.31f64..300.0, rho in 0.001f64..0.999,
+            gamma in 0.01f64..20.0, step in 0.0f64..5.0,
+        ) {
+            let n = 10f64.powf(log10_n);
+            let lower = point(n, rho, gamma, 0.0, 1.0, None);
+            let higher = point(n, rho, gamma + step, 0.0, 1.0, None);
+            // Both are rounded once near 1: allow one ulp of slack.
+            prop_assert!(higher.cos_out <= lower.cos_out + f64::EPSILON);
+            prop_assert!(higher.one_minus_cos_out >= lower.one_minus_cos_out * (1.0 - 1e-14));
+        }
+
+        #[test]
+        fn everything_is_finite_across_the_range(
+            log10_n in 0.31f64..300.0, rho in 0.001f64..0.999, gamma in 1e-3f64..1e3,
+            alpha in 0.0f64..3.0, q in 0.01f64..100.0, extra_d in 0.0f64..10.0,
+        ) {
+            let n = 10f64.powf(log10_n);
+            let layer = point(n, rho, gamma, alpha, q, Some(n * (1.0 + extra_d)));
+            for value in [layer.self_weight, layer.cos_out, layer.lambda, layer.ln_lambda,
+                          layer.lambda_angle, layer.one_minus_lambda, layer.eta.unwrap()] {
+                prop_assert!(value.is_finite(), "{:?}", layer);
+            }
+            prop_assert!(layer.eta.unwrap() >= 0.0);
+        }
+
+        #[test]
+        fn lambda_and_its_logarithm_agree(
+            log10_n in 0.31f64..300.0, rho in 0.001f64..0.999, gamma in 0.01f64..20.0,
+            alpha in 0.0f64..2.0,
+        ) {
+            let layer = point(10f64.powf(log10_n), rho, gamma, alpha, 1.0, None);
+            if layer.lambda.is_normal() {
+                let rel = (layer.ln_lambda.exp() / layer.lambda - 1.0).abs();
+                prop_assert!(rel <= 1e-12 * layer.ln_lambda.abs().max(1.0));
+            }
+        }
+    }
+}

@@ -1,1 +1,6 @@
-//! placeholder
+//! critscale: checks of *Critical attention scaling in long-context transformers* (Chen, Lin,
+//! Polyanskiy, Rigollet). This library holds the command-line front end's logic so that the
+//! workspace test suite can call it; the binary in `main.rs` only parses arguments and prints.
+
+pub mod eval;
+pub mod text;

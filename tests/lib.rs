@@ -1,1 +1,4 @@
-mod placeholder {}
+//! The workspace certification suite: one test binary, one module per concern.
+
+mod cli;
+mod limits;

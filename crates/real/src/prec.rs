@@ -35,3 +35,17 @@ pub const JACOBIAN_FD_STEP: f64 = 1e-5;
 /// With a fixed seed the test is deterministic; 4 standard errors is a two-sided 6e-5 event for a
 /// normal estimate, so a failure means a bias, not bad luck.
 pub const MONTE_CARLO_SIGMAS: f64 = 4.0;
+
+/// Constant in front of the predicted finite-n deviation |value(n) − limit| ≤ K·n^{−e} (+ rounding)
+/// used by the T1/T3 limit tests at n = 1e12 … 1e300.
+///
+/// The leading constants of THEORY §5 on the test grid (ρ ≥ 0.1, a = α√q ≤ 1.5) are at most
+/// (1 − ρ)/ρ = 9 (subcritical cos_out), 2ρ(1 − ρ) (supercritical cos_out), 2/q (supercritical η)
+/// and ≈ 1 at γ_c; the residual's first-order constant 2(1−ρ)aρ(1+a)²/(a²+2aρ+ρ)² is below 1 on
+/// the grid. K = 10 covers them all without hiding a wrong exponent: a test with the exponent off
+/// by 0.1 fails by a factor n^{0.1} ≥ 16 at n = 1e12.
+pub const LIMIT_RATE_CONSTANT: f64 = 10.0;
+
+/// Rounding allowance of an `f64` closed form near its limit: a few unit roundoffs of an O(1)
+/// value.
+pub const F64_LIMIT_ROUNDING_ABS: f64 = 16.0 * f64::EPSILON;

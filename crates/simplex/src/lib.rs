@@ -18,6 +18,7 @@
 //! range (λ ≈ n^{2κ}/ρ reaches 10^{−600} at n = 10^{300}) are also returned as logarithms.
 
 pub mod eta;
+pub mod limits;
 pub mod params;
 
 use critscale_real::Real;
@@ -58,6 +59,8 @@ pub struct SimplexLayer<T> {
     pub ln_lambda: T,
     /// 1 − λ, computed without cancellation.
     pub one_minus_lambda: T,
+    /// log(1 − λ), finite even when 1 − λ underflows (far above γ_c).
+    pub ln_one_minus_lambda: T,
     /// λ_angle = arccos(cos_out)/arccos(ρ).
     pub lambda_angle: T,
     /// η when a dimension d was given and the point allows it.
@@ -74,20 +77,23 @@ impl<T: Real> SimplexLayer<T> {
         let one_minus_rho = one.clone() - rho;
 
         let beta = params.beta();
-        let gamma = params.gamma();
-        let t = beta.clone() * &one_minus_rho;
-        let kappa = gamma * &one_minus_rho - &one;
-        let ln_n_minus_1 = params.ln_n_minus_1();
+        let kappa = params.kappa();
+        // t − log n = κ log n, formed without subtracting two large numbers (exactly 0 at γ_c).
+        let excess = params.excess_exponent();
+        let t = excess.clone() + &params.ln_n;
 
-        // p = σ(t − L) and 1 − p = σ(L − t), each from its own logarithm.
-        let z = t.clone() - &ln_n_minus_1;
+        // p = σ(z) and 1 − p = σ(−z) with z = t − log(n − 1) = κ log n + log(n/(n − 1)), each
+        // from its own logarithm.
+        let z = excess.clone() + &params.ln_n_over_n_minus_1();
         let ln_p = -(-z.clone()).softplus();
         let ln_one_minus_p = -z.softplus();
         let p = ln_p.exp();
         let one_minus_p = ln_one_minus_p.exp();
-        let ln_r = ln_p.clone() - &t;
+        // r·n = p·e^{−t}·n = p·e^{−κ log n}.
+        let ln_rn = ln_p.clone() - &excess;
+        let rn = ln_rn.exp();
+        let ln_r = ln_rn - &params.ln_n;
         let r = ln_r.exp();
-        let rn = (ln_r.clone() + &params.ln_n).exp();
 
         // c = p(1 − e^{−t}) + α√q; 1 − e^{−t} = −expm1(−t) keeps its digits for small t.
         let one_minus_e_mt = -(-t.clone()).exp_m1();
@@ -113,6 +119,14 @@ impl<T: Real> SimplexLayer<T> {
             ln_lambda.exp()
         };
         let one_minus_lambda = cross / &out_norm_sq;
+        // log(1 − λ) = log w + log(2c + rn) − log|x'|², with log w formed from logs when ρ > 0.
+        let ln_w = if *rho > T::zero(&ctx) {
+            ln_r.ln_add_exp(&(ln_one_minus_p.clone() + &rho.ln()))
+        } else {
+            w.ln()
+        };
+        let ln_one_minus_lambda =
+            ln_w + &(two.clone() * &c + &rn).ln() - &out_norm_sq.ln();
 
         let one_minus_cos_out = one_minus_rho.clone() * &lambda;
         let ln_one_minus_cos_out = one_minus_rho.ln() + &ln_lambda;
@@ -139,6 +153,7 @@ impl<T: Real> SimplexLayer<T> {
             lambda,
             ln_lambda,
             one_minus_lambda,
+            ln_one_minus_lambda,
             lambda_angle,
             eta: None,
         };
@@ -264,6 +279,10 @@ mod tests {
             if layer.lambda.is_normal() {
                 let rel = (layer.ln_lambda.exp() / layer.lambda - 1.0).abs();
                 prop_assert!(rel <= 1e-12 * layer.ln_lambda.abs().max(1.0));
+            }
+            if layer.one_minus_lambda.is_normal() {
+                let rel = (layer.ln_one_minus_lambda.exp() / layer.one_minus_lambda - 1.0).abs();
+                prop_assert!(rel <= 1e-12 * layer.ln_one_minus_lambda.abs().max(1.0));
             }
         }
     }

@@ -78,7 +78,11 @@ fn require_finite<T: Real>(name: &'static str, value: &T) -> Result<(), InvalidP
     if value.is_finite() {
         Ok(())
     } else {
-        Err(invalid(name, value, "must be a finite number".to_owned()))
+        Err(invalid(
+            name,
+            value,
+            "must be a finite number within the backend's range".to_owned(),
+        ))
     }
 }
 
@@ -107,7 +111,10 @@ impl<T: Real> SimplexParams<T> {
             return Err(invalid(
                 "rho",
                 &rho,
-                format!("must lie in (-1/(n-1), 1) = ({}, 1)", rho_min.to_f64()),
+                format!(
+                    "must lie in (-1/(n-1), 1) = ({}, 1)",
+                    rho_min.to_sci_string()
+                ),
             ));
         }
         match &scaling {
@@ -192,14 +199,27 @@ impl<T: Real> SimplexParams<T> {
         }
     }
 
-    /// log(n − 1), accurate both near n = 2 and for huge n.
-    pub fn ln_n_minus_1(&self) -> T {
+    /// log(n/(n − 1)) = −log(1 − 1/n), accurate for every n ≥ 2.
+    pub fn ln_n_over_n_minus_1(&self) -> T {
+        -(-self.n.recip()).ln_1p()
+    }
+
+    /// κ = γ(1 − ρ) − 1; exactly 0 at [`Scaling::Critical`].
+    pub fn kappa(&self) -> T {
         let ctx = self.n.ctx();
-        let one = T::one(&ctx);
-        if self.n < T::from_f64(&ctx, 4.0) {
-            (self.n.clone() - &one).ln()
-        } else {
-            self.ln_n.clone() + &(-(one / &self.n)).ln_1p()
+        match &self.scaling {
+            Scaling::Critical => T::zero(&ctx),
+            _ => self.gamma() * &(T::one(&ctx) - &self.rho) - &T::one(&ctx),
+        }
+    }
+
+    /// κ log n = β(1 − ρ) − log n, the exponent by which the self term e^β beats n·e^{βρ}.
+    pub fn excess_exponent(&self) -> T {
+        let ctx = self.n.ctx();
+        match &self.scaling {
+            Scaling::Critical => T::zero(&ctx),
+            Scaling::Gamma(_) => self.kappa() * &self.ln_n,
+            Scaling::Beta(beta) => beta.clone() * &(T::one(&ctx) - &self.rho) - &self.ln_n,
         }
     }
 
@@ -211,8 +231,7 @@ impl<T: Real> SimplexParams<T> {
             return Regime::Critical;
         }
         let ctx = self.n.ctx();
-        let one = T::one(&ctx);
-        let kappa = self.gamma() * &(one - &self.rho) - &T::one(&ctx);
+        let kappa = self.kappa();
         let tolerance = T::from_f64(&ctx, 8.0) * &T::unit_roundoff(&ctx);
         if kappa.abs() <= tolerance {
             Regime::Critical

@@ -1,0 +1,90 @@
+//! The `critscale` binary: output of `eval`, and exit code 2 with one line for every bad input.
+
+use std::process::{Command, Output};
+
+fn critscale(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_critscale"))
+        .args(args)
+        .output()
+        .expect("the critscale binary runs")
+}
+
+fn eval(extra: &[&str]) -> Output {
+    let mut args = vec!["eval"];
+    args.extend_from_slice(extra);
+    critscale(&args)
+}
+
+#[test]
+fn eval_table_snapshot() {
+    let out = eval(&["--n", "1e6", "--rho", "0.3", "--gamma", "crit", "--d", "1e6"]);
+    assert!(out.status.success());
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn eval_json_is_one_object_of_decimal_strings() {
+    let out = eval(&["--n", "1e300", "--rho", "0.3", "--gamma", "0.1", "--json"]);
+    assert!(out.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let object = value.as_object().unwrap();
+    assert_eq!(object["backend"], "f64");
+    assert_eq!(object["regime"], "subcritical");
+    for key in ["self_weight", "cos_out", "lambda", "lambda_angle", "gamma_c"] {
+        let text = object[key].as_str().unwrap();
+        let parsed: f64 = text.parse().unwrap();
+        assert!(parsed.is_finite(), "{key} = {text}");
+    }
+    // λ ≈ n^{2κ}/ρ = 1e-558/0.3 is below f64's range and printed from its logarithm.
+    let lambda = object["lambda"].as_str().unwrap();
+    assert!(lambda.ends_with("e-558"), "{lambda}");
+    assert!(!object.contains_key("eta"));
+}
+
+#[test]
+fn eval_reports_eta_only_with_d() {
+    let out = eval(&["--n", "64", "--rho", "0.5", "--beta", "3", "--d", "80", "--json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(value["eta"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
+}
+
+#[test]
+fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--n", "1", "--rho", "0.3", "--gamma", "1"], "--n"),
+        (&["--n", "1.9", "--rho", "0.3", "--gamma", "1"], "--n"),
+        (&["--n", "ten", "--rho", "0.3", "--gamma", "1"], "--n"),
+        (&["--n", "1e400", "--rho", "0.3", "--gamma", "1"], "--n"),
+        (&["--n", "nan", "--rho", "0.3", "--gamma", "1"], "--n"),
+        (&["--n", "10", "--rho", "1", "--gamma", "1"], "--rho"),
+        (&["--n", "10", "--rho", "-0.2", "--gamma", "1"], "--rho"),
+        (&["--n", "10", "--rho", "NaN", "--gamma", "1"], "--rho"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "0"], "--gamma"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "-2"], "--gamma"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "inf"], "--gamma"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "1,5"], "--gamma"),
+        (&["--n", "10", "--rho", "0.3", "--beta", "-1"], "--beta"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--q", "0"], "--q"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--q", "-inf"], "--q"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--alpha", "-0.1"], "--alpha"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--d", "9"], "--d"),
+        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--d", "x"], "--d"),
+    ];
+    for (args, flag) in cases {
+        let out = eval(args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn non_positive_rho_is_evaluated_with_a_warning() {
+    let out = eval(&["--n", "10", "--rho", "-0.05", "--gamma", "1", "--json"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.starts_with("warning:") && stderr.contains("rho"), "{stderr}");
+}

@@ -146,8 +146,16 @@ fn bad_parameter(args: &EvalArgs, invalid: InvalidParameter) -> BadParameter {
 fn inputs<T: Real>(params: &SimplexParams<T>) -> Vec<Entry> {
     let mut out = vec![
         entry("n", params.n.to_sci_string(), "tokens"),
-        entry("rho", params.rho.to_sci_string(), "pairwise cosine of the inputs"),
-        entry("gamma", params.gamma().to_sci_string(), "beta = gamma log n"),
+        entry(
+            "rho",
+            params.rho.to_sci_string(),
+            "pairwise cosine of the inputs",
+        ),
+        entry(
+            "gamma",
+            params.gamma().to_sci_string(),
+            "beta = gamma log n",
+        ),
         entry("beta", params.beta().to_sci_string(), "attention scale"),
         entry("alpha", params.alpha.to_sci_string(), "residual weight"),
         entry("q", params.q.to_sci_string(), "squared token norm"),
@@ -230,7 +238,13 @@ impl EvalReport {
             .inputs
             .iter()
             .chain(&self.outputs)
-            .map(|item| (item.name, crate::text::human_decimal(&item.value), item.note))
+            .map(|item| {
+                (
+                    item.name,
+                    crate::text::human_decimal(&item.value),
+                    item.note,
+                )
+            })
             .collect();
         let name_width = rows.iter().map(|row| row.0.len()).max().unwrap_or(0);
         let value_width = rows.iter().map(|row| row.1.len()).max().unwrap_or(0);
@@ -239,7 +253,10 @@ impl EvalReport {
             if index == self.inputs.len() {
                 table.push('\n');
             }
-            let _ = writeln!(table, "  {name:<name_width$}  {value:<value_width$}  {note}");
+            let _ = writeln!(
+                table,
+                "  {name:<name_width$}  {value:<value_width$}  {note}"
+            );
         }
         table
     }

@@ -17,7 +17,9 @@ fn eval(extra: &[&str]) -> Output {
 
 #[test]
 fn eval_table_snapshot() {
-    let out = eval(&["--n", "1e6", "--rho", "0.3", "--gamma", "crit", "--d", "1e6"]);
+    let out = eval(&[
+        "--n", "1e6", "--rho", "0.3", "--gamma", "crit", "--d", "1e6",
+    ]);
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
@@ -30,7 +32,13 @@ fn eval_json_is_one_object_of_decimal_strings() {
     let object = value.as_object().unwrap();
     assert_eq!(object["backend"], "f64");
     assert_eq!(object["regime"], "subcritical");
-    for key in ["self_weight", "cos_out", "lambda", "lambda_angle", "gamma_c"] {
+    for key in [
+        "self_weight",
+        "cos_out",
+        "lambda",
+        "lambda_angle",
+        "gamma_c",
+    ] {
         let text = object[key].as_str().unwrap();
         let parsed: f64 = text.parse().unwrap();
         assert!(parsed.is_finite(), "{key} = {text}");
@@ -43,7 +51,9 @@ fn eval_json_is_one_object_of_decimal_strings() {
 
 #[test]
 fn eval_reports_eta_only_with_d() {
-    let out = eval(&["--n", "64", "--rho", "0.5", "--beta", "3", "--d", "80", "--json"]);
+    let out = eval(&[
+        "--n", "64", "--rho", "0.5", "--beta", "3", "--d", "80", "--json",
+    ]);
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(value["eta"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
 }
@@ -64,11 +74,28 @@ fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
         (&["--n", "10", "--rho", "0.3", "--gamma", "inf"], "--gamma"),
         (&["--n", "10", "--rho", "0.3", "--gamma", "1,5"], "--gamma"),
         (&["--n", "10", "--rho", "0.3", "--beta", "-1"], "--beta"),
-        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--q", "0"], "--q"),
-        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--q", "-inf"], "--q"),
-        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--alpha", "-0.1"], "--alpha"),
-        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--d", "9"], "--d"),
-        (&["--n", "10", "--rho", "0.3", "--gamma", "1", "--d", "x"], "--d"),
+        (
+            &["--n", "10", "--rho", "0.3", "--gamma", "1", "--q", "0"],
+            "--q",
+        ),
+        (
+            &["--n", "10", "--rho", "0.3", "--gamma", "1", "--q", "-inf"],
+            "--q",
+        ),
+        (
+            &[
+                "--n", "10", "--rho", "0.3", "--gamma", "1", "--alpha", "-0.1",
+            ],
+            "--alpha",
+        ),
+        (
+            &["--n", "10", "--rho", "0.3", "--gamma", "1", "--d", "9"],
+            "--d",
+        ),
+        (
+            &["--n", "10", "--rho", "0.3", "--gamma", "1", "--d", "x"],
+            "--d",
+        ),
     ];
     for (args, flag) in cases {
         let out = eval(args);
@@ -86,5 +113,8 @@ fn non_positive_rho_is_evaluated_with_a_warning() {
     let out = eval(&["--n", "10", "--rho", "-0.05", "--gamma", "1", "--json"]);
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.starts_with("warning:") && stderr.contains("rho"), "{stderr}");
+    assert!(
+        stderr.starts_with("warning:") && stderr.contains("rho"),
+        "{stderr}"
+    );
 }

@@ -2,3 +2,5 @@
 
 mod cli;
 mod limits;
+mod model_agreement;
+mod reference_values;

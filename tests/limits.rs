@@ -14,7 +14,14 @@ const RHOS: [f64; 4] = [0.1, 0.3, 0.7, 0.9];
 const SUB: [f64; 3] = [0.3, 0.5, 0.8];
 const SUPER: [f64; 3] = [1.2, 2.0, 5.0];
 
-fn layer(n: f64, rho: f64, scaling: Scaling<f64>, alpha: f64, q: f64, d: Option<f64>) -> SimplexLayer<f64> {
+fn layer(
+    n: f64,
+    rho: f64,
+    scaling: Scaling<f64>,
+    alpha: f64,
+    q: f64,
+    d: Option<f64>,
+) -> SimplexLayer<f64> {
     SimplexLayer::evaluate(&SimplexParams::new(n, rho, scaling, alpha, q, d).unwrap())
 }
 

@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn representable_values_print_directly() {
         assert_eq!(decimal_from_ln(&0.0f64), "1e0");
-        assert_eq!(decimal_from_ln(&(0.3f64).ln()), (0.3f64).ln().exp().to_sci_string());
+        assert_eq!(
+            decimal_from_ln(&(0.3f64).ln()),
+            (0.3f64).ln().exp().to_sci_string()
+        );
     }
 
     #[test]
@@ -65,7 +68,10 @@ mod tests {
         let s = decimal_from_ln(&ln_x);
         let (mantissa, exponent) = s.split_once('e').unwrap();
         assert_eq!(exponent, "-600");
-        assert!((mantissa.parse::<f64>().unwrap() - 2.5).abs() < 1e-12, "{s}");
+        assert!(
+            (mantissa.parse::<f64>().unwrap() - 2.5).abs() < 1e-12,
+            "{s}"
+        );
     }
 
     #[test]
@@ -74,7 +80,10 @@ mod tests {
         let s = decimal_from_ln(&ln_x);
         let (mantissa, exponent) = s.split_once('e').unwrap();
         assert_eq!(exponent, "1000");
-        assert!((mantissa.parse::<f64>().unwrap() - 7.0).abs() < 1e-11, "{s}");
+        assert!(
+            (mantissa.parse::<f64>().unwrap() - 7.0).abs() < 1e-11,
+            "{s}"
+        );
     }
 
     #[test]

@@ -57,9 +57,7 @@ pub fn eta<T: Real>(params: &SimplexParams<T>, layer: &SimplexLayer<T>, d: &T) -
         * &(rho.clone() * p * one_minus_p + &(one_minus_p.clone() * &one_minus_r));
     let cp_sq = one_minus_rho.square()
         * &(one_minus_p.clone() * r * &h
-            + &(rho.clone()
-                * &p.square()
-                * &(one_minus_p.square() + &(one_minus_p.clone() * r))));
+            + &(rho.clone() * &p.square() * &(one_minus_p.square() + &(one_minus_p.clone() * r))));
 
     // Each block norm divided by d, so that d may be as large as n.
     let off_linear = two.clone() * beta * &one_minus_rho * &(rho.clone() * &one_minus_r + p);

@@ -125,8 +125,7 @@ impl<T: Real> SimplexLayer<T> {
         } else {
             w.ln()
         };
-        let ln_one_minus_lambda =
-            ln_w + &(two.clone() * &c + &rn).ln() - &out_norm_sq.ln();
+        let ln_one_minus_lambda = ln_w + &(two.clone() * &c + &rn).ln() - &out_norm_sq.ln();
 
         let one_minus_cos_out = one_minus_rho.clone() * &lambda;
         let ln_one_minus_cos_out = one_minus_rho.ln() + &ln_lambda;
@@ -167,7 +166,14 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn point(n: f64, rho: f64, gamma: f64, alpha: f64, q: f64, d: Option<f64>) -> SimplexLayer<f64> {
+    fn point(
+        n: f64,
+        rho: f64,
+        gamma: f64,
+        alpha: f64,
+        q: f64,
+        d: Option<f64>,
+    ) -> SimplexLayer<f64> {
         let params = SimplexParams::new(n, rho, Scaling::Gamma(gamma), alpha, q, d).unwrap();
         SimplexLayer::evaluate(&params)
     }
@@ -199,7 +205,11 @@ mod tests {
         assert_eq!(layer.lambda, 0.0);
         assert!(layer.ln_lambda < -1000.0);
         let expected = 2.0 * (-0.9) * 1e300f64.ln() - 0.3f64.ln();
-        assert!((layer.ln_lambda - expected).abs() < 1e-6, "{}", layer.ln_lambda);
+        assert!(
+            (layer.ln_lambda - expected).abs() < 1e-6,
+            "{}",
+            layer.ln_lambda
+        );
         assert!(layer.lambda_angle > 0.0 && layer.lambda_angle.is_finite());
     }
 

@@ -10,7 +10,7 @@
 //! * |x_i'|² = c² + 2c·w + (r n)·w with w = r·(1 + (n−1)ρ) = r + (1 − p)ρ,
 //! * λ = (1 − cos_out)/(1 − ρ) = c²/|x_i'|², and 1 − λ = (2c·w + (r n)·w)/|x_i'|²,
 //! * cos_out = 1 − (1 − ρ)λ, λ_angle = arccos(cos_out)/arccos(ρ),
-//! * η, the mean squared singular value of the layer's Jacobian: see [`eta`].
+//! * η, the mean squared singular value of the layer's Jacobian: see [`mod@eta`].
 //!
 //! Everything is evaluated from logarithms (log p = −softplus(L − t), log r = log p − t), and every
 //! sum that is formed has terms of one sign, so nothing overflows, nothing cancels, and n can be

@@ -1,0 +1,216 @@
+//! The forward pass of the layer in row blocks, without any n × n matrix.
+//!
+//! With y_i = x_i/|x_i|, c = mean y, z_i = y_i − c (see [`crate::prepare`]):
+//!
+//! * δ_ij = 1 − ⟨y_i, y_j⟩ = (|z_i|² + |z_j|²)/2 − ⟨z_i, z_j⟩ (clamped at 0, δ_ii = 0),
+//! * E_ij = exp(−β δ_ij) (symmetric; E_ii = 1), Z_i = Σ_j E_ij, A_ij = E_ij / Z_i,
+//! * m_i = Σ_j A_ij y_j = c + (Σ_j E_ij z_j)/Z_i (the weights sum to 1, so the shift by c is
+//!   exact), x'_i = m_i + α x_i, y'_i = x'_i/|x'_i|.
+//!
+//! The Gram tiles ⟨z_I, z_J⟩ come from one GEMM per tile pair I ≤ J (half of Z Zᵀ), the
+//! exponentials from the vectorised exp, and U = E Z from two GEMMs per tile (E_IJ Z_J for rows I
+//! and E_IJᵀ Z_I for rows J). The row statistics Z_i, Σ_j E_ij² and Σ_j E_ij δ_ij are accumulated
+//! on the way, which is all the attention observables need:
+//!
+//! * self weight A_ii = 1/Z_i; support 1/Σ_j A_ij² = Z_i²/Σ_j E_ij²;
+//! * entropy −Σ_j A_ij ln A_ij = ln Z_i + β Σ_j A_ij δ_ij (since ln A_ij = −βδ_ij − ln Z_i; both
+//!   terms are ≥ 0, so nothing cancels, and weights that underflow contribute exactly 0).
+//!
+//! Work: n²d (Gram, half) + 2n²d (E Z) flops and n²/2 exponentials; memory: the n × d matrices z,
+//! U and x' plus two b × b tiles per thread (b the block size).
+
+use crate::element::{Element, Mat, Op, gemm};
+use crate::error::KernelError;
+use crate::prepare::{Options, Params, Prepared, prepare};
+use crate::tiles::{Sums, block_starts, score_tile, symmetric_rounds};
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+use std::sync::Mutex;
+
+/// Everything the forward pass computes, in O(n·d) memory.
+#[derive(Debug, Clone)]
+pub struct Forward<T> {
+    /// The prepared (normalised, centred) inputs.
+    pub prep: Prepared<T>,
+    /// β and α.
+    pub params: Params,
+    /// Rows per block used.
+    pub block: usize,
+    /// x'_i, row-major n × d.
+    pub x_out: Vec<T>,
+    /// c' = mean of the y'_i.
+    pub out_center: Vec<f64>,
+    /// z'_i = y'_i − c', row-major n × d.
+    pub z_out: Vec<T>,
+    /// |z'_i|².
+    pub zn_out: Vec<f64>,
+    /// Z_i = Σ_j E_ij (E_ii = 1, so A_ii = 1/Z_i).
+    pub row_sum: Vec<f64>,
+    /// Σ_j E_ij².
+    pub row_sq: Vec<f64>,
+    /// Σ_j E_ij δ_ij.
+    pub row_delta: Vec<f64>,
+}
+
+impl<T: Element> Forward<T> {
+    /// y'_{ia} in f64.
+    pub fn y_out(&self, i: usize, a: usize) -> f64 {
+        self.z_out[i * self.prep.d + a].to_f64() + self.out_center[a]
+    }
+}
+
+struct BlockAcc<T> {
+    u: Vec<T>,
+    sums: Sums,
+}
+
+/// U = E Z and the row sums of E, accumulated over the symmetric tile schedule.
+pub(crate) fn accumulate_eu<T: Element>(
+    prep: &Prepared<T>,
+    beta: f64,
+    bs: usize,
+) -> (Vec<T>, Sums) {
+    let (n, d) = (prep.n, prep.d);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let accs: Vec<Mutex<BlockAcc<T>>> = (0..nb)
+        .map(|b| {
+            let rows = starts[b + 1] - starts[b];
+            Mutex::new(BlockAcc {
+                u: vec![T::ZERO; rows * d],
+                sums: Sums::zeros(rows),
+            })
+        })
+        .collect();
+    let z = &prep.z;
+    for round in symmetric_rounds(nb) {
+        round.par_iter().for_each_init(
+            || (vec![T::ZERO; bs * bs], vec![T::ZERO; bs * bs]),
+            |(g, delta), &(bi, bj)| {
+                let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
+                let (ri, rj) = (i1 - i0, j1 - j0);
+                let zi = Mat::new(&z[i0 * d..i1 * d], ri, d, d);
+                let zj = Mat::new(&z[j0 * d..j1 * d], rj, d, d);
+                gemm(g, rj, false, zi, Op::N, zj, Op::T);
+                let diag = bi == bj;
+                let mut rows = Sums::zeros(ri);
+                let mut cols = Sums::zeros(if diag { 0 } else { rj });
+                score_tile(
+                    g,
+                    delta,
+                    ri,
+                    rj,
+                    &prep.zn[i0..i1],
+                    &prep.zn[j0..j1],
+                    beta,
+                    diag,
+                    &mut rows,
+                    &mut cols,
+                );
+                let e = Mat::new(&g[..ri * rj], ri, rj, rj);
+                {
+                    let mut acc = accs[bi].lock().expect("no panic while holding the lock");
+                    gemm(&mut acc.u, d, true, e, Op::N, zj, Op::N);
+                    acc.sums.add(&rows);
+                }
+                if !diag {
+                    let mut acc = accs[bj].lock().expect("no panic while holding the lock");
+                    gemm(&mut acc.u, d, true, e, Op::T, zi, Op::N);
+                    acc.sums.add(&cols);
+                }
+            },
+        );
+    }
+    let mut u = Vec::with_capacity(n * d);
+    let mut sums = Sums::default();
+    for acc in accs {
+        let acc = acc.into_inner().expect("no panic while holding the lock");
+        u.extend_from_slice(&acc.u);
+        sums.s0.extend_from_slice(&acc.sums.s0);
+        sums.s1.extend_from_slice(&acc.sums.s1);
+        sums.s2.extend_from_slice(&acc.sums.s2);
+    }
+    (u, sums)
+}
+
+/// The forward pass (see the module docs).
+///
+/// # Errors
+///
+/// What [`prepare`] reports; [`KernelError::ZeroOutput`] if some x'_i = 0;
+/// [`KernelError::NonFiniteResult`] if x' overflows (α|x_i| near the largest finite value).
+pub fn forward<T: Element>(
+    x: ArrayView2<'_, T>,
+    params: &Params,
+    opts: &Options,
+) -> Result<Forward<T>, KernelError> {
+    let prep = prepare(x, params)?;
+    let (n, d) = (prep.n, prep.d);
+    let bs = opts.block(n);
+    let (u, sums) = accumulate_eu(&prep, params.beta, bs);
+
+    // x'_i = c + U_i/Z_i + α x_i and y'_i = x'_i/|x'_i|, row by row (in parallel; each row is
+    // computed independently, so the result does not depend on the thread count).
+    let alpha = params.alpha;
+    let mut x_out = vec![T::ZERO; n * d];
+    let mut y_out = vec![0.0f64; n * d];
+    let bad: Vec<Option<KernelError>> = x_out
+        .par_chunks_mut(d)
+        .zip(y_out.par_chunks_mut(d))
+        .enumerate()
+        .map(|(i, (xo, yo))| {
+            let inv = 1.0 / sums.s0[i];
+            for a in 0..d {
+                let v = prep.center[a] + u[i * d + a].to_f64() * inv + alpha * x[[i, a]].to_f64();
+                yo[a] = v;
+                xo[a] = T::from_f64(v);
+            }
+            let r = crate::prepare::scaled_norm(yo.iter().copied());
+            if !r.is_finite() {
+                return Some(KernelError::NonFiniteResult { what: "output x'" });
+            }
+            if r == 0.0 {
+                return Some(KernelError::ZeroOutput { row: i });
+            }
+            for v in yo.iter_mut() {
+                *v /= r;
+            }
+            None
+        })
+        .collect();
+    if let Some(err) = bad.into_iter().flatten().next() {
+        return Err(err);
+    }
+    let mut out_center = vec![0.0f64; d];
+    for i in 0..n {
+        for a in 0..d {
+            out_center[a] += y_out[i * d + a];
+        }
+    }
+    for c in &mut out_center {
+        *c /= n as f64;
+    }
+    let z_out: Vec<T> = (0..n * d)
+        .map(|k| T::from_f64(y_out[k] - out_center[k % d]))
+        .collect();
+    let zn_out = (0..n)
+        .map(|i| {
+            z_out[i * d..(i + 1) * d]
+                .iter()
+                .map(|v| v.to_f64() * v.to_f64())
+                .sum()
+        })
+        .collect();
+    Ok(Forward {
+        prep,
+        params: *params,
+        block: bs,
+        x_out,
+        out_center,
+        z_out,
+        zn_out,
+        row_sum: sums.s0,
+        row_sq: sums.s1,
+        row_delta: sums.s2,
+    })
+}

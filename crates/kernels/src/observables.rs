@@ -1,0 +1,337 @@
+//! The observables of THEORY §3 from a [`Forward`] pass, over all n(n−1)/2 pairs in tiles.
+//!
+//! For each tile (I, J), I ≤ J, two GEMMs give ⟨z_i, z_j⟩ and ⟨z'_i, z'_j⟩, hence
+//! |y_i − y_j|² = |z_i|² + |z_j|² − 2⟨z_i, z_j⟩ and the same for the outputs. Then, per pair,
+//!
+//! * λ term (1 − cos'_ij)/(1 − cos_ij) = |y'_i − y'_j|² / |y_i − y_j|²;
+//! * angle term θ'_ij/θ_ij with θ = 2 arcsin(|u − v|/2);
+//! * cos_ij = 1 − |y_i − y_j|²/2 (min, mean, max; inputs and outputs).
+//!
+//! **Accuracy.** The GEMM form of |z_i − z_j|² has an absolute error of a few ulps of
+//! |z_i|² + |z_j|²; when a pair is much closer than that (a near-duplicate pair, or a tight
+//! cluster), the ratio |z_i − z_j|²/(|z_i|² + |z_j|²) drops below [`RECOMPUTE_BELOW`] and the
+//! distance is recomputed from the explicit difference, in f64, as the reference model does. So
+//! every λ term keeps full relative accuracy, and exact duplicates are detected exactly.
+//!
+//! Tiles run in parallel and return their partial sums; the sums are reduced in tile order, so
+//! the result does not depend on the thread count.
+
+use crate::element::{Element, Mat, Op, gemm};
+use crate::error::KernelError;
+use crate::forward::Forward;
+use crate::tiles::block_starts;
+use rayon::prelude::*;
+
+/// A pair whose GEMM distance² is below this fraction of |z_i|² + |z_j|² is recomputed from the
+/// explicit difference: the GEMM form's relative error is then at most about d·u/τ.
+pub const RECOMPUTE_BELOW: f64 = 1.0 / 16.0;
+
+/// The observables of one layer (THEORY §3). Means over the n(n−1)/2 pairs i < j or over the n
+/// rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observables {
+    /// λ = mean of (1 − cos'_ij)/(1 − cos_ij).
+    pub lambda: f64,
+    /// Mean of θ'_ij/θ_ij.
+    pub lambda_angle: f64,
+    /// min_{i<j} ⟨y_i, y_j⟩.
+    pub cos_in_min: f64,
+    /// mean_{i<j} ⟨y_i, y_j⟩.
+    pub cos_in_mean: f64,
+    /// max_{i<j} ⟨y_i, y_j⟩.
+    pub cos_in_max: f64,
+    /// min_{i<j} ⟨y'_i, y'_j⟩.
+    pub cos_out_min: f64,
+    /// mean_{i<j} ⟨y'_i, y'_j⟩.
+    pub cos_out_mean: f64,
+    /// max_{i<j} ⟨y'_i, y'_j⟩.
+    pub cos_out_max: f64,
+    /// mean_i A_ii.
+    pub self_weight: f64,
+    /// mean_i 1/Σ_j A_ij².
+    pub support: f64,
+    /// mean_i −Σ_j A_ij ln A_ij.
+    pub entropy: f64,
+    /// Pairs whose distance was recomputed from the explicit difference (diagnostic).
+    pub recomputed_pairs: u64,
+}
+
+/// The attention statistics (self weight, support, entropy) from the row sums of a forward pass.
+pub fn attention_stats<T: Element>(fwd: &Forward<T>) -> (f64, f64, f64) {
+    let n = fwd.prep.n as f64;
+    let beta = fwd.params.beta;
+    let (mut sw, mut sup, mut ent) = (0.0, 0.0, 0.0);
+    for i in 0..fwd.prep.n {
+        let z = fwd.row_sum[i];
+        sw += 1.0 / z;
+        sup += z * z / fwd.row_sq[i];
+        ent += z.ln() + beta * fwd.row_delta[i] / z;
+    }
+    (sw / n, sup / n, ent / n)
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Partial {
+    lam: f64,
+    ang: f64,
+    cin: (f64, f64, f64),
+    cout: (f64, f64, f64),
+    recomputed: u64,
+    duplicate: Option<(usize, usize)>,
+}
+
+fn explicit_dist2<T: Element>(z: &[T], d: usize, i: usize, j: usize) -> f64 {
+    let (a, b) = (&z[i * d..(i + 1) * d], &z[j * d..(j + 1) * d]);
+    a.iter()
+        .zip(b)
+        .map(|(u, v)| {
+            let t = u.to_f64() - v.to_f64();
+            t * t
+        })
+        .sum()
+}
+
+/// Computes the [`Observables`] of a forward pass (see the module docs).
+///
+/// # Errors
+///
+/// [`KernelError::DuplicateDirection`] for the first pair (i, j), i < j, in row-major order with
+/// y_i = y_j (λ is 0/0 there).
+pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelError> {
+    let (n, d) = (fwd.prep.n, fwd.prep.d);
+    let bs = fwd.block;
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
+    let (z, zn, zo, zno) = (&fwd.prep.z, &fwd.prep.zn, &fwd.z_out, &fwd.zn_out);
+    let partials: Vec<Partial> = tiles
+        .par_iter()
+        .map_init(
+            || (vec![T::ZERO; bs * bs], vec![T::ZERO; bs * bs]),
+            |(gin, gout), &(bi, bj)| {
+                let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
+                let (ri, rj) = (i1 - i0, j1 - j0);
+                gemm(
+                    gin,
+                    rj,
+                    false,
+                    Mat::new(&z[i0 * d..i1 * d], ri, d, d),
+                    Op::N,
+                    Mat::new(&z[j0 * d..j1 * d], rj, d, d),
+                    Op::T,
+                );
+                gemm(
+                    gout,
+                    rj,
+                    false,
+                    Mat::new(&zo[i0 * d..i1 * d], ri, d, d),
+                    Op::N,
+                    Mat::new(&zo[j0 * d..j1 * d], rj, d, d),
+                    Op::T,
+                );
+                let mut p = Partial {
+                    lam: 0.0,
+                    ang: 0.0,
+                    cin: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
+                    cout: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
+                    recomputed: 0,
+                    duplicate: None,
+                };
+                for ii in 0..ri {
+                    let i = i0 + ii;
+                    let jstart = if bi == bj { ii + 1 } else { 0 };
+                    for jj in jstart..rj {
+                        let j = j0 + jj;
+                        let sin = zn[i] + zn[j];
+                        let mut din = sin - 2.0 * gin[ii * rj + jj].to_f64();
+                        if din < RECOMPUTE_BELOW * sin {
+                            din = explicit_dist2(z, d, i, j);
+                            p.recomputed += 1;
+                        }
+                        let sout = zno[i] + zno[j];
+                        let mut dout = sout - 2.0 * gout[ii * rj + jj].to_f64();
+                        if dout < RECOMPUTE_BELOW * sout {
+                            dout = explicit_dist2(zo, d, i, j);
+                            p.recomputed += 1;
+                        }
+                        if din == 0.0 {
+                            if p.duplicate.is_none() {
+                                p.duplicate = Some((i, j));
+                            }
+                            continue;
+                        }
+                        p.lam += dout / din;
+                        let tin = (0.5 * din.sqrt()).min(1.0).asin();
+                        let tout = (0.5 * dout.sqrt()).min(1.0).asin();
+                        p.ang += tout / tin;
+                        let ci = 1.0 - 0.5 * din;
+                        let co = 1.0 - 0.5 * dout;
+                        p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
+                        p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
+                    }
+                }
+                p
+            },
+        )
+        .collect();
+    if let Some((i, j)) = partials.iter().filter_map(|p| p.duplicate).min() {
+        return Err(KernelError::DuplicateDirection { i, j });
+    }
+    let pairs = (n * (n - 1) / 2) as f64;
+    let mut lam = 0.0;
+    let mut ang = 0.0;
+    let mut cin = (f64::INFINITY, 0.0, f64::NEG_INFINITY);
+    let mut cout = (f64::INFINITY, 0.0, f64::NEG_INFINITY);
+    let mut recomputed = 0;
+    for p in &partials {
+        lam += p.lam;
+        ang += p.ang;
+        cin = (cin.0.min(p.cin.0), cin.1 + p.cin.1, cin.2.max(p.cin.2));
+        cout = (
+            cout.0.min(p.cout.0),
+            cout.1 + p.cout.1,
+            cout.2.max(p.cout.2),
+        );
+        recomputed += p.recomputed;
+    }
+    let (self_weight, support, entropy) = attention_stats(fwd);
+    Ok(Observables {
+        lambda: lam / pairs,
+        lambda_angle: ang / pairs,
+        cos_in_min: cin.0,
+        cos_in_mean: cin.1 / pairs,
+        cos_in_max: cin.2,
+        cos_out_min: cout.0,
+        cos_out_mean: cout.1 / pairs,
+        cos_out_max: cout.2,
+        self_weight,
+        support,
+        entropy,
+        recomputed_pairs: recomputed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forward::forward;
+    use crate::prepare::{Options, Params};
+    use crate::testutil::tokens;
+    use critscale_model::{LayerParams, forward as ref_forward, observables as ref_observables};
+    use proptest::prelude::*;
+
+    /// Compares every observable and x' with the reference model.
+    ///
+    /// Tolerance: 1e-12 relative times κ = 1 + β, because the condition number of A in the Gram
+    /// entries is β (a rounding u of ⟨y_i, y_j⟩ moves A_ij by βu relative), so no implementation
+    /// that sums in another order can agree better. λ and λ_angle get in addition the
+    /// conditioning of each pair's ratio: the outputs y' carry an absolute error e' ≈ 16·u·κ·√d
+    /// in both implementations and the inputs e ≈ 16·u·√d, so the term |Δy'|²/|Δy|² may move by
+    /// 2|Δy'|e'/|Δy|² + term·2e/|Δy| (this is what matters for near-duplicate pairs and for the
+    /// collapsed phase, where |Δy'| is tiny and each implementation's own rounding dominates).
+    fn compare(
+        x: &ndarray::Array2<f64>,
+        beta: f64,
+        alpha: f64,
+        block: Option<usize>,
+    ) -> Result<(), TestCaseError> {
+        let (n, d) = x.dim();
+        let want_out = ref_forward(x, &LayerParams::new(beta, alpha)).unwrap();
+        let want = ref_observables(&want_out);
+        let fwd = forward(x.view(), &Params::new(beta, alpha), &Options { block }).unwrap();
+        let got = observables(&fwd);
+        let kappa = 1.0 + beta;
+        let tol = 1e-12 * kappa;
+        let scale = want_out.x_out.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for i in 0..n {
+            for a in 0..d {
+                let g = fwd.x_out[i * d + a];
+                let w = want_out.x_out[[i, a]];
+                prop_assert!((g - w).abs() <= tol * scale, "x'[{i},{a}] {g:e} vs {w:e}");
+            }
+        }
+        let (want, got) = match (want, got) {
+            (Err(critscale_model::ModelError::DuplicateDirection { i, j }), Err(g)) => {
+                prop_assert_eq!(g, KernelError::DuplicateDirection { i, j });
+                return Ok(());
+            }
+            (Ok(w), Ok(g)) => (w, g),
+            (w, g) => return Err(TestCaseError::fail(format!("{w:?} vs {g:?}"))),
+        };
+        let pairs = [
+            ("lambda", got.lambda, want.lambda, 0.0f64),
+            ("lambda_angle", got.lambda_angle, want.lambda_angle, 0.0),
+            ("cos_in_min", got.cos_in_min, want.cos_in_min, 1.0),
+            ("cos_in_mean", got.cos_in_mean, want.cos_in_mean, 1.0),
+            ("cos_in_max", got.cos_in_max, want.cos_in_max, 1.0),
+            ("cos_out_min", got.cos_out_min, want.cos_out_min, 1.0),
+            ("cos_out_mean", got.cos_out_mean, want.cos_out_mean, 1.0),
+            ("cos_out_max", got.cos_out_max, want.cos_out_max, 1.0),
+            ("self_weight", got.self_weight, want.self_weight, 0.0),
+            ("support", got.support, want.support, 0.0),
+            ("entropy", got.entropy, want.entropy, 1e-300),
+        ];
+        let u = f64::EPSILON / 2.0;
+        let (e_in, e_out) = (
+            16.0 * u * (d as f64).sqrt(),
+            16.0 * u * kappa * (d as f64).sqrt(),
+        );
+        let (mut slack_lam, mut slack_ang) = (0.0, 0.0);
+        for i in 0..n {
+            for j in i + 1..n {
+                let din = (&want_out.y.row(i) - &want_out.y.row(j))
+                    .mapv(|v| v * v)
+                    .sum()
+                    .sqrt();
+                let dout = (&want_out.y_out.row(i) - &want_out.y_out.row(j))
+                    .mapv(|v| v * v)
+                    .sum()
+                    .sqrt();
+                let term = dout * dout / (din * din);
+                slack_lam += 2.0 * dout * e_out / (din * din) + term * 2.0 * e_in / din;
+                slack_ang += e_out / din + (dout / din) * e_in / din;
+            }
+        }
+        let npairs = (n * (n - 1) / 2) as f64;
+        for (name, g, w, floor) in pairs {
+            let slack = match name {
+                "lambda" => slack_lam / npairs,
+                "lambda_angle" => slack_ang / npairs,
+                _ => 0.0,
+            };
+            prop_assert!(
+                (g - w).abs() <= tol * w.abs().max(floor) + slack,
+                "{name}: {g:e} vs {w:e} (tol {tol:e}, slack {slack:e})"
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_reference_model(
+            n in 2usize..=40,
+            d in 1usize..=12,
+            beta in 0.0f64..12.0,
+            alpha in 0.0f64..1.0,
+            kind in 0u8..4,
+            seed in any::<u64>(),
+            block in prop_oneof![Just(None), (1usize..8).prop_map(Some)],
+        ) {
+            let x = tokens(kind, n, d, seed, 1e-4);
+            compare(&x, beta, alpha, block)?;
+        }
+
+        #[test]
+        fn agrees_with_the_reference_model_at_huge_beta(
+            n in 2usize..=24,
+            d in 2usize..=8,
+            beta in prop_oneof![Just(300.0f64), Just(3e3), Just(1e5)],
+            kind in 0u8..4,
+            seed in any::<u64>(),
+        ) {
+            let x = tokens(kind, n, d, seed, 1e-4);
+            compare(&x, beta, 0.0, Some(5))?;
+        }
+    }
+}

@@ -25,13 +25,7 @@ impl Real for f64 {
 
     fn parse_decimal(_: &(), text: &str) -> Result<Self, ParseRealError> {
         let trimmed = text.trim();
-        let is_decimal = trimmed
-            .chars()
-            .all(|ch| ch.is_ascii_digit() || matches!(ch, '.' | 'e' | 'E' | '+' | '-'))
-            || matches!(
-                trimmed.to_ascii_lowercase().trim_start_matches(['+', '-']),
-                "inf" | "infinity" | "nan"
-            );
+        let is_decimal = crate::decimal::is_decimal_literal(trimmed);
         if !is_decimal {
             return Err(ParseRealError {
                 input: text.to_owned(),

@@ -25,6 +25,8 @@
 //! abstraction itself: it requires `Copy` and context-free constants (`Float::one()`), which a
 //! precision-carrying float cannot provide.
 
+pub mod big;
+pub mod decimal;
 pub mod float;
 pub mod format;
 pub mod prec;
@@ -32,6 +34,7 @@ pub mod prec;
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
+pub use big::{BigReal, Precision};
 pub use format::{decimal_from_ln, decimal_string};
 
 /// A decimal string that could not be read as a real number.

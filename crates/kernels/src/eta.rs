@@ -1,10 +1,723 @@
-//! η (placeholder).
-/// A Monte-Carlo estimate.
+//! The gradient size η = ‖∂X'/∂X‖²_F/(nd) (THEORY §3, §5b), exactly and by Hutchinson's estimator,
+//! without the nd × nd Jacobian.
+//!
+//! # The exact form
+//!
+//! Notation: y_i unit, r_i = |x_i|, δ_ij = 1 − ⟨y_i, y_j⟩, A the attention, m_i = Σ_j A_ij y_j,
+//! C_i = Σ_j A_ij (y_j − m_i)(y_j − m_i)ᵀ, Π_k = I − y_k y_kᵀ. THEORY §5b gives the blocks
+//! J_ik = D_ik Π_k/r_k + αδ_ik I with D_ik = A_ik(I + β(y_k − m_i)y_iᵀ) + δ_ik βC_i, and
+//! ‖MΠ_k‖² = ‖M‖² − |M y_k|² for any M.
+//!
+//! **Off-diagonal blocks** (k ≠ i), with w = y_k − m_i:
+//! ‖I + βw y_iᵀ‖² = d + 2β⟨w, y_i⟩ + β²|w|² and |(I + βw y_iᵀ)y_k|² = 1 + 2β⟨y_i, y_k⟩⟨w, y_k⟩
+//! + β²⟨y_i, y_k⟩²|w|², so
+//!
+//! ‖J_ik‖² = (A_ik²/r_k²)·[(d − 1) + 2β(⟨w, y_i⟩ − ⟨y_i, y_k⟩⟨w, y_k⟩) + β²|w|²(1 − ⟨y_i, y_k⟩²)]
+//!
+//! with ⟨w, y_i⟩ = δ̄_i − δ_ik (δ̄_i = Σ_j A_ij δ_ij = 1 − ⟨m_i, y_i⟩), ⟨w, y_k⟩ = P_ik and
+//! 1 − ⟨y_i, y_k⟩² = δ_ik(2 − δ_ik).
+//!
+//! **Diagonal blocks**, F = D_ii = a(I + βv y_iᵀ) + βC (a = A_ii, v = y_i − m_i): expanding
+//! ‖F‖² − |F y_i|², every term with v cancels and
+//!
+//! ‖F Π_i‖² = a²(d − 1) + 2aβ(tr C − y_iᵀC y_i) + β²(tr C² − |C y_i|²),
+//! tr(F Π_i) = a(d − 1) + β(tr C − y_iᵀ C y_i),
+//! ‖J_ii‖² = ‖FΠ_i‖²/r_i² + 2α tr(FΠ_i)/r_i + α² d.
+//!
+//! **GEMM-shaped ingredients**, in the centred frame z = y − c, μ_i = m_i − c (all invariant
+//! under the shift, see [`crate::prepare`]): G = Z Zᵀ (half, symmetric tiles), M = A Z,
+//! B = M Zᵀ (B_ik = ⟨μ_i, z_k⟩), and
+//!
+//! * |w|² = |z_k|² − 2B_ik + |μ_i|²; P_ik = ⟨y_k − m_i, y_k⟩ = |z_k|² − B_ik + ⟨z_k, c⟩ − ⟨μ_i, c⟩;
+//! * tr C_i = Σ_j A_ij |z_j − μ_i|²; y_iᵀC_i y_i = Σ_j A_ij (δ_ij − δ̄_i)² (the variance of δ_i·);
+//! * C_i y_i = Σ_j A_ij(δ̄_i − δ_ij) z_j = (W Z)_i with W_ij = A_ij(δ̄_i − δ_ij) (its weights sum to
+//!   0, so the shift drops out): one more GEMM;
+//! * tr C_i² = ‖S_i − μ_iμ_iᵀ‖² with S_i = Σ_j A_ij z_j z_jᵀ, i.e. Q_i − 2Σ_j A_ij B_ij² + |μ_i|⁴ with
+//!   Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩² = (A (G∘G) Aᵀ)_ii: an n × n × n GEMM (A·(G∘G)), or, when
+//!   d(d+1)/2 < n, Q_i = |Σ_j A_ij vech(z_j z_jᵀ)|² with off-diagonal entries weighted by √2: an
+//!   n × n × d(d+1)/2 GEMM.
+//!
+//! Work O(n²d + n³) or O(n²d²); memory three n × n matrices (G, A and G∘G when that route is
+//! taken). All sums over rows are taken in row order, so the result does not depend on the thread
+//! count.
+//!
+//! **Cancellation.** Every quantity above is a difference of tokens or of tokens and means, so
+//! the centring bounds the magnitudes by the spread of the tokens; tr C_i² = Q_i − 2s_i + |μ_i|⁴
+//! still cancels when row i attends to one token (then tr C_i² → 0 while Q_i ≈ |z_i|⁴), with an
+//! absolute error of a few ulps of |z_i|⁴ multiplied by β²: the same order as the rounding of
+//! the β² terms in the reference Jacobian itself.
+//!
+//! # Hutchinson
+//!
+//! (J v)_i = Σ_k A_ik u_k + β Σ_k A_ik (g_ik + g_ki − ⟨m_i, u_i⟩) z_k − β(Σ_k A_ik g_ik) μ_i + α v_i,
+//! with u_k = Π_k v_k/r_k and g_ik = ⟨y_i, u_k⟩ (from the matrix-free product of THEORY §5b;
+//! the weights of C_i u_i sum to zero, so it is a GEMM with z). Per probe four GEMMs of n·n·d:
+//! O(k n² d) for k probes, in row blocks (memory O(n·d) per probe in a batch plus O(b·n)).
+
+use crate::element::{Element, Mat, Op, gemm};
+use crate::error::KernelError;
+use crate::forward::accumulate_eu;
+use crate::prepare::{Options, Params, Prepared, prepare};
+use crate::tiles::{block_starts, simd_run};
+use ndarray::ArrayView2;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+
+/// A Monte-Carlo estimate: sample mean, standard error, sample size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {
+    /// Sample mean.
     pub mean: f64,
+    /// Sample standard deviation (denominator k − 1) over √k.
     pub stderr: f64,
+    /// Number of probes k.
     pub probes: usize,
 }
-pub fn eta_exact() {}
-pub fn eta_hutchinson() {}
+
+/// A raw pointer that may be shared between threads that write disjoint regions.
+#[derive(Clone, Copy)]
+struct SyncPtr<T>(*mut T);
+// SAFETY: only used to write disjoint tiles from different threads (see `symmetric_gram`).
+unsafe impl<T: Send> Send for SyncPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SyncPtr<T> {}
+
+/// G = Z Zᵀ (n × n, row-major), computing only the tiles I ≤ J and mirroring them.
+fn symmetric_gram<T: Element>(prep: &Prepared<T>, bs: usize) -> Vec<T> {
+    let (n, d) = (prep.n, prep.d);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let mut g = vec![T::ZERO; n * n];
+    let ptr = SyncPtr(g.as_mut_ptr());
+    let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
+    let z = &prep.z;
+    tiles.par_iter().for_each_init(
+        || vec![T::ZERO; bs * bs],
+        |buf, &(bi, bj)| {
+            let ptr = ptr;
+            let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
+            let (ri, rj) = (i1 - i0, j1 - j0);
+            gemm(
+                buf,
+                rj,
+                false,
+                Mat::new(&z[i0 * d..i1 * d], ri, d, d),
+                Op::N,
+                Mat::new(&z[j0 * d..j1 * d], rj, d, d),
+                Op::T,
+            );
+            for ii in 0..ri {
+                for jj in 0..rj {
+                    let v = buf[ii * rj + jj];
+                    // SAFETY: tile (bi, bj) writes rows i0..i1 × columns j0..j1 and its mirror
+                    // rows j0..j1 × columns i0..i1; distinct tiles I ≤ J cover disjoint regions
+                    // (a diagonal tile writes each entry of its own square, possibly twice with
+                    // the same thread), and every index is < n·n.
+                    unsafe {
+                        *ptr.0.add((i0 + ii) * n + j0 + jj) = v;
+                        *ptr.0.add((j0 + jj) * n + i0 + ii) = v;
+                    }
+                }
+            }
+        },
+    );
+    g
+}
+
+/// δ_ij = max(0, (|z_i|² + |z_j|²)/2 − G_ij), and 0 on the diagonal.
+#[inline(always)]
+fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
+    if i == j {
+        0.0
+    } else {
+        (0.5 * (zn[i] + zn[j]) - g).max(0.0)
+    }
+}
+
+/// Replaces rows of G by the attention rows A_i· (exp(−βδ_ij) normalised), in parallel.
+fn attention_from_gram<T: Element>(g: &[T], zn: &[f64], n: usize, beta: f64) -> Vec<T> {
+    let mut a = vec![T::ZERO; n * n];
+    a.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+        let grow = &g[i * n..(i + 1) * n];
+        simd_run(|| {
+            for (j, (av, gv)) in row.iter_mut().zip(grow).enumerate() {
+                *av = T::from_f64(-beta * delta(zn, gv.to_f64(), i, j));
+            }
+        });
+        T::exp_in_place(row);
+        let s: f64 = row.iter().map(|v| v.to_f64()).sum();
+        let inv = 1.0 / s;
+        for v in row.iter_mut() {
+            *v = T::from_f64(v.to_f64() * inv);
+        }
+    });
+    a
+}
+
+/// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the cheaper of the two GEMM routes.
+fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f64> {
+    let (n, d) = (prep.n, prep.d);
+    let dh = d * (d + 1) / 2;
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    if dh < n {
+        // K_j = vech(z_j z_jᵀ) with off-diagonal entries × √2, so ⟨K_j, K_l⟩ = ⟨z_j, z_l⟩².
+        let s2 = std::f64::consts::SQRT_2;
+        let mut k = vec![T::ZERO; n * dh];
+        k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
+            let zj = prep.zrow(j);
+            let mut idx = 0;
+            for p in 0..d {
+                for q in p..d {
+                    let w = if p == q { 1.0 } else { s2 };
+                    row[idx] = T::from_f64(w * zj[p].to_f64() * zj[q].to_f64());
+                    idx += 1;
+                }
+            }
+        });
+        (0..nb)
+            .into_par_iter()
+            .map(|b| {
+                let (i0, i1) = (starts[b], starts[b + 1]);
+                let ri = i1 - i0;
+                let mut f = vec![T::ZERO; ri * dh];
+                gemm(
+                    &mut f,
+                    dh,
+                    false,
+                    Mat::new(&a[i0 * n..i1 * n], ri, n, n),
+                    Op::N,
+                    Mat::new(&k, n, dh, dh),
+                    Op::N,
+                );
+                f.chunks(dh)
+                    .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>())
+                    .collect::<Vec<f64>>()
+            })
+            .collect::<Vec<_>>()
+            .concat()
+    } else {
+        let h: Vec<T> = g.par_iter().map(|v| *v * *v).collect();
+        (0..nb)
+            .into_par_iter()
+            .map(|b| {
+                let (i0, i1) = (starts[b], starts[b + 1]);
+                let ri = i1 - i0;
+                let mut r = vec![T::ZERO; ri * n];
+                gemm(
+                    &mut r,
+                    n,
+                    false,
+                    Mat::new(&a[i0 * n..i1 * n], ri, n, n),
+                    Op::N,
+                    Mat::new(&h, n, n, n),
+                    Op::N,
+                );
+                (0..ri)
+                    .map(|ii| {
+                        let ar = &a[(i0 + ii) * n..(i0 + ii + 1) * n];
+                        let rr = &r[ii * n..(ii + 1) * n];
+                        ar.iter()
+                            .zip(rr)
+                            .map(|(x, y)| x.to_f64() * y.to_f64())
+                            .sum::<f64>()
+                    })
+                    .collect::<Vec<f64>>()
+            })
+            .collect::<Vec<_>>()
+            .concat()
+    }
+}
+
+/// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula).
+///
+/// # Errors
+///
+/// What [`prepare`] reports; [`KernelError::NonFiniteResult`] if the sum overflows.
+pub fn eta_exact<T: Element>(
+    x: ArrayView2<'_, T>,
+    params: &Params,
+    opts: &Options,
+) -> Result<f64, KernelError> {
+    let prep = prepare(x, params)?;
+    let (n, d) = (prep.n, prep.d);
+    let bs = opts.block(n);
+    let (beta, alpha) = (params.beta, params.alpha);
+    let g = symmetric_gram(&prep, bs);
+    let a = attention_from_gram(&g, &prep.zn, n, beta);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let z = &prep.z;
+
+    // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
+    let mut m = vec![T::ZERO; n * d];
+    m.par_chunks_mut(bs * d).enumerate().for_each(|(b, mb)| {
+        let (i0, i1) = (starts[b], starts[b + 1]);
+        gemm(
+            mb,
+            d,
+            false,
+            Mat::new(&a[i0 * n..i1 * n], i1 - i0, n, n),
+            Op::N,
+            Mat::new(z, n, d, d),
+            Op::N,
+        );
+    });
+    let dotc = |row: &[T]| -> f64 {
+        row.iter()
+            .zip(&prep.center)
+            .map(|(v, c)| v.to_f64() * c)
+            .sum()
+    };
+    let m2: Vec<f64> = m
+        .chunks(d)
+        .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum())
+        .collect();
+    let mc: Vec<f64> = m.chunks(d).map(dotc).collect();
+    let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
+    let q = q_diag(&prep, &a, &g, bs);
+    let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
+    let df = d as f64;
+
+    let per_row: Vec<f64> = (0..nb)
+        .into_par_iter()
+        .map(|b| {
+            let (i0, i1) = (starts[b], starts[b + 1]);
+            let ri = i1 - i0;
+            // B_I = M_I Zᵀ.
+            let mut bz = vec![T::ZERO; ri * n];
+            gemm(
+                &mut bz,
+                n,
+                false,
+                Mat::new(&m[i0 * d..i1 * d], ri, d, d),
+                Op::N,
+                Mat::new(z, n, d, d),
+                Op::T,
+            );
+            // δ̄_i and W_I = A_ij(δ̄_i − δ_ij).
+            let mut w = vec![T::ZERO; ri * n];
+            let mut dbar = vec![0.0f64; ri];
+            for ii in 0..ri {
+                let i = i0 + ii;
+                let (ar, gr) = (&a[i * n..(i + 1) * n], &g[i * n..(i + 1) * n]);
+                let s: f64 = (0..n)
+                    .map(|j| ar[j].to_f64() * delta(&prep.zn, gr[j].to_f64(), i, j))
+                    .sum();
+                dbar[ii] = s;
+                for j in 0..n {
+                    let dl = delta(&prep.zn, gr[j].to_f64(), i, j);
+                    w[ii * n + j] = T::from_f64(ar[j].to_f64() * (s - dl));
+                }
+            }
+            let mut cy = vec![T::ZERO; ri * d];
+            gemm(
+                &mut cy,
+                d,
+                false,
+                Mat::new(&w, ri, n, n),
+                Op::N,
+                Mat::new(z, n, d, d),
+                Op::N,
+            );
+            (0..ri)
+                .map(|ii| {
+                    let i = i0 + ii;
+                    let (ar, gr, br) = (
+                        &a[i * n..(i + 1) * n],
+                        &g[i * n..(i + 1) * n],
+                        &bz[ii * n..(ii + 1) * n],
+                    );
+                    let (mu2, db) = (m2[i], dbar[ii]);
+                    let (mut trc, mut ycy, mut s1, mut off) = (0.0, 0.0, 0.0, 0.0);
+                    for k in 0..n {
+                        let akv = ar[k].to_f64();
+                        let bik = br[k].to_f64();
+                        let dl = delta(&prep.zn, gr[k].to_f64(), i, k);
+                        let w2 = (prep.zn[k] - 2.0 * bik + mu2).max(0.0);
+                        trc += akv * w2;
+                        ycy += akv * (dl - db) * (dl - db);
+                        s1 += akv * bik * bik;
+                        if k != i {
+                            let p = (prep.zn[k] - bik) + (zc[k] - mc[i]);
+                            let bracket = (df - 1.0)
+                                + 2.0 * beta * ((db - dl) - (1.0 - dl) * p)
+                                + beta * beta * w2 * dl * (2.0 - dl);
+                            off += akv * akv * inv_r2[k] * bracket;
+                        }
+                    }
+                    let cy2: f64 = cy[ii * d..(ii + 1) * d]
+                        .iter()
+                        .map(|v| v.to_f64() * v.to_f64())
+                        .sum();
+                    let trc2 = (q[i] - 2.0 * s1 + mu2 * mu2).max(0.0);
+                    let av = ar[i].to_f64();
+                    let t1 = (trc - ycy).max(0.0);
+                    let t2 = (trc2 - cy2).max(0.0);
+                    let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
+                    let trfp = av * (df - 1.0) + beta * t1;
+                    let r = prep.norms[i];
+                    off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df
+                })
+                .collect::<Vec<f64>>()
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let eta = per_row.iter().sum::<f64>() / (n as f64 * df);
+    if !eta.is_finite() {
+        return Err(KernelError::NonFiniteResult { what: "exact eta" });
+    }
+    Ok(eta)
+}
+
+/// Probes per pass of [`eta_hutchinson`] (bounds the memory to a few n × d matrices per probe).
+const PROBE_BATCH: usize = 8;
+
+/// Hutchinson's estimate of η: the mean over `probes` directions v ~ N(0, I_{nd}) of |J v|²/(nd),
+/// with its standard error.
+///
+/// The draws are those of `critscale_model::eta_hutchinson`: a `ChaCha8Rng` seeded with
+/// `seed_from_u64(seed)` draws `StandardNormal` f64s probe after probe, each probe's n·d entries in
+/// row-major order; so the two estimates agree to rounding for the same seed.
+///
+/// # Errors
+///
+/// [`KernelError::TooFewProbes`] if probes < 2; what [`prepare`] reports.
+pub fn eta_hutchinson<T: Element>(
+    x: ArrayView2<'_, T>,
+    params: &Params,
+    probes: usize,
+    seed: u64,
+    opts: &Options,
+) -> Result<Estimate, KernelError> {
+    if probes < 2 {
+        return Err(KernelError::TooFewProbes { probes });
+    }
+    let prep = prepare(x, params)?;
+    let (n, d) = (prep.n, prep.d);
+    let bs = opts.block(n);
+    let (beta, alpha) = (params.beta, params.alpha);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let (u_acc, sums) = accumulate_eu(&prep, beta, bs);
+    // μ_i = U_i / Z_i.
+    let mu: Vec<f64> = (0..n * d)
+        .map(|k| u_acc[k].to_f64() / (1.0 + sums.s0[k / d]))
+        .collect();
+    let z = &prep.z;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut samples = Vec::with_capacity(probes);
+    let mut done = 0;
+    while done < probes {
+        let batch = PROBE_BATCH.min(probes - done);
+        // v, u = Π v / r, ⟨c, u_k⟩, ⟨μ_i, u_i⟩ for each probe of the batch.
+        let mut vs = Vec::with_capacity(batch);
+        let mut us = Vec::with_capacity(batch);
+        let mut cus = Vec::with_capacity(batch);
+        for _ in 0..batch {
+            let v: Vec<f64> = (0..n * d)
+                .map(|_| T::from_f64(rng.sample::<f64, _>(StandardNormal)).to_f64())
+                .collect();
+            let mut u = vec![T::ZERO; n * d];
+            let mut cu = vec![0.0f64; n];
+            for k in 0..n {
+                let vk = &v[k * d..(k + 1) * d];
+                let p: f64 = (0..d).map(|b| prep.y(k, b) * vk[b]).sum();
+                let mut s = 0.0;
+                for b in 0..d {
+                    let ub = (vk[b] - p * prep.y(k, b)) / prep.norms[k];
+                    let ut = T::from_f64(ub);
+                    u[k * d + b] = ut;
+                    s += prep.center[b] * ut.to_f64();
+                }
+                cu[k] = s;
+            }
+            vs.push(v);
+            us.push(u);
+            cus.push(cu);
+        }
+        // Per block, per probe: Σ_{i in block} |(J v)_i|².
+        let per_block: Vec<Vec<f64>> = (0..nb)
+            .into_par_iter()
+            .map(|b| {
+                let (i0, i1) = (starts[b], starts[b + 1]);
+                let ri = i1 - i0;
+                let zi = Mat::new(&z[i0 * d..i1 * d], ri, d, d);
+                let zall = Mat::new(z, n, d, d);
+                // A_I from the Gram rows.
+                let mut ab = vec![T::ZERO; ri * n];
+                gemm(&mut ab, n, false, zi, Op::N, zall, Op::T);
+                for ii in 0..ri {
+                    let i = i0 + ii;
+                    let row = &mut ab[ii * n..(ii + 1) * n];
+                    simd_run(|| {
+                        for (j, v) in row.iter_mut().enumerate() {
+                            *v = T::from_f64(-beta * delta(&prep.zn, v.to_f64(), i, j));
+                        }
+                    });
+                    T::exp_in_place(row);
+                    let inv = 1.0 / (1.0 + sums.s0[i]);
+                    for v in row.iter_mut() {
+                        *v = T::from_f64(v.to_f64() * inv);
+                    }
+                }
+                let amat = Mat::new(&ab, ri, n, n);
+                let mut gz = vec![T::ZERO; ri * n];
+                let mut gt = vec![T::ZERO; ri * n];
+                let mut w = vec![T::ZERO; ri * n];
+                let mut o1 = vec![T::ZERO; ri * d];
+                let mut o2 = vec![T::ZERO; ri * d];
+                let mut out = Vec::with_capacity(batch);
+                for p in 0..batch {
+                    let (u, cu, v) = (&us[p], &cus[p], &vs[p]);
+                    let uall = Mat::new(u, n, d, d);
+                    let ui = Mat::new(&u[i0 * d..i1 * d], ri, d, d);
+                    gemm(&mut gz, n, false, zi, Op::N, uall, Op::T);
+                    gemm(&mut gt, n, false, ui, Op::N, zall, Op::T);
+                    let mut sg = vec![0.0f64; ri];
+                    for ii in 0..ri {
+                        let i = i0 + ii;
+                        let mu_u: f64 = (0..d)
+                            .map(|b| mu[i * d + b] * u[i * d + b].to_f64())
+                            .sum::<f64>()
+                            + cu[i];
+                        let mut s = 0.0;
+                        for k in 0..n {
+                            let aik = ab[ii * n + k].to_f64();
+                            let gik = gz[ii * n + k].to_f64() + cu[k];
+                            let gki = gt[ii * n + k].to_f64() + cu[i];
+                            s += aik * gik;
+                            w[ii * n + k] = T::from_f64(aik * (gik + gki - mu_u));
+                        }
+                        sg[ii] = s;
+                    }
+                    gemm(&mut o1, d, false, amat, Op::N, uall, Op::N);
+                    gemm(
+                        &mut o2,
+                        d,
+                        false,
+                        Mat::new(&w, ri, n, n),
+                        Op::N,
+                        zall,
+                        Op::N,
+                    );
+                    let mut acc = 0.0;
+                    for ii in 0..ri {
+                        let i = i0 + ii;
+                        for b in 0..d {
+                            let jv = o1[ii * d + b].to_f64() + beta * o2[ii * d + b].to_f64()
+                                - beta * sg[ii] * mu[i * d + b]
+                                + alpha * v[i * d + b];
+                            acc += jv * jv;
+                        }
+                    }
+                    out.push(acc);
+                }
+                out
+            })
+            .collect();
+        for p in 0..batch {
+            let s: f64 = per_block.iter().map(|blk| blk[p]).sum();
+            samples.push(s / (n as f64 * d as f64));
+        }
+        done += batch;
+    }
+    let k = probes as f64;
+    let mean = samples.iter().sum::<f64>() / k;
+    let var = samples.iter().map(|s| (s - mean) * (s - mean)).sum::<f64>() / (k - 1.0);
+    let est = Estimate {
+        mean,
+        stderr: (var / k).sqrt(),
+        probes,
+    };
+    if !est.mean.is_finite() {
+        return Err(KernelError::NonFiniteResult {
+            what: "Hutchinson eta",
+        });
+    }
+    Ok(est)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::tokens;
+    use critscale_model::{LayerParams, eta_from_jacobian};
+    use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+    use proptest::prelude::*;
+
+    /// Exact η against the full reference Jacobian. Tolerance 1e-12 relative times (1 + β)²: the
+    /// β² terms of J carry the rounding of the Gram entries amplified by β twice (see the module
+    /// docs on cancellation), in the reference as much as here.
+    fn check_exact(
+        x: &ndarray::Array2<f64>,
+        beta: f64,
+        alpha: f64,
+        block: Option<usize>,
+    ) -> Result<(), TestCaseError> {
+        let want = eta_from_jacobian(x, &LayerParams::new(beta, alpha)).unwrap();
+        let got = eta_exact(x.view(), &Params::new(beta, alpha), &Options { block }).unwrap();
+        let tol = 1e-12 * (1.0 + beta).powi(2);
+        // Absolute floor: a few ulps of the β² terms (η itself is 0 for d = 1).
+        let (n, _) = x.dim();
+        let inv_r2 = x.rows().into_iter().map(|r| 1.0 / r.dot(&r)).sum::<f64>() / n as f64;
+        let floor = 1e-13 * (1.0 + beta).powi(2) * inv_r2;
+        prop_assert!(
+            (got - want).abs() <= tol * want.abs() + floor,
+            "eta {got:e} vs {want:e} (rel {:e})",
+            (got - want).abs() / want
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn exact_eta_matches_the_reference_jacobian(
+            n in 2usize..=10,
+            d in 1usize..=6,
+            beta in 0.0f64..12.0,
+            alpha in 0.0f64..1.0,
+            kind in 0u8..4,
+            seed in any::<u64>(),
+            block in prop_oneof![Just(None), (1usize..5).prop_map(Some)],
+        ) {
+            let x = tokens(kind, n, d, seed, 1e-4);
+            check_exact(&x, beta, alpha, block)?;
+        }
+
+        #[test]
+        fn exact_eta_matches_the_reference_at_huge_beta(
+            n in 2usize..=8,
+            d in 2usize..=5,
+            beta in prop_oneof![Just(300.0f64), Just(3e3)],
+            kind in 0u8..4,
+            seed in any::<u64>(),
+        ) {
+            let x = tokens(kind, n, d, seed, 1e-4);
+            check_exact(&x, beta, 0.0, Some(3))?;
+        }
+
+        #[test]
+        fn exact_eta_matches_the_simplex_closed_form(
+            n in 2usize..=40,
+            extra in 0usize..4,
+            rho in 0.05f64..0.95,
+            q in 0.2f64..5.0,
+            gamma in 0.2f64..4.0,
+            alpha in 0.0f64..1.0,
+        ) {
+            let d = n + extra;
+            let x = critscale_model::simplex::<f64>(&(), n, d, &rho, &q).unwrap();
+            let sp = SimplexParams::new(n as f64, rho, Scaling::Gamma(gamma), alpha, q, Some(d as f64)).unwrap();
+            let want = SimplexLayer::evaluate(&sp).eta.expect("d given");
+            let beta = gamma * (n as f64).ln();
+            let got = eta_exact(x.view(), &Params::new(beta, alpha), &Options::default()).unwrap();
+            let tol = 1e-11 * (1.0 + beta).powi(2);
+            prop_assert!((got - want).abs() <= tol * want, "eta {got:e} vs closed form {want:e}");
+        }
+    }
+
+    #[test]
+    fn both_q_routes_agree() {
+        // d(d+1)/2 < n takes the vech route, the other the (G∘G) GEMM; force both on one input.
+        let x = tokens(0, 40, 5, 7, 0.0);
+        let prep = prepare(x.view(), &Params::new(3.0, 0.0)).unwrap();
+        let g = symmetric_gram(&prep, 7);
+        let a = attention_from_gram(&g, &prep.zn, 40, 3.0);
+        let q1 = q_diag(&prep, &a, &g, 7);
+        let x2 = tokens(0, 12, 5, 7, 0.0);
+        let prep2 = prepare(x2.view(), &Params::new(3.0, 0.0)).unwrap();
+        let g2 = symmetric_gram(&prep2, 5);
+        let a2 = attention_from_gram(&g2, &prep2.zn, 12, 3.0);
+        let q2 = q_diag(&prep2, &a2, &g2, 5);
+        for (qs, prep, a, n) in [(&q1, &prep, &a, 40usize), (&q2, &prep2, &a2, 12)] {
+            for i in 0..n {
+                let mut want = 0.0;
+                for j in 0..n {
+                    for l in 0..n {
+                        let gz: f64 = prep
+                            .zrow(j)
+                            .iter()
+                            .zip(prep.zrow(l))
+                            .map(|(u, v)| u * v)
+                            .sum();
+                        want += a[i * n + j] * a[i * n + l] * gz * gz;
+                    }
+                }
+                assert!(
+                    (qs[i] - want).abs() <= 1e-13 * want.max(1e-300),
+                    "Q_{i}: {} vs {want}",
+                    qs[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hutchinson_matches_the_reference_draw_for_draw() {
+        for (n, d, beta, alpha, seed) in [
+            (5usize, 3usize, 2.0f64, 0.0f64, 1u64),
+            (9, 4, 7.0, 0.5, 2),
+            (20, 6, 1.0, 0.0, 3),
+        ] {
+            let x = tokens(0, n, d, seed, 0.0);
+            let want =
+                critscale_model::eta_hutchinson(&x, &LayerParams::new(beta, alpha), 11, seed + 5)
+                    .unwrap();
+            let got = eta_hutchinson(
+                x.view(),
+                &Params::new(beta, alpha),
+                11,
+                seed + 5,
+                &Options { block: Some(4) },
+            )
+            .unwrap();
+            assert_eq!(got.probes, 11);
+            let tol = 1e-12 * (1.0 + beta).powi(2);
+            assert!(
+                (got.mean - want.mean).abs() <= tol * want.mean,
+                "{} vs {}",
+                got.mean,
+                want.mean
+            );
+            assert!(
+                (got.stderr - want.stderr).abs() <= 1e-9 * want.stderr,
+                "{} vs {}",
+                got.stderr,
+                want.stderr
+            );
+        }
+    }
+
+    #[test]
+    fn hutchinson_lands_within_its_error_bars_of_exact_eta() {
+        for (n, d, beta, alpha, seed) in [
+            (30usize, 8usize, 4.0f64, 0.0f64, 1u64),
+            (50, 16, 9.0, 0.3, 2),
+        ] {
+            let x = tokens(0, n, d, seed, 0.0);
+            let p = Params::new(beta, alpha);
+            let exact = eta_exact(x.view(), &p, &Options::default()).unwrap();
+            let est = eta_hutchinson(x.view(), &p, 200, seed, &Options::default()).unwrap();
+            assert!(est.stderr > 0.0);
+            assert!(
+                (est.mean - exact).abs() <= critscale_real::prec::MONTE_CARLO_SIGMAS * est.stderr,
+                "{} ± {} vs {exact}",
+                est.mean,
+                est.stderr
+            );
+        }
+        assert_eq!(
+            eta_hutchinson(
+                tokens(0, 3, 2, 1, 0.0).view(),
+                &Params::new(1.0, 0.0),
+                1,
+                0,
+                &Options::default()
+            ),
+            Err(KernelError::TooFewProbes { probes: 1 })
+        );
+    }
+}

@@ -3,7 +3,8 @@
 //! With y_i = x_i/|x_i|, c = mean y, z_i = y_i − c (see [`crate::prepare`]):
 //!
 //! * δ_ij = 1 − ⟨y_i, y_j⟩ = (|z_i|² + |z_j|²)/2 − ⟨z_i, z_j⟩ (clamped at 0, δ_ii = 0),
-//! * E_ij = exp(−β δ_ij) (symmetric; E_ii = 1), Z_i = Σ_j E_ij, A_ij = E_ij / Z_i,
+//! * E_ij = exp(−β δ_ij) (symmetric; E_ii = 1), Z_i = 1 + S_i with S_i = Σ_{j≠i} E_ij,
+//!   A_ij = E_ij / Z_i,
 //! * m_i = Σ_j A_ij y_j = c + (Σ_j E_ij z_j)/Z_i (the weights sum to 1, so the shift by c is
 //!   exact), x'_i = m_i + α x_i, y'_i = x'_i/|x'_i|.
 //!
@@ -13,8 +14,9 @@
 //! on the way, which is all the attention observables need:
 //!
 //! * self weight A_ii = 1/Z_i; support 1/Σ_j A_ij² = Z_i²/Σ_j E_ij²;
-//! * entropy −Σ_j A_ij ln A_ij = ln Z_i + β Σ_j A_ij δ_ij (since ln A_ij = −βδ_ij − ln Z_i; both
-//!   terms are ≥ 0, so nothing cancels, and weights that underflow contribute exactly 0).
+//! * entropy −Σ_j A_ij ln A_ij = ln(1 + S_i) + β Σ_j A_ij δ_ij (since ln A_ij = −βδ_ij − ln Z_i;
+//!   both terms are ≥ 0, so nothing cancels; ln(1 + S_i) is taken with `ln_1p`, which keeps the
+//!   digits when the attention is nearly the identity; weights that underflow contribute 0).
 //!
 //! Work: n²d (Gram, half) + 2n²d (E Z) flops and n²/2 exponentials; memory: the n × d matrices z,
 //! U and x' plus two b × b tiles per thread (b the block size).
@@ -44,11 +46,11 @@ pub struct Forward<T> {
     pub z_out: Vec<T>,
     /// |z'_i|².
     pub zn_out: Vec<f64>,
-    /// Z_i = Σ_j E_ij (E_ii = 1, so A_ii = 1/Z_i).
+    /// S_i = Σ_{j≠i} E_ij; Z_i = 1 + S_i (E_ii = 1, so A_ii = 1/(1 + S_i)).
     pub row_sum: Vec<f64>,
-    /// Σ_j E_ij².
+    /// Σ_{j≠i} E_ij² (Σ_j E_ij² = 1 + this).
     pub row_sq: Vec<f64>,
-    /// Σ_j E_ij δ_ij.
+    /// Σ_j E_ij δ_ij (δ_ii = 0).
     pub row_delta: Vec<f64>,
 }
 
@@ -159,7 +161,7 @@ pub fn forward<T: Element>(
         .zip(y_out.par_chunks_mut(d))
         .enumerate()
         .map(|(i, (xo, yo))| {
-            let inv = 1.0 / sums.s0[i];
+            let inv = 1.0 / (1.0 + sums.s0[i]);
             for a in 0..d {
                 let v = prep.center[a] + u[i * d + a].to_f64() * inv + alpha * x[[i, a]].to_f64();
                 yo[a] = v;

@@ -37,6 +37,99 @@ pub use observables::{Observables, observables};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 
 #[cfg(test)]
+mod determinism_tests {
+    use super::*;
+    use crate::testutil::tokens;
+
+    fn run_all<T: Element>(
+        x: ndarray::ArrayView2<'_, T>,
+        threads: usize,
+    ) -> (Vec<u64>, Observables, f64, Estimate) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let p = Params::new(6.0, 0.2);
+            let o = Options { block: Some(24) };
+            let f = forward(x, &p, &o).unwrap();
+            let obs = observables(&f).unwrap();
+            let eta = eta_exact(x, &p, &o).unwrap();
+            let h = eta_hutchinson(x, &p, 3, 9, &o).unwrap();
+            (
+                f.x_out.iter().map(|v| v.to_f64().to_bits()).collect(),
+                obs,
+                eta,
+                h,
+            )
+        })
+    }
+
+    #[test]
+    fn results_are_bit_identical_for_any_thread_count() {
+        let x = tokens(0, 150, 7, 3, 0.0);
+        let one = run_all(x.view(), 1);
+        for threads in [2, 3, 5] {
+            let other = run_all(x.view(), threads);
+            assert_eq!(one.0, other.0, "x' differs with {threads} threads");
+            assert_eq!(one.1, other.1, "observables differ with {threads} threads");
+            assert_eq!(
+                one.2.to_bits(),
+                other.2.to_bits(),
+                "exact eta differs with {threads} threads"
+            );
+            assert_eq!(one.3, other.3, "Hutchinson differs with {threads} threads");
+        }
+        let x32 = x.mapv(|v| v as f32);
+        let a = run_all(x32.view(), 1);
+        let b = run_all(x32.view(), 3);
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, b.1);
+        assert_eq!(a.2.to_bits(), b.2.to_bits());
+    }
+
+    #[test]
+    fn f32_agrees_with_the_f64_reference_to_1e5() {
+        for (kind, n, d, beta) in [
+            (0u8, 40usize, 6usize, 5.0f64),
+            (1, 30, 8, 20.0),
+            (3, 20, 20, 3.0),
+            (0, 2, 3, 1.0),
+        ] {
+            let x = tokens(kind, n, d, 11, 0.0);
+            let p = critscale_model::LayerParams::new(beta, 0.1);
+            let want =
+                critscale_model::observables(&critscale_model::forward(&x, &p).unwrap()).unwrap();
+            let want_eta = critscale_model::eta_from_jacobian(&x, &p).unwrap();
+            let x32 = x.mapv(|v| v as f32);
+            let params = Params::new(beta, 0.1);
+            let f = forward(x32.view(), &params, &Options::default()).unwrap();
+            let got = observables(&f).unwrap();
+            let eta = eta_exact(x32.view(), &params, &Options::default()).unwrap();
+            // f32 rounding of the inputs alone moves the Gram entries by ~6e-8, amplified by β.
+            let tol = 1e-5 * (1.0 + beta / 10.0);
+            for (name, g, w) in [
+                ("lambda", got.lambda, want.lambda),
+                ("lambda_angle", got.lambda_angle, want.lambda_angle),
+                ("self_weight", got.self_weight, want.self_weight),
+                ("support", got.support, want.support),
+                ("entropy", got.entropy, want.entropy.max(1e-3)),
+                ("cos_out_mean", got.cos_out_mean, want.cos_out_mean),
+            ] {
+                assert!(
+                    (g - w).abs() <= tol * w.abs().max(1e-3),
+                    "kind {kind}: {name} {g:e} vs {w:e}"
+                );
+            }
+            assert!(
+                (eta - want_eta).abs() <= tol * (1.0 + beta / 10.0) * want_eta,
+                "kind {kind}: eta {eta:e} vs {want_eta:e}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod testutil {
     //! Token generators and comparison helpers shared by the unit tests.
     use ndarray::Array2;
@@ -75,10 +168,5 @@ pub(crate) mod testutil {
             3 => critscale_model::simplex::<f64>(&(), n, d.max(n), &0.3, &1.7).unwrap(),
             _ => random_tokens(n, d, seed),
         }
-    }
-
-    /// |a − b| ≤ tol·max(|b|, floor).
-    pub(crate) fn close(a: f64, b: f64, tol: f64, floor: f64) -> bool {
-        (a - b).abs() <= tol * b.abs().max(floor)
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn simd_run<R>(f: impl FnOnce() -> R) -> R {
     pulp::Arch::new().dispatch(Run(f))
 }
 
-/// Per-row sums of one tile: Σ_j E_ij, Σ_j E_ij², Σ_j E_ij δ_ij.
+/// Per-row sums of one tile over j ≠ i: Σ_j E_ij, Σ_j E_ij², Σ_j E_ij δ_ij.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Sums {
     pub(crate) s0: Vec<f64>,
@@ -133,6 +133,13 @@ pub(crate) fn score_tile<T: Element>(
         }
     });
     T::exp_in_place(g);
+    // The self weights E_ii = 1 are left out of the sums (and restored below), so that the row
+    // sums hold S_i = Σ_{j≠i} E_ij and Z_i = 1 + S_i keeps the digits of a small S_i.
+    if diag {
+        for i in 0..ri {
+            g[i * rj + i] = T::ZERO;
+        }
+    }
     simd_run(|| {
         for i in 0..ri {
             let erow = &g[i * rj..(i + 1) * rj];
@@ -183,6 +190,11 @@ pub(crate) fn score_tile<T: Element>(
             rows.s2[i] += r2;
         }
     });
+    if diag {
+        for i in 0..ri {
+            g[i * rj + i] = T::ONE;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -195,11 +195,11 @@ pub fn exp_m1_near(x: &BigFloat, bits: usize) -> BigFloat {
     round_to(&ex.sub(&BigFloat::from_i32(1, wide), wide, rm), bits)
 }
 
-fn ln_plain(x: &BigFloat, bits: usize) -> BigFloat {
+pub(crate) fn ln_plain(x: &BigFloat, bits: usize) -> BigFloat {
     with_consts(|cc| x.ln(bits, RoundingMode::ToEven, cc))
 }
 
-fn exp_plain(x: &BigFloat, bits: usize) -> BigFloat {
+pub(crate) fn exp_plain(x: &BigFloat, bits: usize) -> BigFloat {
     with_consts(|cc| x.exp(bits, RoundingMode::ToEven, cc))
 }
 

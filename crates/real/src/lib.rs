@@ -29,6 +29,9 @@ pub mod big;
 pub mod decimal;
 pub mod float;
 pub mod format;
+pub mod interval;
+#[cfg(feature = "mpfr")]
+pub mod mpfr;
 pub mod prec;
 
 use std::fmt::{Debug, Display};
@@ -36,6 +39,9 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 pub use big::{BigReal, Precision};
 pub use format::{decimal_from_ln, decimal_string};
+pub use interval::Interval;
+#[cfg(feature = "mpfr")]
+pub use mpfr::MpfrReal;
 
 /// A decimal string that could not be read as a real number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -184,24 +190,40 @@ pub trait Real:
     /// softplus(x) = ln(1 + eˣ), without overflow for large x and without losing digits for
     /// negative x: x + ln(1 + e^{−x}) when x > 0, ln(1 + eˣ) otherwise.
     fn softplus(&self) -> Self {
-        let zero = Self::zero(&self.ctx());
-        if *self > zero {
-            self.clone() + (-self.clone()).exp().ln_1p()
-        } else {
-            self.exp().ln_1p()
-        }
+        softplus_formula(self)
     }
 
     /// The logistic function σ(x) = 1 / (1 + e^{−x}), computed as exp(−softplus(−x)) so that it
     /// neither overflows nor loses relative accuracy in either tail.
     fn logistic(&self) -> Self {
-        (-(-self.clone()).softplus()).exp()
+        logistic_formula(self)
     }
 
     /// ln(eˣ + eʸ) without overflow: max + ln(1 + e^{−|x−y|}).
     fn ln_add_exp(&self, other: &Self) -> Self {
-        let hi = self.max(other);
-        let lo = self.min(other);
-        (lo - &hi).exp().ln_1p() + hi
+        ln_add_exp_formula(self, other)
     }
+}
+
+/// softplus(x) = x + ln(1 + e^{−x}) for x > 0, ln(1 + eˣ) otherwise (the default of
+/// [`Real::softplus`]).
+pub fn softplus_formula<T: Real>(x: &T) -> T {
+    let zero = T::zero(&x.ctx());
+    if *x > zero {
+        x.clone() + (-x.clone()).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// σ(x) = exp(−softplus(−x)) (the default of [`Real::logistic`]).
+pub fn logistic_formula<T: Real>(x: &T) -> T {
+    (-(-x.clone()).softplus()).exp()
+}
+
+/// ln(eˣ + eʸ) = max + ln(1 + e^{min − max}) (the default of [`Real::ln_add_exp`]).
+pub fn ln_add_exp_formula<T: Real>(x: &T, y: &T) -> T {
+    let hi = x.max(y);
+    let lo = x.min(y);
+    (lo - &hi).exp().ln_1p() + hi
 }

@@ -3,4 +3,5 @@
 //! workspace test suite can call it; the binary in `main.rs` only parses arguments and prints.
 
 pub mod eval;
+pub mod simulate;
 pub mod text;

@@ -20,6 +20,57 @@ enum Command {
     /// Evaluate the simplex closed forms (THEORY §5) at one point: self weight, cos_out, lambda,
     /// lambda_angle, eta (with --d), gamma_c and the regime.
     Eval(EvalCli),
+    /// Run one token configuration through the fast kernels: observables, eta and phase timings.
+    Simulate(SimulateCli),
+}
+
+#[derive(Args)]
+struct SimulateCli {
+    /// Tokens from an n x d .npy file (float64 or float32); exclusive with --config.
+    #[arg(long)]
+    tokens: Option<std::path::PathBuf>,
+    /// Generated tokens: simplex (d >= n, |x_i| = 1) or gaussian (almost-simplex, seeded).
+    #[arg(long)]
+    config: Option<String>,
+    /// Number of tokens (with --config).
+    #[arg(long)]
+    n: Option<String>,
+    /// Dimension (with --config).
+    #[arg(long)]
+    d: Option<String>,
+    /// Pairwise cosine rho (with --config; also used by --gamma crit).
+    #[arg(long, allow_hyphen_values = true)]
+    rho: Option<String>,
+    /// Seed of the gaussian configuration.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta")]
+    gamma: Option<String>,
+    /// beta given directly (instead of --gamma).
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma")]
+    beta: Option<String>,
+    /// Residual weight alpha >= 0.
+    #[arg(long, allow_hyphen_values = true, default_value = "0")]
+    alpha: String,
+    /// Working precision: f64 or f32.
+    #[arg(long, default_value = "f64")]
+    dtype: String,
+    /// Gradient size: exact, hutchinson or none.
+    #[arg(long, default_value = "exact")]
+    eta: String,
+    /// Hutchinson probes (with --eta hutchinson).
+    #[arg(long, default_value_t = 32)]
+    probes: usize,
+    /// Seed of the Hutchinson probes.
+    #[arg(long, default_value_t = 0)]
+    probe_seed: u64,
+    /// Rows per block (default: chosen from n; results do not depend on the thread count).
+    #[arg(long)]
+    block: Option<usize>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -57,6 +108,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Eval(eval) => run_eval(eval),
+        Command::Simulate(sim) => run_simulate(sim),
     }
 }
 
@@ -88,6 +140,34 @@ fn run_eval(cli: EvalCli) -> ExitCode {
         println!("{}", report.to_json());
     } else {
         print!("{}", report.to_table());
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_simulate(cli: SimulateCli) -> ExitCode {
+    let args = critscale::simulate::SimulateArgs {
+        tokens: cli.tokens,
+        config: cli.config,
+        n: cli.n,
+        d: cli.d,
+        rho: cli.rho,
+        seed: cli.seed,
+        gamma: cli.gamma,
+        beta: cli.beta,
+        alpha: cli.alpha,
+        dtype: cli.dtype,
+        eta: cli.eta,
+        probes: cli.probes,
+        probe_seed: cli.probe_seed,
+        block: cli.block,
+    };
+    match critscale::simulate::simulate(&args) {
+        Ok(report) if cli.json => println!("{}", report.to_json()),
+        Ok(report) => print!("{}", report.to_table()),
+        Err(bad) => {
+            eprintln!("error: {bad}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
     }
     ExitCode::SUCCESS
 }

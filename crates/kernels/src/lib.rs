@@ -24,6 +24,7 @@ pub mod element;
 pub mod error;
 pub mod eta;
 pub mod forward;
+pub mod npy;
 pub mod observables;
 pub mod prepare;
 pub mod simd;
@@ -33,6 +34,7 @@ pub use element::Element;
 pub use error::KernelError;
 pub use eta::{Estimate, eta_exact, eta_hutchinson};
 pub use forward::{Forward, forward};
+pub use npy::{NpyDType, NpyError, read_tokens};
 pub use observables::{Observables, observables};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 

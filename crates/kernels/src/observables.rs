@@ -324,7 +324,7 @@ mod tests {
             let x = ndarray::array![[2.0, 0.0], [0.0, 0.5]];
             let fwd = forward(x.view(), &Params::new(beta, 0.0), &Options::default()).unwrap();
             let got = observables(&fwd).unwrap();
-            let eps = (-beta as f64).exp();
+            let eps = (-beta).exp();
             let want = eps.ln_1p() + beta * eps / (1.0 + eps);
             assert!(
                 (got.entropy - want).abs() <= 4.0 * f64::EPSILON * want,

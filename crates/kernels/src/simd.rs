@@ -27,7 +27,9 @@
 use pulp::{Arch, Simd, WithSimd};
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
+#[allow(clippy::excessive_precision)] // the fdlibm split of ln 2, digit for digit
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+#[allow(clippy::excessive_precision)]
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
 /// Above this e^x overflows to +∞ in f64.
@@ -88,6 +90,7 @@ pub const EXP_F32_MIN: f32 = -103.972_08;
 
 /// e^x for one f32 (see the module docs).
 #[inline(always)]
+#[allow(clippy::excessive_precision)] // Cephes's coefficients as published
 pub fn exp_f32(x: f32) -> f32 {
     let xc = x.clamp(-104.0, 89.0);
     let t = xc.mul_add(LOG2E_F32, SHIFT_F32);

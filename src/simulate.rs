@@ -1,0 +1,381 @@
+//! `critscale simulate`: one configuration through the fast path (`critscale-kernels`).
+//!
+//! Tokens come from a `.npy` file (n × d, float64 or float32) or are generated: `simplex` (the
+//! exact simplex of THEORY §2 with |x_i|² = 1, needs d ≥ n) or `gaussian` (the Gaussian
+//! almost-simplex x_i = √ρ z₀ + √(1−ρ) z_i, seeded). β is γ·ln n (`--gamma`, or `crit` for
+//! γ_c = 1/(1−ρ)) or given directly (`--beta`). The report lists the observables of THEORY §3,
+//! η (exact, Hutchinson with its standard error, or none) and the wall time of each phase.
+//!
+//! The cosines `cos_min`, `cos_mean`, `cos_max` are those of the **outputs** ⟨y'_i, y'_j⟩ (the
+//! quantity of T1/T2); the input cosines are reported as `cos_in_min`, `cos_in_mean`,
+//! `cos_in_max`.
+
+use critscale_kernels::{
+    Element, KernelError, NpyError, Observables, Options, Params, eta_exact, eta_hutchinson,
+    forward, observables, read_tokens,
+};
+use ndarray::Array2;
+use serde_json::{Map, Value};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The parameters of `simulate`, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SimulateArgs {
+    /// A `.npy` file with the tokens (exclusive with `config`).
+    pub tokens: Option<PathBuf>,
+    /// `simplex` or `gaussian`.
+    pub config: Option<String>,
+    /// Number of tokens (generated configurations).
+    pub n: Option<String>,
+    /// Dimension (generated configurations).
+    pub d: Option<String>,
+    /// Pairwise cosine ρ (generated configurations; also needed by `--gamma crit`).
+    pub rho: Option<String>,
+    /// Seed of the Gaussian configuration.
+    pub seed: u64,
+    /// γ in β = γ ln n, or `crit`.
+    pub gamma: Option<String>,
+    /// β given directly.
+    pub beta: Option<String>,
+    /// Residual weight α.
+    pub alpha: String,
+    /// `f64` or `f32`.
+    pub dtype: String,
+    /// `exact`, `hutchinson` or `none`.
+    pub eta: String,
+    /// Hutchinson probes.
+    pub probes: usize,
+    /// Seed of the Hutchinson probes.
+    pub probe_seed: u64,
+    /// Rows per block (default: chosen from n).
+    pub block: Option<usize>,
+}
+
+/// Why `simulate` could not run. All variants are the user's input (exit code 2).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimulateError {
+    /// A flag with a bad value.
+    #[error("invalid value '{value}' for --{flag}: {requirement}")]
+    BadParameter {
+        /// The flag, without dashes.
+        flag: String,
+        /// The text given.
+        value: String,
+        /// What a valid value looks like.
+        requirement: String,
+    },
+    /// The token file.
+    #[error("{0}")]
+    Npy(#[from] NpyError),
+    /// The kernels rejected the tokens or parameters.
+    #[error("{0}")]
+    Kernel(#[from] KernelError),
+}
+
+fn bad(flag: &str, value: &str, requirement: &str) -> SimulateError {
+    SimulateError::BadParameter {
+        flag: flag.to_owned(),
+        value: value.to_owned(),
+        requirement: requirement.to_owned(),
+    }
+}
+
+fn number(flag: &str, text: &str) -> Result<f64, SimulateError> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(bad(flag, text, "need a finite number")),
+    }
+}
+
+fn count(
+    flag: &str,
+    text: Option<&String>,
+    min: usize,
+    what: &str,
+) -> Result<usize, SimulateError> {
+    let text = text.ok_or_else(|| bad(flag, "", &format!("required with --config ({what})")))?;
+    let v = number(flag, text)?;
+    if v.fract() != 0.0 || v < min as f64 || v > 1e9 {
+        return Err(bad(
+            flag,
+            text,
+            &format!("need an integer in [{min}, 1e9] ({what})"),
+        ));
+    }
+    Ok(v as usize)
+}
+
+/// What `simulate` computed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulateReport {
+    /// Where the tokens came from.
+    pub source: String,
+    /// Number of tokens.
+    pub n: usize,
+    /// Dimension.
+    pub d: usize,
+    /// `f64` or `f32`.
+    pub dtype: &'static str,
+    /// The instruction set of the exponential.
+    pub isa: &'static str,
+    /// β used.
+    pub beta: f64,
+    /// γ = β/ln n.
+    pub gamma: f64,
+    /// α used.
+    pub alpha: f64,
+    /// The observables.
+    pub obs: Observables,
+    /// η, when computed.
+    pub eta: Option<f64>,
+    /// Hutchinson's standard error, when that estimator was used.
+    pub eta_stderr: Option<f64>,
+    /// Hutchinson probes, when that estimator was used.
+    pub probes: Option<usize>,
+    /// Phase → wall seconds, in the order run.
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+impl SimulateReport {
+    /// Every number, in output order.
+    fn numbers(&self) -> Vec<(&'static str, f64)> {
+        let o = &self.obs;
+        let mut v = vec![
+            ("beta", self.beta),
+            ("gamma", self.gamma),
+            ("alpha", self.alpha),
+            ("lambda", o.lambda),
+            ("lambda_angle", o.lambda_angle),
+            ("cos_min", o.cos_out_min),
+            ("cos_mean", o.cos_out_mean),
+            ("cos_max", o.cos_out_max),
+            ("cos_in_min", o.cos_in_min),
+            ("cos_in_mean", o.cos_in_mean),
+            ("cos_in_max", o.cos_in_max),
+            ("self_weight", o.self_weight),
+            ("support", o.support),
+            ("entropy", o.entropy),
+        ];
+        if let Some(e) = self.eta {
+            v.push(("eta", e));
+        }
+        if let Some(s) = self.eta_stderr {
+            v.push(("eta_stderr", s));
+        }
+        v
+    }
+
+    /// One JSON object: the inputs, the numbers above, and `timings` (phase → seconds).
+    pub fn to_json(&self) -> String {
+        let mut m = Map::new();
+        m.insert("source".into(), Value::from(self.source.clone()));
+        m.insert("n".into(), Value::from(self.n));
+        m.insert("d".into(), Value::from(self.d));
+        m.insert("dtype".into(), Value::from(self.dtype));
+        m.insert("isa".into(), Value::from(self.isa));
+        for (k, v) in self.numbers() {
+            m.insert(k.into(), Value::from(v));
+        }
+        if let Some(p) = self.probes {
+            m.insert("probes".into(), Value::from(p));
+        }
+        let t: Map<String, Value> = self
+            .timings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect();
+        m.insert("timings".into(), Value::Object(t));
+        Value::Object(m).to_string()
+    }
+
+    /// A two-column table.
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{:<14} {}", "source", self.source);
+        let _ = writeln!(
+            s,
+            "{:<14} {} x {} ({}, exp on {})",
+            "tokens", self.n, self.d, self.dtype, self.isa
+        );
+        for (k, v) in self.numbers() {
+            let _ = writeln!(s, "{k:<14} {v:.12e}");
+        }
+        if let Some(p) = self.probes {
+            let _ = writeln!(s, "{:<14} {p}", "probes");
+        }
+        for (k, v) in &self.timings {
+            let _ = writeln!(s, "{:<14} {v:.4} s", format!("time {k}"));
+        }
+        s
+    }
+}
+
+/// Runs `simulate`.
+///
+/// # Errors
+///
+/// [`SimulateError`]: a bad flag, an unusable `.npy` file, or tokens the kernels reject (a zero
+/// token, duplicate directions for λ, an output that vanishes).
+pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
+    let t0 = Instant::now();
+    let rho = args.rho.as_deref().map(|r| number("rho", r)).transpose()?;
+    let (x, source, phase) = match (&args.tokens, &args.config) {
+        (Some(_), Some(c)) => {
+            return Err(bad(
+                "config",
+                c,
+                "give either --tokens or --config, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(bad(
+                "config",
+                "",
+                "give --tokens FILE.npy or --config simplex|gaussian",
+            ));
+        }
+        (Some(path), None) => {
+            let (x, _) = read_tokens(path)?;
+            (x, format!("file {}", path.display()), "load")
+        }
+        (None, Some(cfg)) => {
+            let n = count("n", args.n.as_ref(), 2, "number of tokens")?;
+            let d = count("d", args.d.as_ref(), 1, "dimension")?;
+            let rho_text = args.rho.clone().unwrap_or_default();
+            let rho = rho.ok_or_else(|| bad("rho", "", "required with --config"))?;
+            match cfg.as_str() {
+                "gaussian" => {
+                    if !(0.0..1.0).contains(&rho) {
+                        return Err(bad(
+                            "rho",
+                            &rho_text,
+                            "need 0 <= rho < 1 for the Gaussian configuration",
+                        ));
+                    }
+                    let x =
+                        critscale_model::gaussian_almost_simplex::<f64>(&(), n, d, rho, args.seed);
+                    (
+                        x,
+                        format!("gaussian n={n} d={d} rho={rho} seed={}", args.seed),
+                        "generate",
+                    )
+                }
+                "simplex" => {
+                    if d < n {
+                        return Err(bad(
+                            "d",
+                            &d.to_string(),
+                            &format!("a simplex needs d >= n = {n}"),
+                        ));
+                    }
+                    let x = critscale_model::simplex::<f64>(&(), n, d, &rho, &1.0)
+                        .map_err(|e| bad("rho", &rho_text, &e.to_string()))?;
+                    (x, format!("simplex n={n} d={d} rho={rho}"), "generate")
+                }
+                other => return Err(bad("config", other, "need simplex or gaussian")),
+            }
+        }
+    };
+    let load_time = t0.elapsed().as_secs_f64();
+    let n = x.nrows();
+    let ln_n = (n as f64).ln();
+    let beta = match (&args.gamma, &args.beta) {
+        (Some(_), Some(b)) => return Err(bad("beta", b, "give either --gamma or --beta")),
+        (None, None) => {
+            return Err(bad(
+                "gamma",
+                "",
+                "give --gamma (a number or crit) or --beta",
+            ));
+        }
+        (None, Some(b)) => number("beta", b)?,
+        (Some(g), None) if g.trim() == "crit" => {
+            let rho =
+                rho.ok_or_else(|| bad("gamma", g, "crit needs --rho (gamma_c = 1/(1-rho))"))?;
+            if rho >= 1.0 {
+                return Err(bad("rho", &rho.to_string(), "gamma crit needs rho < 1"));
+            }
+            ln_n / (1.0 - rho)
+        }
+        (Some(g), None) => {
+            let gamma = number("gamma", g)?;
+            if gamma <= 0.0 {
+                return Err(bad("gamma", g, "need gamma > 0"));
+            }
+            gamma * ln_n
+        }
+    };
+    let alpha = number("alpha", &args.alpha)?;
+    if alpha < 0.0 {
+        return Err(bad("alpha", &args.alpha, "need alpha >= 0"));
+    }
+    if !matches!(args.eta.as_str(), "exact" | "hutchinson" | "none") {
+        return Err(bad("eta", &args.eta, "need exact, hutchinson or none"));
+    }
+    if args.eta == "hutchinson" && args.probes < 2 {
+        return Err(bad(
+            "probes",
+            &args.probes.to_string(),
+            "need at least 2 probes",
+        ));
+    }
+    if args.block == Some(0) {
+        return Err(bad("block", "0", "need at least 1 row per block"));
+    }
+    let params = Params::new(beta, alpha);
+    let opts = Options { block: args.block };
+    let mut timings = vec![(phase, load_time)];
+    let run = match args.dtype.as_str() {
+        "f64" => run::<f64>(&x, args, &params, &opts, &mut timings)?,
+        "f32" => run::<f32>(&x.mapv(|v| v as f32), args, &params, &opts, &mut timings)?,
+        other => return Err(bad("dtype", other, "need f64 or f32")),
+    };
+    Ok(SimulateReport {
+        source,
+        n,
+        d: x.ncols(),
+        dtype: if args.dtype == "f32" { "f32" } else { "f64" },
+        isa: critscale_kernels::simd::dispatched_isa(),
+        beta,
+        gamma: beta / ln_n,
+        alpha,
+        obs: run.0,
+        eta: run.1,
+        eta_stderr: run.2,
+        probes: (args.eta == "hutchinson").then_some(args.probes),
+        timings,
+    })
+}
+
+type RunResult = (Observables, Option<f64>, Option<f64>);
+
+fn run<T: Element>(
+    x: &Array2<T>,
+    args: &SimulateArgs,
+    params: &Params,
+    opts: &Options,
+    timings: &mut Vec<(&'static str, f64)>,
+) -> Result<RunResult, SimulateError> {
+    let t = Instant::now();
+    let fwd = forward(x.view(), params, opts)?;
+    timings.push(("forward", t.elapsed().as_secs_f64()));
+    let t = Instant::now();
+    let obs = observables(&fwd)?;
+    timings.push(("observables", t.elapsed().as_secs_f64()));
+    drop(fwd);
+    let t = Instant::now();
+    let (eta, se) = match args.eta.as_str() {
+        "exact" => (Some(eta_exact(x.view(), params, opts)?), None),
+        "hutchinson" => {
+            let e = eta_hutchinson(x.view(), params, args.probes, args.probe_seed, opts)?;
+            (Some(e.mean), Some(e.stderr))
+        }
+        _ => (None, None),
+    };
+    if eta.is_some() {
+        timings.push(("eta", t.elapsed().as_secs_f64()));
+    }
+    Ok((obs, eta, se))
+}

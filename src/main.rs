@@ -1,7 +1,7 @@
 //! The `critscale` command line: parse, call the library, print.
 
 use clap::{Args, Parser, Subcommand};
-use critscale::eval::{EvalArgs, evaluate};
+use critscale::eval::{EvalArgs, EvalError, EvalOptions};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -99,10 +99,30 @@ struct EvalCli {
     /// Print one JSON object (numbers as decimal strings at full precision) instead of a table.
     #[arg(long)]
     json: bool,
+    /// Working precision in bits (53 to 1000000) for the big-float engine; without it, f64.
+    #[arg(long, allow_hyphen_values = true)]
+    precision: Option<String>,
+    /// Big-float engine: 'big' (astro-float, pure Rust, the default) or 'mpfr' (feature mpfr).
+    #[arg(long)]
+    engine: Option<String>,
+    /// Print a rigorous enclosure [lo, hi] of every value (outward-rounded intervals; 256 bits
+    /// unless --precision says otherwise).
+    #[arg(long)]
+    enclose: bool,
+    /// Relative accuracy f64 results must be vouched for (checked against a 128-bit enclosure).
+    #[arg(long, allow_hyphen_values = true)]
+    rel_tol: Option<String>,
+    /// When f64 cannot vouch for a result: 'escalate' to high precision (default), 'refuse'
+    /// (exit 3), or 'off' (print f64 unchecked).
+    #[arg(long)]
+    on_doubt: Option<String>,
 }
 
 /// Exit code for bad user input, as for clap's own usage errors.
 const EXIT_BAD_INPUT: u8 = 2;
+
+/// Exit code when f64 cannot vouch for a result and `--on-doubt refuse` was asked for.
+const EXIT_REFUSED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -122,11 +142,22 @@ fn run_eval(cli: EvalCli) -> ExitCode {
         q: cli.q,
         d: cli.d,
     };
-    let report = match evaluate::<f64>(&(), &args) {
+    let options = EvalOptions {
+        precision: cli.precision,
+        engine: cli.engine,
+        enclose: cli.enclose,
+        rel_tol: cli.rel_tol,
+        on_doubt: cli.on_doubt,
+    };
+    let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
-        Err(bad) => {
+        Err(EvalError::Bad(bad)) => {
             eprintln!("error: {bad}");
             return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        Err(refused @ EvalError::Refused { .. }) => {
+            eprintln!("error: {refused}");
+            return ExitCode::from(EXIT_REFUSED);
         }
     };
     if !report.all_finite() {

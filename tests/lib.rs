@@ -1,6 +1,8 @@
 //! The workspace certification suite: one test binary, one module per concern.
 
+mod big_engines;
 mod cli;
+mod kernels;
 mod limits;
 mod model_agreement;
 mod reference_values;

@@ -412,6 +412,10 @@ impl Real for Interval {
         ctx.decimal_digits().saturating_sub(1)
     }
 
+    fn bounds_strings(&self) -> Option<(String, String)> {
+        Some((self.lo_string(), self.hi_string()))
+    }
+
     fn unit_roundoff(ctx: &Precision) -> Self {
         Interval::point(power_of_two(-(ctx.bits() as i64), ctx.bits()), ctx.bits())
     }

@@ -140,6 +140,12 @@ pub trait Real:
     /// Largest integer ≤ x.
     fn floor(&self) -> Self;
 
+    /// For enclosure types: decimal strings at or below and at or above every value enclosed.
+    /// `None` (the default) for point types.
+    fn bounds_strings(&self) -> Option<(String, String)> {
+        None
+    }
+
     /// The constant 0.
     fn zero(ctx: &Self::Ctx) -> Self {
         Self::from_f64(ctx, 0.0)

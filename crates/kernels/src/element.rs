@@ -35,11 +35,11 @@ pub trait Element:
     fn from_f64(v: f64) -> Self;
     /// Replaces every x by e^x (vectorised, see [`crate::simd`]).
     fn exp_in_place(xs: &mut [Self]);
-    /// The raw product through the `gemm` crate; see [`gemm`].
+    /// The raw product through the `gemm` crate; see [`gemm()`].
     ///
     /// # Safety
     ///
-    /// The pointers and strides must describe valid matrices (checked by [`gemm`]).
+    /// The pointers and strides must describe valid matrices (checked by [`gemm()`]).
     #[allow(clippy::too_many_arguments)]
     unsafe fn raw_gemm(
         m: usize,
@@ -132,7 +132,7 @@ impl_element!(
     crate::simd::exp_in_place_f32
 );
 
-/// How an operand of [`gemm`] is read.
+/// How an operand of [`gemm()`] is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     /// As stored: an r × c operand is r rows of the slice.

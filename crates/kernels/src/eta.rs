@@ -25,7 +25,7 @@
 //! ‖J_ii‖² = ‖FΠ_i‖²/r_i² + 2α tr(FΠ_i)/r_i + α² d.
 //!
 //! **GEMM-shaped ingredients**, in the centred frame z = y − c, μ_i = m_i − c (all invariant
-//! under the shift, see [`crate::prepare`]): G = Z Zᵀ (half, symmetric tiles), M = A Z,
+//! under the shift, see [`mod@crate::prepare`]): G = Z Zᵀ (half, symmetric tiles), M = A Z,
 //! B = M Zᵀ (B_ik = ⟨μ_i, z_k⟩), and
 //!
 //! * |w|² = |z_k|² − 2B_ik + |μ_i|²; P_ik = ⟨y_k − m_i, y_k⟩ = |z_k|² − B_ik + ⟨z_k, c⟩ − ⟨μ_i, c⟩;

@@ -1,6 +1,6 @@
 //! The forward pass of the layer in row blocks, without any n × n matrix.
 //!
-//! With y_i = x_i/|x_i|, c = mean y, z_i = y_i − c (see [`crate::prepare`]):
+//! With y_i = x_i/|x_i|, c = mean y, z_i = y_i − c (see [`mod@crate::prepare`]):
 //!
 //! * δ_ij = 1 − ⟨y_i, y_j⟩ = (|z_i|² + |z_j|²)/2 − ⟨z_i, z_j⟩ (clamped at 0, δ_ii = 0),
 //! * E_ij = exp(−β δ_ij) (symmetric; E_ii = 1), Z_i = 1 + S_i with S_i = Σ_{j≠i} E_ij,

@@ -168,6 +168,38 @@ pub fn dispatched_isa() -> &'static str {
     }
 }
 
+struct FmaProbe(u64);
+impl WithSimd for FmaProbe {
+    type Output = f64;
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> f64 {
+        // 12 independent 8-lane accumulators: enough chains to cover the FMA latency (4 cycles)
+        // times the number of FMA pipes, so the loop runs at the FMA throughput.
+        let mut acc = [[0.0f64; 8]; 12];
+        let b = std::hint::black_box([1.000_000_1f64; 8]);
+        let c = std::hint::black_box([1e-9f64; 8]);
+        for _ in 0..self.0 {
+            for a in acc.iter_mut() {
+                for l in 0..8 {
+                    a[l] = a[l].mul_add(b[l], c[l]);
+                }
+            }
+        }
+        std::hint::black_box(acc).iter().flatten().sum()
+    }
+}
+
+/// Measures the peak f64 FMA rate of **one core** in flop/s: a register-only loop of 96
+/// independent FMAs per iteration (2 flops each), compiled for the dispatched instruction set,
+/// timed over `iters` iterations. Multiply by the number of cores for the machine's peak.
+pub fn measure_peak_f64_flops_one_core(iters: u64) -> f64 {
+    let t = std::time::Instant::now();
+    let s = Arch::new().dispatch(FmaProbe(iters));
+    let secs = t.elapsed().as_secs_f64();
+    std::hint::black_box(s);
+    (iters as f64) * 12.0 * 8.0 * 2.0 / secs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

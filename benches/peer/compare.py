@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Times critscale's fast path against the numpy peer (peer.py) on the same tokens, with the same
+thread count, and prints the ratios (critscale time / numpy time; below 1 means critscale is
+faster). Also checks that both computed the same lambda and eta, and reports peak memory.
+
+    cargo build --release
+    python3 benches/peer/compare.py --n 4096 --d 512 --threads 2 --repeat 3
+
+Tokens: Gaussian almost-simplex (rho = 0.3, numpy seed 0) at gamma = gamma_c. critscale runs
+`critscale simulate --tokens FILE.npy --json` with RAYON_NUM_THREADS; numpy runs with
+OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS). The best of --repeat runs is reported for each.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def run(cmd, env):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out), before
+
+
+def peak_rss_mib(cmd, env):
+    """Peak resident memory of one run of cmd, via GNU time if present, else None."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, env=env, capture_output=True, text=True, check=True)
+    return int(r.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=4096)
+    ap.add_argument("--d", type=int, default=512)
+    ap.add_argument("--rho", type=float, default=0.3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
+    ap.add_argument("--eta", default="exact", choices=["exact", "none"])
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "critscale"))
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(0)
+    n, d, rho = args.n, args.d, args.rho
+    z0 = rng.standard_normal(d) / math.sqrt(d)
+    z = rng.standard_normal((n, d)) / math.sqrt(d)
+    x = math.sqrt(rho) * z0 + math.sqrt(1 - rho) * z
+    beta = math.log(n) / (1 - rho)
+    env = dict(os.environ)
+    env.update(RAYON_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
+               OMP_NUM_THREADS=str(args.threads))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "tokens.npy")
+        np.save(path, x)
+        ours_cmd = [args.bin, "simulate", "--tokens", path, "--beta", repr(beta), "--dtype", args.dtype,
+                    "--eta", args.eta, "--json"]
+        peer_cmd = [sys.executable, os.path.join(HERE, "peer.py"), "--tokens", path, "--beta", repr(beta),
+                    "--dtype", args.dtype, "--eta", args.eta]
+        best = {"fwd": math.inf, "eta": math.inf}
+        for _ in range(args.repeat):
+            o, _ = run(ours_cmd, env)
+            t = o["timings"]
+            best["fwd"] = min(best["fwd"], t["forward"] + t["observables"])
+            if args.eta == "exact":
+                best["eta"] = min(best["eta"], t["eta"])
+        p, _ = run(peer_cmd + ["--repeat", str(args.repeat)], env)
+        pt = p["timings"]
+        print(f"n={n} d={d} dtype={args.dtype} threads={args.threads} beta={beta:.6f} (best of {args.repeat})")
+        print(f"{'phase':<16}{'critscale s':>12}{'numpy s':>12}{'ratio':>8}")
+        print(f"{'forward+lambda':<16}{best['fwd']:>12.3f}{pt['forward_lambda']:>12.3f}"
+              f"{best['fwd'] / pt['forward_lambda']:>8.3f}")
+        if args.eta == "exact":
+            print(f"{'exact eta':<16}{best['eta']:>12.3f}{pt['eta']:>12.3f}{best['eta'] / pt['eta']:>8.3f}")
+        for key in ["lambda", "lambda_angle", "self_weight", "support", "entropy"] + (["eta"] if args.eta == "exact" else []):
+            rel = abs(o[key] - p[key]) / max(abs(p[key]), 1e-300)
+            print(f"  {key:<14} critscale {o[key]:.15e}  numpy {p[key]:.15e}  rel diff {rel:.1e}")
+        mem = peak_rss_mib(ours_cmd[:-3] + ["--eta", "none", "--json"], env)
+        if mem is not None:
+            print(f"peak RSS of critscale forward+lambda: {mem:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -118,6 +118,48 @@ impl Interval {
         self.lo <= *x && *x <= self.hi
     }
 
+    /// The degenerate interval at the lower end.
+    pub fn lower_point(&self) -> Interval {
+        Interval::point(self.lo.clone(), self.bits)
+    }
+
+    /// The degenerate interval at the upper end.
+    pub fn upper_point(&self) -> Interval {
+        Interval::point(self.hi.clone(), self.bits)
+    }
+
+    /// [lower.lo, upper.hi]: the interval from the lower end of one enclosure to the upper end of
+    /// another (the caller guarantees the order, e.g. for a monotone function's image).
+    pub fn span(lower: &Interval, upper: &Interval) -> Interval {
+        Interval::new(
+            lower.lo.clone(),
+            upper.hi.clone(),
+            lower.bits.max(upper.bits),
+        )
+    }
+
+    /// True when lo = hi.
+    pub fn is_point(&self) -> bool {
+        self.lo == self.hi
+    }
+
+    /// Certainly inside [a, b] for every a enclosed by `min` and b enclosed by `max`:
+    /// min.hi ≤ lo and hi ≤ max.lo.
+    pub fn is_within(&self, min: &Interval, max: &Interval) -> bool {
+        min.hi <= self.lo && self.hi <= max.lo
+    }
+
+    /// Certainly disjoint from [a, b] for every a enclosed by `min` and b enclosed by `max`:
+    /// hi < min.lo or lo > max.hi.
+    pub fn is_outside(&self, min: &Interval, max: &Interval) -> bool {
+        self.hi < min.lo || self.lo > max.hi
+    }
+
+    /// True when the lower end is exactly zero.
+    pub fn starts_at_zero(&self) -> bool {
+        self.lo.is_zero()
+    }
+
     /// The smallest interval containing both.
     pub fn hull(&self, other: &Interval) -> Interval {
         Interval::new(

@@ -1,0 +1,96 @@
+//! The default certificate set run by `critscale certify`.
+//!
+//! All at ρ = 0.3, q = 1 and N = 10⁶; "sub" is γ = 0.8 γ_c (κ = −0.2), "super" γ = 1.25 γ_c
+//! (κ = 0.25), residual statements use α = 0.5, η statements d = n (and d = 10n once). Each ε is
+//! the largest deviation over n ≥ N, as the rates of THEORY §5 predict it at n = N, rounded up by
+//! a few tens of per cent (the crate README lists them): a certificate proves that the limit is
+//! approached at least that fast from N on, not merely that it is approached, and ε cannot be
+//! made much smaller without the claim becoming false at n = N.
+
+use crate::{Quantity, Statement};
+
+fn statement(
+    id: &str,
+    quantity: Quantity,
+    alpha: &str,
+    gamma_ratio: (&str, &str),
+    d_ratio: &str,
+    epsilon: &str,
+) -> Statement {
+    Statement {
+        id: id.to_owned(),
+        quantity,
+        rho: "0.3".to_owned(),
+        alpha: alpha.to_owned(),
+        q: "1".to_owned(),
+        gamma_ratio: [gamma_ratio.0.to_owned(), gamma_ratio.1.to_owned()],
+        d_ratio: d_ratio.to_owned(),
+        n_min: "1e6".to_owned(),
+        epsilon: epsilon.to_owned(),
+        target: None,
+    }
+}
+
+const SUB: (&str, &str) = ("0.8", "0.8");
+const CRIT: (&str, &str) = ("1", "1");
+const SUPER: (&str, &str) = ("1.25", "1.25");
+
+/// The statements `critscale certify` proves by default.
+pub fn default_statements() -> Vec<Statement> {
+    use Quantity::*;
+    vec![
+        statement("T1.limit.sub", CosOut, "0", SUB, "1", "0.01"),
+        statement("T1.limit.crit", CosOut, "0", CRIT, "1", "1e-6"),
+        statement("T1.limit.super", CosOut, "0", SUPER, "1", "0.015"),
+        statement(
+            "T1.limit.super.range",
+            CosOut,
+            "0",
+            ("1.25", "4"),
+            "1",
+            "0.015",
+        ),
+        statement("T1.limit.sub.residual", CosOut, "0.5", SUB, "1", "0.05"),
+        statement("T1.limit.crit.residual", CosOut, "0.5", CRIT, "1", "1e-6"),
+        statement("T1.limit.super.residual", CosOut, "0.5", SUPER, "1", "0.01"),
+        statement("T1.rate.sub", LambdaRateSub, "0", SUB, "1", "0.5"),
+        statement(
+            "T1.rate.super",
+            OneMinusLambdaRateSuper,
+            "0",
+            SUPER,
+            "1",
+            "0.05",
+        ),
+        statement("T3.limit.sub", EtaMinusLimit, "0", SUB, "1", "0.004"),
+        statement("T3.limit.crit", EtaMinusLimit, "0", CRIT, "1", "2e-5"),
+        statement("T3.limit.crit.d10n", EtaMinusLimit, "0", CRIT, "10", "2e-6"),
+        statement("T3.limit.super", EtaMinusLimit, "0", SUPER, "1", "0.07"),
+        statement("T3.rate.sub", EtaRateSub, "0", SUB, "1", "0.15"),
+        statement("T3.rate.super", EtaDeficitRateSuper, "0", SUPER, "1", "0.1"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Budget, Verdict, certify};
+
+    #[test]
+    fn default_statements_are_proved() {
+        for statement in default_statements() {
+            let outcome = certify(&statement, Budget::default()).unwrap();
+            assert_eq!(outcome.verdict, Verdict::Proved, "{outcome:#?}");
+            assert!(outcome.enclosure.is_some());
+        }
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<String> = default_statements().into_iter().map(|s| s.id).collect();
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count);
+    }
+}

@@ -1,0 +1,604 @@
+//! Computer-assisted proofs of the simplex limits (T1, T3) and their rates, for **all real
+//! n ≥ N**.
+//!
+//! A [`Statement`] says: for every n ≥ N (and every γ in a range), |F(n, γ) − target| ≤ ε, where F
+//! is one of the [`Quantity`]s — cos_out, λ or η, possibly multiplied by the predicted power of
+//! n — and the target is the prediction of THEORY §4–5 (or a value given to test the certifier).
+//! Substituting u = 1/n ∈ [0, 1/N] turns F into a function that is continuous up to u = 0
+//! ([`forms`]); [`certify`] covers [0, 1/N] × [κ range] by boxes, evaluates F on each box in
+//! outward-rounded interval arithmetic ([`critscale_real::Interval`]) and splits a box until its
+//! enclosure fits in [target − ε, target + ε]. It stops with:
+//!
+//! * **proved** when every box fits (the union of the boxes is the whole domain, so the bound
+//!   holds for every n ≥ N, including n → ∞);
+//! * **disproved** when F at a single point (n, γ) is certainly outside the band — a witness;
+//! * **undecided** when the box budget runs out.
+//!
+//! Certificates are plain data ([`Outcome`], serde-serialisable) so that the report can include
+//! them.
+
+pub mod defaults;
+pub mod forms;
+
+use critscale_real::{Interval, Precision, Real};
+use critscale_simplex::Regime;
+use critscale_simplex::limits::cos_out_limit;
+use forms::{Cell, Setting, Side};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// What a statement bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantity {
+    /// cos_out; target: the T1 limit of the regime (with residual a = α√q).
+    CosOut,
+    /// n^{−2κ}·λ below γ_c, α = 0; target 1/ρ.
+    LambdaRateSub,
+    /// n^{κ}·(1 − λ) above γ_c; target 2ρ/(1 + a).
+    OneMinusLambdaRateSuper,
+    /// η − (1 − 1/d)·{0, 1/4, 1}/q below/at/above γ_c, α = 0, d = μn; target 0.
+    EtaMinusLimit,
+    /// n^{−2κ}·η below γ_c for −1/2 < κ < 0, α = 0, d = μn; target 1/q.
+    EtaRateSub,
+    /// n^{κ}·(1 − qη/(1 − 1/d)) above γ_c, α = 0, d = μn; target 2.
+    EtaDeficitRateSuper,
+}
+
+impl Quantity {
+    /// The quantity in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Quantity::CosOut => "cos_out",
+            Quantity::LambdaRateSub => "n^(-2 kappa) * lambda",
+            Quantity::OneMinusLambdaRateSuper => "n^kappa * (1 - lambda)",
+            Quantity::EtaMinusLimit => "eta - (1 - 1/d) * eta_limit",
+            Quantity::EtaRateSub => "n^(-2 kappa) * eta",
+            Quantity::EtaDeficitRateSuper => "n^kappa * (1 - q eta / (1 - 1/d))",
+        }
+    }
+}
+
+/// A claim about all n ≥ N: |F − target| ≤ ε. Numbers are decimal strings (read exactly as
+/// enclosures).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Statement {
+    /// Claim ID, e.g. `T1.limit.sub`.
+    pub id: String,
+    /// What is bounded.
+    pub quantity: Quantity,
+    /// Pairwise cosine ρ ∈ (0, 1).
+    pub rho: String,
+    /// Residual weight α ≥ 0.
+    pub alpha: String,
+    /// Squared norm q > 0.
+    pub q: String,
+    /// γ/γ_c as a range [lo, hi] (lo = hi for one γ; "1" is γ_c exactly).
+    pub gamma_ratio: [String; 2],
+    /// d/n ≥ 1 for η quantities.
+    pub d_ratio: String,
+    /// N: the claim covers every real n ≥ N.
+    pub n_min: String,
+    /// ε > 0.
+    pub epsilon: String,
+    /// A target to use instead of the prediction (to show that false claims fail).
+    pub target: Option<String>,
+}
+
+/// Why a statement cannot be checked as posed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("statement {id}: {reason}")]
+pub struct BadStatement {
+    /// The claim ID.
+    pub id: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// The result of the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The bound holds for every n ≥ N (and every γ in the range).
+    Proved,
+    /// A point violates the bound.
+    Disproved,
+    /// The box budget ran out.
+    Undecided,
+}
+
+/// A point where the claim fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Witness {
+    /// n (`"inf"` for the limit itself).
+    pub n: String,
+    /// γ/γ_c.
+    pub gamma_ratio: String,
+    /// Enclosure of F there.
+    pub value: [String; 2],
+}
+
+/// A certificate: the statement, the verdict and the evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The claim.
+    pub statement: Statement,
+    /// The statement in words.
+    pub text: String,
+    /// Side of γ_c.
+    pub side: Side,
+    /// Enclosure of the target used.
+    pub target: [String; 2],
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Hull of F over the boxes that fit (the range of F found), when any did.
+    pub enclosure: Option<[String; 2]>,
+    /// Boxes evaluated.
+    pub boxes: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// Where the claim fails, when disproved.
+    pub witness: Option<Witness>,
+    /// Working precision in bits.
+    pub precision_bits: usize,
+}
+
+/// Limits of the search.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Interval precision in bits.
+    pub precision_bits: u64,
+    /// Box evaluations before giving up.
+    pub max_boxes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            precision_bits: 128,
+            max_boxes: 200_000,
+        }
+    }
+}
+
+struct Prepared {
+    setting: Setting,
+    side: Side,
+    kappa: Interval,
+    u_max: Interval,
+    target: Interval,
+    epsilon: Interval,
+}
+
+/// x > y for every pair of enclosed values.
+fn certainly_above(x: &Interval, y: &Interval) -> bool {
+    x.partial_cmp(y) == Some(std::cmp::Ordering::Greater)
+}
+
+fn read(p: &Precision, id: &str, name: &str, text: &str) -> Result<Interval, BadStatement> {
+    let value = Interval::parse_decimal(p, text).map_err(|_| BadStatement {
+        id: id.to_owned(),
+        reason: format!("{name} = {text:?} is not a decimal number"),
+    })?;
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(BadStatement {
+            id: id.to_owned(),
+            reason: format!("{name} = {text:?} is not finite"),
+        })
+    }
+}
+
+impl Statement {
+    /// The claim in one sentence.
+    pub fn text(&self) -> String {
+        let gamma = if self.gamma_ratio[0] == self.gamma_ratio[1] {
+            format!("gamma = {} gamma_c", self.gamma_ratio[0])
+        } else {
+            format!(
+                "gamma in [{}, {}] gamma_c",
+                self.gamma_ratio[0], self.gamma_ratio[1]
+            )
+        };
+        let target = self.target.as_deref().unwrap_or("the predicted limit");
+        format!(
+            "for all n >= {}, {gamma}: |{} - {}| <= {} (rho = {}, alpha = {}, q = {}, d = {} n)",
+            self.n_min,
+            self.quantity.describe(),
+            target,
+            self.epsilon,
+            self.rho,
+            self.alpha,
+            self.q,
+            self.d_ratio
+        )
+    }
+
+    fn bad(&self, reason: impl Into<String>) -> BadStatement {
+        BadStatement {
+            id: self.id.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    fn prepare(&self, p: &Precision) -> Result<Prepared, BadStatement> {
+        let id = &self.id;
+        let rho = read(p, id, "rho", &self.rho)?;
+        let alpha = read(p, id, "alpha", &self.alpha)?;
+        let q = read(p, id, "q", &self.q)?;
+        let ratio_lo = read(p, id, "gamma_ratio", &self.gamma_ratio[0])?;
+        let ratio_hi = read(p, id, "gamma_ratio", &self.gamma_ratio[1])?;
+        let mu = read(p, id, "d_ratio", &self.d_ratio)?;
+        let n_min = read(p, id, "n_min", &self.n_min)?;
+        let epsilon = read(p, id, "epsilon", &self.epsilon)?;
+        let zero = Interval::zero(p);
+        let one = Interval::one(p);
+        if !(rho > zero && rho < one) {
+            return Err(self.bad("rho must lie in (0, 1)"));
+        }
+        if alpha < zero || !certainly_above(&q, &zero) || !certainly_above(&epsilon, &zero) {
+            return Err(self.bad("need alpha >= 0, q > 0, epsilon > 0"));
+        }
+        if !(n_min > Interval::from_f64(p, 2.0) || n_min == Interval::from_f64(p, 2.0)) {
+            return Err(self.bad("N must be at least 2"));
+        }
+        if mu < one {
+            return Err(self.bad("d/n must be at least 1 (a simplex needs d >= n)"));
+        }
+        let kappa = Interval::span(&ratio_lo, &ratio_hi) - &one;
+        let side = if ratio_lo == one && ratio_hi == one {
+            Side::Crit
+        } else if ratio_hi < one && ratio_lo > zero {
+            Side::Sub
+        } else if ratio_lo > one {
+            Side::Super
+        } else {
+            return Err(self.bad(
+                "the gamma range must lie strictly on one side of gamma_c (or be exactly 1)",
+            ));
+        };
+        let alpha_zero = alpha == zero;
+        let a = alpha * &q.sqrt();
+        let needs = |ok: bool, why: &str| if ok { Ok(()) } else { Err(self.bad(why)) };
+        let predicted = match self.quantity {
+            Quantity::CosOut => {
+                let regime = match side {
+                    Side::Sub => Regime::Subcritical,
+                    Side::Crit => Regime::Critical,
+                    Side::Super => Regime::Supercritical,
+                };
+                cos_out_limit(regime, &rho, &a)
+            }
+            Quantity::LambdaRateSub => {
+                needs(
+                    side == Side::Sub && alpha_zero,
+                    "the lambda rate below gamma_c is stated for alpha = 0",
+                )?;
+                rho.recip()
+            }
+            Quantity::OneMinusLambdaRateSuper => {
+                needs(side == Side::Super, "this rate is stated above gamma_c")?;
+                Interval::from_f64(p, 2.0) * &rho / &(one.clone() + &a)
+            }
+            Quantity::EtaMinusLimit => {
+                needs(alpha_zero, "the eta limits are stated for alpha = 0")?;
+                zero.clone()
+            }
+            Quantity::EtaRateSub => {
+                let half = Interval::from_f64(p, -0.5);
+                needs(
+                    side == Side::Sub && alpha_zero && kappa > half,
+                    "n^(-2 kappa) eta -> 1/q needs alpha = 0 and -1/2 < kappa < 0 (below, 1/n terms dominate)",
+                )?;
+                q.recip()
+            }
+            Quantity::EtaDeficitRateSuper => {
+                needs(
+                    side == Side::Super && alpha_zero,
+                    "this rate is stated above gamma_c for alpha = 0",
+                )?;
+                Interval::from_f64(p, 2.0)
+            }
+        };
+        let target = match &self.target {
+            Some(text) => read(p, id, "target", text)?,
+            None => predicted,
+        };
+        let u_max = n_min.recip();
+        Ok(Prepared {
+            setting: Setting {
+                rho,
+                a,
+                q,
+                mu,
+                precision: *p,
+            },
+            side,
+            kappa,
+            u_max,
+            target,
+            epsilon,
+        })
+    }
+}
+
+impl Prepared {
+    fn evaluate(&self, quantity: Quantity, cell: &Cell) -> Interval {
+        let s = &self.setting;
+        match quantity {
+            Quantity::CosOut => s.layer(cell, self.side).cos_out,
+            Quantity::LambdaRateSub => s.lambda_rate_sub(cell),
+            Quantity::OneMinusLambdaRateSuper => s.one_minus_lambda_rate_super(cell),
+            Quantity::EtaMinusLimit => {
+                let p = &s.precision;
+                let one = Interval::one(p);
+                let factor = match self.side {
+                    Side::Sub => Interval::zero(p),
+                    Side::Crit => Interval::from_f64(p, 0.25),
+                    Side::Super => one.clone(),
+                };
+                let limit = (one - &(cell.u.clone() / &s.mu)) * &factor;
+                (s.q_eta(cell, self.side) - &limit) / &s.q
+            }
+            Quantity::EtaRateSub => s.q_eta_rate_sub(cell) / &s.q,
+            Quantity::EtaDeficitRateSuper => s.eta_deficit_rate_super(cell),
+        }
+    }
+}
+
+/// Splits u = [a, b]: geometrically near 0 (the functions vary like powers of u there).
+fn split_u(u: &Interval) -> (Interval, Interval) {
+    let p = u.ctx();
+    let (a, b) = (u.lower_point(), u.upper_point());
+    let cut = if u.starts_at_zero() {
+        b.clone() / &Interval::from_f64(&p, 64.0)
+    } else if b.clone() / &a > Interval::from_f64(&p, 4.0) {
+        (a.clone() * &b).sqrt()
+    } else {
+        (a.clone() + &b) / &Interval::from_f64(&p, 2.0)
+    }
+    .lower_point();
+    (Interval::span(&a, &cut), Interval::span(&cut, &b))
+}
+
+fn split_mid(x: &Interval) -> (Interval, Interval) {
+    let p = x.ctx();
+    let (a, b) = (x.lower_point(), x.upper_point());
+    let cut = ((a.clone() + &b) / &Interval::from_f64(&p, 2.0)).lower_point();
+    (Interval::span(&a, &cut), Interval::span(&cut, &b))
+}
+
+fn ends(x: &Interval) -> [String; 2] {
+    [x.lo_string(), x.hi_string()]
+}
+
+/// Checks a statement by interval branch-and-bound over u = 1/n ∈ [0, 1/N] (and the κ range).
+pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStatement> {
+    let start = Instant::now();
+    let p = Precision::new(budget.precision_bits).map_err(|e| statement.bad(e.to_string()))?;
+    let prep = statement.prepare(&p)?;
+    let low = prep.target.clone() - &prep.epsilon;
+    let high = prep.target.clone() + &prep.epsilon;
+    let root = Cell {
+        u: Interval::span(&Interval::zero(&p), &prep.u_max),
+        kappa: prep.kappa.clone(),
+    };
+    let mut stack = vec![(root, 0usize)];
+    let mut boxes = 0usize;
+    let mut hull: Option<Interval> = None;
+    let mut verdict = Verdict::Proved;
+    let mut witness = None;
+    while let Some((cell, depth)) = stack.pop() {
+        boxes += 1;
+        if boxes > budget.max_boxes {
+            verdict = Verdict::Undecided;
+            break;
+        }
+        let value = prep.evaluate(statement.quantity, &cell);
+        if value.is_finite() && value.is_within(&low, &high) {
+            hull = Some(match hull {
+                Some(h) => h.hull(&value),
+                None => value,
+            });
+            continue;
+        }
+        // Look for a counterexample at the box's corners: its smallest n (at the top of the
+        // domain, the largest u certainly ≤ 1/N) and its largest n, at both ends of κ.
+        let u_top = if cell.u.hi() >= prep.u_max.hi() {
+            prep.u_max.lower_point()
+        } else {
+            cell.u.upper_point()
+        };
+        let corners = [
+            (u_top.clone(), cell.kappa.lower_point()),
+            (cell.u.lower_point(), cell.kappa.lower_point()),
+            (u_top, cell.kappa.upper_point()),
+            (cell.u.lower_point(), cell.kappa.upper_point()),
+        ];
+        for (u, kappa) in corners {
+            let point = Cell { u, kappa };
+            let at_point = prep.evaluate(statement.quantity, &point);
+            if at_point.is_finite() && at_point.is_outside(&low, &high) {
+                let n = if point.u.starts_at_zero() {
+                    "inf".to_owned()
+                } else {
+                    format!("{:e}", point.u.recip().to_f64())
+                };
+                let ratio = point.kappa.clone() + &Interval::one(&p);
+                witness = Some(Witness {
+                    n,
+                    gamma_ratio: format!("{:e}", ratio.to_f64()),
+                    value: ends(&at_point),
+                });
+                break;
+            }
+        }
+        if witness.is_some() {
+            verdict = Verdict::Disproved;
+            break;
+        }
+        if cell.u.is_point() && cell.kappa.is_point() {
+            verdict = Verdict::Undecided;
+            break;
+        }
+        let split_kappa = !cell.kappa.is_point() && (depth % 2 == 1 || cell.u.is_point());
+        let progress = |a: &Interval, b: &Interval| a != &cell.u || b != &cell.kappa;
+        if split_kappa {
+            let (k1, k2) = split_mid(&cell.kappa);
+            if !(progress(&cell.u, &k1) && progress(&cell.u, &k2)) {
+                verdict = Verdict::Undecided;
+                break;
+            }
+            stack.push((
+                Cell {
+                    u: cell.u.clone(),
+                    kappa: k1,
+                },
+                depth + 1,
+            ));
+            stack.push((
+                Cell {
+                    u: cell.u,
+                    kappa: k2,
+                },
+                depth + 1,
+            ));
+        } else {
+            let (u1, u2) = split_u(&cell.u);
+            if !(progress(&u1, &cell.kappa) && progress(&u2, &cell.kappa)) {
+                // The box is as narrow as the precision allows.
+                verdict = Verdict::Undecided;
+                break;
+            }
+            stack.push((
+                Cell {
+                    u: u1,
+                    kappa: cell.kappa.clone(),
+                },
+                depth + 1,
+            ));
+            stack.push((
+                Cell {
+                    u: u2,
+                    kappa: cell.kappa,
+                },
+                depth + 1,
+            ));
+        }
+    }
+    Ok(Outcome {
+        text: statement.text(),
+        statement: statement.clone(),
+        side: prep.side,
+        target: ends(&prep.target),
+        verdict,
+        enclosure: hull.as_ref().map(ends),
+        boxes,
+        seconds: start.elapsed().as_secs_f64(),
+        witness,
+        precision_bits: p.bits(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::defaults::default_statements;
+
+    fn default(id: &str) -> Statement {
+        default_statements()
+            .into_iter()
+            .find(|s| s.id == id)
+            .unwrap()
+    }
+
+    fn verdict(statement: &Statement) -> Outcome {
+        certify(statement, Budget::default()).unwrap()
+    }
+
+    #[test]
+    fn a_wrong_limit_is_disproved_with_a_witness() {
+        for id in [
+            "T1.limit.sub",
+            "T1.limit.crit",
+            "T1.limit.super",
+            "T3.limit.crit",
+        ] {
+            let mut s = default(id);
+            let outcome = verdict(&s);
+            let target: f64 = outcome.target[0].parse().unwrap();
+            s.target = Some(format!("{}", target + 0.01));
+            s.epsilon = "0.005".to_owned();
+            let wrong = verdict(&s);
+            assert_eq!(wrong.verdict, Verdict::Disproved, "{id}: {wrong:#?}");
+            assert!(wrong.witness.is_some());
+        }
+    }
+
+    #[test]
+    fn an_epsilon_too_small_for_n_is_disproved_at_small_n() {
+        let mut s = default("T1.limit.sub");
+        s.epsilon = "0.005".to_owned(); // the deviation at n = 1e6 is 0.0092
+        let outcome = verdict(&s);
+        assert_eq!(outcome.verdict, Verdict::Disproved);
+        let n: f64 = outcome.witness.unwrap().n.parse().unwrap();
+        assert!(n.is_finite() && n >= 1e6);
+        // The same ε is fine from a larger N on: (1e6)^0.4·(0.0092/0.005)^(1/0.4) ≈ 4.6e6.
+        s.n_min = "1e7".to_owned();
+        assert_eq!(verdict(&s).verdict, Verdict::Proved);
+    }
+
+    #[test]
+    fn a_wrong_rate_constant_is_disproved() {
+        let mut s = default("T1.rate.super");
+        s.target = Some("0.66".to_owned()); // 2ρ = 0.6
+        assert_eq!(verdict(&s).verdict, Verdict::Disproved);
+        let mut s = default("T3.rate.super");
+        s.target = Some("2.2".to_owned()); // the deficit rate is 2
+        assert_eq!(verdict(&s).verdict, Verdict::Disproved);
+        let mut s = default("T1.rate.sub");
+        s.target = Some("3.0".to_owned()); // 1/ρ = 3.33
+        s.epsilon = "0.2".to_owned();
+        assert_eq!(verdict(&s).verdict, Verdict::Disproved);
+    }
+
+    #[test]
+    fn a_box_budget_too_small_leaves_the_claim_undecided() {
+        let s = default("T1.rate.sub");
+        let outcome = certify(
+            &s,
+            Budget {
+                max_boxes: 3,
+                ..Budget::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(outcome.verdict, Verdict::Undecided);
+    }
+
+    #[test]
+    fn ill_posed_statements_are_rejected() {
+        let mut s = default("T1.limit.sub");
+        s.gamma_ratio = ["0.8".to_owned(), "1.2".to_owned()];
+        assert!(certify(&s, Budget::default()).is_err());
+        let mut s = default("T3.limit.sub");
+        s.alpha = "0.5".to_owned();
+        assert!(certify(&s, Budget::default()).is_err());
+        let mut s = default("T3.rate.sub");
+        s.gamma_ratio = ["0.3".to_owned(), "0.3".to_owned()]; // κ = −0.7 < −1/2
+        assert!(certify(&s, Budget::default()).is_err());
+        let mut s = default("T1.limit.sub");
+        s.rho = "1.5".to_owned();
+        assert!(certify(&s, Budget::default()).is_err());
+    }
+
+    #[test]
+    fn outcomes_round_trip_through_json() {
+        let outcome = verdict(&default("T1.limit.crit"));
+        let text = serde_json::to_string(&outcome).unwrap();
+        let back: Outcome = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.statement, outcome.statement);
+        assert_eq!(back.verdict, Verdict::Proved);
+    }
+}

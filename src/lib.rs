@@ -2,6 +2,7 @@
 //! Polyanskiy, Rigollet). This library holds the command-line front end's logic so that the
 //! workspace test suite can call it; the binary in `main.rs` only parses arguments and prints.
 
+pub mod certify;
 pub mod eval;
 pub mod simulate;
 pub mod text;

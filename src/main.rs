@@ -22,6 +22,25 @@ enum Command {
     Eval(EvalCli),
     /// Run one token configuration through the fast kernels: observables, eta and phase timings.
     Simulate(SimulateCli),
+    /// Prove the simplex limits and rates (T1, T3) for all n >= N by interval branch-and-bound,
+    /// and print each certificate; exits 1 if any is not proved.
+    Certify(CertifyCli),
+}
+
+#[derive(Args)]
+struct CertifyCli {
+    /// Run only this claim (repeatable); default: the whole default set.
+    #[arg(long = "id")]
+    ids: Vec<String>,
+    /// Interval precision in bits (default 128).
+    #[arg(long)]
+    precision: Option<String>,
+    /// Box budget per certificate (default 200000).
+    #[arg(long)]
+    max_boxes: Option<String>,
+    /// Print the certificates as a JSON array.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -129,6 +148,41 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Eval(eval) => run_eval(eval),
         Command::Simulate(sim) => run_simulate(sim),
+        Command::Certify(cert) => run_certify(cert),
+    }
+}
+
+fn run_certify(cli: CertifyCli) -> ExitCode {
+    use critscale::certify::{CertifyArgs, all_proved, plan, render, run};
+    let args = CertifyArgs {
+        ids: cli.ids,
+        precision: cli.precision,
+        max_boxes: cli.max_boxes,
+    };
+    let (statements, budget) = match plan(&args) {
+        Ok(plan) => plan,
+        Err(bad) => {
+            eprintln!("error: {bad}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let outcomes = run(&statements, budget);
+    if cli.json {
+        let values: Vec<serde_json::Value> = outcomes
+            .iter()
+            .map(|o| match o {
+                Ok(outcome) => serde_json::to_value(outcome).unwrap_or(serde_json::Value::Null),
+                Err(reason) => serde_json::json!({ "error": reason }),
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(values));
+    } else {
+        print!("{}", render(&outcomes));
+    }
+    if all_proved(&outcomes) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

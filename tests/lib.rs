@@ -1,6 +1,7 @@
 //! The workspace certification suite: one test binary, one module per concern.
 
 mod big_engines;
+mod certify;
 mod cli;
 mod kernels;
 mod limits;

@@ -46,15 +46,19 @@ pub enum Quantity {
 }
 
 impl Quantity {
-    /// The quantity in words.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Quantity::CosOut => "cos_out",
-            Quantity::LambdaRateSub => "n^(-2 kappa) * lambda",
-            Quantity::OneMinusLambdaRateSuper => "n^kappa * (1 - lambda)",
-            Quantity::EtaMinusLimit => "eta - (1 - 1/d) * eta_limit",
-            Quantity::EtaRateSub => "n^(-2 kappa) * eta",
-            Quantity::EtaDeficitRateSuper => "n^kappa * (1 - q eta / (1 - 1/d))",
+    /// The bounded quantity and its predicted value, in words, on `side` (a = α√q, d = μn).
+    pub fn describe(self, side: Side) -> (&'static str, &'static str) {
+        match (self, side) {
+            (Quantity::CosOut, Side::Sub) => ("cos_out", "rho(1+a)^2/(a^2+2a rho+rho)"),
+            (Quantity::CosOut, Side::Crit) => ("cos_out", "rho(1+a)^2/(a^2+a(1+rho)+(1+3rho)/4)"),
+            (Quantity::CosOut, Side::Super) => ("cos_out", "rho"),
+            (Quantity::LambdaRateSub, _) => ("n^(-2 kappa) lambda", "1/rho"),
+            (Quantity::OneMinusLambdaRateSuper, _) => ("n^kappa (1 - lambda)", "2 rho/(1+a)"),
+            (Quantity::EtaMinusLimit, Side::Sub) => ("eta", "0"),
+            (Quantity::EtaMinusLimit, Side::Crit) => ("eta - (1-1/d)/(4q)", "0"),
+            (Quantity::EtaMinusLimit, Side::Super) => ("eta - (1-1/d)/q", "0"),
+            (Quantity::EtaRateSub, _) => ("n^(-2 kappa) eta", "1/q"),
+            (Quantity::EtaDeficitRateSuper, _) => ("n^kappa (1 - q eta/(1-1/d))", "2"),
         }
     }
 }
@@ -191,6 +195,19 @@ fn read(p: &Precision, id: &str, name: &str, text: &str) -> Result<Interval, Bad
 }
 
 impl Statement {
+    /// The side of γ_c the γ range names (by its decimal strings; validated in `certify`).
+    fn side_guess(&self) -> Side {
+        let lo: f64 = self.gamma_ratio[0].parse().unwrap_or(f64::NAN);
+        let hi: f64 = self.gamma_ratio[1].parse().unwrap_or(f64::NAN);
+        if lo == 1.0 && hi == 1.0 {
+            Side::Crit
+        } else if hi < 1.0 {
+            Side::Sub
+        } else {
+            Side::Super
+        }
+    }
+
     /// The claim in one sentence.
     pub fn text(&self) -> String {
         let gamma = if self.gamma_ratio[0] == self.gamma_ratio[1] {
@@ -201,17 +218,19 @@ impl Statement {
                 self.gamma_ratio[0], self.gamma_ratio[1]
             )
         };
-        let target = self.target.as_deref().unwrap_or("the predicted limit");
+        let (quantity, prediction) = self.quantity.describe(self.side_guess());
+        let target = self.target.as_deref().unwrap_or(prediction);
+        let d = if matches!(
+            self.quantity,
+            Quantity::EtaMinusLimit | Quantity::EtaRateSub | Quantity::EtaDeficitRateSuper
+        ) {
+            format!(", d = {} n", self.d_ratio)
+        } else {
+            String::new()
+        };
         format!(
-            "for all n >= {}, {gamma}: |{} - {}| <= {} (rho = {}, alpha = {}, q = {}, d = {} n)",
-            self.n_min,
-            self.quantity.describe(),
-            target,
-            self.epsilon,
-            self.rho,
-            self.alpha,
-            self.q,
-            self.d_ratio
+            "for all n >= {}, {gamma}: |{quantity} - {target}| <= {} (rho = {}, alpha = {}, q = {}{d})",
+            self.n_min, self.epsilon, self.rho, self.alpha, self.q
         )
     }
 

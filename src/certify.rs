@@ -1,0 +1,135 @@
+//! `critscale certify`: run certificates (computer-assisted proofs over all n ≥ N) and print them.
+
+use critscale_certify::defaults::default_statements;
+use critscale_certify::{Budget, Outcome, Statement, Verdict, certify};
+use std::fmt::Write as _;
+
+/// The options of `certify`, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct CertifyArgs {
+    /// Run only these claim IDs (all defaults when empty).
+    pub ids: Vec<String>,
+    /// Interval precision in bits (absent: 128).
+    pub precision: Option<String>,
+    /// Box budget per certificate (absent: 200000).
+    pub max_boxes: Option<String>,
+}
+
+/// A bad option (exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid value '{value}' for --{flag}: {requirement}")]
+pub struct BadOption {
+    /// The flag without dashes.
+    pub flag: &'static str,
+    /// The text given.
+    pub value: String,
+    /// What is valid.
+    pub requirement: String,
+}
+
+/// Reads the options into the statements to run and the budget.
+pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadOption> {
+    let mut budget = Budget::default();
+    if let Some(text) = &args.precision {
+        let bits = text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|b| (53..=4096).contains(b));
+        budget.precision_bits = bits.ok_or_else(|| BadOption {
+            flag: "precision",
+            value: text.clone(),
+            requirement: "must be a whole number of bits in [53, 4096]".to_owned(),
+        })?;
+    }
+    if let Some(text) = &args.max_boxes {
+        let boxes = text.trim().parse::<usize>().ok().filter(|&b| b >= 1);
+        budget.max_boxes = boxes.ok_or_else(|| BadOption {
+            flag: "max-boxes",
+            value: text.clone(),
+            requirement: "must be a positive whole number".to_owned(),
+        })?;
+    }
+    let all = default_statements();
+    if args.ids.is_empty() {
+        return Ok((all, budget));
+    }
+    let mut chosen = Vec::new();
+    for id in &args.ids {
+        match all.iter().find(|s| &s.id == id) {
+            Some(statement) => chosen.push(statement.clone()),
+            None => {
+                let known: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+                return Err(BadOption {
+                    flag: "id",
+                    value: id.clone(),
+                    requirement: format!("known claims: {}", known.join(", ")),
+                });
+            }
+        }
+    }
+    Ok((chosen, budget))
+}
+
+/// Runs the statements; an ill-posed statement is reported as undecided with its reason.
+pub fn run(statements: &[Statement], budget: Budget) -> Vec<Result<Outcome, String>> {
+    statements
+        .iter()
+        .map(|statement| certify(statement, budget).map_err(|err| err.to_string()))
+        .collect()
+}
+
+fn verdict_word(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Proved => "proved",
+        Verdict::Disproved => "DISPROVED",
+        Verdict::Undecided => "UNDECIDED",
+    }
+}
+
+/// A human-readable account of each certificate.
+pub fn render(outcomes: &[Result<Outcome, String>]) -> String {
+    let mut text = String::new();
+    for outcome in outcomes {
+        match outcome {
+            Err(reason) => {
+                let _ = writeln!(text, "ERROR  {reason}\n");
+            }
+            Ok(o) => {
+                let s = &o.statement;
+                let _ = writeln!(text, "{}  {}", verdict_word(o.verdict), s.id);
+                let _ = writeln!(text, "  claim      {}", o.text);
+                let _ = writeln!(text, "  target     [{}, {}]", o.target[0], o.target[1]);
+                let _ = writeln!(text, "  N, eps     {}, {}", s.n_min, s.epsilon);
+                if let Some([lo, hi]) = &o.enclosure {
+                    let _ = writeln!(text, "  range      [{lo}, {hi}]  (F over the boxes proved)");
+                }
+                if let Some(w) = &o.witness {
+                    let _ = writeln!(
+                        text,
+                        "  witness    n = {}, gamma/gamma_c = {}: F in [{}, {}]",
+                        w.n, w.gamma_ratio, w.value[0], w.value[1]
+                    );
+                }
+                let _ = writeln!(
+                    text,
+                    "  boxes      {}  ({} bits, {:.3} s)\n",
+                    o.boxes, o.precision_bits, o.seconds
+                );
+            }
+        }
+    }
+    let proved = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(o) if o.verdict == Verdict::Proved))
+        .count();
+    let _ = writeln!(text, "{proved} of {} certificates proved", outcomes.len());
+    text
+}
+
+/// True when every certificate was proved.
+pub fn all_proved(outcomes: &[Result<Outcome, String>]) -> bool {
+    outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(o) if o.verdict == Verdict::Proved))
+}

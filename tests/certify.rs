@@ -1,0 +1,79 @@
+//! `critscale certify`: the default certificates are proved, a failed certificate makes the
+//! command fail, and the JSON is the serialised certificates.
+
+use std::process::{Command, Output};
+
+fn critscale(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_critscale"))
+        .args(args)
+        .output()
+        .expect("the critscale binary runs")
+}
+
+#[test]
+fn default_set_is_proved_and_reported() {
+    let out = critscale(&["certify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for id in [
+        "T1.limit.sub",
+        "T1.limit.crit",
+        "T1.limit.super",
+        "T1.rate.sub",
+        "T3.limit.crit",
+        "T3.rate.super",
+    ] {
+        assert!(
+            text.contains(&format!("proved  {id}\n")),
+            "{id} missing:\n{text}"
+        );
+    }
+    assert!(text.contains("boxes"));
+    assert!(text.trim_end().ends_with("certificates proved"));
+}
+
+#[test]
+fn json_lists_serialised_certificates() {
+    let out = critscale(&[
+        "certify",
+        "--json",
+        "--id",
+        "T1.limit.crit",
+        "--id",
+        "T3.rate.sub",
+    ]);
+    assert!(out.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = value.as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for item in items {
+        assert_eq!(item["verdict"], "proved");
+        assert!(item["statement"]["n_min"].is_string());
+        assert!(item["enclosure"].as_array().unwrap().len() == 2);
+        assert!(item["boxes"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn an_unproved_certificate_fails_the_command() {
+    let out = critscale(&["certify", "--id", "T1.rate.sub", "--max-boxes", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stdout).unwrap().contains("UNDECIDED"));
+}
+
+#[test]
+fn bad_options_exit_2() {
+    for args in [
+        &["certify", "--id", "T9.nothing"][..],
+        &["certify", "--precision", "20"],
+        &["certify", "--max-boxes", "0"],
+    ] {
+        let out = critscale(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+    }
+}

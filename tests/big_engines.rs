@@ -306,3 +306,61 @@ mod mpfr_agreement {
         }
     }
 }
+
+mod f64_against_big {
+    use critscale_real::{BigReal, Precision, Real, prec::F64_CLOSED_FORM_REL};
+    use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+    use proptest::prelude::*;
+
+    fn layer<T: Real>(ctx: &T::Ctx, x: [f64; 6]) -> SimplexLayer<T> {
+        let v = |f: f64| T::from_f64(ctx, f);
+        let params = SimplexParams::new(
+            v(x[0]),
+            v(x[1]),
+            Scaling::Gamma(v(x[2])),
+            v(x[3]),
+            v(x[4]),
+            Some(v(x[5])),
+        )
+        .unwrap();
+        SimplexLayer::evaluate(&params)
+    }
+
+    /// Relative difference, through logarithms when the f64 value left its range.
+    fn rel(f: f64, ln_f: f64, b: &BigReal, ln_b: &BigReal) -> f64 {
+        if f.is_normal() {
+            ((BigReal::from_f64(&b.ctx(), f) - b) / b).abs().to_f64()
+        } else {
+            (ln_f - ln_b.to_f64()).abs()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Where f64 is valid (n ≤ 1e300), the f64 closed forms agree with 256-bit evaluations of
+        /// the same binary inputs to the f64 tolerance.
+        #[test]
+        fn f64_agrees_with_256_bits(
+            log10_n in 0.31f64..300.0, rho in 0.01f64..0.99, ratio in 0.1f64..5.0,
+            alpha in prop_oneof![Just(0.0), 0.0f64..2.0], q in 0.1f64..10.0,
+        ) {
+            let n = 10f64.powf(log10_n);
+            let x = [n, rho, ratio / (1.0 - rho), alpha, q, 2.0 * n];
+            let f = layer::<f64>(&(), x);
+            let b = layer::<BigReal>(&Precision::new(256).unwrap(), x);
+            let pairs = [
+                ("p", rel(f.self_weight, f.ln_self_weight, &b.self_weight, &b.ln_self_weight)),
+                ("lambda", rel(f.lambda, f.ln_lambda, &b.lambda, &b.ln_lambda)),
+                ("1-lambda", rel(f.one_minus_lambda, f.ln_one_minus_lambda, &b.one_minus_lambda, &b.ln_one_minus_lambda)),
+                ("1-cos", rel(f.one_minus_cos_out, f.ln_one_minus_cos_out, &b.one_minus_cos_out, &b.ln_one_minus_cos_out)),
+                ("cos", rel(f.cos_out, 0.0, &b.cos_out, &b.cos_out)),
+                ("lambda_angle", rel(f.lambda_angle, 0.0, &b.lambda_angle, &b.lambda_angle)),
+                ("eta", rel(f.eta.unwrap(), 0.0, b.eta.as_ref().unwrap(), b.eta.as_ref().unwrap())),
+            ];
+            for (name, r) in pairs {
+                prop_assert!(r <= F64_CLOSED_FORM_REL, "{name}: {r:e} at {x:?}");
+            }
+        }
+    }
+}

@@ -364,3 +364,34 @@ mod f64_against_big {
         }
     }
 }
+
+/// With the MPFR engine compiled in, `eval --engine mpfr` matches the same references.
+#[cfg(feature = "mpfr")]
+#[test]
+fn mpfr_engine_matches_forty_digit_references() {
+    let mut checked = 0;
+    for point in reference_points().into_iter().step_by(3) {
+        let mut args = point_args(&point);
+        args.extend(["--precision", "256", "--engine", "mpfr"].map(str::to_owned));
+        let out = critscale(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(ours["backend"], "mpfr 256 bits");
+        for field in FIELDS {
+            let Some(reference) = point[field].as_str() else {
+                continue;
+            };
+            let value = ours[field].as_str().unwrap();
+            assert!(
+                relative(value, reference) <= REFERENCE_REL,
+                "{field} at {args:?}: {value} vs {reference}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 400);
+}

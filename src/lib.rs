@@ -3,6 +3,7 @@
 //! workspace test suite can call it; the binary in `main.rs` only parses arguments and prints.
 
 pub mod certify;
+pub mod check;
 pub mod eval;
 pub mod simulate;
 pub mod text;

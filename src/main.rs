@@ -25,6 +25,25 @@ enum Command {
     /// Prove the simplex limits and rates (T1, T3) for all n >= N by interval branch-and-bound,
     /// and print each certificate; exits 1 if any is not proved.
     Certify(CertifyCli),
+    /// Run the theorem claims (T1, T3, …) at a budget and print prediction, measurement with its
+    /// confidence interval, tolerance and verdict; exits 1 if any claim fails.
+    Check(CheckCli),
+}
+
+#[derive(Args)]
+struct CheckCli {
+    /// Run only this claim or claim prefix, e.g. T1.rate (repeatable); default: all.
+    #[arg(long = "claim")]
+    claims: Vec<String>,
+    /// 'quick' (seconds, the test suite's budget) or 'full' (the report's).
+    #[arg(long)]
+    budget: Option<String>,
+    /// Print a JSON array of evidence instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -149,6 +168,33 @@ fn main() -> ExitCode {
         Command::Eval(eval) => run_eval(eval),
         Command::Simulate(sim) => run_simulate(sim),
         Command::Certify(cert) => run_certify(cert),
+        Command::Check(check) => run_check(check),
+    }
+}
+
+fn run_check(cli: CheckCli) -> ExitCode {
+    use critscale::check::{CheckArgs, all_passed, plan, render, run, to_json};
+    let args = CheckArgs {
+        claims: cli.claims,
+        budget: cli.budget,
+    };
+    let (claims, budget) = match plan(&args) {
+        Ok(plan) => plan,
+        Err(bad) => {
+            eprintln!("error: {bad}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let (outcomes, seconds) = run(&claims, budget, cli.quiet || cli.json);
+    if cli.json {
+        println!("{}", to_json(&outcomes));
+    } else {
+        print!("{}", render(&outcomes, seconds, budget));
+    }
+    if all_passed(&outcomes) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

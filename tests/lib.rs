@@ -7,3 +7,4 @@ mod kernels;
 mod limits;
 mod model_agreement;
 mod reference_values;
+mod theorems;

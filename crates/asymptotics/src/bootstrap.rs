@@ -159,3 +159,145 @@ pub fn bootstrap<T: Clone>(
         options,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand_distr::StandardNormal;
+
+    fn mean(x: &[f64]) -> f64 {
+        x.iter().sum::<f64>() / x.len() as f64
+    }
+
+    fn normal_sample(seed: u64, m: usize, mu: f64) -> Vec<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..m)
+            .map(|_| mu + rng.sample::<f64, _>(StandardNormal))
+            .collect()
+    }
+
+    #[test]
+    fn deterministic_per_seed() {
+        let x = normal_sample(1, 30, 0.0);
+        let opts = BootstrapOptions {
+            resamples: 500,
+            level: 0.9,
+            seed: 42,
+        };
+        let a = bootstrap(&x, mean, &opts).unwrap();
+        let b = bootstrap(&x, mean, &opts).unwrap();
+        assert_eq!(a, b);
+        let c = bootstrap(&x, mean, &BootstrapOptions { seed: 43, ..opts }).unwrap();
+        assert_ne!(a.replicates, c.replicates);
+        assert_eq!(a.estimate, c.estimate);
+        // Same numbers through the index interface, and replicate b depends only on (seed, b).
+        let d = bootstrap_indices(
+            x.len(),
+            |idx| mean(&idx.iter().map(|&i| x[i]).collect::<Vec<_>>()),
+            &opts,
+        )
+        .unwrap();
+        assert_eq!(a, d);
+        let idx = resample_indices(42, 17, x.len());
+        let direct = mean(&idx.iter().map(|&i| x[i]).collect::<Vec<_>>());
+        assert_eq!(a.replicates[17], direct);
+    }
+
+    #[test]
+    fn mean_interval_covers_the_truth_and_se_matches_theory() {
+        let (mu, m) = (1.5, 40);
+        let opts = BootstrapOptions {
+            resamples: 400,
+            level: 0.95,
+            seed: 7,
+        };
+        let (mut hits, reps) = (0, 200);
+        let mut se_ratio = 0.0;
+        for r in 0..reps {
+            let x = normal_sample(1000 + r, m, mu);
+            let res = bootstrap(&x, mean, &opts).unwrap();
+            hits += crate::stats::contains(res.ci, mu) as usize;
+            // The bootstrap se of a mean is s·√((m−1)/m)/√m, up to resampling noise.
+            let xb = mean(&x);
+            let s = (x.iter().map(|v| (v - xb).powi(2)).sum::<f64>() / (m as f64 - 1.0)).sqrt();
+            se_ratio += res.standard_error / (s / (m as f64).sqrt()) / reps as f64;
+            assert!(res.ci.0 <= res.ci.1);
+        }
+        let cov = hits as f64 / reps as f64;
+        assert!((0.88..=0.99).contains(&cov), "coverage {cov}");
+        assert!((se_ratio - 1.0).abs() < 0.05, "mean se ratio {se_ratio}");
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let opts = BootstrapOptions::default();
+        assert!(matches!(
+            bootstrap(&[1.0], mean, &opts),
+            Err(Error::TooFewPoints {
+                needed: 2,
+                got: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            bootstrap(
+                &[1.0, 2.0],
+                mean,
+                &BootstrapOptions {
+                    resamples: 1,
+                    ..opts
+                }
+            ),
+            Err(Error::BadParameter {
+                what: "resamples",
+                ..
+            })
+        ));
+        assert!(matches!(
+            bootstrap(&[1.0, 2.0], mean, &BootstrapOptions { level: 1.0, ..opts }),
+            Err(Error::BadLevel { .. })
+        ));
+        // log of the mean of data that can resample to all zeros: the failing replicate is named.
+        let x = [0.0, 0.0, 0.0, 1.0];
+        let e = bootstrap(&x, |s| mean(s).ln(), &opts).unwrap_err();
+        match e {
+            Error::NonFiniteStatistic { on, value } => {
+                assert!(on.starts_with("bootstrap replicate"), "{on}");
+                assert_eq!(value, f64::NEG_INFINITY);
+            }
+            e => panic!("{e}"),
+        }
+        assert!(matches!(
+            bootstrap(&[0.0, 0.0], |s| mean(s).ln(), &opts),
+            Err(Error::NonFiniteStatistic { .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn indices_are_in_range_and_reproducible(seed in any::<u64>(), b in any::<u64>(), m in 1usize..200) {
+            let idx = resample_indices(seed, b, m);
+            prop_assert_eq!(idx.len(), m);
+            prop_assert!(idx.iter().all(|&i| i < m));
+            prop_assert_eq!(idx, resample_indices(seed, b, m));
+        }
+
+        /// Percentile intervals of a mean lie within the data range, are ordered, and nest by level.
+        #[test]
+        fn intervals_of_a_mean_are_sane(
+            x in prop::collection::vec(-100.0f64..100.0, 2..40),
+            seed in any::<u64>(),
+        ) {
+            let lo = bootstrap(&x, mean, &BootstrapOptions { resamples: 200, level: 0.8, seed }).unwrap();
+            let hi = bootstrap(&x, mean, &BootstrapOptions { resamples: 200, level: 0.99, seed }).unwrap();
+            let (min, max) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            prop_assert!(min - 1e-9 <= hi.ci.0 && hi.ci.1 <= max + 1e-9);
+            prop_assert!(hi.ci.0 <= lo.ci.0 && lo.ci.0 <= lo.ci.1 && lo.ci.1 <= hi.ci.1);
+            prop_assert!(lo.standard_error >= 0.0);
+            prop_assert_eq!(lo.replicates, hi.replicates);
+        }
+    }
+}

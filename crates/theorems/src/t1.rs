@@ -1,0 +1,406 @@
+//! T1 (paper Thm 2.1): one layer on a simplex, β = γ log n.
+//!
+//! cos_out → 1 below γ_c = 1/(1 − ρ), → 4ρ/(1 + 3ρ) at γ_c, → ρ above (with a residual
+//! a = α√q: ρ(a+1)²/(a² + 2aρ + ρ), ρ(a+1)²/(a² + a(1+ρ) + (1+3ρ)/4), ρ). Rates (THEORY §5):
+//! λ ≈ n^{2κ}/ρ below, 1 − λ ≈ 2ρ n^{−κ} above (κ = γ(1 − ρ) − 1), |cos_out − limit| ≈ 1/n at γ_c;
+//! the transition is at γ*(n) = γ_c + b/log n + O(1/n) with width ∝ 1/log n, because λ depends on
+//! n and γ only through κ log n up to O(1/n).
+//!
+//! All checks use the closed forms of `critscale-simplex` at ρ = 0.3 (q = 1): `f64` up to
+//! n = 1e300, the big-float engine beyond (1e10000) and wherever a deviation is below `f64`'s
+//! resolution.
+
+use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
+use critscale_asymptotics::powerlaw::fit_log_ols_logs;
+use critscale_asymptotics::threshold::linspace;
+use critscale_asymptotics::{Policy, find_crossing, fit_inverse_log, fit_width, transition_width};
+use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
+use critscale_real::{BigReal, Precision, Real};
+use critscale_simplex::limits::cos_out_limit;
+use critscale_simplex::{Regime, Scaling, SimplexLayer, SimplexParams};
+
+/// ρ of every T1 check.
+pub const RHO: f64 = 0.3;
+/// γ/γ_c below the threshold (κ = −0.3).
+pub const SUB: f64 = 0.7;
+/// γ/γ_c above the threshold (κ = 0.3).
+pub const SUPER: f64 = 1.3;
+/// Residual weight of the residual variants.
+pub const ALPHA: f64 = 0.5;
+/// Confidence level of every fit.
+pub const LEVEL: f64 = 0.95;
+
+fn gamma_c() -> f64 {
+    1.0 / (1.0 - RHO)
+}
+
+/// The closed forms in `f64` at (n, γ/γ_c, α), q = 1, d = n.
+pub(crate) fn layer_f64(n: f64, ratio: f64, alpha: f64) -> SimplexLayer<f64> {
+    let scaling = if ratio == 1.0 {
+        Scaling::Critical
+    } else {
+        Scaling::Gamma(ratio * gamma_c())
+    };
+    let params = SimplexParams::new(n, RHO, scaling, alpha, 1.0, Some(n)).expect("valid point");
+    SimplexLayer::evaluate(&params)
+}
+
+/// The closed forms at `bits` bits at n = 10^`log10_n`, γ/γ_c = `ratio`, q = 1, d = n.
+pub(crate) fn layer_big(log10_n: u32, ratio: f64, alpha: f64, bits: u64) -> SimplexLayer<BigReal> {
+    let p = Precision::new(bits).expect("valid precision");
+    let read = |s: &str| BigReal::parse_decimal(&p, s).expect("decimal");
+    let n = read(&format!("1e{log10_n}"));
+    let rho = read(&RHO.to_string());
+    let scaling = if ratio == 1.0 {
+        Scaling::Critical
+    } else {
+        let gamma_c = (BigReal::one(&p) - &rho).recip();
+        Scaling::Gamma(gamma_c * &BigReal::from_f64(&p, ratio))
+    };
+    let params = SimplexParams::new(
+        n.clone(),
+        rho,
+        scaling,
+        BigReal::from_f64(&p, alpha),
+        BigReal::one(&p),
+        Some(n),
+    )
+    .expect("valid point");
+    SimplexLayer::evaluate(&params)
+}
+
+fn regime(ratio: f64) -> Regime {
+    if ratio < 1.0 {
+        Regime::Subcritical
+    } else if ratio == 1.0 {
+        Regime::Critical
+    } else {
+        Regime::Supercritical
+    }
+}
+
+/// Exponent e of the approach |cos_out(n) − limit| ≈ n^{−e} (THEORY §5): 2|κ| below without
+/// residual, |κ| below with one, 1 at γ_c, κ above.
+fn approach_exponent(ratio: f64, alpha: f64) -> f64 {
+    let kappa = ratio - 1.0;
+    match regime(ratio) {
+        Regime::Subcritical if alpha == 0.0 => -2.0 * kappa,
+        Regime::Subcritical => -kappa,
+        Regime::Critical => 1.0,
+        Regime::Supercritical => kappa,
+    }
+}
+
+fn limit_at(ratio: f64, alpha: f64, p: &Perturbation) -> f64 {
+    cos_out_limit(regime(ratio), &RHO, &alpha) + p.limit
+}
+
+/// cos_out at n = 1e300 in f64 against the T1 limit; tolerance K·n^{−e} + rounding, e the
+/// predicted exponent of approach (K = `LIMIT_RATE_CONSTANT`).
+fn limit_f64(ratio: f64, alpha: f64, p: &Perturbation) -> Result<Measurement, String> {
+    let n = 1e300;
+    let measured = layer_f64(n, ratio, alpha).cos_out;
+    Ok(Measurement {
+        prediction: limit_at(ratio, alpha, p),
+        measured,
+        ci: [measured, measured],
+        tolerance: LIMIT_RATE_CONSTANT * n.powf(-approach_exponent(ratio, alpha))
+            + F64_LIMIT_ROUNDING_ABS,
+        method: "closed form, f64, n = 1e300".to_owned(),
+    })
+}
+
+/// cos_out at n = 1e10000 with 128-bit big floats; the deviation n^{−e} is far below 1e-30.
+fn limit_big(ratio: f64, alpha: f64, p: &Perturbation) -> Result<Measurement, String> {
+    let measured = layer_big(10_000, ratio, alpha, 128).cos_out.to_f64();
+    Ok(Measurement {
+        prediction: limit_at(ratio, alpha, p),
+        measured,
+        ci: [measured, measured],
+        tolerance: 1e-30 + F64_LIMIT_ROUNDING_ABS,
+        method: "closed form, astro-float 128 bits, n = 1e10000".to_owned(),
+    })
+}
+
+/// The powers of ten used by the rate fits.
+fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
+    let step = match budget {
+        Budget::Quick => (to - from) / 8,
+        Budget::Full => (to - from) / 40,
+    }
+    .max(1);
+    (from..=to).step_by(step as usize).collect()
+}
+
+/// Fits log y = log C + e·log n and reports e with its CI. The local slope differs from the
+/// asymptotic exponent by the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the
+/// smallest n used), so the tolerance is 1e-4.
+fn exponent_fit(
+    log_n: &[f64],
+    log_y: &[f64],
+    prediction: f64,
+    method: String,
+) -> Result<Measurement, String> {
+    let fit = fit_log_ols_logs(log_n, log_y, None, LEVEL).map_err(|e| e.to_string())?;
+    Ok(Measurement {
+        prediction,
+        measured: fit.alpha,
+        ci: [fit.alpha_ci.0, fit.alpha_ci.1],
+        tolerance: 1e-4,
+        method,
+    })
+}
+
+/// Slope of log λ against log n below γ_c: 2κ.
+fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+    let ks = decades(budget, 20, 300);
+    let log_n: Vec<f64> = ks
+        .iter()
+        .map(|&k| k as f64 * std::f64::consts::LN_10)
+        .collect();
+    let log_y: Vec<f64> = ks
+        .iter()
+        .map(|&k| layer_f64(10f64.powi(k as i32), SUB, 0.0).ln_lambda)
+        .collect();
+    exponent_fit(
+        &log_n,
+        &log_y,
+        2.0 * (SUB - 1.0) + p.exponent,
+        format!(
+            "OLS of log lambda on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+            ks.len()
+        ),
+    )
+}
+
+/// Slope of log(1 − λ) against log n above γ_c: −κ.
+fn rate_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+    let ks = decades(budget, 20, 300);
+    let log_n: Vec<f64> = ks
+        .iter()
+        .map(|&k| k as f64 * std::f64::consts::LN_10)
+        .collect();
+    let log_y: Vec<f64> = ks
+        .iter()
+        .map(|&k| layer_f64(10f64.powi(k as i32), SUPER, 0.0).ln_one_minus_lambda)
+        .collect();
+    exponent_fit(
+        &log_n,
+        &log_y,
+        -(SUPER - 1.0) + p.exponent,
+        format!(
+            "OLS of log(1 - lambda) on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+            ks.len()
+        ),
+    )
+}
+
+/// Slope of log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c: −1. The deviation (≈ 1/n) is far
+/// below f64's resolution, so this uses 512-bit big floats up to n = 1e120.
+fn rate_crit(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+    let ks = decades(budget, 10, 120);
+    let bits = 512;
+    let prec = Precision::new(bits).expect("valid");
+    let rho = BigReal::parse_decimal(&prec, &RHO.to_string()).expect("decimal");
+    let limit = cos_out_limit(Regime::Critical, &rho, &BigReal::zero(&prec));
+    let log_n: Vec<f64> = ks
+        .iter()
+        .map(|&k| k as f64 * std::f64::consts::LN_10)
+        .collect();
+    let mut log_y = Vec::new();
+    for &k in &ks {
+        let deviation = (layer_big(k, 1.0, 0.0, bits).cos_out - &limit).abs();
+        log_y.push(deviation.ln().to_f64());
+    }
+    exponent_fit(
+        &log_n,
+        &log_y,
+        -1.0 + p.exponent,
+        format!(
+            "OLS of log|cos_out - limit| on log n, 512 bits, n = 1e10..1e120 ({} sizes)",
+            ks.len()
+        ),
+    )
+}
+
+/// Sizes of the threshold fits.
+fn threshold_sizes(budget: Budget) -> Vec<u32> {
+    match budget {
+        Budget::Quick => vec![8, 12, 16, 24, 32, 48, 64, 96, 128],
+        Budget::Full => (8..=288).step_by(8).collect(),
+    }
+}
+
+/// λ as a function of γ at n = 10^k (f64).
+fn lambda_of_gamma(k: u32) -> impl Fn(f64) -> f64 {
+    let n = 10f64.powi(k as i32);
+    move |gamma: f64| layer_f64(n, gamma / gamma_c(), 0.0).lambda
+}
+
+/// γ*(n), where λ crosses 1/2, at n = 1e8 … 1e128 (quick) or 1e288 (full), fitted to
+/// a + b/log n; the claim is a = γ_c. λ depends on (n, γ) through κ log n up to O(1/n) terms, so
+/// the model is exact to O(1/n) ≤ 1e-8: tolerance 1e-6 on a.
+fn threshold(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+    let ks = threshold_sizes(budget);
+    let grid = linspace(0.5 * gamma_c(), 3.0 * gamma_c(), 50).map_err(|e| e.to_string())?;
+    let mut log_n = Vec::new();
+    let mut gamma_star = Vec::new();
+    for &k in &ks {
+        let crossing = find_crossing(lambda_of_gamma(k), 0.5, &grid, 1e-14, Policy::Unique)
+            .map_err(|e| format!("n = 1e{k}: {e}"))?;
+        log_n.push(k as f64 * std::f64::consts::LN_10);
+        gamma_star.push(crossing.root);
+    }
+    let fit = fit_inverse_log(&log_n, &gamma_star, None, LEVEL).map_err(|e| e.to_string())?;
+    Ok(Measurement {
+        prediction: gamma_c() + p.gamma_c,
+        measured: fit.a,
+        ci: [fit.a_ci.0, fit.a_ci.1],
+        tolerance: 1e-6,
+        method: format!(
+            "gamma*(n) where lambda = 1/2 (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes); b = {:.6}",
+            ks[0],
+            ks[ks.len() - 1],
+            ks.len(),
+            fit.b
+        ),
+    })
+}
+
+/// The width between the crossings of λ = 1/4 and λ = 3/4, fitted to k·(log n)^e; the claim is
+/// e = −1 (exact up to O(1/n)): tolerance 1e-4.
+fn width(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+    let ks = threshold_sizes(budget);
+    let grid = linspace(0.3 * gamma_c(), 4.0 * gamma_c(), 80).map_err(|e| e.to_string())?;
+    let mut log_n = Vec::new();
+    let mut low = Vec::new();
+    let mut high = Vec::new();
+    for &k in &ks {
+        let w = transition_width(
+            lambda_of_gamma(k),
+            (0.25, 0.75),
+            &grid,
+            1e-14,
+            Policy::Unique,
+        )
+        .map_err(|e| format!("n = 1e{k}: {e}"))?;
+        log_n.push(k as f64 * std::f64::consts::LN_10);
+        low.push(w.first.root);
+        high.push(w.second.root);
+    }
+    let fit = fit_width(&log_n, &low, &high, None, LEVEL).map_err(|e| e.to_string())?;
+    let ols = &fit.fits.ols;
+    Ok(Measurement {
+        prediction: -1.0 + p.exponent,
+        measured: ols.alpha,
+        ci: [ols.alpha_ci.0, ols.alpha_ci.1],
+        tolerance: 1e-4,
+        method: format!(
+            "width between lambda = 1/4 and 3/4, OLS of log width on log log n, n = 1e{}..1e{}",
+            ks[0],
+            ks[ks.len() - 1]
+        ),
+    })
+}
+
+macro_rules! claim {
+    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
+        Claim {
+            id: $id,
+            theorem: "T1",
+            statement: $statement,
+            prediction: Prediction::$kind,
+            check: $check,
+        }
+    };
+}
+
+/// The T1 claims.
+pub fn claims() -> Vec<Claim> {
+    vec![
+        claim!(
+            "T1.limit.sub",
+            "below gamma_c cos_out -> 1 (n = 1e300, f64)",
+            Limit,
+            |_, p| limit_f64(SUB, 0.0, p)
+        ),
+        claim!(
+            "T1.limit.crit",
+            "at gamma_c cos_out -> 4 rho/(1+3 rho) (n = 1e300, f64)",
+            Limit,
+            |_, p| limit_f64(1.0, 0.0, p)
+        ),
+        claim!(
+            "T1.limit.super",
+            "above gamma_c cos_out -> rho (n = 1e300, f64)",
+            Limit,
+            |_, p| limit_f64(SUPER, 0.0, p)
+        ),
+        claim!(
+            "T1.limit.sub.residual",
+            "below gamma_c with residual a: cos_out -> rho(a+1)^2/(a^2+2a rho+rho)",
+            Limit,
+            |_, p| limit_f64(SUB, ALPHA, p)
+        ),
+        claim!(
+            "T1.limit.crit.residual",
+            "at gamma_c with residual a: cos_out -> rho(a+1)^2/(a^2+a(1+rho)+(1+3rho)/4)",
+            Limit,
+            |_, p| limit_f64(1.0, ALPHA, p)
+        ),
+        claim!(
+            "T1.limit.super.residual",
+            "above gamma_c with residual: cos_out -> rho",
+            Limit,
+            |_, p| limit_f64(SUPER, ALPHA, p)
+        ),
+        claim!(
+            "T1.limit.sub.big",
+            "below gamma_c cos_out -> 1 (n = 1e10000, 128 bits)",
+            Limit,
+            |_, p| limit_big(SUB, 0.0, p)
+        ),
+        claim!(
+            "T1.limit.crit.big",
+            "at gamma_c cos_out -> 4 rho/(1+3 rho) (n = 1e10000, 128 bits)",
+            Limit,
+            |_, p| limit_big(1.0, 0.0, p)
+        ),
+        claim!(
+            "T1.limit.super.big",
+            "above gamma_c cos_out -> rho (n = 1e10000, 128 bits)",
+            Limit,
+            |_, p| limit_big(SUPER, 0.0, p)
+        ),
+        claim!(
+            "T1.rate.sub",
+            "below gamma_c lambda ~ n^(2 kappa)",
+            Exponent,
+            rate_sub
+        ),
+        claim!(
+            "T1.rate.super",
+            "above gamma_c 1 - lambda ~ n^(-kappa)",
+            Exponent,
+            rate_super
+        ),
+        claim!(
+            "T1.rate.crit",
+            "at gamma_c |cos_out - 4rho/(1+3rho)| ~ n^(-1)",
+            Exponent,
+            rate_crit
+        ),
+        claim!(
+            "T1.threshold",
+            "gamma*(n) (lambda = 1/2) = a + b/log n with a = gamma_c",
+            Threshold,
+            threshold
+        ),
+        claim!(
+            "T1.width",
+            "the transition width shrinks like (log n)^(-1)",
+            Exponent,
+            width
+        ),
+    ]
+}

@@ -5,5 +5,6 @@
 pub mod certify;
 pub mod check;
 pub mod eval;
+pub mod schemes;
 pub mod simulate;
 pub mod text;

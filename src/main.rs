@@ -28,6 +28,38 @@ enum Command {
     /// Run the theorem claims (T1, T3, …) at a budget and print prediction, measurement with its
     /// confidence interval, tolerance and verdict; exits 1 if any claim fails.
     Check(CheckCli),
+    /// Practical scaling rules (Qwen log-n, SSMax, YaRN, a SWAN-style log rule): their effective
+    /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n and where they cross.
+    Schemes(SchemesCli),
+}
+
+#[derive(Args)]
+struct SchemesCli {
+    /// Pairwise token cosines rho, comma-separated.
+    #[arg(long, allow_hyphen_values = true, default_value = "0.3")]
+    rho: String,
+    /// Context lengths, comma-separated.
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        default_value = "1e3,1e4,1e5,1e6,1e8"
+    )]
+    n: String,
+    /// Score scale beta at training time (Qwen, YaRN, SWAN-style).
+    #[arg(long, allow_hyphen_values = true, default_value = "10")]
+    beta0: String,
+    /// Training context length L.
+    #[arg(long, allow_hyphen_values = true, default_value = "4096")]
+    train_len: String,
+    /// SSMax's s (0.43 in its paper's figure).
+    #[arg(long, allow_hyphen_values = true, default_value = "0.43")]
+    ssmax_s: String,
+    /// Slope tau of the SWAN-style rule beta0 + tau log(n/L).
+    #[arg(long, allow_hyphen_values = true, default_value = "2")]
+    swan_tau: String,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -169,6 +201,33 @@ fn main() -> ExitCode {
         Command::Simulate(sim) => run_simulate(sim),
         Command::Certify(cert) => run_certify(cert),
         Command::Check(check) => run_check(check),
+        Command::Schemes(schemes) => run_schemes(schemes),
+    }
+}
+
+fn run_schemes(cli: SchemesCli) -> ExitCode {
+    use critscale::schemes::{SchemesArgs, plan, render, to_json};
+    let args = SchemesArgs {
+        rho: cli.rho,
+        n: cli.n,
+        beta0: cli.beta0,
+        train_len: cli.train_len,
+        ssmax_s: cli.ssmax_s,
+        swan_tau: cli.swan_tau,
+    };
+    match plan(&args) {
+        Ok(plan) => {
+            if cli.json {
+                println!("{}", to_json(&plan));
+            } else {
+                print!("{}", render(&plan));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(bad) => {
+            eprintln!("error: {bad}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
     }
 }
 

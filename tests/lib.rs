@@ -7,4 +7,5 @@ mod kernels;
 mod limits;
 mod model_agreement;
 mod reference_values;
+mod schemes;
 mod theorems;

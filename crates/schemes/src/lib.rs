@@ -1,0 +1,363 @@
+//! Attention-scaling rules used in practice, read in the paper's terms (THEORY §7).
+//!
+//! A rule fixes the score scale β_n as a function of the context length n; its effective
+//! γ(n) = β_n / log n is compared with the critical value γ_c(ρ) = 1/(1 − ρ) of a simplex whose
+//! tokens have pairwise cosine ρ. With L the training length and β₀ the scale at training time:
+//!
+//! | rule | β_n | γ(n) for n > L |
+//! |---|---|---|
+//! | Qwen log-n | β₀·log n / log L (n > L), β₀ otherwise | β₀ / log L (constant) |
+//! | SSMax | s·log n | s |
+//! | YaRN, `Squared` | β₀·m², m = 0.1·log(n/L) + 1 (q and k each scaled by m) | β₀m²/log n → grows like 0.01β₀ log n |
+//! | YaRN, `Single` | β₀·m (engines that apply the factor to the logits once) | β₀m/log n → 0.1β₀ |
+//! | SWAN-style | β₀ + τ·log(n/L) (n > L) | → τ |
+//!
+//! SWAN-GPT's exact formula was not available to us; the SWAN-style rule is our stand-in for a
+//! dynamic logarithmic scaling of the logits: the score grows additively in log(n/L) with slope τ.
+//!
+//! At a length n the regime follows from κ = γ(n)(1 − ρ) − 1 (THEORY §5): the self weight of the
+//! simplex is p = σ(κ log n + log(n/(n−1))), so |κ|·log n ≤ 1 (p within σ(±1) ≈ 0.27…0.73 of its
+//! critical 1/2) is the **critical window** at that n, below it the tokens collapse, above it the
+//! layer is close to the identity.
+
+use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+use serde::{Deserialize, Serialize};
+
+/// How YaRN's factor m enters the logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum YarnConvention {
+    /// q and k are each scaled by m, so the logits by m² (the YaRN paper's reading).
+    Squared,
+    /// The logits are scaled by m once (what some engines do).
+    Single,
+}
+
+/// A scaling rule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "rule")]
+pub enum Rule {
+    /// Qwen's log-n attention: queries past L multiplied by log n / log L.
+    QwenLogN {
+        /// β at training time.
+        beta0: f64,
+        /// Training length L.
+        train_len: f64,
+    },
+    /// Scalable-Softmax: logits multiplied by s·log n.
+    SsMax {
+        /// The learned s.
+        s: f64,
+    },
+    /// YaRN's attention temperature m = 0.1·log(n/L) + 1 past L.
+    Yarn {
+        /// β at training time.
+        beta0: f64,
+        /// Training length L.
+        train_len: f64,
+        /// Which power of m multiplies β.
+        convention: YarnConvention,
+    },
+    /// Our SWAN-style stand-in: β₀ + τ·log(n/L) past L.
+    SwanStyle {
+        /// β at training time.
+        beta0: f64,
+        /// Training length L.
+        train_len: f64,
+        /// Slope in log n.
+        tau: f64,
+    },
+}
+
+impl Rule {
+    /// A short name.
+    pub fn name(&self) -> String {
+        match self {
+            Rule::QwenLogN { .. } => "qwen-logn".to_owned(),
+            Rule::SsMax { .. } => "ssmax".to_owned(),
+            Rule::Yarn {
+                convention: YarnConvention::Squared,
+                ..
+            } => "yarn (m^2)".to_owned(),
+            Rule::Yarn {
+                convention: YarnConvention::Single,
+                ..
+            } => "yarn (m)".to_owned(),
+            Rule::SwanStyle { .. } => "swan-style".to_owned(),
+        }
+    }
+
+    /// β_n at context length n ≥ 2.
+    pub fn beta(&self, n: f64) -> f64 {
+        match *self {
+            Rule::QwenLogN { beta0, train_len } => {
+                if n > train_len {
+                    beta0 * n.ln() / train_len.ln()
+                } else {
+                    beta0
+                }
+            }
+            Rule::SsMax { s } => s * n.ln(),
+            Rule::Yarn {
+                beta0,
+                train_len,
+                convention,
+            } => {
+                let m = if n > train_len {
+                    0.1 * (n / train_len).ln() + 1.0
+                } else {
+                    1.0
+                };
+                match convention {
+                    YarnConvention::Squared => beta0 * m * m,
+                    YarnConvention::Single => beta0 * m,
+                }
+            }
+            Rule::SwanStyle {
+                beta0,
+                train_len,
+                tau,
+            } => {
+                if n > train_len {
+                    beta0 + tau * (n / train_len).ln()
+                } else {
+                    beta0
+                }
+            }
+        }
+    }
+
+    /// The effective γ(n) = β_n / log n.
+    pub fn gamma(&self, n: f64) -> f64 {
+        self.beta(n) / n.ln()
+    }
+}
+
+/// Where a rule sits at one (ρ, n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Regime {
+    /// κ log n < −1: the tokens collapse.
+    Collapse,
+    /// |κ| log n ≤ 1.
+    CriticalWindow,
+    /// κ log n > 1: close to the identity.
+    Identity,
+}
+
+impl Regime {
+    /// The regime's name.
+    pub fn word(self) -> &'static str {
+        match self {
+            Regime::Collapse => "collapse",
+            Regime::CriticalWindow => "critical",
+            Regime::Identity => "identity",
+        }
+    }
+}
+
+/// A rule at one (ρ, n).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Context length.
+    pub n: f64,
+    /// β_n.
+    pub beta: f64,
+    /// γ(n) = β_n / log n.
+    pub gamma: f64,
+    /// γ_c(ρ).
+    pub gamma_c: f64,
+    /// κ·log n.
+    pub kappa_log_n: f64,
+    /// The regime.
+    pub regime: Regime,
+    /// Self weight A_ii of the simplex at (n, ρ, β_n).
+    pub self_weight: f64,
+    /// λ of the simplex at (n, ρ, β_n): 0 collapse, 1 identity.
+    pub lambda: f64,
+}
+
+/// A parameter outside its domain.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{name} = {value} is invalid: {requirement}")]
+pub struct BadParameter {
+    /// The parameter.
+    pub name: &'static str,
+    /// Its value.
+    pub value: f64,
+    /// The valid range.
+    pub requirement: &'static str,
+}
+
+/// Reads `rule` at pairwise cosine ρ ∈ (0, 1) and context length n ≥ 2.
+pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
+    if !(rho > 0.0 && rho < 1.0) {
+        return Err(BadParameter {
+            name: "rho",
+            value: rho,
+            requirement: "must lie in (0, 1)",
+        });
+    }
+    if !(n >= 2.0 && n.is_finite()) {
+        return Err(BadParameter {
+            name: "n",
+            value: n,
+            requirement: "must be a finite number >= 2",
+        });
+    }
+    let beta = rule.beta(n);
+    if !(beta > 0.0 && beta.is_finite()) {
+        return Err(BadParameter {
+            name: "beta_n",
+            value: beta,
+            requirement: "the rule must give a positive finite scale (check beta0, s, tau, L)",
+        });
+    }
+    let gamma = beta / n.ln();
+    let gamma_c = 1.0 / (1.0 - rho);
+    let kappa_log_n = beta * (1.0 - rho) - n.ln();
+    let regime = if kappa_log_n < -1.0 {
+        Regime::Collapse
+    } else if kappa_log_n > 1.0 {
+        Regime::Identity
+    } else {
+        Regime::CriticalWindow
+    };
+    let params = SimplexParams::new(n, rho, Scaling::Beta(beta), 0.0, 1.0, None).map_err(|e| {
+        BadParameter {
+            name: e.name,
+            value: f64::NAN,
+            requirement: "outside the simplex domain",
+        }
+    })?;
+    let layer = SimplexLayer::evaluate(&params);
+    Ok(Reading {
+        n,
+        beta,
+        gamma,
+        gamma_c,
+        kappa_log_n,
+        regime,
+        self_weight: layer.self_weight,
+        lambda: layer.lambda,
+    })
+}
+
+/// Context lengths in [n_min, n_max] where γ(n) crosses γ_c(ρ), found on a grid of 400 points per
+/// decade-of-log and refined by bisection in log n to 1e-12 relative. Empty when it never does.
+pub fn crossings(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<f64> {
+    let gamma_c = 1.0 / (1.0 - rho);
+    let f = |log_n: f64| rule.gamma(log_n.exp()) - gamma_c;
+    let (a, b) = (n_min.max(2.0).ln(), n_max.ln());
+    let steps = 4000;
+    let mut out = Vec::new();
+    let mut x0 = a;
+    let mut f0 = f(x0);
+    for k in 1..=steps {
+        let x1 = a + (b - a) * k as f64 / steps as f64;
+        let f1 = f(x1);
+        if f0 == 0.0 {
+            out.push(x0.exp());
+        } else if f0 * f1 < 0.0 {
+            let (mut lo, mut hi, mut flo) = (x0, x1, f0);
+            while hi - lo > 1e-12 * hi.abs().max(1.0) {
+                let mid = 0.5 * (lo + hi);
+                let fm = f(mid);
+                if fm * flo <= 0.0 {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                    flo = fm;
+                }
+            }
+            out.push((0.5 * (lo + hi)).exp());
+        }
+        x0 = x1;
+        f0 = f1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn ssmax_is_a_constant_gamma() {
+        let rule = Rule::SsMax { s: 0.43 };
+        for n in [10.0, 1e4, 1e9] {
+            assert!((rule.gamma(n) - 0.43).abs() < 1e-15);
+        }
+        // s = 0.43 is below gamma_c(rho) for every rho > 0: collapse at long contexts.
+        let r = read(&rule, 0.3, 1e6).unwrap();
+        assert_eq!(r.regime, Regime::Collapse);
+        assert!(crossings(&rule, 0.3, 2.0, 1e300).is_empty());
+    }
+
+    #[test]
+    fn qwen_freezes_gamma_past_the_training_length() {
+        let rule = Rule::QwenLogN {
+            beta0: 20.0,
+            train_len: 4096.0,
+        };
+        let g = 20.0 / 4096f64.ln();
+        for n in [1e4, 1e6, 1e12] {
+            assert!((rule.gamma(n) - g).abs() < 1e-12);
+        }
+        assert!((rule.gamma(100.0) - 20.0 / 100f64.ln()).abs() < 1e-12);
+        // gamma = 2.405 > gamma_c(0.3) = 1.43 past L: identity there.
+        assert_eq!(read(&rule, 0.3, 1e8).unwrap().regime, Regime::Identity);
+    }
+
+    #[test]
+    fn yarn_squared_eventually_exceeds_any_gamma_c() {
+        let rule = Rule::Yarn {
+            beta0: 8.0,
+            train_len: 4096.0,
+            convention: YarnConvention::Squared,
+        };
+        // gamma(n) ~ 0.08 log n for large n: above gamma_c(0.9) = 10 by n = e^125.
+        let cross = crossings(&rule, 0.9, 2.0, 1e300);
+        assert!(!cross.is_empty());
+        let last = *cross.last().unwrap();
+        assert!((rule.gamma(last) - 10.0).abs() < 1e-8, "{last:e}");
+        let single = Rule::Yarn {
+            beta0: 8.0,
+            train_len: 4096.0,
+            convention: YarnConvention::Single,
+        };
+        assert!(single.gamma(1e300) < rule.gamma(1e300));
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let rule = Rule::SsMax { s: 0.43 };
+        assert_eq!(read(&rule, 1.0, 1e3).unwrap_err().name, "rho");
+        assert_eq!(read(&rule, 0.3, 1.0).unwrap_err().name, "n");
+        assert_eq!(
+            read(&Rule::SsMax { s: -1.0 }, 0.3, 1e3).unwrap_err().name,
+            "beta_n"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn crossings_are_roots(beta0 in 1.0f64..40.0, tau in 0.1f64..5.0, rho in 0.05f64..0.95) {
+            let rule = Rule::SwanStyle { beta0, train_len: 2048.0, tau };
+            for n in crossings(&rule, rho, 2.0, 1e200) {
+                prop_assert!((rule.gamma(n) * (1.0 - rho) - 1.0).abs() < 1e-8);
+            }
+        }
+
+        #[test]
+        fn regime_agrees_with_the_self_weight(s in 0.1f64..10.0, rho in 0.05f64..0.95, log10_n in 1.0f64..12.0) {
+            let r = read(&Rule::SsMax { s }, rho, 10f64.powf(log10_n)).unwrap();
+            match r.regime {
+                Regime::Collapse => prop_assert!(r.self_weight < 0.5),
+                Regime::Identity => prop_assert!(r.self_weight > 0.5),
+                Regime::CriticalWindow => prop_assert!(r.self_weight > 0.2 && r.self_weight < 0.8),
+            }
+        }
+    }
+}

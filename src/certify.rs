@@ -15,17 +15,7 @@ pub struct CertifyArgs {
     pub max_boxes: Option<String>,
 }
 
-/// A bad option (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value '{value}' for --{flag}: {requirement}")]
-pub struct BadOption {
-    /// The flag without dashes.
-    pub flag: &'static str,
-    /// The text given.
-    pub value: String,
-    /// What is valid.
-    pub requirement: String,
-}
+pub use crate::options::BadOption;
 
 /// Reads the options into the statements to run and the budget.
 pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadOption> {

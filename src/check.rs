@@ -15,17 +15,7 @@ pub struct CheckArgs {
     pub budget: Option<String>,
 }
 
-/// A bad option (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value '{value}' for --{flag}: {requirement}")]
-pub struct BadOption {
-    /// The flag without dashes.
-    pub flag: &'static str,
-    /// The text given.
-    pub value: String,
-    /// What is valid.
-    pub requirement: String,
-}
+pub use crate::options::BadOption;
 
 /// The claims to run and the budget.
 pub fn plan(args: &CheckArgs) -> Result<(Vec<Claim>, Budget), BadOption> {

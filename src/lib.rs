@@ -5,6 +5,7 @@
 pub mod certify;
 pub mod check;
 pub mod eval;
+pub mod options;
 pub mod schemes;
 pub mod simulate;
 pub mod text;

@@ -21,17 +21,7 @@ pub struct SchemesArgs {
     pub swan_tau: String,
 }
 
-/// A bad option (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value '{value}' for --{flag}: {requirement}")]
-pub struct BadOption {
-    /// The flag without dashes.
-    pub flag: &'static str,
-    /// The text given.
-    pub value: String,
-    /// What is valid.
-    pub requirement: &'static str,
-}
+pub use crate::options::BadOption;
 
 fn numbers(
     flag: &'static str,
@@ -50,11 +40,7 @@ fn numbers(
         .collect();
     match values {
         Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(BadOption {
-            flag,
-            value: text.to_owned(),
-            requirement,
-        }),
+        _ => Err(BadOption::new(flag, text, requirement)),
     }
 }
 
@@ -68,11 +54,7 @@ fn one(
     if v.len() == 1 {
         Ok(v[0])
     } else {
-        Err(BadOption {
-            flag,
-            value: text.to_owned(),
-            requirement,
-        })
+        Err(BadOption::new(flag, text, requirement))
     }
 }
 

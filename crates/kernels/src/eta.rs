@@ -124,16 +124,29 @@ fn symmetric_gram<T: Element>(prep: &Prepared<T>, bs: usize) -> Vec<T> {
                 Mat::new(&z[j0 * d..j1 * d], rj, d, d),
                 Op::T,
             );
-            for ii in 0..ri {
-                for jj in 0..rj {
-                    let v = buf[ii * rj + jj];
-                    // SAFETY: tile (bi, bj) writes rows i0..i1 × columns j0..j1 and its mirror
-                    // rows j0..j1 × columns i0..i1; distinct tiles I ≤ J cover disjoint regions
-                    // (a diagonal tile writes each entry of its own square, possibly twice with
-                    // the same thread), and every index is < n·n.
-                    unsafe {
-                        *base.add((i0 + ii) * n + j0 + jj) = v;
-                        *base.add((j0 + jj) * n + i0 + ii) = v;
+            // SAFETY: tile (bi, bj) writes rows i0..i1 × columns j0..j1 and its mirror rows
+            // j0..j1 × columns i0..i1; distinct tiles I ≤ J cover disjoint regions (a diagonal
+            // tile writes only its own square, from one thread), and every index is < n·n. Rows are written contiguously:
+            // the mirror reads the tile (in cache) by columns instead of writing G by columns.
+            unsafe {
+                for ii in 0..ri {
+                    let dst = base.add((i0 + ii) * n + j0);
+                    std::ptr::copy_nonoverlapping(buf.as_ptr().add(ii * rj), dst, rj);
+                }
+                if bi != bj {
+                    for jj in 0..rj {
+                        let dst = base.add((j0 + jj) * n + i0);
+                        for ii in 0..ri {
+                            *dst.add(ii) = buf[ii * rj + jj];
+                        }
+                    }
+                } else {
+                    // The strict lower triangle is mirrored, so that G is exactly symmetric.
+                    for ii in 0..ri {
+                        let dst = base.add((i0 + ii) * n + j0);
+                        for jj in ii + 1..rj {
+                            *dst.add(jj) = buf[jj * rj + ii];
+                        }
                     }
                 }
             }

@@ -10,10 +10,15 @@
 //! A check must be able to fail: every check accepts a [`Perturbation`] of its prediction (γ_c
 //! shifted, an exponent or a limit off), and the tests show that each fails under one.
 //!
-//! Modules: [`t1`] (forward pass on the simplex), [`t3`] (gradient on the simplex).
+//! Modules: [`t1`] (forward pass on the simplex), [`t2`] (forward pass on an almost-simplex),
+//! [`t3`] (gradient on the simplex), [`t4`] (gradient on an almost-simplex), [`t5`] (the
+//! intermediate phase).
 
 pub mod t1;
+pub mod t2;
 pub mod t3;
+pub mod t4;
+pub mod t5;
 
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -173,7 +178,10 @@ impl Claim {
 /// Every claim with a check, in a stable order.
 pub fn registry() -> Vec<Claim> {
     let mut claims = t1::claims();
+    claims.extend(t2::claims());
     claims.extend(t3::claims());
+    claims.extend(t4::claims());
+    claims.extend(t5::claims());
     claims
 }
 

@@ -192,17 +192,7 @@ pub fn forward<T: Element>(
     for c in &mut out_center {
         *c /= n as f64;
     }
-    let z_out: Vec<T> = (0..n * d)
-        .map(|k| T::from_f64(y_out[k] - out_center[k % d]))
-        .collect();
-    let zn_out = (0..n)
-        .map(|i| {
-            z_out[i * d..(i + 1) * d]
-                .iter()
-                .map(|v| v.to_f64() * v.to_f64())
-                .sum()
-        })
-        .collect();
+    let (z_out, zn_out) = crate::prepare::centre_rows::<T>(&y_out, &out_center, d);
     Ok(Forward {
         prep,
         params: *params,

@@ -11,6 +11,7 @@
 use crate::element::Element;
 use crate::error::KernelError;
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 /// β and α of the layer (THEORY §1): scores β⟨y_i, y_j⟩, output x'_i = Σ_j A_ij y_j + α x_i.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,6 +113,25 @@ pub(crate) fn scaled_norm(v: impl Iterator<Item = f64> + Clone) -> f64 {
     m * s.sqrt()
 }
 
+/// z_i = y_i − c (rounded to T) and |z_i|² (accumulated in f64 from the rounded z), row by row
+/// in parallel.
+pub(crate) fn centre_rows<T: Element>(y: &[f64], center: &[f64], d: usize) -> (Vec<T>, Vec<f64>) {
+    let mut z = vec![T::ZERO; y.len()];
+    let zn = z
+        .par_chunks_mut(d)
+        .zip(y.par_chunks(d))
+        .map(|(zr, yr)| {
+            let mut s = 0.0;
+            for ((zv, yv), c) in zr.iter_mut().zip(yr).zip(center) {
+                *zv = T::from_f64(yv - c);
+                s += zv.to_f64() * zv.to_f64();
+            }
+            s
+        })
+        .collect();
+    (z, zn)
+}
+
 /// Checks the tokens and the parameters, normalises and centres.
 ///
 /// # Errors
@@ -138,17 +158,25 @@ pub fn prepare<T: Element>(
         }
     }
     params.validate()?;
-    let mut norms = Vec::with_capacity(n);
+    // Rows are independent: normalise them in parallel (the result does not depend on the
+    // thread count; the first zero row in row order is reported).
     let mut y = vec![0.0f64; n * d];
-    for (i, row) in x.rows().into_iter().enumerate() {
-        let r = scaled_norm(row.iter().map(|v| v.to_f64()));
-        if r == 0.0 {
-            return Err(KernelError::ZeroToken { row: i });
-        }
-        for (a, v) in row.iter().enumerate() {
-            y[i * d + a] = v.to_f64() / r;
-        }
-        norms.push(r);
+    let norms: Vec<f64> = y
+        .par_chunks_mut(d)
+        .enumerate()
+        .map(|(i, yr)| {
+            let row = x.row(i);
+            let r = scaled_norm(row.iter().map(|v| v.to_f64()));
+            if r != 0.0 {
+                for (yv, v) in yr.iter_mut().zip(row.iter()) {
+                    *yv = v.to_f64() / r;
+                }
+            }
+            r
+        })
+        .collect();
+    if let Some(i) = norms.iter().position(|&r| r == 0.0) {
+        return Err(KernelError::ZeroToken { row: i });
     }
     let mut center = vec![0.0f64; d];
     for i in 0..n {
@@ -159,17 +187,7 @@ pub fn prepare<T: Element>(
     for c in &mut center {
         *c /= n as f64;
     }
-    let z: Vec<T> = (0..n * d)
-        .map(|k| T::from_f64(y[k] - center[k % d]))
-        .collect();
-    let zn = (0..n)
-        .map(|i| {
-            z[i * d..(i + 1) * d]
-                .iter()
-                .map(|v| v.to_f64() * v.to_f64())
-                .sum()
-        })
-        .collect();
+    let (z, zn) = centre_rows::<T>(&y, &center, d);
     Ok(Prepared {
         n,
         d,

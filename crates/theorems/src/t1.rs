@@ -123,7 +123,7 @@ fn limit_big(ratio: f64, alpha: f64, p: &Perturbation) -> Result<Measurement, St
 }
 
 /// The powers of ten used by the rate fits.
-fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
+pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
     let step = match budget {
         Budget::Quick => (to - from) / 8,
         Budget::Full => (to - from) / 40,
@@ -135,7 +135,7 @@ fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
 /// Fits log y = log C + e·log n and reports e with its CI. The local slope differs from the
 /// asymptotic exponent by the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the
 /// smallest n used), so the tolerance is 1e-4.
-fn exponent_fit(
+pub(crate) fn exponent_fit(
     log_n: &[f64],
     log_y: &[f64],
     prediction: f64,

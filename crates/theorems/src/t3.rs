@@ -6,9 +6,8 @@
 //! its critical value; any fixed level in (0, 1) would do) both extrapolate to γ_c: gradients
 //! vanish exactly where tokens collapse.
 
-use crate::t1::{LEVEL, RHO, layer_big, layer_f64};
+use crate::t1::{LEVEL, RHO, decades, exponent_fit as fit, layer_big, layer_f64};
 use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
-use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use critscale_asymptotics::threshold::linspace;
 use critscale_asymptotics::{Policy, find_crossing, fit_inverse_log};
 use critscale_real::Real;
@@ -37,31 +36,6 @@ fn limit(ratio: f64, factor: f64, exponent: f64, p: &Perturbation) -> Result<Mea
         tolerance: LIMIT_RATE_CONSTANT * (n.powf(-exponent) + 1.0 / n + beta * beta / n)
             + F64_LIMIT_ROUNDING_ABS,
         method: "exact simplex eta, f64, n = d = 1e300".to_owned(),
-    })
-}
-
-fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
-    let step = match budget {
-        Budget::Quick => (to - from) / 8,
-        Budget::Full => (to - from) / 40,
-    }
-    .max(1);
-    (from..=to).step_by(step as usize).collect()
-}
-
-fn fit(
-    log_n: &[f64],
-    log_y: &[f64],
-    prediction: f64,
-    method: String,
-) -> Result<Measurement, String> {
-    let fit = fit_log_ols_logs(log_n, log_y, None, LEVEL).map_err(|e| e.to_string())?;
-    Ok(Measurement {
-        prediction,
-        measured: fit.alpha,
-        ci: [fit.alpha_ci.0, fit.alpha_ci.1],
-        tolerance: 1e-4,
-        method,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod certify;
 pub mod check;
 pub mod eval;
 pub mod options;
+pub mod report;
 pub mod schemes;
 pub mod simulate;
 pub mod text;

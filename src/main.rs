@@ -31,6 +31,31 @@ enum Command {
     /// Practical scaling rules (Qwen log-n, SSMax, YaRN, a SWAN-style log rule): their effective
     /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n and where they cross.
     Schemes(SchemesCli),
+    /// Write the reproducible report (report.md, SVG figures, CSV/JSON data, provenance) to a
+    /// directory, replaced whole; exits 1 if a claim fails or a certificate is not proved.
+    Report(ReportCli),
+}
+
+#[derive(Args)]
+struct ReportCli {
+    /// Output directory; an existing one must be a report (or empty) unless --force.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// 'full' (the default: the reference report) or 'quick' (seconds, coarse grids).
+    #[arg(long)]
+    budget: Option<String>,
+    /// Threads (default: one per core); the results do not depend on it.
+    #[arg(long, allow_hyphen_values = true)]
+    jobs: Option<String>,
+    /// Run only this claim or claim prefix, e.g. T1 (repeatable); default: all.
+    #[arg(long = "claim")]
+    claims: Vec<String>,
+    /// Replace --out even if it is a directory that is not a report.
+    #[arg(long)]
+    force: bool,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -202,6 +227,32 @@ fn main() -> ExitCode {
         Command::Certify(cert) => run_certify(cert),
         Command::Check(check) => run_check(check),
         Command::Schemes(schemes) => run_schemes(schemes),
+        Command::Report(report) => run_report(report),
+    }
+}
+
+fn run_report(cli: ReportCli) -> ExitCode {
+    use critscale::report::{ReportArgs, plan, run};
+    let args = ReportArgs {
+        out: cli.out,
+        budget: cli.budget,
+        jobs: cli.jobs,
+        claims: cli.claims,
+        force: cli.force,
+        quiet: cli.quiet,
+    };
+    let written = match plan(&args).and_then(|plan| run(&plan)) {
+        Ok(written) => written,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            return ExitCode::from(failure.exit_code());
+        }
+    };
+    println!("{}", written.summary);
+    if written.all_good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -7,5 +7,6 @@ mod kernels;
 mod limits;
 mod model_agreement;
 mod reference_values;
+mod report;
 mod schemes;
 mod theorems;

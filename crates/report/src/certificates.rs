@@ -1,0 +1,202 @@
+//! The certificates table: `critscale_certify::defaults::default_statements()` proved by interval
+//! branch-and-bound for all n ≥ N (the same set as `critscale certify`).
+//!
+//! The enclosures are decimal strings of outward-rounded interval bounds (128 bits); the data
+//! files keep them exactly as the certifier printed them, the Markdown table rounds them for
+//! display only. Box counts and precision are part of the data (they are deterministic); wall
+//! times go to `timings.json`.
+
+use crate::format::{Csv, csv_text};
+use crate::{Artifact, ReportError};
+use critscale_certify::{Budget, Outcome, Statement, Verdict, certify, defaults};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// One certificate.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The statement.
+    pub statement: Statement,
+    /// The outcome, or why the statement was rejected.
+    pub outcome: Result<Outcome, String>,
+    /// Wall time (timings only).
+    pub seconds: f64,
+}
+
+/// Number of default statements (for progress bars).
+pub fn count() -> usize {
+    defaults::default_statements().len()
+}
+
+/// Proves the default statements in parallel (results in order).
+pub fn compute(tick: &(dyn Fn() + Sync)) -> Vec<Row> {
+    defaults::default_statements()
+        .into_par_iter()
+        .map(|statement| {
+            let start = Instant::now();
+            let outcome = certify(&statement, Budget::default()).map_err(|e| e.to_string());
+            tick();
+            Row {
+                statement,
+                outcome,
+                seconds: start.elapsed().as_secs_f64(),
+            }
+        })
+        .collect()
+}
+
+fn verdict_word(row: &Row) -> &'static str {
+    match &row.outcome {
+        Ok(o) => match o.verdict {
+            Verdict::Proved => "proved",
+            Verdict::Disproved => "disproved",
+            Verdict::Undecided => "undecided",
+        },
+        Err(_) => "error",
+    }
+}
+
+/// (proved, total).
+pub fn tally(rows: &[Row]) -> (usize, usize) {
+    let proved = rows
+        .iter()
+        .filter(|r| matches!(&r.outcome, Ok(o) if o.verdict == Verdict::Proved))
+        .count();
+    (proved, rows.len())
+}
+
+fn side_word(outcome: &Outcome) -> &'static str {
+    match outcome.side {
+        critscale_certify::forms::Side::Sub => "sub",
+        critscale_certify::forms::Side::Crit => "crit",
+        critscale_certify::forms::Side::Super => "super",
+    }
+}
+
+/// The data files.
+pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
+    let mut csv = Csv::new(&[
+        "id",
+        "statement",
+        "side",
+        "n_min",
+        "epsilon",
+        "target_low",
+        "target_high",
+        "range_low",
+        "range_high",
+        "verdict",
+        "boxes",
+        "precision_bits",
+    ]);
+    let mut items = Vec::new();
+    for row in rows {
+        let s = &row.statement;
+        match &row.outcome {
+            Ok(o) => {
+                let (lo, hi) = match &o.enclosure {
+                    Some([lo, hi]) => (lo.clone(), hi.clone()),
+                    None => (String::new(), String::new()),
+                };
+                csv.row([
+                    csv_text(&s.id),
+                    csv_text(&o.text),
+                    side_word(o).to_owned(),
+                    csv_text(&s.n_min),
+                    csv_text(&s.epsilon),
+                    csv_text(&o.target[0]),
+                    csv_text(&o.target[1]),
+                    csv_text(&lo),
+                    csv_text(&hi),
+                    verdict_word(row).to_owned(),
+                    o.boxes.to_string(),
+                    o.precision_bits.to_string(),
+                ]);
+                let mut outcome = serde_json::to_value(o)
+                    .map_err(|e| ReportError::Internal(format!("certificate {}: {e}", s.id)))?;
+                if let Some(map) = outcome.as_object_mut() {
+                    map.remove("seconds");
+                }
+                items.push(outcome);
+            }
+            Err(reason) => {
+                csv.row([
+                    csv_text(&s.id),
+                    csv_text(&s.text()),
+                    String::new(),
+                    csv_text(&s.n_min),
+                    csv_text(&s.epsilon),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "error".to_owned(),
+                    String::new(),
+                    String::new(),
+                ]);
+                items.push(json!({ "statement": s, "error": reason }));
+            }
+        }
+    }
+    Ok(vec![
+        Artifact::new("data/certificates.csv", csv.into_bytes()),
+        Artifact::json("data/certificates.json", &Value::Array(items)),
+    ])
+}
+
+/// A decimal enclosure bound shortened for display (7 significant digits).
+fn short(text: &str) -> String {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => crate::format::md_num(x),
+        _ => text.to_owned(),
+    }
+}
+
+/// The Markdown table.
+pub fn markdown(rows: &[Row]) -> String {
+    let (proved, total) = tally(rows);
+    let mut md = String::new();
+    let _ = writeln!(md, "## 3. Certificates (all n ≥ N)\n");
+    let _ = writeln!(
+        md,
+        "Computer-assisted proofs (the default set of `critscale certify`): each statement bounds a quantity of the \
+         simplex closed forms, written in u = 1/n, for **every real n ≥ N**, by interval branch-and-bound with \
+         outward rounding at 128 bits (see `crates/certify`). {proved} of {total} are proved. \"range\" is the \
+         hull of the quantity over all boxes, which must lie within target ± ε. Ranges are rounded here for \
+         display; the exact decimal enclosures are in [`data/certificates.csv`](data/certificates.csv).\n"
+    );
+    let _ = writeln!(md, "| ID | statement | range found | boxes | verdict |");
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for row in rows {
+        match &row.outcome {
+            Ok(o) => {
+                let range = match &o.enclosure {
+                    Some([lo, hi]) => format!("[{}, {}]", short(lo), short(hi)),
+                    None => "–".to_owned(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} | {} | {} | {} |",
+                    row.statement.id,
+                    o.text.replace('|', "\\|"),
+                    range,
+                    o.boxes,
+                    verdict_word(row)
+                );
+            }
+            Err(reason) => {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} | – | – | error: {} |",
+                    row.statement.id,
+                    row.statement.text().replace('|', "\\|"),
+                    reason.replace('|', "\\|")
+                );
+            }
+        }
+    }
+    md.push('\n');
+    md
+}

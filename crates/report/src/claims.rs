@@ -1,0 +1,241 @@
+//! The claims table: every claim of `critscale_theorems::registry()` run at the report's budget.
+//!
+//! Each row is the claim's evidence: prediction, measurement, confidence interval (or enclosure),
+//! tolerance and verdict — pass when `ci.0 − tolerance ≤ prediction ≤ ci.1 + tolerance`. A claim
+//! that could not produce evidence (a fit failed) is listed with its reason and counts as failed.
+//! The wall time of each check goes to `timings.json`, not to the data files.
+
+use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::{Artifact, Budget, ReportError};
+use critscale_theorems::{Claim, Perturbation, Verdict, registry};
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// One claim's row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Claim ID.
+    pub id: String,
+    /// Theorem (T1 …).
+    pub theorem: String,
+    /// Statement.
+    pub statement: String,
+    /// The evidence, or why there is none.
+    pub outcome: Result<Evidence, String>,
+    /// Wall time (timings only).
+    pub seconds: f64,
+}
+
+/// The parts of the evidence that go into the data files (everything but the time).
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// Predicted value.
+    pub prediction: f64,
+    /// Measured value.
+    pub measured: f64,
+    /// Confidence interval.
+    pub ci: [f64; 2],
+    /// Tolerance.
+    pub tolerance: f64,
+    /// Pass or fail.
+    pub pass: bool,
+    /// How it was measured.
+    pub method: String,
+}
+
+/// The claims whose ID equals, or starts with `prefix.`, one of `filter` (all when empty), in
+/// registry order.
+pub fn select(filter: &[String]) -> Result<Vec<Claim>, ReportError> {
+    let all = registry();
+    if filter.is_empty() {
+        return Ok(all);
+    }
+    let matches = |id: &str, wanted: &str| id == wanted || id.starts_with(&format!("{wanted}."));
+    for wanted in filter {
+        if !all.iter().any(|c| matches(c.id, wanted)) {
+            let known: Vec<&str> = all.iter().map(|c| c.id).collect();
+            return Err(ReportError::UnknownClaim(wanted.clone(), known.join(", ")));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|c| filter.iter().any(|w| matches(c.id, w)))
+        .collect())
+}
+
+/// Runs the claims in parallel (results in the given order).
+pub fn compute(claims: &[Claim], budget: Budget, tick: &(dyn Fn() + Sync)) -> Vec<Row> {
+    claims
+        .par_iter()
+        .map(|claim| {
+            let start = Instant::now();
+            let outcome = claim
+                .run(budget.theorems(), &Perturbation::default())
+                .map(|e| Evidence {
+                    prediction: e.prediction,
+                    measured: e.measured,
+                    ci: e.ci,
+                    tolerance: e.tolerance,
+                    pass: e.verdict == Verdict::Pass,
+                    method: e.method,
+                })
+                .map_err(|e| e.reason);
+            tick();
+            Row {
+                id: claim.id.to_owned(),
+                theorem: claim.theorem.to_owned(),
+                statement: claim.statement.to_owned(),
+                outcome,
+                seconds: start.elapsed().as_secs_f64(),
+            }
+        })
+        .collect()
+}
+
+/// (passed, total).
+pub fn tally(rows: &[Row]) -> (usize, usize) {
+    let passed = rows
+        .iter()
+        .filter(|r| matches!(&r.outcome, Ok(e) if e.pass))
+        .count();
+    (passed, rows.len())
+}
+
+fn verdict(row: &Row) -> &'static str {
+    match &row.outcome {
+        Ok(e) if e.pass => "pass",
+        Ok(_) => "fail",
+        Err(_) => "error",
+    }
+}
+
+/// The data files.
+pub fn artifacts(rows: &[Row]) -> Vec<Artifact> {
+    let mut csv = Csv::new(&[
+        "id",
+        "theorem",
+        "statement",
+        "prediction",
+        "measured",
+        "ci_low",
+        "ci_high",
+        "tolerance",
+        "verdict",
+        "method",
+    ]);
+    let mut items = Vec::new();
+    for row in rows {
+        match &row.outcome {
+            Ok(e) => {
+                csv.row([
+                    csv_text(&row.id),
+                    csv_text(&row.theorem),
+                    csv_text(&row.statement),
+                    csv_num(e.prediction),
+                    csv_num(e.measured),
+                    csv_num(e.ci[0]),
+                    csv_num(e.ci[1]),
+                    csv_num(e.tolerance),
+                    verdict(row).to_owned(),
+                    csv_text(&e.method),
+                ]);
+                items.push(json!({
+                    "id": row.id,
+                    "theorem": row.theorem,
+                    "statement": row.statement,
+                    "prediction": num(e.prediction),
+                    "measured": num(e.measured),
+                    "ci": [num(e.ci[0]), num(e.ci[1])],
+                    "tolerance": num(e.tolerance),
+                    "verdict": verdict(row),
+                    "method": e.method,
+                }));
+            }
+            Err(reason) => {
+                csv.row([
+                    csv_text(&row.id),
+                    csv_text(&row.theorem),
+                    csv_text(&row.statement),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    "error".to_owned(),
+                    csv_text(reason),
+                ]);
+                items.push(json!({
+                    "id": row.id,
+                    "theorem": row.theorem,
+                    "statement": row.statement,
+                    "verdict": "error",
+                    "error": reason,
+                }));
+            }
+        }
+    }
+    vec![
+        Artifact::new("data/claims.csv", csv.into_bytes()),
+        Artifact::json("data/claims.json", &Value::Array(items)),
+    ]
+}
+
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// The Markdown table.
+pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
+    let (passed, total) = tally(rows);
+    let mut md = String::new();
+    let _ = writeln!(md, "## 2. Claims\n");
+    let _ = writeln!(
+        md,
+        "{} of `critscale_theorems::registry()` (the same checks as `critscale check`), at the {} budget: \
+         {passed} of {total} pass. A claim passes when its prediction lies in the measurement's confidence interval \
+         (or enclosure) widened by the tolerance on both sides; the tolerances and methods are documented in \
+         `crates/theorems`. Methods per claim: [`data/claims.csv`](data/claims.csv).\n",
+        if filter.is_empty() {
+            "Every claim".to_owned()
+        } else {
+            format!("The claims {} (selected with --claim)", filter.join(", "))
+        },
+        budget.word()
+    );
+    let _ = writeln!(
+        md,
+        "| ID | statement | prediction | measured | CI | tolerance | verdict |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for row in rows {
+        match &row.outcome {
+            Ok(e) => {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} | {} | {} | [{}, {}] | {} | {} |",
+                    row.id,
+                    md_cell(&row.statement),
+                    md_num(e.prediction),
+                    md_num(e.measured),
+                    md_num(e.ci[0]),
+                    md_num(e.ci[1]),
+                    md_num(e.tolerance),
+                    verdict(row)
+                );
+            }
+            Err(reason) => {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} | – | – | – | – | error: {} |",
+                    row.id,
+                    md_cell(&row.statement),
+                    md_cell(reason)
+                );
+            }
+        }
+    }
+    md.push('\n');
+    md
+}

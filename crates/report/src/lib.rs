@@ -1,0 +1,447 @@
+//! The reproducible report of critscale: `critscale report` in library form.
+//!
+//! [`compute`] computes every section, [`artifacts`] turns them into a list of files in memory
+//! ([`Artifact`]s), and [`write::write_report`] puts them on disk safely (temporary sibling directory,
+//! marker file, rename). The sections:
+//!
+//! 1. [`phase`] — the simplex phase diagram from the closed forms: λ over (ρ, γ/γ_c) at
+//!    n = 10², 10⁴, 10¹⁶, 10¹⁰⁰, with γ = γ_c and the exact λ = 1/2 curve overlaid, the cut at
+//!    ρ = 0.3, and the transition's location and width against 1/log n;
+//! 2. [`claims`] — every claim of the theorem registry at the budget;
+//! 3. [`certificates`] — the default certificates (all n ≥ N);
+//! 4. [`rules`] — practical scaling rules (Qwen log-n, SSMax, YaRN in both conventions, a
+//!    SWAN-style rule) against the critical band: γ(n), regimes, crossing lengths;
+//! 5. [`provenance`] — git revision, compiler, versions, the kernels' instruction set, budget.
+//!
+//! **Determinism.** Every section is a pure function of the budget: parallel loops collect in
+//! index order, numbers in data files are rounded to 10 significant digits ([`mod@format`]), JSON
+//! keys keep insertion order, figures are written with integer pixel coordinates. So two runs
+//! give byte-identical files whatever `--jobs` is, except `timings.json` (wall times and the
+//! thread count). `report.md` and `provenance.json` carry the machine facts of [`provenance`]
+//! and are identical for runs of one build on one machine and checkout; everything under
+//! `data/` and `figures/` is meant to be identical across machines.
+
+pub mod certificates;
+pub mod claims;
+pub mod format;
+pub mod phase;
+pub mod plot;
+pub mod provenance;
+pub mod rules;
+pub mod write;
+
+pub use write::{Artifact, MARKER, WriteError, check_target, write_report};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// How much work the report does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Seconds: coarse grids, the theorems' quick budget (what the tests run).
+    Quick,
+    /// The reference report: fine grids, the theorems' full budget.
+    Full,
+}
+
+impl Budget {
+    /// `quick` or `full`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Budget::Quick => "quick",
+            Budget::Full => "full",
+        }
+    }
+
+    /// The theorems' budget.
+    pub fn theorems(self) -> critscale_theorems::Budget {
+        match self {
+            Budget::Quick => critscale_theorems::Budget::Quick,
+            Budget::Full => critscale_theorems::Budget::Full,
+        }
+    }
+
+    /// The phase diagram's grid.
+    pub fn grid(self) -> phase::Grid {
+        match self {
+            Budget::Quick => phase::Grid {
+                rho_cells: 20,
+                ratio_cells: 20,
+                cut_points: 81,
+            },
+            Budget::Full => phase::Grid {
+                rho_cells: 50,
+                ratio_cells: 100,
+                cut_points: 401,
+            },
+        }
+    }
+}
+
+/// What `build` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The budget.
+    pub budget: Budget,
+    /// Threads of the rayon pool (None: rayon's default, one per core). Results do not depend
+    /// on it.
+    pub jobs: Option<usize>,
+    /// No progress bars.
+    pub quiet: bool,
+    /// Run only the claims with these IDs or ID prefixes (`T1`, `T1.rate`); all when empty.
+    pub claims: Vec<String>,
+}
+
+/// Why the report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A figure could not be drawn.
+    #[error("drawing a figure failed: {0}")]
+    Plot(String),
+    /// A claim filter that matches no claim.
+    #[error("invalid value '{0}' for --claim: known claims: {1}")]
+    UnknownClaim(String, String),
+    /// Something that should not happen.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Artifact {
+    /// A file from bytes.
+    pub fn new(path: &str, bytes: Vec<u8>) -> Self {
+        Artifact {
+            path: path.to_owned(),
+            bytes,
+        }
+    }
+
+    /// A JSON file (see [`format::json_bytes`]).
+    pub fn json(path: &str, value: &Value) -> Self {
+        Artifact::new(path, format::json_bytes(value))
+    }
+}
+
+/// The computed sections, before they are turned into files.
+#[derive(Debug, Clone)]
+pub struct Sections {
+    /// The budget used.
+    pub budget: Budget,
+    /// The claim filter (empty: all claims).
+    pub claim_filter: Vec<String>,
+    /// Section 1.
+    pub phase: phase::Phase,
+    /// Section 2.
+    pub claims: Vec<claims::Row>,
+    /// Section 3.
+    pub certificates: Vec<certificates::Row>,
+    /// Section 4.
+    pub rules: rules::Rules,
+    /// Wall time per section, in order.
+    pub seconds: Vec<(&'static str, f64)>,
+    /// Threads used.
+    pub threads: usize,
+}
+
+impl Sections {
+    /// (claims passed, claims, certificates proved, certificates).
+    pub fn tally(&self) -> (usize, usize, usize, usize) {
+        let (cp, ct) = claims::tally(&self.claims);
+        let (pp, pt) = certificates::tally(&self.certificates);
+        (cp, ct, pp, pt)
+    }
+
+    /// True when every claim passes and every certificate is proved.
+    pub fn all_good(&self) -> bool {
+        let (cp, ct, pp, pt) = self.tally();
+        cp == ct && pp == pt
+    }
+}
+
+fn bar(quiet: bool, len: usize, name: &'static str) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(len as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>13} {bar:30} {pos}/{len}  {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(name);
+    bar
+}
+
+/// Computes every section in a rayon pool of `config.jobs` threads.
+pub fn compute(config: &Config) -> Result<Sections, ReportError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = config.jobs {
+        builder = builder.num_threads(jobs);
+    }
+    let pool = builder
+        .build()
+        .map_err(|e| ReportError::Internal(format!("thread pool: {e}")))?;
+    pool.install(|| compute_in_pool(config))
+}
+
+fn compute_in_pool(config: &Config) -> Result<Sections, ReportError> {
+    let budget = config.budget;
+    let mut seconds = Vec::new();
+
+    let start = Instant::now();
+    let progress = bar(config.quiet, phase::SIZES.len(), "phase diagram");
+    let phase = phase::compute(budget.grid())?;
+    progress.finish_and_clear();
+    seconds.push(("phase", start.elapsed().as_secs_f64()));
+
+    let start = Instant::now();
+    let chosen = claims::select(&config.claims)?;
+    let progress = bar(config.quiet, chosen.len(), "claims");
+    let claims = claims::compute(&chosen, budget, &|| progress.inc(1));
+    progress.finish_and_clear();
+    seconds.push(("claims", start.elapsed().as_secs_f64()));
+
+    let start = Instant::now();
+    let progress = bar(config.quiet, certificates::count(), "certificates");
+    let certificates = certificates::compute(&|| progress.inc(1));
+    progress.finish_and_clear();
+    seconds.push(("certificates", start.elapsed().as_secs_f64()));
+
+    let start = Instant::now();
+    let rules = rules::compute()?;
+    seconds.push(("rules", start.elapsed().as_secs_f64()));
+
+    Ok(Sections {
+        budget,
+        claim_filter: config.claims.clone(),
+        phase,
+        claims,
+        certificates,
+        rules,
+        seconds,
+        threads: rayon::current_num_threads(),
+    })
+}
+
+/// The Markdown of the whole report.
+pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
+    let (cp, ct, pp, pt) = sections.tally();
+    let budget = sections.budget.word();
+    let mut md = String::new();
+    let _ = writeln!(md, "# critscale report\n");
+    let _ = writeln!(
+        md,
+        "Numerical and rigorous checks of Chen, Lin, Polyanskiy and Rigollet, *Critical attention scaling in \
+         long-context transformers* (ICLR 2026): one attention layer with scores β_n = γ·log n has a phase \
+         transition at γ_c = 1/(1 − ρ), ρ the typical cosine between tokens — collapse below, identity above. \
+         Regenerate this directory with `cargo run --release -- report --budget {budget}`; every figure and table \
+         has its data beside it as CSV and JSON under [`data/`](data/).\n"
+    );
+    let _ = writeln!(
+        md,
+        "**Summary** ({budget} budget): {cp} of {ct} claims pass, {pp} of {pt} certificates are proved.\n"
+    );
+    let _ = writeln!(
+        md,
+        "Contents: 1. the simplex phase diagram · 2. claims · 3. certificates · 4. practical scaling rules · \
+         5. not yet in this report · 6. provenance\n"
+    );
+    md.push_str(&sections.phase.markdown());
+    md.push_str(&claims::markdown(
+        &sections.claims,
+        sections.budget,
+        &sections.claim_filter,
+    ));
+    md.push_str(&certificates::markdown(&sections.certificates));
+    md.push_str(&sections.rules.markdown());
+    let _ = writeln!(md, "## 5. Not yet in this report\n");
+    let _ = writeln!(
+        md,
+        "Figure 1 and Figure 2 of the paper (λ, λ_angle and η over (ρ, γ) on Gaussian almost-simplices at \
+         d = 512, 32, 2, through the fast kernels), the log-log rate plots with fitted against predicted \
+         exponents, γ*(n) against 1/log n with its extrapolation to γ_c, and sharded runs (`--shard i/N`, \
+         `report merge`) are still to come. The fitted rates and thresholds themselves are checked in the claims \
+         table (`T1.rate.*`, `T1.threshold`, `T1.width`, `T3.*`).\n"
+    );
+    let grid = sections.phase.grid;
+    let _ = writeln!(md, "## 6. Provenance\n");
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "| generator | critscale report {} |",
+        provenance::VERSION
+    );
+    let _ = writeln!(md, "| git revision | `{}` |", machine.git_revision);
+    let _ = writeln!(md, "| compiler | {} |", machine.rustc);
+    let _ = writeln!(md, "| target | {} |", machine.target);
+    let _ = writeln!(md, "| kernels dispatch to | {} |", machine.kernels_dispatch);
+    let _ = writeln!(
+        md,
+        "| budget | {budget} (claims at the theorems' {budget} budget; certificates at 128 bits, ≤ 200000 boxes) |"
+    );
+    let _ = writeln!(
+        md,
+        "| phase grid | {} ρ cells × {} γ/γ_c cells per n; cut of {} points |",
+        grid.rho_cells, grid.ratio_cells, grid.cut_points
+    );
+    let _ = writeln!(
+        md,
+        "| seeds | none of the report's own; sampling claims use the fixed seeds of `crates/theorems` |"
+    );
+    let _ = writeln!(
+        md,
+        "| numbers | data files: 10 significant digits; tables here: 7 |"
+    );
+    let _ = writeln!(
+        md,
+        "\nWall times per section and per check are in [`timings.json`](timings.json) (they differ from run to \
+         run, so they are kept out of this file); the same facts as JSON are in [`provenance.json`](provenance.json).\n"
+    );
+    md
+}
+
+/// The report as files (`report.md`, `data/*`, `figures/*`, `provenance.json`, `timings.json`),
+/// in a fixed order. The marker file is added by [`write_report`].
+pub fn artifacts(
+    sections: &Sections,
+    machine: &provenance::Machine,
+) -> Result<Vec<Artifact>, ReportError> {
+    let mut files = vec![Artifact::new(
+        "report.md",
+        markdown(sections, machine).into_bytes(),
+    )];
+    files.extend(sections.phase.artifacts()?);
+    files.extend(claims::artifacts(&sections.claims));
+    files.extend(certificates::artifacts(&sections.certificates)?);
+    files.extend(sections.rules.artifacts()?);
+    files.push(Artifact::json(
+        "provenance.json",
+        &provenance::to_json(
+            machine,
+            sections.budget,
+            &sections.phase.grid,
+            &sections.claim_filter,
+        ),
+    ));
+    files.push(Artifact::json("timings.json", &timings(sections)));
+    Ok(files)
+}
+
+/// The file of wall times (not deterministic, kept apart from the data).
+pub fn timings(sections: &Sections) -> Value {
+    let round3 = |x: f64| format::num((x * 1000.0).round() / 1000.0);
+    let mut section = serde_json::Map::new();
+    for (name, s) in &sections.seconds {
+        section.insert((*name).to_owned(), round3(*s));
+    }
+    let mut claim = serde_json::Map::new();
+    for row in &sections.claims {
+        claim.insert(row.id.clone(), round3(row.seconds));
+    }
+    let mut cert = serde_json::Map::new();
+    for row in &sections.certificates {
+        cert.insert(row.statement.id.clone(), round3(row.seconds));
+    }
+    json!({
+        "threads": sections.threads,
+        "total_seconds": round3(sections.seconds.iter().map(|(_, s)| s).sum()),
+        "sections": section,
+        "claims": claim,
+        "certificates": cert,
+    })
+}
+
+/// Files that are expected to differ between two runs of one build on one machine.
+pub const NONDETERMINISTIC: [&str; 1] = ["timings.json"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed_machine() -> provenance::Machine {
+        provenance::Machine {
+            git_revision: "0000000000000000000000000000000000000000".to_owned(),
+            rustc: "rustc (test)".to_owned(),
+            kernels_dispatch: "test".to_owned(),
+            target: "test".to_owned(),
+        }
+    }
+
+    fn quick(jobs: usize) -> Vec<Artifact> {
+        let sections = compute(&Config {
+            budget: Budget::Quick,
+            jobs: Some(jobs),
+            quiet: true,
+            // The closed-form claims only: seconds in the dev profile, and a snapshot that does
+            // not change when claims of other theorems are added.
+            claims: vec!["T1".to_owned(), "T3".to_owned()],
+        })
+        .unwrap();
+        artifacts(&sections, &fixed_machine()).unwrap()
+    }
+
+    #[test]
+    fn two_runs_with_different_thread_counts_give_the_same_bytes() {
+        let one = quick(1);
+        let two = quick(2);
+        assert_eq!(one.len(), two.len());
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a.path, b.path);
+            if NONDETERMINISTIC.contains(&a.path.as_str()) {
+                continue;
+            }
+            assert!(a.bytes == b.bytes, "{} differs between runs", a.path);
+        }
+        let report = one.iter().find(|a| a.path == "report.md").unwrap();
+        let text = String::from_utf8(report.bytes.clone()).unwrap();
+        insta::assert_snapshot!("report_quick", text);
+    }
+
+    #[test]
+    fn every_figure_and_table_has_csv_and_json() {
+        let files = quick(2);
+        let paths: Vec<&str> = files.iter().map(|a| a.path.as_str()).collect();
+        for stem in [
+            "phase_grid",
+            "phase_cut",
+            "phase_transition",
+            "claims",
+            "certificates",
+            "rules_curves",
+        ] {
+            assert!(
+                paths.contains(&format!("data/{stem}.csv").as_str()),
+                "{stem}.csv"
+            );
+            assert!(
+                paths.contains(&format!("data/{stem}.json").as_str()),
+                "{stem}.json"
+            );
+        }
+        for file in &files {
+            if file.path.ends_with(".json") {
+                serde_json::from_slice::<Value>(&file.bytes)
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.path));
+            }
+            if file.path.ends_with(".svg") {
+                assert!(file.bytes.starts_with(b"<svg"), "{}", file.path);
+                assert!(
+                    file.bytes.len() < 600_000,
+                    "{} is {} bytes",
+                    file.path,
+                    file.bytes.len()
+                );
+            }
+        }
+        // Every link in report.md points at a file of the report.
+        let md = String::from_utf8(files[0].bytes.clone()).unwrap();
+        for piece in md.split("](").skip(1) {
+            let target = &piece[..piece.find(')').unwrap()];
+            if target == "data/" {
+                continue;
+            }
+            assert!(paths.contains(&target), "broken link {target}");
+        }
+    }
+}

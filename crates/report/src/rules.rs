@@ -1,0 +1,490 @@
+//! Practical scaling rules against the critical band (THEORY §7, `crates/schemes`).
+//!
+//! Each rule fixes β_n; its effective γ(n) = β_n / log n is compared with γ_c(ρ) = 1/(1 − ρ) for
+//! ρ = 0.1, …, 0.9. The regime at (ρ, n) follows from κ·log n = β_n(1 − ρ) − log n (the simplex
+//! self weight is p = σ(κ log n + log(n/(n−1)))): collapse when κ log n < −1, the critical window
+//! when |κ log n| ≤ 1, identity when κ log n > 1. Two kinds of lengths are reported:
+//!
+//! * where γ(n) = γ_c(ρ) (`critscale_schemes::crossings`), and
+//! * where the regime changes, i.e. where κ log n crosses −1 or +1: found on a grid of 4000
+//!   points in log n ∈ [log 2, log 10³⁰⁰] and refined by bisection to 1e-12 relative.
+//!
+//! The rule parameters are those of `critscale schemes`' defaults: β₀ = 10 at a training length
+//! L = 4096, SSMax's s = 0.43, the SWAN-style slope τ = 2; YaRN is shown in both conventions
+//! (q and k each scaled by m, so β by m², and β scaled by m once).
+
+use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::plot::{self, Band, Line, LineStyle};
+use crate::{Artifact, ReportError};
+use critscale_schemes::{Regime, Rule, YarnConvention, crossings, read};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// β at training time.
+pub const BETA0: f64 = 10.0;
+/// Training length L.
+pub const TRAIN_LEN: f64 = 4096.0;
+/// SSMax's s.
+pub const SSMAX_S: f64 = 0.43;
+/// SWAN-style slope τ.
+pub const SWAN_TAU: f64 = 2.0;
+/// The ρ of the table.
+pub const RHOS: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+/// The context lengths of the table (as labels and values).
+pub const LENGTHS: [(&str, f64); 6] = [
+    ("1e3", 1e3),
+    ("1e4", 1e4),
+    ("1e5", 1e5),
+    ("1e6", 1e6),
+    ("1e7", 1e7),
+    ("1e8", 1e8),
+];
+/// Crossings are searched up to this length.
+pub const N_MAX: f64 = 1e300;
+/// The ρ whose critical window is shaded in the figure.
+pub const WINDOW_RHO: f64 = 0.3;
+/// The figure's range of log10 n.
+const PLOT_LOG10: (f64, f64) = (2.0, 12.0);
+/// Points per curve in the figure.
+const PLOT_POINTS: usize = 201;
+
+/// The rules of the report.
+pub fn rules() -> Vec<Rule> {
+    vec![
+        Rule::QwenLogN {
+            beta0: BETA0,
+            train_len: TRAIN_LEN,
+        },
+        Rule::SsMax { s: SSMAX_S },
+        Rule::Yarn {
+            beta0: BETA0,
+            train_len: TRAIN_LEN,
+            convention: YarnConvention::Squared,
+        },
+        Rule::Yarn {
+            beta0: BETA0,
+            train_len: TRAIN_LEN,
+            convention: YarnConvention::Single,
+        },
+        Rule::SwanStyle {
+            beta0: BETA0,
+            train_len: TRAIN_LEN,
+            tau: SWAN_TAU,
+        },
+    ]
+}
+
+/// A change of regime along n.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Change {
+    /// The length.
+    pub n: f64,
+    /// Regime below it.
+    pub from: Regime,
+    /// Regime above it.
+    pub to: Regime,
+}
+
+fn regime_at(rule: &Rule, rho: f64, log_n: f64) -> (Regime, f64) {
+    let k = rule.beta(log_n.exp()) * (1.0 - rho) - log_n;
+    let regime = if k < -1.0 {
+        Regime::Collapse
+    } else if k > 1.0 {
+        Regime::Identity
+    } else {
+        Regime::CriticalWindow
+    };
+    (regime, k)
+}
+
+/// Where the regime of `rule` changes for n ∈ [2, N_MAX] (see the module docs).
+pub fn regime_changes(rule: &Rule, rho: f64) -> Vec<Change> {
+    let (a, b) = (2f64.ln(), N_MAX.ln());
+    let steps = 4000;
+    let mut out = Vec::new();
+    let mut x0 = a;
+    let (mut r0, _) = regime_at(rule, rho, x0);
+    for step in 1..=steps {
+        let x1 = a + (b - a) * step as f64 / steps as f64;
+        let (r1, _) = regime_at(rule, rho, x1);
+        if r1 != r0 {
+            let (mut lo, mut hi) = (x0, x1);
+            while hi - lo > 1e-12 * hi.abs().max(1.0) {
+                let mid = 0.5 * (lo + hi);
+                if regime_at(rule, rho, mid).0 == r0 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            out.push(Change {
+                n: (0.5 * (lo + hi)).exp(),
+                from: r0,
+                to: r1,
+            });
+        }
+        x0 = x1;
+        r0 = r1;
+    }
+    out
+}
+
+/// One (rule, ρ) row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The rule.
+    pub rule: Rule,
+    /// ρ.
+    pub rho: f64,
+    /// The readings at [`LENGTHS`].
+    pub readings: Vec<critscale_schemes::Reading>,
+    /// Where γ(n) = γ_c(ρ).
+    pub crossings: Vec<f64>,
+    /// Where the regime changes.
+    pub changes: Vec<Change>,
+}
+
+/// Everything the section computed.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Rows, rule-major.
+    pub rows: Vec<Row>,
+}
+
+/// Computes the section.
+pub fn compute() -> Result<Rules, ReportError> {
+    let mut rows = Vec::new();
+    for rule in rules() {
+        for &rho in &RHOS {
+            let readings = LENGTHS
+                .iter()
+                .map(|&(_, n)| read(&rule, rho, n))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ReportError::Internal(format!("{}: {e}", rule.name())))?;
+            rows.push(Row {
+                rule,
+                rho,
+                readings,
+                crossings: crossings(&rule, rho, 2.0, N_MAX),
+                changes: regime_changes(&rule, rho),
+            });
+        }
+    }
+    Ok(Rules { rows })
+}
+
+fn lengths_text(ns: &[f64]) -> String {
+    ns.iter()
+        .map(|&n| crate::format::csv_num(n))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn changes_text(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| format!("{}->{} at {}", c.from.word(), c.to.word(), csv_num(c.n)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn md_length(n: f64) -> String {
+    format!("{n:.3e}")
+}
+
+impl Rules {
+    /// The data files and the figure.
+    pub fn artifacts(&self) -> Result<Vec<Artifact>, ReportError> {
+        let mut out = Vec::new();
+        let mut csv = Csv::new(&[
+            "rule",
+            "rho",
+            "gamma_c",
+            "n",
+            "beta",
+            "gamma",
+            "kappa_log_n",
+            "regime",
+            "self_weight",
+            "lambda",
+        ]);
+        for row in &self.rows {
+            for r in &row.readings {
+                csv.row([
+                    csv_text(&row.rule.name()),
+                    csv_num(row.rho),
+                    csv_num(r.gamma_c),
+                    csv_num(r.n),
+                    csv_num(r.beta),
+                    csv_num(r.gamma),
+                    csv_num(r.kappa_log_n),
+                    r.regime.word().to_owned(),
+                    csv_num(r.self_weight),
+                    csv_num(r.lambda),
+                ]);
+            }
+        }
+        out.push(Artifact::new("data/rules_readings.csv", csv.into_bytes()));
+
+        let mut csv = Csv::new(&[
+            "rule",
+            "rho",
+            "gamma_c",
+            "crosses_gamma_c_at",
+            "regime_changes",
+        ]);
+        let mut items = Vec::new();
+        for row in &self.rows {
+            csv.row([
+                csv_text(&row.rule.name()),
+                csv_num(row.rho),
+                csv_num(1.0 / (1.0 - row.rho)),
+                csv_text(&lengths_text(&row.crossings)),
+                csv_text(&changes_text(&row.changes)),
+            ]);
+            items.push(json!({
+                "rule": row.rule.name(),
+                "parameters": rule_parameters(&row.rule),
+                "rho": num(row.rho),
+                "gamma_c": num(1.0 / (1.0 - row.rho)),
+                "readings": row.readings.iter().map(|r| json!({
+                    "n": num(r.n),
+                    "beta": num(r.beta),
+                    "gamma": num(r.gamma),
+                    "kappa_log_n": num(r.kappa_log_n),
+                    "regime": r.regime.word(),
+                    "self_weight": num(r.self_weight),
+                    "lambda": num(r.lambda),
+                })).collect::<Vec<_>>(),
+                "crosses_gamma_c_at": row.crossings.iter().map(|&n| num(n)).collect::<Vec<_>>(),
+                "regime_changes": row.changes.iter().map(|c| json!({
+                    "n": num(c.n),
+                    "from": c.from.word(),
+                    "to": c.to.word(),
+                })).collect::<Vec<_>>(),
+            }));
+        }
+        out.push(Artifact::new("data/rules_crossings.csv", csv.into_bytes()));
+        out.push(Artifact::json("data/rules.json", &Value::Array(items)));
+
+        // Figure data: γ(n) per rule, the γ_c levels and the critical window at ρ = 0.3.
+        let log10s: Vec<f64> = (0..PLOT_POINTS)
+            .map(|k| {
+                PLOT_LOG10.0 + (PLOT_LOG10.1 - PLOT_LOG10.0) * k as f64 / (PLOT_POINTS - 1) as f64
+            })
+            .collect();
+        let rules = rules();
+        let mut header = vec!["log10_n".to_owned()];
+        header.extend(rules.iter().map(|r| format!("gamma {}", r.name())));
+        header.push(format!("window_low rho={WINDOW_RHO}"));
+        header.push(format!("window_high rho={WINDOW_RHO}"));
+        let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut csv = Csv::new(&header_refs);
+        let gamma_c = 1.0 / (1.0 - WINDOW_RHO);
+        let window = |x: f64| {
+            let half = 1.0 / ((1.0 - WINDOW_RHO) * x * std::f64::consts::LN_10);
+            (gamma_c - half, gamma_c + half)
+        };
+        for &x in &log10s {
+            let n = 10f64.powf(x);
+            let mut row = vec![csv_num(x)];
+            row.extend(rules.iter().map(|r| csv_num(r.gamma(n))));
+            let (lo, hi) = window(x);
+            row.push(csv_num(lo));
+            row.push(csv_num(hi));
+            csv.row(row);
+        }
+        out.push(Artifact::new("data/rules_curves.csv", csv.into_bytes()));
+        out.push(Artifact::json(
+            "data/rules_curves.json",
+            &json!({
+                "log10_n": log10s.iter().map(|&x| num(x)).collect::<Vec<_>>(),
+                "gamma": rules.iter().map(|r| json!({
+                    "rule": r.name(),
+                    "values": log10s.iter().map(|&x| num(r.gamma(10f64.powf(x)))).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(1.0 / (1.0 - rho)) })).collect::<Vec<_>>(),
+                "critical_window": {
+                    "rho": num(WINDOW_RHO),
+                    "definition": "gamma_c +- 1/((1-rho) log n), i.e. |kappa log n| <= 1",
+                    "low": log10s.iter().map(|&x| num(window(x).0)).collect::<Vec<_>>(),
+                    "high": log10s.iter().map(|&x| num(window(x).1)).collect::<Vec<_>>(),
+                },
+            }),
+        ));
+
+        let mut lines: Vec<Line> = RHOS
+            .iter()
+            .enumerate()
+            .map(|(k, &rho)| Line {
+                label: if k == 0 {
+                    "gamma_c(rho), rho = 0.1 ... 0.9".to_owned()
+                } else {
+                    String::new()
+                },
+                points: vec![
+                    (PLOT_LOG10.0, 1.0 / (1.0 - rho)),
+                    (PLOT_LOG10.1, 1.0 / (1.0 - rho)),
+                ],
+                style: LineStyle::ThinGrey,
+            })
+            .collect();
+        lines.extend(rules.iter().enumerate().map(|(k, r)| {
+            Line {
+                label: r.name(),
+                points: log10s
+                    .iter()
+                    .map(|&x| (x, r.gamma(10f64.powf(x)).min(12.0)))
+                    .collect(),
+                style: LineStyle::Series(k),
+            }
+        }));
+        let svg = plot::lines(&plot::LinePlot {
+            title: format!(
+                "effective gamma(n) = beta_n / log n (beta0 = {BETA0}, L = {TRAIN_LEN})"
+            ),
+            x_label: "context length n".to_owned(),
+            y_label: "gamma(n)".to_owned(),
+            x_range: PLOT_LOG10,
+            y_range: (0.0, 12.0),
+            x_log: true,
+            lines,
+            bands: vec![Band {
+                label: format!("critical window, rho = {WINDOW_RHO}"),
+                points: log10s
+                    .iter()
+                    .map(|&x| {
+                        let (lo, hi) = window(x);
+                        (x, lo.max(0.0), hi.min(12.0))
+                    })
+                    .collect(),
+            }],
+        })?;
+        out.push(Artifact::new("figures/rules_gamma.svg", svg.into_bytes()));
+        Ok(out)
+    }
+
+    /// The Markdown of the section.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(
+            md,
+            "## 4. Practical scaling rules against the critical band\n"
+        );
+        let _ = writeln!(
+            md,
+            "A rule fixes the score scale β_n; its effective γ(n) = β_n/log n is compared with γ_c(ρ) = 1/(1 − ρ). \
+             Parameters (the defaults of `critscale schemes`, which prints this for any parameters): β₀ = {BETA0} at \
+             the training length L = {TRAIN_LEN}; Qwen log-n multiplies β by log n/log L past L; SSMax uses β = s·log n \
+             with s = {SSMAX_S}; YaRN's m = 0.1·log(n/L) + 1 multiplies **q and k each**, so β by m² (`yarn (m^2)`, \
+             the YaRN paper's convention), while `yarn (m)` shows engines that multiply the logits by m once; \
+             `swan-style` is our stand-in for SWAN-GPT's dynamic logarithmic scaling, β₀ + τ·log(n/L) past L with \
+             τ = {SWAN_TAU} (SWAN-GPT's exact formula was not available). The regime at (ρ, n) is read from \
+             κ·log n = β_n(1 − ρ) − log n: **collapse** below −1, **critical** window within ±1, **identity** above +1.\n"
+        );
+        let _ = writeln!(
+            md,
+            "![gamma(n) of each rule against gamma_c](figures/rules_gamma.svg)\n"
+        );
+        let _ = writeln!(md, "Effective γ(n) of each rule:\n");
+        let mut header = "| rule |".to_owned();
+        let mut rule_line = "|---|".to_owned();
+        for (label, _) in &LENGTHS {
+            let _ = write!(header, " n = {label} |");
+            rule_line.push_str("---|");
+        }
+        let _ = writeln!(md, "{header}\n{rule_line}");
+        for rule in rules() {
+            let mut line = format!("| {} |", rule.name());
+            for &(_, n) in &LENGTHS {
+                let _ = write!(line, " {} |", md_num(rule.gamma(n)));
+            }
+            let _ = writeln!(md, "{line}");
+        }
+        md.push('\n');
+        let _ = writeln!(
+            md,
+            "Regime per rule, ρ and n; the last columns give the lengths n ∈ [2, 10³⁰⁰] where γ(n) = γ_c(ρ) and \
+             where the regime changes (data: [`rules_readings.csv`](data/rules_readings.csv), \
+             [`rules_crossings.csv`](data/rules_crossings.csv), [`rules.json`](data/rules.json)).\n"
+        );
+        for rule in rules() {
+            let _ = writeln!(md, "**{}**\n", rule.name());
+            let mut header = "| ρ | γ_c |".to_owned();
+            let mut rule_line = "|---|---|".to_owned();
+            for (label, _) in &LENGTHS {
+                let _ = write!(header, " {label} |");
+                rule_line.push_str("---|");
+            }
+            let _ = writeln!(
+                md,
+                "{header} γ(n) = γ_c at n = | regime changes |\n{rule_line}---|---|"
+            );
+            for row in self.rows.iter().filter(|r| r.rule == rule) {
+                let mut line = format!("| {} | {} |", row.rho, md_num(1.0 / (1.0 - row.rho)));
+                for r in &row.readings {
+                    let _ = write!(line, " {} |", r.regime.word());
+                }
+                let cross = if row.crossings.is_empty() {
+                    "never".to_owned()
+                } else {
+                    row.crossings
+                        .iter()
+                        .map(|&n| md_length(n))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let changes = if row.changes.is_empty() {
+                    "none".to_owned()
+                } else {
+                    row.changes
+                        .iter()
+                        .map(|c| {
+                            format!("{} → {} at {}", c.from.word(), c.to.word(), md_length(c.n))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                let _ = writeln!(md, "{line} {cross} | {changes} |");
+            }
+            md.push('\n');
+        }
+        md
+    }
+}
+
+fn rule_parameters(rule: &Rule) -> Value {
+    let mut value = serde_json::to_value(rule).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        for (_, v) in map.iter_mut() {
+            if let Some(x) = v.as_f64() {
+                *v = num(x);
+            }
+        }
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regime_changes_bracket_the_critical_crossing() {
+        // SWAN-style: gamma(n) -> tau = 2 > gamma_c(0.3) from above? It starts at beta0/log n.
+        for rule in rules() {
+            for &rho in &RHOS {
+                let changes = regime_changes(&rule, rho);
+                for c in &changes {
+                    let k = rule.beta(c.n) * (1.0 - rho) - c.n.ln();
+                    assert!((k.abs() - 1.0).abs() < 1e-6, "{} {rho} {k}", rule.name());
+                    assert_ne!(c.from, c.to);
+                }
+                // Consecutive changes chain.
+                for pair in changes.windows(2) {
+                    assert_eq!(pair[0].to, pair[1].from);
+                }
+            }
+        }
+    }
+}

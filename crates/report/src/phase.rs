@@ -369,9 +369,9 @@ impl Phase {
             value_label: "lambda".to_owned(),
             lines: vec![
                 Line {
-                    label: "gamma = 1/(1-rho)".to_owned(),
+                    label: "gamma = gamma_c = 1/(1-rho)".to_owned(),
                     points: vec![(0.0, 1.0), (1.0, 1.0)],
-                    style: LineStyle::DashedWhite,
+                    style: LineStyle::DashedBlack,
                 },
                 Line {
                     label: "lambda = 1/2 (exact, this n)".to_owned(),
@@ -419,6 +419,8 @@ impl Phase {
             x_log: false,
             lines,
             bands: Vec::new(),
+            notes: Vec::new(),
+            legend_left: false,
         })
     }
 

@@ -180,7 +180,7 @@ pub fn heatmap(map: &Heatmap<'_>) -> Result<String, ReportError> {
             .margin_bottom(52)
             .margin_right(40)
             .y_label_area_size(0)
-            .right_y_label_area_size(40)
+            .right_y_label_area_size(50)
             .build_cartesian_2d(0.0..1.0, 0.0..1.0)
             .map_err(plot_error)?
             .set_secondary_coord(0.0..1.0, 0.0..1.0);
@@ -194,6 +194,8 @@ pub fn heatmap(map: &Heatmap<'_>) -> Result<String, ReportError> {
         legend
             .configure_secondary_axes()
             .y_desc(&map.value_label)
+            .label_style(("sans-serif", 13))
+            .axis_desc_style(("sans-serif", 14))
             .y_labels(6)
             .x_labels(0)
             .draw()
@@ -263,6 +265,10 @@ pub struct LinePlot {
     pub lines: Vec<Line>,
     /// Shaded bands, drawn first.
     pub bands: Vec<Band>,
+    /// Text at data coordinates (left edge of the text at the point).
+    pub notes: Vec<(f64, f64, String)>,
+    /// Legend in the upper left corner (else upper right).
+    pub legend_left: bool,
 }
 
 /// Draws a line plot; returns the SVG text.
@@ -310,8 +316,21 @@ pub fn lines(plot: &LinePlot) -> Result<String, ReportError> {
         }
         draw_lines(&mut chart, &plot.lines)?;
         chart
+            .draw_series(plot.notes.iter().map(|(x, y, text)| {
+                Text::new(
+                    text.clone(),
+                    (*x, *y),
+                    ("sans-serif", 12).into_font().color(&BLACK),
+                )
+            }))
+            .map_err(plot_error)?;
+        chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(if plot.legend_left {
+                SeriesLabelPosition::UpperLeft
+            } else {
+                SeriesLabelPosition::UpperRight
+            })
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()

@@ -45,6 +45,8 @@ pub const N_MAX: f64 = 1e300;
 pub const WINDOW_RHO: f64 = 0.3;
 /// The figure's range of log10 n.
 const PLOT_LOG10: (f64, f64) = (2.0, 12.0);
+/// The figure's largest γ (γ_c(0.9) = 10 is off the chart; the table has it).
+const Y_MAX: f64 = 5.5;
 /// Points per curve in the figure.
 const PLOT_POINTS: usize = 201;
 
@@ -318,7 +320,7 @@ impl Rules {
             .enumerate()
             .map(|(k, &rho)| Line {
                 label: if k == 0 {
-                    "gamma_c(rho), rho = 0.1 ... 0.9".to_owned()
+                    "gamma_c(rho) = 1/(1-rho)".to_owned()
                 } else {
                     String::new()
                 },
@@ -334,7 +336,7 @@ impl Rules {
                 label: r.name(),
                 points: log10s
                     .iter()
-                    .map(|&x| (x, r.gamma(10f64.powf(x)).min(12.0)))
+                    .map(|&x| (x, r.gamma(10f64.powf(x)).min(Y_MAX)))
                     .collect(),
                 style: LineStyle::Series(k),
             }
@@ -346,7 +348,7 @@ impl Rules {
             x_label: "context length n".to_owned(),
             y_label: "gamma(n)".to_owned(),
             x_range: PLOT_LOG10,
-            y_range: (0.0, 12.0),
+            y_range: (0.0, Y_MAX),
             x_log: true,
             lines,
             bands: vec![Band {
@@ -355,10 +357,23 @@ impl Rules {
                     .iter()
                     .map(|&x| {
                         let (lo, hi) = window(x);
-                        (x, lo.max(0.0), hi.min(12.0))
+                        (x, lo.max(0.0), hi.min(Y_MAX))
                     })
                     .collect(),
             }],
+            notes: RHOS
+                .iter()
+                // ρ = 0.2 (γ_c = 1.25) would overlap its neighbours' labels.
+                .filter(|&&rho| 1.0 / (1.0 - rho) < Y_MAX && rho != 0.2)
+                .map(|&rho| {
+                    (
+                        PLOT_LOG10.1 - 0.9,
+                        1.0 / (1.0 - rho) + 0.03 * Y_MAX,
+                        format!("rho = {rho}"),
+                    )
+                })
+                .collect(),
+            legend_left: true,
         })?;
         out.push(Artifact::new("figures/rules_gamma.svg", svg.into_bytes()));
         Ok(out)

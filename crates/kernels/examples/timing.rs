@@ -2,7 +2,7 @@
 //! tokens (ρ = 0.3, β = ln n/(1 − ρ), as `benches/peer/compare.py`):
 //!
 //! ```sh
-//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example timing -- 4096 512 3 [fwd|eta|all]
+//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example timing -- 4096 512 3 [fwd|eta|all] [f64|f32|both] [block]
 //! ```
 use critscale_kernels::{Element, Options, Params, eta_exact, forward, observables};
 use ndarray::Array2;
@@ -39,11 +39,11 @@ fn best<R>(repeat: usize, mut f: impl FnMut() -> R) -> (f64, R) {
     (t, out.expect("repeat >= 1"))
 }
 
-fn run<T: Element>(x: &Array2<f64>, repeat: usize, what: &str) {
+fn run<T: Element>(x: &Array2<f64>, repeat: usize, what: &str, block: Option<usize>) {
     let n = x.nrows();
     let xt = x.mapv(T::from_f64);
     let p = Params::new((n as f64).ln() / 0.7, 0.0);
-    let o = Options::default();
+    let o = Options { block };
     if what != "eta" {
         let (tf, f) = best(repeat, || forward(xt.view(), &p, &o).unwrap());
         let (to, obs) = best(repeat, || observables(&f).unwrap());
@@ -70,11 +70,12 @@ fn main() {
     let repeat = a.get(3).map_or(3, |s| s.parse().unwrap());
     let what = a.get(4).map_or("all", String::as_str);
     let dtype = a.get(5).map_or("both", String::as_str);
+    let block = a.get(6).map(|s| s.parse().unwrap());
     let x = tokens(n, d);
     if dtype != "f32" {
-        run::<f64>(&x, repeat, what);
+        run::<f64>(&x, repeat, what, block);
     }
     if dtype != "f64" {
-        run::<f32>(&x, repeat, what);
+        run::<f32>(&x, repeat, what, block);
     }
 }

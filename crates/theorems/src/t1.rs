@@ -122,6 +122,16 @@ fn limit_big(ratio: f64, alpha: f64, p: &Perturbation) -> Result<Measurement, St
     })
 }
 
+/// log(10^k).
+pub(crate) fn ln_decade(k: u32) -> f64 {
+    k as f64 * std::f64::consts::LN_10
+}
+
+/// log n for each n = 10^k.
+pub(crate) fn ln_decades(ks: &[u32]) -> Vec<f64> {
+    ks.iter().map(|&k| ln_decade(k)).collect()
+}
+
 /// The powers of ten used by the rate fits.
 pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
     let step = match budget {
@@ -154,10 +164,7 @@ pub(crate) fn exponent_fit(
 /// Slope of log λ against log n below γ_c: 2κ.
 fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
     let ks = decades(budget, 20, 300);
-    let log_n: Vec<f64> = ks
-        .iter()
-        .map(|&k| k as f64 * std::f64::consts::LN_10)
-        .collect();
+    let log_n = ln_decades(&ks);
     let log_y: Vec<f64> = ks
         .iter()
         .map(|&k| layer_f64(10f64.powi(k as i32), SUB, 0.0).ln_lambda)
@@ -176,10 +183,7 @@ fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
 /// Slope of log(1 − λ) against log n above γ_c: −κ.
 fn rate_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
     let ks = decades(budget, 20, 300);
-    let log_n: Vec<f64> = ks
-        .iter()
-        .map(|&k| k as f64 * std::f64::consts::LN_10)
-        .collect();
+    let log_n = ln_decades(&ks);
     let log_y: Vec<f64> = ks
         .iter()
         .map(|&k| layer_f64(10f64.powi(k as i32), SUPER, 0.0).ln_one_minus_lambda)
@@ -203,10 +207,7 @@ fn rate_crit(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
     let prec = Precision::new(bits).expect("valid");
     let rho = BigReal::parse_decimal(&prec, &RHO.to_string()).expect("decimal");
     let limit = cos_out_limit(Regime::Critical, &rho, &BigReal::zero(&prec));
-    let log_n: Vec<f64> = ks
-        .iter()
-        .map(|&k| k as f64 * std::f64::consts::LN_10)
-        .collect();
+    let log_n = ln_decades(&ks);
     let mut log_y = Vec::new();
     for &k in &ks {
         let deviation = (layer_big(k, 1.0, 0.0, bits).cos_out - &limit).abs();
@@ -248,7 +249,7 @@ fn threshold(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
     for &k in &ks {
         let crossing = find_crossing(lambda_of_gamma(k), 0.5, &grid, 1e-14, Policy::Unique)
             .map_err(|e| format!("n = 1e{k}: {e}"))?;
-        log_n.push(k as f64 * std::f64::consts::LN_10);
+        log_n.push(ln_decade(k));
         gamma_star.push(crossing.root);
     }
     let fit = fit_inverse_log(&log_n, &gamma_star, None, LEVEL).map_err(|e| e.to_string())?;
@@ -284,7 +285,7 @@ fn width(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
             Policy::Unique,
         )
         .map_err(|e| format!("n = 1e{k}: {e}"))?;
-        log_n.push(k as f64 * std::f64::consts::LN_10);
+        log_n.push(ln_decade(k));
         low.push(w.first.root);
         high.push(w.second.root);
     }

@@ -6,7 +6,9 @@
 //! its critical value; any fixed level in (0, 1) would do) both extrapolate to γ_c: gradients
 //! vanish exactly where tokens collapse.
 
-use crate::t1::{LEVEL, RHO, decades, exponent_fit as fit, layer_big, layer_f64};
+use crate::t1::{
+    LEVEL, RHO, decades, exponent_fit as fit, layer_big, layer_f64, ln_decade, ln_decades,
+};
 use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
 use critscale_asymptotics::threshold::linspace;
 use critscale_asymptotics::{Policy, find_crossing, fit_inverse_log};
@@ -43,10 +45,7 @@ fn limit(ratio: f64, factor: f64, exponent: f64, p: &Perturbation) -> Result<Mea
 /// n^{−(1+2κ)} ≤ 1e-12 at n ≥ 1e20.
 fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
     let ks = decades(budget, 20, 300);
-    let log_n: Vec<f64> = ks
-        .iter()
-        .map(|&k| k as f64 * std::f64::consts::LN_10)
-        .collect();
+    let log_n = ln_decades(&ks);
     let log_y: Vec<f64> = ks
         .iter()
         .map(|&k| {
@@ -71,10 +70,7 @@ fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
 /// in f64, so this uses 512-bit big floats up to n = 1e120.
 fn rate_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
     let ks = decades(budget, 10, 120);
-    let log_n: Vec<f64> = ks
-        .iter()
-        .map(|&k| k as f64 * std::f64::consts::LN_10)
-        .collect();
+    let log_n = ln_decades(&ks);
     let mut log_y = Vec::new();
     for &k in &ks {
         let layer = layer_big(k, SUPER, 0.0, 512);
@@ -118,7 +114,7 @@ fn thresholds_coincide(budget: Budget, p: &Perturbation) -> Result<Measurement, 
             .map_err(|e| format!("lambda, n = 1e{k}: {e}"))?;
         let b = find_crossing(eta, 0.125, &grid, 1e-14, Policy::Unique)
             .map_err(|e| format!("eta, n = 1e{k}: {e}"))?;
-        log_n.push(k as f64 * std::f64::consts::LN_10);
+        log_n.push(ln_decade(k));
         forward.push(f.root);
         backward.push(b.root);
     }

@@ -216,6 +216,12 @@ struct EvalCli {
 /// Exit code for bad user input, as for clap's own usage errors.
 const EXIT_BAD_INPUT: u8 = 2;
 
+/// Prints one `error:` line and returns the exit code.
+fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}
+
 /// Exit code when f64 cannot vouch for a result and `--on-doubt refuse` was asked for.
 const EXIT_REFUSED: u8 = 3;
 
@@ -244,8 +250,8 @@ fn run_report(cli: ReportCli) -> ExitCode {
     let written = match plan(&args).and_then(|plan| run(&plan)) {
         Ok(written) => written,
         Err(failure) => {
-            eprintln!("error: {failure}");
-            return ExitCode::from(failure.exit_code());
+            let code = failure.exit_code();
+            return fail(failure, code);
         }
     };
     println!("{}", written.summary);
@@ -275,10 +281,7 @@ fn run_schemes(cli: SchemesCli) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(bad) => {
-            eprintln!("error: {bad}");
-            ExitCode::from(EXIT_BAD_INPUT)
-        }
+        Err(bad) => fail(bad, EXIT_BAD_INPUT),
     }
 }
 
@@ -290,10 +293,7 @@ fn run_check(cli: CheckCli) -> ExitCode {
     };
     let (claims, budget) = match plan(&args) {
         Ok(plan) => plan,
-        Err(bad) => {
-            eprintln!("error: {bad}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
     let (outcomes, seconds) = run(&claims, budget, cli.quiet || cli.json);
     if cli.json {
@@ -317,10 +317,7 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
     };
     let (statements, budget) = match plan(&args) {
         Ok(plan) => plan,
-        Err(bad) => {
-            eprintln!("error: {bad}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
     let outcomes = run(&statements, budget);
     if cli.json {
@@ -361,14 +358,8 @@ fn run_eval(cli: EvalCli) -> ExitCode {
     };
     let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
-        Err(EvalError::Bad(bad)) => {
-            eprintln!("error: {bad}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-        Err(refused @ EvalError::Refused { .. }) => {
-            eprintln!("error: {refused}");
-            return ExitCode::from(EXIT_REFUSED);
-        }
+        Err(EvalError::Bad(bad)) => return fail(bad, EXIT_BAD_INPUT),
+        Err(refused @ EvalError::Refused { .. }) => return fail(refused, EXIT_REFUSED),
     };
     if !report.all_finite() {
         eprintln!("error: internal: a result is not a finite number; please report this point");
@@ -405,10 +396,7 @@ fn run_simulate(cli: SimulateCli) -> ExitCode {
     match critscale::simulate::simulate(&args) {
         Ok(report) if cli.json => println!("{}", report.to_json()),
         Ok(report) => print!("{}", report.to_table()),
-        Err(bad) => {
-            eprintln!("error: {bad}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
+        Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     }
     ExitCode::SUCCESS
 }

@@ -282,7 +282,16 @@ fn input_entries<T: Real>(params: &SimplexParams<T>) -> Vec<Entry> {
 pub fn evaluate<T: Real>(ctx: &T::Ctx, args: &EvalArgs) -> Result<EvalReport, BadParameter> {
     let params = read_params::<T>(ctx, args)?;
     let layer = SimplexLayer::evaluate(&params);
-    let mut outputs: Vec<Entry> = numeric_outputs(&params, &layer)
+    Ok(build_report(ctx, &params, &layer))
+}
+
+/// The report of an evaluated point.
+fn build_report<T: Real>(
+    ctx: &T::Ctx,
+    params: &SimplexParams<T>,
+    layer: &SimplexLayer<T>,
+) -> EvalReport {
+    let mut outputs: Vec<Entry> = numeric_outputs(params, layer)
         .into_iter()
         .map(|item| Entry {
             name: item.name,
@@ -298,12 +307,12 @@ pub fn evaluate<T: Real>(ctx: &T::Ctx, args: &EvalArgs) -> Result<EvalReport, Ba
             note: "side of gamma_c",
         },
     );
-    Ok(EvalReport {
+    EvalReport {
         backend: T::backend_name(ctx),
-        inputs: input_entries(&params),
+        inputs: input_entries(params),
         outputs,
         warnings: params.warnings(),
-    })
+    }
 }
 
 /// The engines `eval` can run on.
@@ -433,11 +442,13 @@ fn run_mpfr(_: &EvalArgs, _: Precision) -> Result<EvalReport, EvalError> {
 
 /// The `f64` path with the precision policy of the module docs.
 fn run_f64(args: &EvalArgs, tol: f64, on_doubt: OnDoubt) -> Result<EvalReport, EvalError> {
-    let report = evaluate::<f64>(&(), args)?;
+    let params = read_params::<f64>(&(), args)?;
+    let layer = SimplexLayer::evaluate(&params);
+    let report = build_report(&(), &params, &layer);
     if on_doubt == OnDoubt::Off {
         return Ok(report);
     }
-    let in_doubt = doubtful_f64_fields(args, tol)?;
+    let in_doubt = doubtful_f64_fields(args, &params, &layer, tol)?;
     if in_doubt.is_empty() {
         return Ok(report);
     }
@@ -506,10 +517,13 @@ fn in_f64_range(value: &Interval) -> bool {
 }
 
 /// The outputs whose `f64` value is not within `tol` of a 128-bit enclosure from the decimal inputs.
-fn doubtful_f64_fields(args: &EvalArgs, tol: f64) -> Result<Vec<&'static str>, BadParameter> {
-    let params = read_params::<f64>(&(), args)?;
-    let layer = SimplexLayer::evaluate(&params);
-    let approx = numeric_outputs(&params, &layer);
+fn doubtful_f64_fields(
+    args: &EvalArgs,
+    params: &SimplexParams<f64>,
+    layer: &SimplexLayer<f64>,
+    tol: f64,
+) -> Result<Vec<&'static str>, BadParameter> {
+    let approx = numeric_outputs(params, layer);
     let exact = evaluate_enclosure(args, Precision::new(128).expect("128 bits is valid"))?;
     let enclosures = numeric_outputs(&exact.0, &exact.1);
     let mut doubtful = Vec::new();

@@ -24,9 +24,11 @@
 pub mod certificates;
 pub mod claims;
 pub mod format;
+pub mod gaussian;
 pub mod phase;
 pub mod plot;
 pub mod provenance;
+pub mod rates;
 pub mod rules;
 pub mod write;
 

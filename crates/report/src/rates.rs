@@ -1,0 +1,1 @@
+//! Rate plots and γ*(n) against 1/log n (work in progress).

@@ -13,6 +13,20 @@
 //! Modules: [`t1`] (forward pass on the simplex), [`t2`] (forward pass on an almost-simplex),
 //! [`t3`] (gradient on the simplex), [`t4`] (gradient on an almost-simplex), [`t5`] (the
 //! intermediate phase).
+//!
+//! **Fitted claims.** The rate and threshold claims of T1 and T3 are judged on a fit to a series
+//! of points, one per size n = 10^k. Their checks are split in two halves, a [`SeriesCheck`]:
+//! `series` computes the points ([`Series`]: log n and the fit's ordinate, e.g. log λ or γ*(n),
+//! with the unperturbed prediction), and `judge` fits them and builds the [`Measurement`],
+//! applying the [`Perturbation`] to the prediction only. The registered check is exactly
+//! `judge(series(budget), perturbation)`, so a report that plots [`series`] and its
+//! [`Series::fit`] shows the data and the fit the verdict was reached on. The three fit models
+//! ([`Model`]) are, with x and y the coordinates of the fit:
+//!
+//! * power law in n: y = log Y against x = log n, y = c + e·x; the measurement is the slope e;
+//! * power law in log n: y = log Y against x = log log n; the measurement is the slope e;
+//! * inverse log: y = γ*(n) against x = 1/log n, y = a + b·x; the measurement is the
+//!   intercept a, the n → ∞ limit.
 
 pub mod t1;
 pub mod t2;
@@ -20,6 +34,8 @@ pub mod t3;
 pub mod t4;
 pub mod t5;
 
+use critscale_asymptotics::fit_inverse_log;
+use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -185,6 +201,194 @@ pub fn registry() -> Vec<Claim> {
     claims
 }
 
+/// How a [`Series`] is fitted (see the crate docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    /// Y ≈ C·n^e: least squares of y = log Y on x = log n; measures the slope e.
+    PowerLaw,
+    /// Y ≈ k·(log n)^e: least squares of y = log Y on x = log log n; measures the slope e.
+    PowerOfLog,
+    /// Y ≈ a + b/log n: least squares of y = Y on x = 1/log n; measures the intercept a.
+    InverseLog,
+}
+
+impl Model {
+    /// The kind of prediction the model's measurement makes.
+    pub fn prediction(self) -> Prediction {
+        match self {
+            Model::PowerLaw | Model::PowerOfLog => Prediction::Exponent,
+            Model::InverseLog => Prediction::Threshold,
+        }
+    }
+
+    /// The abscissa of the fit at `log n`: log n, log log n or 1/log n.
+    pub fn abscissa(self, log_n: f64) -> f64 {
+        match self {
+            Model::PowerLaw => log_n,
+            Model::PowerOfLog => log_n.ln(),
+            Model::InverseLog => 1.0 / log_n,
+        }
+    }
+}
+
+/// The points a fitted claim is judged on: one per size n = 10^k.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    /// The claim ID.
+    pub id: &'static str,
+    /// The quantity Y in words (`lambda`, `1 - lambda`, `gamma* (lambda = 1/2)`, …).
+    pub quantity: String,
+    /// The fit model.
+    pub model: Model,
+    /// The fit's abscissa in words (`log n`, `log log n`, `1/log n`; natural logs).
+    pub x_label: String,
+    /// The fit's ordinate in words (`log lambda`, `gamma*`, …; natural logs).
+    pub y_label: String,
+    /// k with n = 10^k, per point.
+    pub log10_n: Vec<u32>,
+    /// log n (natural), per point.
+    pub log_n: Vec<f64>,
+    /// The fit's ordinate per point: log Y for the power laws, Y itself for [`Model::InverseLog`].
+    pub y: Vec<f64>,
+    /// The predicted exponent (power laws) or limit (inverse log), unperturbed.
+    pub predicted: f64,
+    /// The claim's allowance (see [`Evidence::tolerance`]).
+    pub tolerance: f64,
+    /// How the points were computed and fitted.
+    pub method: String,
+}
+
+/// A least-squares line y = intercept + slope·x through a [`Series`] (x, y the fit coordinates).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesFit {
+    /// The measurement: the slope (power laws) or the intercept (inverse log).
+    pub estimate: f64,
+    /// Its confidence interval at [`t1::LEVEL`].
+    pub ci: [f64; 2],
+    /// Slope of the fitted line.
+    pub slope: f64,
+    /// Intercept of the fitted line (its value at x = 0).
+    pub intercept: f64,
+    /// The mean (x̄, ȳ) of the points; the fitted line passes through it.
+    pub centroid: [f64; 2],
+    /// Standard deviation of the residuals, in units of y.
+    pub residual_sd: f64,
+}
+
+impl SeriesFit {
+    /// The fitted line at `x`.
+    pub fn at(&self, x: f64) -> f64 {
+        self.intercept + self.slope * x
+    }
+}
+
+impl Series {
+    /// The fit's abscissa per point (see [`Model::abscissa`]).
+    pub fn x(&self) -> Vec<f64> {
+        self.log_n.iter().map(|&l| self.model.abscissa(l)).collect()
+    }
+
+    /// The prediction moved by the perturbation of its kind.
+    pub fn prediction(&self, p: &Perturbation) -> f64 {
+        match self.model.prediction() {
+            Prediction::Exponent => self.predicted + p.exponent,
+            Prediction::Threshold => self.predicted + p.gamma_c,
+            Prediction::Limit => self.predicted + p.limit,
+        }
+    }
+
+    /// Fits the model (the fit the claim's verdict uses).
+    pub fn fit(&self) -> Result<SeriesFit, String> {
+        let x = self.x();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let centroid = [mean(&x), mean(&self.y)];
+        match self.model {
+            Model::PowerLaw | Model::PowerOfLog => {
+                let fit =
+                    fit_log_ols_logs(&x, &self.y, None, t1::LEVEL).map_err(|e| e.to_string())?;
+                Ok(SeriesFit {
+                    estimate: fit.alpha,
+                    ci: [fit.alpha_ci.0, fit.alpha_ci.1],
+                    slope: fit.alpha,
+                    intercept: fit.log_c,
+                    centroid,
+                    residual_sd: fit.residual_sd,
+                })
+            }
+            Model::InverseLog => {
+                let fit = fit_inverse_log(&self.log_n, &self.y, None, t1::LEVEL)
+                    .map_err(|e| e.to_string())?;
+                Ok(SeriesFit {
+                    estimate: fit.a,
+                    ci: [fit.a_ci.0, fit.a_ci.1],
+                    slope: fit.b,
+                    intercept: fit.a,
+                    centroid,
+                    residual_sd: fit.residual_sd,
+                })
+            }
+        }
+    }
+
+    /// Fits the series and returns the measurement of a claim judged on it alone.
+    pub fn measurement(&self, p: &Perturbation) -> Result<Measurement, String> {
+        let fit = self.fit()?;
+        let method = match self.model {
+            Model::InverseLog => format!("{}; b = {:.6}", self.method, fit.slope),
+            _ => self.method.clone(),
+        };
+        Ok(Measurement {
+            prediction: self.prediction(p),
+            measured: fit.estimate,
+            ci: fit.ci,
+            tolerance: self.tolerance,
+            method,
+        })
+    }
+}
+
+/// A claim checked by fitting series: `judge(series(budget), perturbation)` is its check.
+#[derive(Clone, Copy)]
+pub struct SeriesCheck {
+    /// The claim ID (as in [`registry`]).
+    pub id: &'static str,
+    /// Computes the points (no perturbation: the data do not depend on the prediction).
+    pub series: fn(Budget) -> Result<Vec<Series>, String>,
+    /// Fits them and judges the (perturbed) prediction.
+    pub judge: fn(&[Series], &Perturbation) -> Result<Measurement, String>,
+}
+
+impl SeriesCheck {
+    /// The claim's check: the series at `budget`, judged.
+    pub fn measure(&self, budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+        (self.judge)(&(self.series)(budget)?, p)
+    }
+}
+
+/// The judge of a claim made on one series: [`Series::measurement`].
+pub fn judge_single(series: &[Series], p: &Perturbation) -> Result<Measurement, String> {
+    match series {
+        [one] => one.measurement(p),
+        _ => Err(format!("expected one series, got {}", series.len())),
+    }
+}
+
+/// Every claim checked by fitting series, in registry order.
+pub fn series_checks() -> Vec<SeriesCheck> {
+    let mut checks = t1::series_checks();
+    checks.extend(t3::series_checks());
+    checks
+}
+
+/// The series behind claim `id` at `budget`; `None` when the claim is not a fitted one.
+pub fn series(id: &str, budget: Budget) -> Option<Result<Vec<Series>, String>> {
+    series_checks()
+        .into_iter()
+        .find(|c| c.id == id)
+        .map(|c| (c.series)(budget))
+}
+
 /// Extracts the claim IDs cited in a Markdown text: backticked words of the form `T<digit>.…`.
 pub fn cited_ids(markdown: &str) -> Vec<String> {
     let mut ids = Vec::new();
@@ -260,6 +464,36 @@ mod tests {
                 .verdict,
             Verdict::Fail
         );
+    }
+
+    #[test]
+    fn fitted_claims_are_registered_and_judged_on_their_series() {
+        let registry = registry();
+        for check in series_checks() {
+            let claim = registry
+                .iter()
+                .find(|c| c.id == check.id)
+                .unwrap_or_else(|| panic!("{} is not registered", check.id));
+            for p in [Perturbation::default(), claim.perturbation(0.1)] {
+                let direct = (claim.check)(Budget::Quick, &p).unwrap();
+                let via_series = series(check.id, Budget::Quick)
+                    .unwrap()
+                    .and_then(|s| (check.judge)(&s, &p))
+                    .unwrap();
+                assert_eq!(direct, via_series, "{}", check.id);
+            }
+            for s in series(check.id, Budget::Quick).unwrap().unwrap() {
+                assert_eq!(s.id, check.id);
+                assert_eq!(s.log_n.len(), s.y.len());
+                assert_eq!(s.log10_n.len(), s.y.len());
+                assert_eq!(s.model.prediction(), claim.prediction);
+                // The fitted line passes through the centroid of the points.
+                let fit = s.fit().unwrap();
+                let [x, y] = fit.centroid;
+                assert!((fit.at(x) - y).abs() <= 1e-9 * y.abs().max(1.0), "{}", s.id);
+            }
+        }
+        assert!(series("T1.limit.sub", Budget::Quick).is_none());
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //! n = 1e300, the big-float engine beyond (1e10000) and wherever a deviation is below `f64`'s
 //! resolution.
 
-use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
-use critscale_asymptotics::powerlaw::fit_log_ols_logs;
+use crate::{
+    Budget, Claim, Measurement, Model, Perturbation, Prediction, Series, SeriesCheck, judge_single,
+};
 use critscale_asymptotics::threshold::linspace;
-use critscale_asymptotics::{Policy, find_crossing, fit_inverse_log, fit_width, transition_width};
+use critscale_asymptotics::width::widths;
+use critscale_asymptotics::{Policy, find_crossing, transition_width};
 use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 use critscale_real::{BigReal, Precision, Real};
 use critscale_simplex::limits::cos_out_limit;
@@ -142,90 +144,107 @@ pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
     (from..=to).step_by(step as usize).collect()
 }
 
-/// Fits log y = log C + e·log n and reports e with its CI. The local slope differs from the
-/// asymptotic exponent by the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the
-/// smallest n used), so the tolerance is 1e-4.
-pub(crate) fn exponent_fit(
-    log_n: &[f64],
-    log_y: &[f64],
-    prediction: f64,
+/// The allowance of the exponent fits. The local slope differs from the asymptotic exponent by
+/// the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the smallest n used), so the
+/// tolerance is 1e-4.
+pub(crate) const EXPONENT_TOLERANCE: f64 = 1e-4;
+
+/// A power-law series log Y against log n (see [`Model::PowerLaw`]).
+pub(crate) fn power_law(
+    id: &'static str,
+    quantity: &str,
+    ks: &[u32],
+    log_y: Vec<f64>,
+    predicted: f64,
     method: String,
-) -> Result<Measurement, String> {
-    let fit = fit_log_ols_logs(log_n, log_y, None, LEVEL).map_err(|e| e.to_string())?;
-    Ok(Measurement {
-        prediction,
-        measured: fit.alpha,
-        ci: [fit.alpha_ci.0, fit.alpha_ci.1],
-        tolerance: 1e-4,
+) -> Series {
+    Series {
+        id,
+        quantity: quantity.to_owned(),
+        model: Model::PowerLaw,
+        x_label: "log n".to_owned(),
+        y_label: format!("log({quantity})"),
+        log10_n: ks.to_vec(),
+        log_n: ln_decades(ks),
+        y: log_y,
+        predicted,
+        tolerance: EXPONENT_TOLERANCE,
         method,
-    })
+    }
 }
 
-/// Slope of log λ against log n below γ_c: 2κ.
-fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T1.rate.sub`: log λ against log n below γ_c (f64 log domain); slope 2κ.
+pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
-    let log_n = ln_decades(&ks);
     let log_y: Vec<f64> = ks
         .iter()
         .map(|&k| layer_f64(10f64.powi(k as i32), SUB, 0.0).ln_lambda)
         .collect();
-    exponent_fit(
-        &log_n,
-        &log_y,
-        2.0 * (SUB - 1.0) + p.exponent,
-        format!(
-            "OLS of log lambda on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
-            ks.len()
-        ),
-    )
+    let method = format!(
+        "OLS of log lambda on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+        ks.len()
+    );
+    Ok(vec![power_law(
+        RATE_SUB.id,
+        "lambda",
+        &ks,
+        log_y,
+        2.0 * (SUB - 1.0),
+        method,
+    )])
 }
 
-/// Slope of log(1 − λ) against log n above γ_c: −κ.
-fn rate_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T1.rate.super`: log(1 − λ) against log n above γ_c; slope −κ.
+pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
-    let log_n = ln_decades(&ks);
     let log_y: Vec<f64> = ks
         .iter()
         .map(|&k| layer_f64(10f64.powi(k as i32), SUPER, 0.0).ln_one_minus_lambda)
         .collect();
-    exponent_fit(
-        &log_n,
-        &log_y,
-        -(SUPER - 1.0) + p.exponent,
-        format!(
-            "OLS of log(1 - lambda) on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
-            ks.len()
-        ),
-    )
+    let method = format!(
+        "OLS of log(1 - lambda) on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+        ks.len()
+    );
+    Ok(vec![power_law(
+        RATE_SUPER.id,
+        "1 - lambda",
+        &ks,
+        log_y,
+        -(SUPER - 1.0),
+        method,
+    )])
 }
 
-/// Slope of log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c: −1. The deviation (≈ 1/n) is far
-/// below f64's resolution, so this uses 512-bit big floats up to n = 1e120.
-fn rate_crit(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T1.rate.crit`: log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c; slope −1. The
+/// deviation (≈ 1/n) is far below f64's resolution, so this uses 512-bit big floats up to
+/// n = 1e120.
+pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
     let bits = 512;
     let prec = Precision::new(bits).expect("valid");
     let rho = BigReal::parse_decimal(&prec, &RHO.to_string()).expect("decimal");
     let limit = cos_out_limit(Regime::Critical, &rho, &BigReal::zero(&prec));
-    let log_n = ln_decades(&ks);
     let mut log_y = Vec::new();
     for &k in &ks {
         let deviation = (layer_big(k, 1.0, 0.0, bits).cos_out - &limit).abs();
         log_y.push(deviation.ln().to_f64());
     }
-    exponent_fit(
-        &log_n,
-        &log_y,
-        -1.0 + p.exponent,
-        format!(
-            "OLS of log|cos_out - limit| on log n, 512 bits, n = 1e10..1e120 ({} sizes)",
-            ks.len()
-        ),
-    )
+    let method = format!(
+        "OLS of log|cos_out - limit| on log n, 512 bits, n = 1e10..1e120 ({} sizes)",
+        ks.len()
+    );
+    Ok(vec![power_law(
+        RATE_CRIT.id,
+        "|cos_out - 4 rho/(1+3 rho)|",
+        &ks,
+        log_y,
+        -1.0,
+        method,
+    )])
 }
 
 /// Sizes of the threshold fits.
-fn threshold_sizes(budget: Budget) -> Vec<u32> {
+pub(crate) fn threshold_sizes(budget: Budget) -> Vec<u32> {
     match budget {
         Budget::Quick => vec![8, 12, 16, 24, 32, 48, 64, 96, 128],
         Budget::Full => (8..=288).step_by(8).collect(),
@@ -238,42 +257,45 @@ fn lambda_of_gamma(k: u32) -> impl Fn(f64) -> f64 {
     move |gamma: f64| layer_f64(n, gamma / gamma_c(), 0.0).lambda
 }
 
-/// γ*(n), where λ crosses 1/2, at n = 1e8 … 1e128 (quick) or 1e288 (full), fitted to
-/// a + b/log n; the claim is a = γ_c. λ depends on (n, γ) through κ log n up to O(1/n) terms, so
-/// the model is exact to O(1/n) ≤ 1e-8: tolerance 1e-6 on a.
-fn threshold(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T1.threshold`: γ*(n), where λ crosses 1/2 (bisection to 1e-14 from a 50-point
+/// grid on [γ_c/2, 3γ_c]), at n = 1e8 … 1e128 (quick) or 1e288 (full), fitted to a + b/log n;
+/// the claim is a = γ_c. λ depends on (n, γ) through κ log n up to O(1/n) terms, so the model is
+/// exact to O(1/n) ≤ 1e-8: tolerance 1e-6 on a.
+pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = threshold_sizes(budget);
     let grid = linspace(0.5 * gamma_c(), 3.0 * gamma_c(), 50).map_err(|e| e.to_string())?;
-    let mut log_n = Vec::new();
     let mut gamma_star = Vec::new();
     for &k in &ks {
         let crossing = find_crossing(lambda_of_gamma(k), 0.5, &grid, 1e-14, Policy::Unique)
             .map_err(|e| format!("n = 1e{k}: {e}"))?;
-        log_n.push(ln_decade(k));
         gamma_star.push(crossing.root);
     }
-    let fit = fit_inverse_log(&log_n, &gamma_star, None, LEVEL).map_err(|e| e.to_string())?;
-    Ok(Measurement {
-        prediction: gamma_c() + p.gamma_c,
-        measured: fit.a,
-        ci: [fit.a_ci.0, fit.a_ci.1],
+    Ok(vec![Series {
+        id: THRESHOLD.id,
+        quantity: "gamma* (lambda = 1/2)".to_owned(),
+        model: Model::InverseLog,
+        x_label: "1/log n".to_owned(),
+        y_label: "gamma*".to_owned(),
+        log_n: ln_decades(&ks),
+        y: gamma_star,
+        predicted: gamma_c(),
         tolerance: 1e-6,
         method: format!(
-            "gamma*(n) where lambda = 1/2 (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes); b = {:.6}",
+            "gamma*(n) where lambda = 1/2 (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes)",
             ks[0],
             ks[ks.len() - 1],
-            ks.len(),
-            fit.b
+            ks.len()
         ),
-    })
+        log10_n: ks,
+    }])
 }
 
-/// The width between the crossings of λ = 1/4 and λ = 3/4, fitted to k·(log n)^e; the claim is
-/// e = −1 (exact up to O(1/n)): tolerance 1e-4.
-fn width(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T1.width`: the width between the crossings of λ = 1/4 and λ = 3/4 (one
+/// 80-point grid on [0.3γ_c, 4γ_c], bisection to 1e-14), fitted to k·(log n)^e by least squares
+/// of log width on log log n; the claim is e = −1 (exact up to O(1/n)): tolerance 1e-4.
+pub fn width_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = threshold_sizes(budget);
     let grid = linspace(0.3 * gamma_c(), 4.0 * gamma_c(), 80).map_err(|e| e.to_string())?;
-    let mut log_n = Vec::new();
     let mut low = Vec::new();
     let mut high = Vec::new();
     for &k in &ks {
@@ -285,23 +307,71 @@ fn width(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
             Policy::Unique,
         )
         .map_err(|e| format!("n = 1e{k}: {e}"))?;
-        log_n.push(ln_decade(k));
         low.push(w.first.root);
         high.push(w.second.root);
     }
-    let fit = fit_width(&log_n, &low, &high, None, LEVEL).map_err(|e| e.to_string())?;
-    let ols = &fit.fits.ols;
-    Ok(Measurement {
-        prediction: -1.0 + p.exponent,
-        measured: ols.alpha,
-        ci: [ols.alpha_ci.0, ols.alpha_ci.1],
-        tolerance: 1e-4,
+    let log_width = widths(&low, &high)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|w| w.ln())
+        .collect();
+    Ok(vec![Series {
+        id: WIDTH.id,
+        quantity: "width (lambda = 1/4 -> 3/4)".to_owned(),
+        model: Model::PowerOfLog,
+        x_label: "log log n".to_owned(),
+        y_label: "log(width)".to_owned(),
+        log_n: ln_decades(&ks),
+        y: log_width,
+        predicted: -1.0,
+        tolerance: EXPONENT_TOLERANCE,
         method: format!(
             "width between lambda = 1/4 and 3/4, OLS of log width on log log n, n = 1e{}..1e{}",
             ks[0],
             ks[ks.len() - 1]
         ),
-    })
+        log10_n: ks,
+    }])
+}
+
+/// `T1.rate.sub`: slope of log λ against log n below γ_c, predicted 2κ.
+pub const RATE_SUB: SeriesCheck = SeriesCheck {
+    id: "T1.rate.sub",
+    series: rate_sub_series,
+    judge: judge_single,
+};
+
+/// `T1.rate.super`: slope of log(1 − λ) against log n above γ_c, predicted −κ.
+pub const RATE_SUPER: SeriesCheck = SeriesCheck {
+    id: "T1.rate.super",
+    series: rate_super_series,
+    judge: judge_single,
+};
+
+/// `T1.rate.crit`: slope of log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c, predicted −1.
+pub const RATE_CRIT: SeriesCheck = SeriesCheck {
+    id: "T1.rate.crit",
+    series: rate_crit_series,
+    judge: judge_single,
+};
+
+/// `T1.threshold`: the n → ∞ limit of γ*(n) (λ = 1/2), predicted γ_c.
+pub const THRESHOLD: SeriesCheck = SeriesCheck {
+    id: "T1.threshold",
+    series: threshold_series,
+    judge: judge_single,
+};
+
+/// `T1.width`: the exponent of log n in the width, predicted −1.
+pub const WIDTH: SeriesCheck = SeriesCheck {
+    id: "T1.width",
+    series: width_series,
+    judge: judge_single,
+};
+
+/// The fitted T1 claims, in registry order.
+pub fn series_checks() -> Vec<SeriesCheck> {
+    vec![RATE_SUB, RATE_SUPER, RATE_CRIT, THRESHOLD, WIDTH]
 }
 
 macro_rules! claim {
@@ -374,34 +444,34 @@ pub fn claims() -> Vec<Claim> {
             |_, p| limit_big(SUPER, 0.0, p)
         ),
         claim!(
-            "T1.rate.sub",
+            RATE_SUB.id,
             "below gamma_c lambda ~ n^(2 kappa)",
             Exponent,
-            rate_sub
+            |b, p| RATE_SUB.measure(b, p)
         ),
         claim!(
-            "T1.rate.super",
+            RATE_SUPER.id,
             "above gamma_c 1 - lambda ~ n^(-kappa)",
             Exponent,
-            rate_super
+            |b, p| RATE_SUPER.measure(b, p)
         ),
         claim!(
-            "T1.rate.crit",
+            RATE_CRIT.id,
             "at gamma_c |cos_out - 4rho/(1+3rho)| ~ n^(-1)",
             Exponent,
-            rate_crit
+            |b, p| RATE_CRIT.measure(b, p)
         ),
         claim!(
-            "T1.threshold",
+            THRESHOLD.id,
             "gamma*(n) (lambda = 1/2) = a + b/log n with a = gamma_c",
             Threshold,
-            threshold
+            |b, p| THRESHOLD.measure(b, p)
         ),
         claim!(
-            "T1.width",
+            WIDTH.id,
             "the transition width shrinks like (log n)^(-1)",
             Exponent,
-            width
+            |b, p| WIDTH.measure(b, p)
         ),
     ]
 }

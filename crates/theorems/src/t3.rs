@@ -6,19 +6,19 @@
 //! its critical value; any fixed level in (0, 1) would do) both extrapolate to γ_c: gradients
 //! vanish exactly where tokens collapse.
 
-use crate::t1::{
-    LEVEL, RHO, decades, exponent_fit as fit, layer_big, layer_f64, ln_decade, ln_decades,
+use crate::t1::{self, RHO, decades, layer_big, layer_f64, ln_decades, power_law, threshold_sizes};
+use crate::{
+    Budget, Claim, Measurement, Model, Perturbation, Prediction, Series, SeriesCheck, judge_single,
 };
-use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
-use critscale_asymptotics::threshold::linspace;
-use critscale_asymptotics::{Policy, find_crossing, fit_inverse_log};
+use critscale_asymptotics::Policy;
+use critscale_asymptotics::threshold::{find_crossing, linspace};
 use critscale_real::Real;
 use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 
 /// γ/γ_c below (κ = −0.2: inside (−1/2, 0), where n^{2κ} beats the 1/n terms).
-const SUB: f64 = 0.8;
+pub const SUB: f64 = 0.8;
 /// γ/γ_c above (κ = 0.3).
-const SUPER: f64 = 1.3;
+pub const SUPER: f64 = 1.3;
 
 fn gamma_c() -> f64 {
     1.0 / (1.0 - RHO)
@@ -41,11 +41,10 @@ fn limit(ratio: f64, factor: f64, exponent: f64, p: &Perturbation) -> Result<Mea
     })
 }
 
-/// Slope of log η against log n below γ_c (d = n): 2κ. The 1/n and β²/d terms are relatively
-/// n^{−(1+2κ)} ≤ 1e-12 at n ≥ 1e20.
-fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T3.rate.sub`: log η against log n below γ_c (d = n); slope 2κ. The 1/n and
+/// β²/d terms are relatively n^{−(1+2κ)} ≤ 1e-12 at n ≥ 1e20.
+pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
-    let log_n = ln_decades(&ks);
     let log_y: Vec<f64> = ks
         .iter()
         .map(|&k| {
@@ -55,22 +54,24 @@ fn rate_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
                 .unwrap_or(f64::NAN)
         })
         .collect();
-    fit(
-        &log_n,
-        &log_y,
-        2.0 * (SUB - 1.0) + p.exponent,
-        format!(
-            "OLS of log eta on log n, f64, d = n = 1e20..1e300 ({} sizes)",
-            ks.len()
-        ),
-    )
+    let method = format!(
+        "OLS of log eta on log n, f64, d = n = 1e20..1e300 ({} sizes)",
+        ks.len()
+    );
+    Ok(vec![power_law(
+        RATE_SUB.id,
+        "eta",
+        &ks,
+        log_y,
+        2.0 * (SUB - 1.0),
+        method,
+    )])
 }
 
-/// Slope of log(1 − qη/(1 − 1/d)) against log n above γ_c: −κ. The deficit (≈ 2n^{−κ}) cancels
-/// in f64, so this uses 512-bit big floats up to n = 1e120.
-fn rate_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
+/// The series of `T3.rate.super`: log(1 − qη/(1 − 1/d)) against log n above γ_c; slope −κ. The
+/// deficit (≈ 2n^{−κ}) cancels in f64, so this uses 512-bit big floats up to n = 1e120.
+pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
-    let log_n = ln_decades(&ks);
     let mut log_y = Vec::new();
     for &k in &ks {
         let layer = layer_big(k, SUPER, 0.0, 512);
@@ -81,59 +82,110 @@ fn rate_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
         let deficit = one.clone() - &(eta / &(one - &n.recip()));
         log_y.push(deficit.ln().to_f64());
     }
-    fit(
-        &log_n,
-        &log_y,
-        -(SUPER - 1.0) + p.exponent,
-        format!(
-            "OLS of log(1 - q eta/(1-1/d)) on log n, 512 bits, d = n = 1e10..1e120 ({} sizes)",
-            ks.len()
-        ),
-    )
+    let method = format!(
+        "OLS of log(1 - q eta/(1-1/d)) on log n, 512 bits, d = n = 1e10..1e120 ({} sizes)",
+        ks.len()
+    );
+    Ok(vec![power_law(
+        RATE_SUPER.id,
+        "1 - q eta/(1 - 1/d)",
+        &ks,
+        log_y,
+        -(SUPER - 1.0),
+        method,
+    )])
 }
 
-/// γ* of the forward pass (λ = 1/2) and of the gradient (qη/(1 − 1/d) = 1/8), each extrapolated
-/// by a + b/log n; the claim is that the two limits coincide (difference 0). Both models are exact
-/// to O((log n)²/n): tolerance 1e-6.
-fn thresholds_coincide(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let ks: Vec<u32> = match budget {
-        Budget::Quick => vec![8, 12, 16, 24, 32, 48, 64, 96, 128],
-        Budget::Full => (8..=288).step_by(8).collect(),
-    };
+/// The series of `T3.threshold.coincide`: γ*(n) of the forward pass (λ = 1/2; the series of
+/// `T1.threshold`, relabelled) and of the gradient (qη/(1 − 1/d) = 1/8, bisected the same way),
+/// each to be fitted by a + b/log n. Both models are exact to O((log n)²/n): tolerance 1e-6.
+pub fn thresholds_series(budget: Budget) -> Result<Vec<Series>, String> {
+    let mut forward = t1::threshold_series(budget)?
+        .pop()
+        .ok_or("no forward threshold series")?;
+    forward.id = THRESHOLDS_COINCIDE.id;
+    forward.tolerance = 1e-6;
+    let ks = threshold_sizes(budget);
     let grid = linspace(0.5 * gamma_c(), 3.0 * gamma_c(), 50).map_err(|e| e.to_string())?;
-    let mut log_n = Vec::new();
-    let mut forward = Vec::new();
     let mut backward = Vec::new();
     for &k in &ks {
         let n = 10f64.powi(k as i32);
-        let lambda = |gamma: f64| layer_f64(n, gamma / gamma_c(), 0.0).lambda;
         let eta = |gamma: f64| {
             layer_f64(n, gamma / gamma_c(), 0.0).eta.unwrap_or(f64::NAN) / (1.0 - 1.0 / n)
         };
-        let f = find_crossing(lambda, 0.5, &grid, 1e-14, Policy::Unique)
-            .map_err(|e| format!("lambda, n = 1e{k}: {e}"))?;
         let b = find_crossing(eta, 0.125, &grid, 1e-14, Policy::Unique)
             .map_err(|e| format!("eta, n = 1e{k}: {e}"))?;
-        log_n.push(ln_decade(k));
-        forward.push(f.root);
         backward.push(b.root);
     }
-    let fwd = fit_inverse_log(&log_n, &forward, None, LEVEL).map_err(|e| e.to_string())?;
-    let bwd = fit_inverse_log(&log_n, &backward, None, LEVEL).map_err(|e| e.to_string())?;
-    let difference = bwd.a - fwd.a;
-    let half = (fwd.a_ci.1 - fwd.a_ci.0) / 2.0 + (bwd.a_ci.1 - bwd.a_ci.0) / 2.0;
+    let backward = Series {
+        id: THRESHOLDS_COINCIDE.id,
+        quantity: "gamma* (q eta/(1 - 1/d) = 1/8)".to_owned(),
+        model: Model::InverseLog,
+        x_label: "1/log n".to_owned(),
+        y_label: "gamma*".to_owned(),
+        log_n: ln_decades(&ks),
+        y: backward,
+        predicted: gamma_c(),
+        tolerance: 1e-6,
+        method: format!(
+            "gamma*(n) where q eta/(1-1/d) = 1/8 (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes)",
+            ks[0],
+            ks[ks.len() - 1],
+            ks.len()
+        ),
+        log10_n: ks,
+    };
+    Ok(vec![forward, backward])
+}
+
+/// The judge of `T3.threshold.coincide`: a(η threshold) − a(λ threshold), with the half-widths
+/// of the two intervals added; predicted 0 (moved by the perturbation of γ_c).
+pub fn judge_coincide(series: &[Series], p: &Perturbation) -> Result<Measurement, String> {
+    let [forward, backward] = series else {
+        return Err(format!("expected two series, got {}", series.len()));
+    };
+    let fwd = forward.fit()?;
+    let bwd = backward.fit()?;
+    let difference = bwd.estimate - fwd.estimate;
+    let half = (fwd.ci[1] - fwd.ci[0]) / 2.0 + (bwd.ci[1] - bwd.ci[0]) / 2.0;
     Ok(Measurement {
         prediction: 0.0 + p.gamma_c,
         measured: difference,
         ci: [difference - half, difference + half],
-        tolerance: 1e-6,
+        tolerance: backward.tolerance,
         method: format!(
             "a(eta threshold) - a(lambda threshold); a_lambda = {:.9}, a_eta = {:.9}, gamma_c = {:.9}",
-            fwd.a,
-            bwd.a,
+            fwd.estimate,
+            bwd.estimate,
             gamma_c()
         ),
     })
+}
+
+/// `T3.rate.sub`: slope of log η against log n below γ_c, predicted 2κ.
+pub const RATE_SUB: SeriesCheck = SeriesCheck {
+    id: "T3.rate.sub",
+    series: rate_sub_series,
+    judge: judge_single,
+};
+
+/// `T3.rate.super`: slope of log(1 − qη/(1 − 1/d)) against log n above γ_c, predicted −κ.
+pub const RATE_SUPER: SeriesCheck = SeriesCheck {
+    id: "T3.rate.super",
+    series: rate_super_series,
+    judge: judge_single,
+};
+
+/// `T3.threshold.coincide`: the forward and gradient thresholds have the same n → ∞ limit.
+pub const THRESHOLDS_COINCIDE: SeriesCheck = SeriesCheck {
+    id: "T3.threshold.coincide",
+    series: thresholds_series,
+    judge: judge_coincide,
+};
+
+/// The fitted T3 claims, in registry order.
+pub fn series_checks() -> Vec<SeriesCheck> {
+    vec![RATE_SUB, RATE_SUPER, THRESHOLDS_COINCIDE]
 }
 
 macro_rules! claim {
@@ -170,22 +222,22 @@ pub fn claims() -> Vec<Claim> {
             |_, p| limit(SUPER, 1.0, SUPER - 1.0, p)
         ),
         claim!(
-            "T3.rate.sub",
+            RATE_SUB.id,
             "below gamma_c (-1/2 < kappa < 0) eta ~ n^(2 kappa)",
             Exponent,
-            rate_sub
+            |b, p| RATE_SUB.measure(b, p)
         ),
         claim!(
-            "T3.rate.super",
+            RATE_SUPER.id,
             "above gamma_c 1 - q eta/(1-1/d) ~ n^(-kappa)",
             Exponent,
-            rate_super
+            |b, p| RATE_SUPER.measure(b, p)
         ),
         claim!(
-            "T3.threshold.coincide",
+            THRESHOLDS_COINCIDE.id,
             "the forward and gradient thresholds extrapolate to the same gamma_c",
             Threshold,
-            thresholds_coincide
+            |b, p| THRESHOLDS_COINCIDE.measure(b, p)
         ),
     ]
 }

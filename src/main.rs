@@ -37,7 +37,10 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 struct ReportCli {
+    #[command(subcommand)]
+    action: Option<ReportAction>,
     /// Output directory; an existing one must be a report (or empty) unless --force.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
@@ -50,6 +53,36 @@ struct ReportCli {
     /// Run only this claim or claim prefix, e.g. T1 (repeatable); default: all.
     #[arg(long = "claim")]
     claims: Vec<String>,
+    /// Replace --out even if it is a directory that is not a report.
+    #[arg(long)]
+    force: bool,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+    /// Compute only shard i of N (1-based, e.g. 2/8) of the expensive work and write a shard
+    /// directory (default out: reports/shard-i-of-N); merge the N shards with `report merge`.
+    #[arg(long)]
+    shard: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ReportAction {
+    /// Merge the shard directories of `report --shard i/N` into one report, byte-identical in its
+    /// data files to an unsharded run; refuses shards that do not fit together.
+    Merge(MergeCli),
+}
+
+#[derive(Args)]
+struct MergeCli {
+    /// The shard directories (all N of them, any order).
+    #[arg(required = true)]
+    shards: Vec<std::path::PathBuf>,
+    /// Output directory; an existing one must be a report (or empty) unless --force.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// Threads for the closed-form sections recomputed here (default: one per core).
+    #[arg(long, allow_hyphen_values = true)]
+    jobs: Option<String>,
     /// Replace --out even if it is a directory that is not a report.
     #[arg(long)]
     force: bool,
@@ -238,16 +271,27 @@ fn main() -> ExitCode {
 }
 
 fn run_report(cli: ReportCli) -> ExitCode {
-    use critscale::report::{ReportArgs, plan, run};
-    let args = ReportArgs {
-        out: cli.out,
-        budget: cli.budget,
-        jobs: cli.jobs,
-        claims: cli.claims,
-        force: cli.force,
-        quiet: cli.quiet,
+    use critscale::report::{MergeArgs, ReportArgs, plan, run, run_merge};
+    let outcome = match cli.action {
+        Some(ReportAction::Merge(m)) => run_merge(&MergeArgs {
+            shards: m.shards,
+            out: m.out,
+            jobs: m.jobs,
+            force: m.force,
+            quiet: m.quiet,
+        }),
+        None => plan(&ReportArgs {
+            out: cli.out,
+            budget: cli.budget,
+            jobs: cli.jobs,
+            claims: cli.claims,
+            force: cli.force,
+            quiet: cli.quiet,
+            shard: cli.shard,
+        })
+        .and_then(|plan| run(&plan)),
     };
-    let written = match plan(&args).and_then(|plan| run(&plan)) {
+    let written = match outcome {
         Ok(written) => written,
         Err(failure) => {
             let code = failure.exit_code();

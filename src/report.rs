@@ -6,9 +6,10 @@
 //! 2 for a bad option or a target directory that may not be replaced.
 
 use crate::options::BadOption;
+use critscale_report::shard::{MergeError, ShardSpec, compute_shard, merge, read_shard};
 use critscale_report::{
     Budget, Config, ReportError, WriteError, artifacts, check_target, claims, compute, provenance,
-    write_report,
+    write::SHARD, write_dir, write_report,
 };
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,6 +32,8 @@ pub struct ReportArgs {
     pub force: bool,
     /// No progress bars.
     pub quiet: bool,
+    /// `i/N`: compute only shard i of N and write a shard directory.
+    pub shard: Option<String>,
 }
 
 /// What `report` will do.
@@ -42,6 +45,8 @@ pub struct Plan {
     pub force: bool,
     /// What to compute.
     pub config: Config,
+    /// Only this shard (a shard directory is written instead of a report).
+    pub shard: Option<ShardSpec>,
 }
 
 /// Why `report` stopped.
@@ -56,6 +61,18 @@ pub enum ReportFailure {
     /// A section failed (exit 1).
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// Shards that cannot be read or do not fit together (exit 2).
+    #[error(transparent)]
+    Merge(MergeError),
+}
+
+impl From<MergeError> for ReportFailure {
+    fn from(err: MergeError) -> Self {
+        match err {
+            MergeError::Report(err) => ReportFailure::Report(err),
+            other => ReportFailure::Merge(other),
+        }
+    }
 }
 
 impl ReportFailure {
@@ -66,7 +83,18 @@ impl ReportFailure {
             ReportFailure::Write(WriteError::Io { .. }) => 1,
             ReportFailure::Write(_) => 2,
             ReportFailure::Report(_) => 1,
+            ReportFailure::Merge(_) => 2,
         }
+    }
+}
+
+fn parse_jobs(jobs: Option<&str>) -> Result<Option<usize>, BadOption> {
+    match jobs.map(str::trim) {
+        None => Ok(None),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=1024).contains(&n) => Ok(Some(n)),
+            _ => Err(BadOption::new("jobs", text, "an integer from 1 to 1024")),
+        },
     }
 }
 
@@ -79,22 +107,20 @@ pub fn plan(args: &ReportArgs) -> Result<Plan, ReportFailure> {
             return Err(BadOption::new("budget", other, "expected 'quick' or 'full'").into());
         }
     };
-    let jobs = match args.jobs.as_deref().map(str::trim) {
+    let jobs = parse_jobs(args.jobs.as_deref())?;
+    let shard = match args.shard.as_deref() {
         None => None,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=1024).contains(&n) => Some(n),
-            _ => {
-                return Err(BadOption::new("jobs", text, "an integer from 1 to 1024").into());
-            }
-        },
+        Some(text) => {
+            Some(ShardSpec::parse(text).map_err(|why| BadOption::new("shard", text, why))?)
+        }
     };
     if let Err(ReportError::UnknownClaim(wanted, known)) = claims::select(&args.claims) {
         return Err(BadOption::new("claim", wanted, format!("known claims: {known}")).into());
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
+    let out = args.out.clone().unwrap_or_else(|| match shard {
+        None => PathBuf::from(DEFAULT_OUT),
+        Some(s) => PathBuf::from(format!("reports/shard-{}-of-{}", s.index, s.count)),
+    });
     check_target(&out, args.force)?;
     Ok(Plan {
         out,
@@ -105,6 +131,7 @@ pub fn plan(args: &ReportArgs) -> Result<Plan, ReportFailure> {
             quiet: args.quiet,
             claims: args.claims.clone(),
         },
+        shard,
     })
 }
 
@@ -121,11 +148,30 @@ pub struct Written {
     pub summary: String,
 }
 
-/// Computes the report and writes it.
+/// Computes the report (or one shard of it) and writes it.
 pub fn run(plan: &Plan) -> Result<Written, ReportFailure> {
     let start = Instant::now();
+    let machine = provenance::machine();
+    if let Some(spec) = plan.shard {
+        let shard = compute_shard(&plan.config, spec, &machine.git_revision)?;
+        let files = shard.artifacts();
+        write_dir(&plan.out, &files, plan.force, SHARD)?;
+        return Ok(Written {
+            out: plan.out.clone(),
+            files: files.len() + 1,
+            all_good: true,
+            summary: format!(
+                "wrote shard {spec} to {} ({} units, {} budget, {:.1} s); merge all {} shards with `critscale report merge DIR... --out OUT`",
+                plan.out.display(),
+                shard.results.len(),
+                plan.config.budget.word(),
+                start.elapsed().as_secs_f64(),
+                spec.count
+            ),
+        });
+    }
     let sections = compute(&plan.config)?;
-    let files = artifacts(&sections, &provenance::machine())?;
+    let files = artifacts(&sections, &machine)?;
     write_report(&plan.out, &files, plan.force)?;
     let (cp, ct, pp, pt) = sections.tally();
     Ok(Written {
@@ -137,6 +183,55 @@ pub fn run(plan: &Plan) -> Result<Written, ReportFailure> {
             plan.out.display(),
             files.len() + 1,
             plan.config.budget.word(),
+            start.elapsed().as_secs_f64()
+        ),
+    })
+}
+
+/// The options of `report merge`, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct MergeArgs {
+    /// The shard directories.
+    pub shards: Vec<PathBuf>,
+    /// Output directory (default `reports/latest`).
+    pub out: Option<PathBuf>,
+    /// Rayon threads for the recomputed closed-form sections.
+    pub jobs: Option<String>,
+    /// Replace a directory that is not a report.
+    pub force: bool,
+    /// No progress bars.
+    pub quiet: bool,
+}
+
+/// Merges shard directories into a report (the same files as one unsharded run).
+pub fn run_merge(args: &MergeArgs) -> Result<Written, ReportFailure> {
+    let start = Instant::now();
+    let jobs = parse_jobs(args.jobs.as_deref())?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
+    check_target(&out, args.force)?;
+    let shards = args
+        .shards
+        .iter()
+        .map(|dir| read_shard(dir))
+        .collect::<Result<Vec<_>, _>>()?;
+    let machine = provenance::machine();
+    let sections = merge(&shards, &machine.git_revision, jobs, args.quiet)?;
+    let files = artifacts(&sections, &machine)?;
+    write_report(&out, &files, args.force)?;
+    let (cp, ct, pp, pt) = sections.tally();
+    Ok(Written {
+        out: out.clone(),
+        files: files.len() + 1,
+        all_good: sections.all_good(),
+        summary: format!(
+            "merged {} shards into {} ({} files): {cp} of {ct} claims pass, {pp} of {pt} certificates proved ({} budget, {:.1} s)",
+            shards.len(),
+            out.display(),
+            files.len() + 1,
+            sections.budget.word(),
             start.elapsed().as_secs_f64()
         ),
     })

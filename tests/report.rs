@@ -150,6 +150,9 @@ fn bad_options_get_one_line_and_exit_code_2() {
         vec!["report", "--jobs", "two", "--out", out],
         vec!["report", "--claim", "T9", "--out", out],
         vec!["report", "--out", "/", "--force"],
+        vec!["report", "--shard", "0/3", "--out", out],
+        vec!["report", "--shard", "4/3", "--out", out],
+        vec!["report", "--shard", "two", "--out", out],
     ] {
         let result = critscale(&args);
         assert_eq!(result.status.code(), Some(2), "{args:?}");
@@ -158,5 +161,99 @@ fn bad_options_get_one_line_and_exit_code_2() {
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
     assert_eq!(entries(&root), Vec::<String>::new());
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn shards_merge_into_the_same_files_as_one_run() {
+    let root = scratch("shards");
+    let whole = root.join("whole");
+    let single = quick_report(&whole, &[]);
+    assert!(single.status.success(), "{single:?}");
+    let count = 3;
+    let mut dirs = Vec::new();
+    for index in 1..=count {
+        let dir = root.join(format!("shard{index}"));
+        let spec = format!("{index}/{count}");
+        let run = quick_report(&dir, &["--shard", &spec, "--jobs", "1"]);
+        assert!(run.status.success(), "{run:?}");
+        assert!(dir.join(".critscale-shard").is_file());
+        assert!(
+            !dir.join(".critscale-report").exists(),
+            "a shard is not a report"
+        );
+        dirs.push(dir.to_str().unwrap().to_owned());
+    }
+    let merged = root.join("merged");
+    // Any order of the shard directories.
+    let mut args = vec![
+        "report",
+        "merge",
+        "--quiet",
+        "--out",
+        merged.to_str().unwrap(),
+    ];
+    args.extend(dirs.iter().rev().map(String::as_str));
+    let merge = critscale(&args);
+    assert!(merge.status.success(), "{merge:?}");
+    let (fw, fm) = (files(&whole), files(&merged));
+    assert_eq!(fw.keys().collect::<Vec<_>>(), fm.keys().collect::<Vec<_>>());
+    for (path, bytes) in &fw {
+        if path == "timings.json" {
+            continue;
+        }
+        assert!(
+            bytes == &fm[path],
+            "{path} differs between the merged and the single run"
+        );
+    }
+    let timings = String::from_utf8(fm["timings.json"].clone()).unwrap();
+    assert!(timings.contains("\"3/3\""), "{timings}");
+
+    // Shards that do not fit together are refused with one line and exit code 2.
+    let bad = root.join("bad");
+    let bad = bad.to_str().unwrap();
+    let other_budget = root.join("other");
+    let run = critscale(&[
+        "report",
+        "--budget",
+        "quick",
+        "--claim",
+        "T1",
+        "--quiet",
+        "--shard",
+        "2/3",
+        "--out",
+        other_budget.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{run:?}");
+    for (args, why) in [
+        (vec![dirs[0].as_str(), dirs[1].as_str()], "missing"),
+        (
+            vec![dirs[0].as_str(), dirs[1].as_str(), dirs[1].as_str()],
+            "twice",
+        ),
+        (
+            vec![
+                dirs[0].as_str(),
+                other_budget.to_str().unwrap(),
+                dirs[2].as_str(),
+            ],
+            "different",
+        ),
+        (
+            vec![dirs[0].as_str(), whole.to_str().unwrap(), dirs[2].as_str()],
+            "not a directory written",
+        ),
+    ] {
+        let mut full = vec!["report", "merge", "--quiet", "--out", bad];
+        full.extend(args);
+        let result = critscale(&full);
+        assert_eq!(result.status.code(), Some(2), "{full:?}");
+        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(why), "{why}: {stderr}");
+    }
+    assert!(!Path::new(bad).exists(), "a refused merge writes nothing");
     fs::remove_dir_all(&root).unwrap();
 }

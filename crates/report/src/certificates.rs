@@ -158,7 +158,7 @@ fn short(text: &str) -> String {
 pub fn markdown(rows: &[Row]) -> String {
     let (proved, total) = tally(rows);
     let mut md = String::new();
-    let _ = writeln!(md, "## 3. Certificates (all n ≥ N)\n");
+    let _ = writeln!(md, "## Certificates (all n ≥ N)\n");
     let _ = writeln!(
         md,
         "Computer-assisted proofs (the default set of `critscale certify`): each statement bounds a quantity of the \

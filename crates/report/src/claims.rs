@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 /// One claim's row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// Claim ID.
     pub id: String,
@@ -29,7 +29,7 @@ pub struct Row {
 }
 
 /// The parts of the evidence that go into the data files (everything but the time).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     /// Predicted value.
     pub prediction: f64,
@@ -92,6 +92,68 @@ pub fn compute(claims: &[Claim], budget: Budget, tick: &(dyn Fn() + Sync)) -> Ve
             }
         })
         .collect()
+}
+
+impl Row {
+    /// The row as JSON for a shard file: every number in its shortest round-trip form (see
+    /// [`crate::shard::exact`]), so [`Row::from_json`] gives back the same row.
+    pub fn to_json(&self) -> Value {
+        use crate::shard::exact;
+        let outcome = match &self.outcome {
+            Ok(e) => json!({
+                "prediction": exact(e.prediction),
+                "measured": exact(e.measured),
+                "ci": [exact(e.ci[0]), exact(e.ci[1])],
+                "tolerance": exact(e.tolerance),
+                "pass": e.pass,
+                "method": e.method,
+            }),
+            Err(reason) => json!({ "error": reason }),
+        };
+        json!({
+            "id": self.id,
+            "theorem": self.theorem,
+            "statement": self.statement,
+            "outcome": outcome,
+            "seconds": exact(self.seconds),
+        })
+    }
+
+    /// Reads a row written by [`Row::to_json`].
+    pub fn from_json(value: &Value) -> Result<Row, String> {
+        use crate::shard::{field_bool, field_f64, field_str};
+        let outcome = value.get("outcome").ok_or("claim row without 'outcome'")?;
+        let outcome = if let Some(reason) = outcome.get("error") {
+            Err(reason
+                .as_str()
+                .ok_or("claim error that is not a string")?
+                .to_owned())
+        } else {
+            let ci = outcome
+                .get("ci")
+                .and_then(Value::as_array)
+                .filter(|ci| ci.len() == 2)
+                .ok_or("claim outcome without a two-element 'ci'")?;
+            Ok(Evidence {
+                prediction: field_f64(outcome, "prediction")?,
+                measured: field_f64(outcome, "measured")?,
+                ci: [
+                    crate::shard::read_exact(&ci[0])?,
+                    crate::shard::read_exact(&ci[1])?,
+                ],
+                tolerance: field_f64(outcome, "tolerance")?,
+                pass: field_bool(outcome, "pass")?,
+                method: field_str(outcome, "method")?,
+            })
+        };
+        Ok(Row {
+            id: field_str(value, "id")?,
+            theorem: field_str(value, "theorem")?,
+            statement: field_str(value, "statement")?,
+            outcome,
+            seconds: field_f64(value, "seconds")?,
+        })
+    }
 }
 
 /// (passed, total).
@@ -190,7 +252,7 @@ fn md_cell(text: &str) -> String {
 pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
     let (passed, total) = tally(rows);
     let mut md = String::new();
-    let _ = writeln!(md, "## 2. Claims\n");
+    let _ = writeln!(md, "## Claims\n");
     let _ = writeln!(
         md,
         "{} of `critscale_theorems::registry()` (the same checks as `critscale check`), at the {} budget: \

@@ -30,9 +30,10 @@ pub mod plot;
 pub mod provenance;
 pub mod rates;
 pub mod rules;
+pub mod shard;
 pub mod write;
 
-pub use write::{Artifact, MARKER, WriteError, check_target, write_report};
+pub use write::{Artifact, MARKER, WriteError, check_target, write_dir, write_report};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -62,6 +63,14 @@ impl Budget {
         match self {
             Budget::Quick => critscale_theorems::Budget::Quick,
             Budget::Full => critscale_theorems::Budget::Full,
+        }
+    }
+
+    /// The Gaussian grid of Figures 1 and 2.
+    pub fn gaussian(self) -> gaussian::Grid {
+        match self {
+            Budget::Quick => gaussian::Grid::quick(),
+            Budget::Full => gaussian::Grid::full(),
         }
     }
 
@@ -140,10 +149,14 @@ pub struct Sections {
     pub certificates: Vec<certificates::Row>,
     /// Section 4.
     pub rules: rules::Rules,
+    /// Figures 1 and 2 of the paper.
+    pub gaussian: gaussian::Gaussian,
     /// Wall time per section, in order.
     pub seconds: Vec<(&'static str, f64)>,
     /// Threads used.
     pub threads: usize,
+    /// For a merged run: each shard's wall time and host (empty for an unsharded run).
+    pub shard_times: Vec<Value>,
 }
 
 impl Sections {
@@ -175,34 +188,89 @@ fn bar(quiet: bool, len: usize, name: &'static str) -> ProgressBar {
     bar
 }
 
-/// Computes every section in a rayon pool of `config.jobs` threads.
-pub fn compute(config: &Config) -> Result<Sections, ReportError> {
+/// Runs `work` in a rayon pool of `jobs` threads (None: one per core).
+pub(crate) fn in_pool<T: Send, E: Send + From<ReportError>>(
+    jobs: Option<usize>,
+    work: impl FnOnce() -> Result<T, E> + Send,
+) -> Result<T, E> {
     let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(jobs) = config.jobs {
+    if let Some(jobs) = jobs {
         builder = builder.num_threads(jobs);
     }
     let pool = builder
         .build()
         .map_err(|e| ReportError::Internal(format!("thread pool: {e}")))?;
-    pool.install(|| compute_in_pool(config))
+    pool.install(work)
 }
 
-fn compute_in_pool(config: &Config) -> Result<Sections, ReportError> {
+/// Computes every section in a rayon pool of `config.jobs` threads.
+pub fn compute(config: &Config) -> Result<Sections, ReportError> {
+    in_pool(config.jobs, || {
+        let chosen = claims::select(&config.claims)?;
+        let grid = config.budget.gaussian();
+        let start = Instant::now();
+        let rows = compute_gaussian_rows(&grid, &gaussian::row_keys(&grid), config.quiet)?;
+        let gaussian_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let claim_rows = compute_claims(&chosen, config.budget, config.quiet);
+        let claims_seconds = start.elapsed().as_secs_f64();
+        let mut sections = assemble(config, rows, claim_rows, Vec::new())?;
+        sections.seconds.insert(0, ("gaussian", gaussian_seconds));
+        sections.seconds.insert(1, ("claims", claims_seconds));
+        Ok(sections)
+    })
+}
+
+/// The given rows of the Gaussian grid, in the given order, with a progress bar.
+pub(crate) fn compute_gaussian_rows(
+    grid: &gaussian::Grid,
+    keys: &[gaussian::RowKey],
+    quiet: bool,
+) -> Result<Vec<gaussian::RowResult>, ReportError> {
+    use rayon::prelude::*;
+    let progress = bar(quiet, keys.len(), "Gaussian grid");
+    let rows = keys
+        .par_iter()
+        .map(|&key| {
+            let row = gaussian::compute_row(grid, key);
+            progress.inc(1);
+            row
+        })
+        .collect::<Result<Vec<_>, _>>();
+    progress.finish_and_clear();
+    rows
+}
+
+/// The given claims, in the given order, with a progress bar.
+pub(crate) fn compute_claims(
+    chosen: &[critscale_theorems::Claim],
+    budget: Budget,
+    quiet: bool,
+) -> Vec<claims::Row> {
+    let progress = bar(quiet, chosen.len(), "claims");
+    let rows = claims::compute(chosen, budget, &|| progress.inc(1));
+    progress.finish_and_clear();
+    rows
+}
+
+/// The sections from the expensive results (Gaussian rows and claim rows, computed here or
+/// read from shards) and the closed-form sections, computed here.
+pub(crate) fn assemble(
+    config: &Config,
+    rows: Vec<gaussian::RowResult>,
+    claims: Vec<claims::Row>,
+    shard_times: Vec<Value>,
+) -> Result<Sections, ReportError> {
     let budget = config.budget;
     let mut seconds = Vec::new();
+
+    let gaussian = gaussian::assemble(&budget.gaussian(), rows)?;
 
     let start = Instant::now();
     let progress = bar(config.quiet, phase::SIZES.len(), "phase diagram");
     let phase = phase::compute(budget.grid())?;
     progress.finish_and_clear();
     seconds.push(("phase", start.elapsed().as_secs_f64()));
-
-    let start = Instant::now();
-    let chosen = claims::select(&config.claims)?;
-    let progress = bar(config.quiet, chosen.len(), "claims");
-    let claims = claims::compute(&chosen, budget, &|| progress.inc(1));
-    progress.finish_and_clear();
-    seconds.push(("claims", start.elapsed().as_secs_f64()));
 
     let start = Instant::now();
     let progress = bar(config.quiet, certificates::count(), "certificates");
@@ -221,9 +289,36 @@ fn compute_in_pool(config: &Config) -> Result<Sections, ReportError> {
         claims,
         certificates,
         rules,
+        gaussian,
         seconds,
         threads: rayon::current_num_threads(),
+        shard_times,
     })
+}
+
+/// Seconds rounded to milliseconds, as JSON (timings only).
+pub(crate) fn round_seconds(x: f64) -> Value {
+    format::num((x * 1000.0).round() / 1000.0)
+}
+
+/// Numbers the `## ` headings of `sections` in order (each section starts with one) and joins
+/// them, with the table of contents.
+fn numbered(sections: &[String]) -> (String, String) {
+    let mut body = String::new();
+    let mut contents = Vec::new();
+    for (k, text) in sections.iter().enumerate() {
+        let title = text
+            .strip_prefix("## ")
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or("");
+        contents.push(format!("{}. {}", k + 1, title));
+        body.push_str(&format!(
+            "## {}. {}",
+            k + 1,
+            text.strip_prefix("## ").unwrap_or(text)
+        ));
+    }
+    (contents.join(" · "), body)
 }
 
 /// The Markdown of the whole report.
@@ -244,30 +339,25 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         md,
         "**Summary** ({budget} budget): {cp} of {ct} claims pass, {pp} of {pt} certificates are proved.\n"
     );
-    let _ = writeln!(
-        md,
-        "Contents: 1. the simplex phase diagram · 2. claims · 3. certificates · 4. practical scaling rules · \
-         5. not yet in this report · 6. provenance\n"
-    );
-    md.push_str(&sections.phase.markdown());
-    md.push_str(&claims::markdown(
-        &sections.claims,
-        sections.budget,
-        &sections.claim_filter,
-    ));
-    md.push_str(&certificates::markdown(&sections.certificates));
-    md.push_str(&sections.rules.markdown());
-    let _ = writeln!(md, "## 5. Not yet in this report\n");
-    let _ = writeln!(
-        md,
-        "Figure 1 and Figure 2 of the paper (λ, λ_angle and η over (ρ, γ) on Gaussian almost-simplices at \
-         d = 512, 32, 2, through the fast kernels), the log-log rate plots with fitted against predicted \
-         exponents, γ*(n) against 1/log n with its extrapolation to γ_c, and sharded runs (`--shard i/N`, \
-         `report merge`) are still to come. The fitted rates and thresholds themselves are checked in the claims \
-         table (`T1.rate.*`, `T1.threshold`, `T1.width`, `T3.*`).\n"
-    );
+    let parts = vec![
+        sections.gaussian.markdown(),
+        sections.phase.markdown(),
+        claims::markdown(&sections.claims, sections.budget, &sections.claim_filter),
+        certificates::markdown(&sections.certificates),
+        sections.rules.markdown(),
+        provenance_markdown(sections, machine),
+    ];
+    let (contents, body) = numbered(&parts);
+    let _ = writeln!(md, "Contents: {contents}\n");
+    md.push_str(&body);
+    md
+}
+
+fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> String {
+    let budget = sections.budget.word();
+    let mut md = String::new();
     let grid = sections.phase.grid;
-    let _ = writeln!(md, "## 6. Provenance\n");
+    let _ = writeln!(md, "## Provenance\n");
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(
         md,
@@ -287,9 +377,24 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         "| phase grid | {} ρ cells × {} γ/γ_c cells per n; cut of {} points |",
         grid.rho_cells, grid.ratio_cells, grid.cut_points
     );
+    let g = sections.gaussian.grid();
     let _ = writeln!(
         md,
-        "| seeds | none of the report's own; sampling claims use the fixed seeds of `crates/theorems` |"
+        "| Gaussian grid | n = {}, d ∈ {:?}, {} ρ × {} γ values, exact η at every {} |",
+        g.n,
+        g.dims,
+        g.rhos.len(),
+        g.gammas.len(),
+        if g.eta_every <= 1 {
+            "γ".to_owned()
+        } else {
+            format!("{}th γ", g.eta_every)
+        }
+    );
+    let _ = writeln!(
+        md,
+        "| seeds | Gaussian grid: {} (each row's ChaCha seed derived from it, d and the ρ index); sampling claims use the fixed seeds of `crates/theorems` |",
+        g.seed
     );
     let _ = writeln!(
         md,
@@ -313,6 +418,7 @@ pub fn artifacts(
         "report.md",
         markdown(sections, machine).into_bytes(),
     )];
+    files.extend(sections.gaussian.artifacts()?);
     files.extend(sections.phase.artifacts()?);
     files.extend(claims::artifacts(&sections.claims));
     files.extend(certificates::artifacts(&sections.certificates)?);
@@ -323,6 +429,7 @@ pub fn artifacts(
             machine,
             sections.budget,
             &sections.phase.grid,
+            sections.gaussian.grid(),
             &sections.claim_filter,
         ),
     ));
@@ -332,7 +439,7 @@ pub fn artifacts(
 
 /// The file of wall times (not deterministic, kept apart from the data).
 pub fn timings(sections: &Sections) -> Value {
-    let round3 = |x: f64| format::num((x * 1000.0).round() / 1000.0);
+    let round3 = round_seconds;
     let mut section = serde_json::Map::new();
     for (name, s) in &sections.seconds {
         section.insert((*name).to_owned(), round3(*s));
@@ -347,6 +454,7 @@ pub fn timings(sections: &Sections) -> Value {
     }
     json!({
         "threads": sections.threads,
+        "shards": sections.shard_times,
         "total_seconds": round3(sections.seconds.iter().map(|(_, s)| s).sum()),
         "sections": section,
         "claims": claim,

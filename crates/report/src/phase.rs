@@ -427,7 +427,7 @@ impl Phase {
     /// The Markdown of the section.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
-        let _ = writeln!(md, "## 1. The simplex phase diagram (closed forms)\n");
+        let _ = writeln!(md, "## The simplex phase diagram (closed forms)\n");
         let _ = writeln!(
             md,
             "λ = (1 − cos_out)/(1 − ρ) of one attention layer on a token simplex (α = 0, q = 1), from the exact \

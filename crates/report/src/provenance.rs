@@ -57,6 +57,7 @@ pub fn to_json(
     machine: &Machine,
     budget: Budget,
     grid: &crate::phase::Grid,
+    gaussian: &crate::gaussian::Grid,
     claim_filter: &[String],
 ) -> Value {
     json!({
@@ -80,9 +81,20 @@ pub fn to_json(
             "ratio_cells": grid.ratio_cells,
             "cut_points": grid.cut_points,
         },
-        "seeds": "no section of this report draws random numbers of its own: the phase diagram, the \
-                  certificates and the scaling rules are deterministic closed forms; claims that sample \
-                  (Gaussian almost-simplices, bootstrap) use the fixed seeds written in crates/theorems",
+        "gaussian_grid": {
+            "n": gaussian.n,
+            "dims": gaussian.dims,
+            "rhos": gaussian.rhos.iter().map(|&r| crate::format::num(r)).collect::<Vec<_>>(),
+            "gammas": gaussian.gammas.iter().map(|&g| crate::format::num(g)).collect::<Vec<_>>(),
+            "eta_every": gaussian.eta_every,
+            "crossing_tol": crate::format::num(gaussian.crossing_tol),
+        },
+        "seeds": {
+            "gaussian_grid": gaussian.seed,
+            "gaussian_rows": "ChaCha8 seed of row (d, rho index) = critscale_report::gaussian::row_seed(gaussian_grid, d, rho index)",
+            "claims": "claims that sample (Gaussian almost-simplices, bootstrap) use the fixed seeds written in crates/theorems",
+            "closed_forms": "the phase diagram, rate plots, certificates and scaling rules draw no random numbers",
+        },
         "float_format": format!("data files: {} significant digits", crate::format::DIGITS),
     })
 }

@@ -382,10 +382,7 @@ impl Rules {
     /// The Markdown of the section.
     pub fn markdown(&self) -> String {
         let mut md = String::new();
-        let _ = writeln!(
-            md,
-            "## 4. Practical scaling rules against the critical band\n"
-        );
+        let _ = writeln!(md, "## Practical scaling rules against the critical band\n");
         let _ = writeln!(
             md,
             "A rule fixes the score scale β_n; its effective γ(n) = β_n/log n is compared with γ_c(ρ) = 1/(1 − ρ). \

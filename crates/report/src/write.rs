@@ -9,8 +9,11 @@
 //! `.NAME.old-PID`). (Linux's `renameat2(RENAME_EXCHANGE)` would close the short gap, but it is
 //! not in `std` and not portable; the gap never exposes a partial report.)
 //!
+//! [`write_dir`] does the same for a shard directory of `report --shard`, whose marker is
+//! [`crate::shard::SHARD_MARKER`] instead, so that a shard is never taken for a report.
+//!
 //! What may be replaced ([`check_target`]): a path that does not exist, an empty directory, or a
-//! directory holding the marker. Anything else — a directory of other files, a file, a symbolic
+//! directory holding either marker. Anything else — a directory of other files, a file, a symbolic
 //! link — is refused unless `force` is set; with `force` a directory of other files is replaced
 //! (and removed). Never replaced, even with `force`: a path without a final name (`.`, `..`, `/`),
 //! a symbolic link, a non-directory, a directory holding `.git`, a top-level directory such as
@@ -106,7 +109,7 @@ pub fn check_target(out: &Path, force: bool) -> Result<Target, WriteError> {
     if !meta.is_dir() {
         return Err(protected("it exists and is not a directory"));
     }
-    if out.join(MARKER).is_file() {
+    if out.join(MARKER).is_file() || out.join(crate::shard::SHARD_MARKER).is_file() {
         return Ok(Target::Replaceable);
     }
     if out.join(".git").exists() {
@@ -156,7 +159,7 @@ fn sibling(out: &Path, kind: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.{kind}-{}", std::process::id()))
 }
 
-fn fill(dir: &Path, files: &[Artifact]) -> Result<(), WriteError> {
+fn fill(dir: &Path, files: &[Artifact], marker: Marker) -> Result<(), WriteError> {
     fs::create_dir(dir).map_err(io_error(dir))?;
     for file in files {
         let path = dir.join(&file.path);
@@ -165,12 +168,44 @@ fn fill(dir: &Path, files: &[Artifact]) -> Result<(), WriteError> {
         }
         fs::write(&path, &file.bytes).map_err(io_error(&path))?;
     }
-    let marker = dir.join(MARKER);
-    fs::write(&marker, MARKER_TEXT).map_err(io_error(&marker))
+    let path = dir.join(marker.name);
+    fs::write(&path, marker.text).map_err(io_error(&path))
 }
+
+/// The marker file that says what a directory is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Marker {
+    /// File name.
+    pub name: &'static str,
+    /// Contents.
+    pub text: &'static str,
+}
+
+/// The marker of a report.
+pub const REPORT: Marker = Marker {
+    name: MARKER,
+    text: MARKER_TEXT,
+};
+
+/// The marker of a shard directory (`report --shard`).
+pub const SHARD: Marker = Marker {
+    name: crate::shard::SHARD_MARKER,
+    text: crate::shard::SHARD_MARKER_TEXT,
+};
 
 /// Writes `files` as the report directory `out`, replacing it whole (see the module docs).
 pub fn write_report(out: &Path, files: &[Artifact], force: bool) -> Result<(), WriteError> {
+    write_dir(out, files, force, REPORT)
+}
+
+/// Writes `files` and the marker as the directory `out`, replacing it whole (see the module
+/// docs): a report, or a shard directory.
+pub fn write_dir(
+    out: &Path,
+    files: &[Artifact],
+    force: bool,
+    marker: Marker,
+) -> Result<(), WriteError> {
     let target = check_target(out, force)?;
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io_error(parent))?;
@@ -179,7 +214,7 @@ pub fn write_report(out: &Path, files: &[Artifact], force: bool) -> Result<(), W
     if partial.exists() {
         fs::remove_dir_all(&partial).map_err(io_error(&partial))?;
     }
-    if let Err(err) = fill(&partial, files) {
+    if let Err(err) = fill(&partial, files, marker) {
         let _ = fs::remove_dir_all(&partial);
         return Err(err);
     }

@@ -799,7 +799,7 @@ impl Rates {
             } else {
                 let s = &claim.series[0];
                 match s.model {
-                    Model::InverseLog => format!("a in {} ≈ a + b/log n", s.quantity),
+                    Model::InverseLog => format!("n → ∞ limit a of {}", s.quantity),
                     _ => format!("exponent of {}", s.quantity),
                 }
             };

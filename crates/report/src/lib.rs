@@ -151,6 +151,8 @@ pub struct Sections {
     pub rules: rules::Rules,
     /// Figures 1 and 2 of the paper.
     pub gaussian: gaussian::Gaussian,
+    /// Rate plots and γ*(n) against 1/log n.
+    pub rates: rates::Rates,
     /// Wall time per section, in order.
     pub seconds: Vec<(&'static str, f64)>,
     /// Threads used.
@@ -279,6 +281,10 @@ pub(crate) fn assemble(
     seconds.push(("certificates", start.elapsed().as_secs_f64()));
 
     let start = Instant::now();
+    let rates = rates::compute(budget.theorems())?;
+    seconds.push(("rates", start.elapsed().as_secs_f64()));
+
+    let start = Instant::now();
     let rules = rules::compute()?;
     seconds.push(("rules", start.elapsed().as_secs_f64()));
 
@@ -290,6 +296,7 @@ pub(crate) fn assemble(
         certificates,
         rules,
         gaussian,
+        rates,
         seconds,
         threads: rayon::current_num_threads(),
         shard_times,
@@ -342,6 +349,7 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
     let parts = vec![
         sections.gaussian.markdown(),
         sections.phase.markdown(),
+        sections.rates.markdown(),
         claims::markdown(&sections.claims, sections.budget, &sections.claim_filter),
         certificates::markdown(&sections.certificates),
         sections.rules.markdown(),
@@ -420,6 +428,7 @@ pub fn artifacts(
     )];
     files.extend(sections.gaussian.artifacts()?);
     files.extend(sections.phase.artifacts()?);
+    files.extend(sections.rates.artifacts()?);
     files.extend(claims::artifacts(&sections.claims));
     files.extend(certificates::artifacts(&sections.certificates)?);
     files.extend(sections.rules.artifacts()?);
@@ -519,6 +528,10 @@ mod tests {
             "claims",
             "certificates",
             "rules_curves",
+            "rates",
+            "rates_fits",
+            "gaussian_grid",
+            "gaussian_transition",
         ] {
             assert!(
                 paths.contains(&format!("data/{stem}.csv").as_str()),

@@ -100,18 +100,18 @@ impl Grid {
         }
     }
 
-    /// The reference grid: n = 1024, ρ = 0.05, 0.10, …, 0.90 (18 rows), γ = 0.25, 0.50, …, 12
-    /// (48 values; γ_c(0.9) = 10 and the finite-n crossing at ρ = 0.9 lies above it), η at every
-    /// second γ.
+    /// The reference grid: n = 1024, ρ = 0.05, 0.10, …, 0.90 (18 rows), γ = 0.3, 0.6, …, 12
+    /// (40 values; γ_c(0.9) = 10 and the finite-n simplex crossing at ρ = 0.9 is 11.1), η at
+    /// every second γ (0.3, 0.9, …, 11.7).
     pub fn full() -> Grid {
         Grid {
             n: 1024,
             dims: vec![512, 32, 2],
             rhos: progression(0.05, 0.05, 18),
-            gammas: progression(0.25, 0.25, 48),
+            gammas: progression(0.3, 0.3, 40),
             seed: 20_251_006,
             eta_every: 2,
-            crossing_tol: 1e-4,
+            crossing_tol: 1e-3,
         }
     }
 
@@ -140,9 +140,10 @@ impl Grid {
         }
         for (name, values) in [("rho", &self.rhos), ("gamma", &self.gammas)] {
             let step = spacing(values);
-            let regular = values.iter().enumerate().all(|(k, &v)| {
-                (v - (values[0] + k as f64 * step)).abs() <= 1e-9 * (1.0 + v.abs())
-            });
+            let regular = values
+                .iter()
+                .enumerate()
+                .all(|(k, &v)| (v - (values[0] + k as f64 * step)).abs() <= 1e-9 * (1.0 + v.abs()));
             if !regular || (values.len() > 1 && step <= 0.0) {
                 return bad(&format!(
                     "the {name} values must increase in equal steps (the figures are regular grids)"
@@ -344,11 +345,7 @@ pub fn simplex_crossing(n: usize, rho: f64) -> Option<f64> {
 }
 
 /// Finds where λ = 1/2 on the row: the first grid bracket, then bisection on the same tokens.
-fn find_crossing(
-    x: &Array2<f64>,
-    points: &[Point],
-    tol: f64,
-) -> Result<Crossing, ReportError> {
+fn find_crossing(x: &Array2<f64>, points: &[Point], tol: f64) -> Result<Crossing, ReportError> {
     let first = points[0].lambda;
     if first >= LEVEL {
         return Ok(Crossing::Below { lambda_min: first });
@@ -603,10 +600,13 @@ impl Fit {
     }
 }
 
-/// Fits (ρ, γ*) pairs; None with fewer than two distinct ρ.
+/// Fewest crossings a fit uses (two points always fit a two-parameter curve exactly).
+pub const FIT_MIN_ROWS: usize = 3;
+
+/// Fits (ρ, γ*) pairs; None with fewer than [`FIT_MIN_ROWS`] of them.
 fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     let m = points.len() as f64;
-    if points.len() < 2 {
+    if points.len() < FIT_MIN_ROWS {
         return None;
     }
     let u: Vec<f64> = points.iter().map(|&(rho, _)| 1.0 / (1.0 - rho)).collect();
@@ -743,11 +743,12 @@ impl Quantity {
         }
     }
 
-    fn value(self, p: &Point) -> Option<f64> {
+    /// The value shown: λ, λ_angle, or η relative to the row's identity limit.
+    fn value(self, row: &RowResult, p: &Point) -> Option<f64> {
         match self {
             Quantity::Lambda => Some(p.lambda),
             Quantity::LambdaAngle => Some(p.lambda_angle),
-            Quantity::Eta => p.eta,
+            Quantity::Eta => p.eta.map(|e| e / row.eta_identity),
         }
     }
 }
@@ -773,7 +774,8 @@ impl Gaussian {
         &self.rows
     }
 
-    /// The fit γ* = a/(1 − ρ) + b of dimension `dim_index` (None: fewer than two crossings).
+    /// The fit γ* = a/(1 − ρ) + b of dimension `dim_index` (None: fewer than [`FIT_MIN_ROWS`]
+    /// crossings).
     pub fn fit(&self, dim_index: usize) -> Option<Fit> {
         self.fits.get(dim_index).copied().flatten()
     }
@@ -797,10 +799,17 @@ impl Gaussian {
         (r[0] - h, r[r.len() - 1] + h)
     }
 
-    /// The largest η of dimension `dim_index` (to say whether the colour scale clips).
+    /// The largest η of dimension `dim_index`.
     fn eta_max(&self, dim_index: usize) -> f64 {
         self.rows_of(dim_index)
             .flat_map(|r| r.points.iter().filter_map(|p| p.eta))
+            .fold(0.0, f64::max)
+    }
+
+    /// The largest η/η_∞ of dimension `dim_index` (whether the colour scale clips).
+    fn eta_ratio_max(&self, dim_index: usize) -> f64 {
+        self.rows_of(dim_index)
+            .flat_map(|r| r.points.iter().filter_map(|p| Quantity::Eta.value(r, p)))
             .fold(0.0, f64::max)
     }
 
@@ -816,7 +825,7 @@ impl Gaussian {
             .iter()
             .map(|&j| {
                 rows.iter()
-                    .map(|r| q.value(&r.points[j]).unwrap_or(f64::NAN))
+                    .map(|r| q.value(r, &r.points[j]).unwrap_or(f64::NAN))
                     .collect()
             })
             .collect();
@@ -885,19 +894,28 @@ impl Gaussian {
         }
         let (title, value_label) = match q {
             Quantity::Lambda => (
-                format!("lambda = mean (1 - cos')/(1 - cos), Gaussian, d = {d}, n = {}", grid.n),
+                format!(
+                    "lambda = mean (1 - cos')/(1 - cos), Gaussian, d = {d}, n = {}",
+                    grid.n
+                ),
                 "lambda".to_owned(),
             ),
             Quantity::LambdaAngle => (
-                format!("lambda_angle = mean theta'/theta, Gaussian, d = {d}, n = {}", grid.n),
+                format!(
+                    "lambda_angle = mean theta'/theta, Gaussian, d = {d}, n = {}",
+                    grid.n
+                ),
                 "lambda_angle".to_owned(),
             ),
             Quantity::Eta => (
-                format!("eta (exact), Gaussian, d = {d}, n = {}", grid.n),
-                if self.eta_max(dim_index) > 1.0 {
-                    "eta (colours clipped at 1)".to_owned()
+                format!(
+                    "eta (exact) / its identity limit, Gaussian, d = {d}, n = {}",
+                    grid.n
+                ),
+                if self.eta_ratio_max(dim_index) > 1.0 {
+                    "eta / eta_identity (clipped at 1)".to_owned()
                 } else {
-                    "eta".to_owned()
+                    "eta / eta_identity".to_owned()
                 },
             ),
         };
@@ -1133,12 +1151,17 @@ impl Gaussian {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        let eta_gammas: Vec<f64> = (0..g.len())
+            .filter(|&j| grid.has_eta(j))
+            .map(|j| g[j])
+            .collect();
         let eta_note = if grid.eta_every > 1 {
             format!(
-                "η at every {}th γ (γ = {}, {}, …; it is the costly part), ",
-                grid.eta_every,
-                md_num(g[0]),
-                md_num(g[grid.eta_every.min(g.len() - 1)])
+                "η at γ = {}, {}, …, {} (one γ in {}: exact η is the costly part), ",
+                csv_num(eta_gammas[0]),
+                csv_num(eta_gammas[1.min(eta_gammas.len() - 1)]),
+                csv_num(eta_gammas[eta_gammas.len() - 1]),
+                grid.eta_every
             )
         } else {
             "η at every γ, ".to_owned()
@@ -1152,23 +1175,27 @@ impl Gaussian {
              where λ reaches 1/2 is bisected with extra forward passes on the same tokens to {tol} in γ. Rows where λ \
              stays below 1/2 on the whole range say so (*none*) instead of extrapolating.\n",
             ln = md_num(ln_n),
-            r0 = md_num(r[0]),
-            r1 = md_num(r[1.min(r.len() - 1)]),
-            rl = md_num(r[r.len() - 1]),
+            r0 = csv_num(r[0]),
+            r1 = csv_num(r[1.min(r.len() - 1)]),
+            rl = csv_num(r[r.len() - 1]),
             rc = r.len(),
-            g0 = md_num(g[0]),
-            g1 = md_num(g[1.min(g.len() - 1)]),
-            gl = md_num(g[g.len() - 1]),
+            g0 = csv_num(g[0]),
+            g1 = csv_num(g[1.min(g.len() - 1)]),
+            gl = csv_num(g[g.len() - 1]),
             gc = g.len(),
             seed = grid.seed,
-            tol = md_num(grid.crossing_tol),
+            tol = csv_num(grid.crossing_tol),
         );
         let _ = writeln!(
             md,
             "In every figure ρ is across and γ up; the dashed white curve is the paper's γ = γ_c = 1/(1 − ρ), the red \
              plus signs are the measured crossings γ*, the orange curve is the least-squares fit \
              γ* = a/(1 − ρ) + b over the rows with a crossing, and the thin grey dashes are the exact simplex \
-             crossing at the same n (closed forms). Colours: {LEVELS} levels of viridis on [0, 1].\n"
+             crossing at the same n (closed forms). Colours: {LEVELS} levels of viridis on [0, 1]. The η maps \
+             show η/η_∞, where η_∞ = (1 − 1/d)·mean_i 1/|x_i|² is the exact identity-phase value for the drawn \
+             tokens (T4): at d = 512 it is 1 − 1/d within a few per cent, but at small d the token norms spread \
+             (E 1/|x|² is infinite at d = 2), so raw η would mostly measure the smallest norms; raw η is in the \
+             data.\n"
         );
         let _ = writeln!(md, "| d | λ (Figure 1) | λ_angle | η (Figure 2) |");
         let _ = writeln!(md, "|---|---|---|---|");
@@ -1187,7 +1214,10 @@ impl Gaussian {
         let shift_max = self
             .rows
             .iter()
-            .filter_map(|row| row.simplex_crossing.map(|g| (g * (1.0 - row.rho) - 1.0).abs()))
+            .filter_map(|row| {
+                row.simplex_crossing
+                    .map(|g| (g * (1.0 - row.rho) - 1.0).abs())
+            })
             .fold(0.0, f64::max);
         let _ = writeln!(
             md,
@@ -1196,9 +1226,11 @@ impl Gaussian {
              γ*/γ_c = 1 + (logit √(ρ/(1 + ρ)) − ln(n/(n − 1)))/ln n + o(1/ln n): below γ_c for ρ < 1/3, above it for \
              ρ > 1/3, by up to ~{pct}% here (ln n = {ln}). The grey curve is this exact finite-n crossing; a fit \
              a ≠ 1, b ≠ 0 is expected for that reason alone. Gaussian tokens add a second shift: their pairwise \
-             cosines scatter around ρ by ≈ (1 − ρ)·√(2/d) (and the largest of n by more), which pushes the \
-             crossing up as d decreases.\n",
-            pct = md_num((100.0 * shift_max).round()),
+             cosines scatter around ρ by ≈ (1 − ρ)·√(2/d) (and the largest of n by more), and the shared \
+             component z₀ of one draw has |z₀|² = 1 ± √(2/d), so the realised mean cosine ρ̂ of a row differs from \
+             the nominal ρ (by ±0.1 at d = 32; at d = 2 it is almost unrelated to ρ). The tables therefore also give \
+             γ*(1 − ρ̂), the crossing relative to γ_c of the realised ρ̂.\n",
+            pct = (100.0 * shift_max).round(),
             ln = md_num(ln_n),
         );
         for (k, &d) in grid.dims.iter().enumerate() {
@@ -1221,6 +1253,18 @@ impl Gaussian {
             .iter()
             .filter_map(|r| r.crossing.gamma().map(|g| g * (1.0 - r.rho)))
             .collect();
+        let stars: Vec<f64> = rows.iter().filter_map(|r| r.crossing.gamma()).collect();
+        let crossed_hat: Vec<f64> = rows
+            .iter()
+            .filter_map(|r| r.crossing.gamma().map(|g| g * (1.0 - r.cos_in_mean)))
+            .collect();
+        let range = |v: &[f64]| {
+            (
+                v.iter().copied().fold(f64::INFINITY, f64::min),
+                v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            )
+        };
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
         let _ = writeln!(md, "### d = {d}\n");
         let mut summary = format!(
             "λ crosses 1/2 inside the γ range in {} of {} rows",
@@ -1228,26 +1272,36 @@ impl Gaussian {
             rows.len()
         );
         if !crossed.is_empty() {
-            let lo = crossed.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = crossed.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = range(&crossed);
+            let (lo_hat, hi_hat) = range(&crossed_hat);
             let _ = write!(
                 summary,
-                "; there γ*/γ_c lies between {} and {}",
+                "; there γ*/γ_c lies between {} and {}, and γ*(1 − ρ̂) between {} and {}",
                 md_num(lo),
-                md_num(hi)
+                md_num(hi),
+                md_num(lo_hat),
+                md_num(hi_hat)
             );
         }
         match self.fit(k) {
             Some(f) => {
                 let _ = write!(
                     summary,
-                    ". Fit over those rows: **a = {}, b = {}** (rms residual {} in γ)",
+                    ". Fit over those rows: **a = {}, b = {}** (rms residual {} in γ{})",
                     md_num(f.a),
                     md_num(f.b),
-                    md_num(f.rms)
+                    md_num(f.rms),
+                    if f.rms > 0.1 * mean(&stars) {
+                        "; large: the crossings do not follow a curve a/(1 − ρ) + b, so a and b \
+                         mean little"
+                    } else {
+                        ""
+                    }
                 );
             }
-            None => summary.push_str(". No fit (fewer than two crossings)"),
+            None => {
+                let _ = write!(summary, ". No fit (fewer than {FIT_MIN_ROWS} crossings)");
+            }
         }
         let _ = writeln!(md, "{summary}.\n");
         let first: Vec<f64> = rows
@@ -1259,17 +1313,17 @@ impl Gaussian {
             .filter_map(|r| r.points.iter().rev().find_map(|p| p.eta))
             .collect();
         let ident: Vec<f64> = rows.iter().map(|r| r.eta_identity).collect();
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
         let _ = writeln!(
             md,
             "Figure 2 (η). Expected: η ≈ 0 at small γ (collapse), → (1 − 1/d)·mean 1/|x_i|² ≈ 1 − 1/d = {} at \
              large γ (identity, T4), with a jump near γ_c when d is large. Measured, averaged over the ρ rows: η = {} \
-             at γ = {}, η = {} at γ = {}, against the identity limit of the drawn tokens {} (max η anywhere {}).\n",
+             at γ = {}, η = {} at γ = {}, against the identity limit η_∞ of the drawn tokens {} (max η anywhere {}). \
+             The steepest rise of η (table) marks the jump.\n",
             md_num(1.0 - 1.0 / d as f64),
             md_num(mean(&first)),
-            md_num(self.grid.gammas[0]),
+            csv_num(self.grid.gammas[0]),
             md_num(mean(&last)),
-            md_num(
+            csv_num(
                 self.grid.gammas[(0..self.grid.gammas.len())
                     .rev()
                     .find(|&j| self.grid.has_eta(j))
@@ -1280,10 +1334,10 @@ impl Gaussian {
         );
         let _ = writeln!(
             md,
-            "| ρ | mean cos in | γ_c | γ* (measured) | γ*/γ_c | simplex γ* (n = {}) | γ* − simplex γ* | fit | η steepest rise at γ | η at largest γ / identity limit |",
+            "| ρ | ρ̂ (mean cos in) | γ_c | γ* (measured) | γ*/γ_c | γ*(1 − ρ̂) | simplex γ* (n = {}) | γ* − simplex γ* | fit | η steepest rise at γ | η/η_∞ at largest γ |",
             self.grid.n
         );
-        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+        let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
         let fit = self.fit(k);
         for r in rows {
             let gamma_c = 1.0 / (1.0 - r.rho);
@@ -1301,12 +1355,13 @@ impl Gaussian {
             let eta_last = r.points.iter().rev().find_map(|p| p.eta);
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                md_num(r.rho),
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                csv_num(r.rho),
                 md_num(r.cos_in_mean),
                 md_num(gamma_c),
                 star_text,
                 opt(star.map(|g| g / gamma_c)),
+                opt(star.map(|g| g * (1.0 - r.cos_in_mean))),
                 opt(r.simplex_crossing),
                 opt(star.zip(r.simplex_crossing).map(|(a, b)| a - b)),
                 opt(fit.map(|f| f.at(r.rho))),
@@ -1362,7 +1417,10 @@ mod tests {
         assert_eq!(keys.len(), 3 * 18);
         assert_eq!(row_key_name(keys[0], &grid), "gaussian/d512/rho0");
         assert_eq!(row_key_name(keys[18 + 3], &grid), "gaussian/d32/rho3");
-        assert_eq!(row_key_name(*keys.last().unwrap(), &grid), "gaussian/d2/rho17");
+        assert_eq!(
+            row_key_name(*keys.last().unwrap(), &grid),
+            "gaussian/d2/rho17"
+        );
         assert!(grid.check().is_ok() && Grid::quick().check().is_ok());
         assert_ne!(row_seed(1, 512, 0), row_seed(1, 512, 1));
         assert_ne!(row_seed(1, 512, 0), row_seed(1, 32, 0));
@@ -1406,7 +1464,11 @@ mod tests {
         for row in one.rows_of(0) {
             let lambdas: Vec<f64> = row.points.iter().map(|p| p.lambda).collect();
             assert!(lambdas[0] < 0.05, "rho {}: {lambdas:?}", row.rho);
-            assert!(*lambdas.last().unwrap() > 0.9, "rho {}: {lambdas:?}", row.rho);
+            assert!(
+                *lambdas.last().unwrap() > 0.9,
+                "rho {}: {lambdas:?}",
+                row.rho
+            );
             for w in lambdas.windows(2) {
                 assert!(w[1] >= w[0] - 1e-12, "rho {}: {lambdas:?}", row.rho);
             }
@@ -1414,7 +1476,10 @@ mod tests {
             let ratio = star * (1.0 - row.rho);
             assert!((0.6..1.6).contains(&ratio), "rho {}: {ratio}", row.rho);
             let simplex = row.simplex_crossing.unwrap();
-            assert!((star - simplex).abs() < 0.5 * simplex, "{star} vs {simplex}");
+            assert!(
+                (star - simplex).abs() < 0.5 * simplex,
+                "{star} vs {simplex}"
+            );
         }
         for row in one.rows() {
             if row.d == 512 {
@@ -1481,7 +1546,7 @@ mod tests {
             .collect();
         let f = fit(&pts).unwrap();
         assert!((f.a - 1.2).abs() < 1e-12 && (f.b + 0.3).abs() < 1e-12 && f.rms < 1e-12);
-        assert!(fit(&pts[..1]).is_none());
+        assert!(fit(&pts[..2]).is_none());
     }
 
     /// The full budget, timed: `cargo test --release -p critscale-report gaussian::tests::full_budget

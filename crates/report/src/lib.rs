@@ -27,6 +27,7 @@ pub mod format;
 pub mod gaussian;
 pub mod phase;
 pub mod plot;
+pub mod png;
 pub mod provenance;
 pub mod rates;
 pub mod rules;
@@ -346,6 +347,23 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         md,
         "**Summary** ({budget} budget): {cp} of {ct} claims pass, {pp} of {pt} certificates are proved.\n"
     );
+    let pngs: Vec<String> = sections
+        .gaussian
+        .grid()
+        .dims
+        .iter()
+        .flat_map(|d| {
+            [
+                format!("[λ, d = {d}](figures/gaussian_lambda_d{d}.png)"),
+                format!("[η, d = {d}](figures/gaussian_eta_d{d}.png)"),
+            ]
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "Figures are SVG; PNG copies of the paper's Figures 1 and 2 for viewers without SVG: {}.\n",
+        pngs.join(", ")
+    );
     let parts = vec![
         sections.gaussian.markdown(),
         sections.phase.markdown(),
@@ -376,6 +394,7 @@ fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> St
     let _ = writeln!(md, "| compiler | {} |", machine.rustc);
     let _ = writeln!(md, "| target | {} |", machine.target);
     let _ = writeln!(md, "| kernels dispatch to | {} |", machine.kernels_dispatch);
+    let _ = writeln!(md, "| PNG copies set in | {} |", machine.png_font);
     let _ = writeln!(
         md,
         "| budget | {budget} (claims at the theorems' {budget} budget; certificates at 128 bits, ≤ 200000 boxes) |"
@@ -416,6 +435,14 @@ fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> St
     md
 }
 
+/// Figures that also get a PNG copy ([`png`]): the paper's Figures 1 and 2 (λ and η on the
+/// Gaussian grid).
+pub fn has_png_copy(path: &str) -> bool {
+    path.ends_with(".svg")
+        && (path.starts_with("figures/gaussian_lambda_d")
+            || path.starts_with("figures/gaussian_eta_d"))
+}
+
 /// The report as files (`report.md`, `data/*`, `figures/*`, `provenance.json`, `timings.json`),
 /// in a fixed order. The marker file is added by [`write_report`].
 pub fn artifacts(
@@ -426,7 +453,19 @@ pub fn artifacts(
         "report.md",
         markdown(sections, machine).into_bytes(),
     )];
-    files.extend(sections.gaussian.artifacts()?);
+    let gaussian = sections.gaussian.artifacts()?;
+    let pngs = gaussian
+        .iter()
+        .filter(|a| has_png_copy(&a.path))
+        .map(|a| {
+            Ok(Artifact::new(
+                &a.path.replace(".svg", ".png"),
+                png::png_from_svg(&a.bytes)?,
+            ))
+        })
+        .collect::<Result<Vec<_>, ReportError>>()?;
+    files.extend(gaussian);
+    files.extend(pngs);
     files.extend(sections.phase.artifacts()?);
     files.extend(sections.rates.artifacts()?);
     files.extend(claims::artifacts(&sections.claims));
@@ -484,6 +523,7 @@ mod tests {
             rustc: "rustc (test)".to_owned(),
             kernels_dispatch: "test".to_owned(),
             target: "test".to_owned(),
+            png_font: "test".to_owned(),
         }
     }
 

@@ -28,6 +28,8 @@ pub struct Machine {
     pub kernels_dispatch: String,
     /// `arch-os`.
     pub target: String,
+    /// The font family of the PNG copies ([`crate::png::font_family`]).
+    pub png_font: String,
 }
 
 /// Collects the machine facts.
@@ -46,6 +48,7 @@ pub fn machine() -> Machine {
         rustc: env!("CRITSCALE_RUSTC_VERSION").to_owned(),
         kernels_dispatch: critscale_kernels::simd::dispatched_isa().to_owned(),
         target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+        png_font: crate::png::font_family(),
     }
 }
 
@@ -95,6 +98,7 @@ pub fn to_json(
             "claims": "claims that sample (Gaussian almost-simplices, bootstrap) use the fixed seeds written in crates/theorems",
             "closed_forms": "the phase diagram, rate plots, certificates and scaling rules draw no random numbers",
         },
+        "png_font": machine.png_font,
         "float_format": format!("data files: {} significant digits", crate::format::DIGITS),
     })
 }

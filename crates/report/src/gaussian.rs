@@ -926,7 +926,7 @@ impl Gaussian {
                     "eta (exact) / its identity limit, Gaussian, d = {d}, n = {}",
                     grid.n
                 ),
-                if self.eta_ratio_max(dim_index) > 1.0 {
+                if self.eta_ratio_max(dim_index) > 1.005 {
                     "eta / eta_identity (clipped at 1)".to_owned()
                 } else {
                     "eta / eta_identity".to_owned()

@@ -40,7 +40,7 @@
 use crate::format::{Csv, csv_num, csv_text, md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
 use crate::{Artifact, ReportError};
-use critscale_kernels::{Options, Params, eta_exact, forward, observables, prepare};
+use critscale_kernels::{Observables, Options, Params, eta_exact, forward, observables, prepare};
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use ndarray::Array2;
 use rayon::prelude::*;
@@ -293,11 +293,16 @@ fn kernel_error(what: &str, e: impl std::fmt::Display) -> ReportError {
     ReportError::Internal(format!("gaussian {what}: {e}"))
 }
 
-/// The observables (and η when asked) of the tokens `x` at γ.
-fn evaluate(x: &Array2<f64>, gamma: f64, with_eta: bool) -> Result<Point, ReportError> {
+/// The observables (and η when asked) of the tokens `x` at γ; `name` names the row in errors.
+fn evaluate(
+    x: &Array2<f64>,
+    gamma: f64,
+    with_eta: bool,
+    name: &str,
+) -> Result<(Point, Observables), ReportError> {
     let params = Params::from_gamma(gamma, x.nrows(), 0.0);
     let opts = Options::default();
-    let at = |e| kernel_error(&format!("at gamma = {gamma}"), e);
+    let at = |e| kernel_error(&format!("{name} at gamma = {gamma}"), e);
     let fwd = forward(x.view(), &params, &opts).map_err(at)?;
     let obs = observables(&fwd).map_err(at)?;
     drop(fwd);
@@ -306,7 +311,7 @@ fn evaluate(x: &Array2<f64>, gamma: f64, with_eta: bool) -> Result<Point, Report
     } else {
         None
     };
-    Ok(Point {
+    let point = Point {
         gamma,
         lambda: obs.lambda,
         lambda_angle: obs.lambda_angle,
@@ -315,7 +320,8 @@ fn evaluate(x: &Array2<f64>, gamma: f64, with_eta: bool) -> Result<Point, Report
         support: obs.support,
         entropy: obs.entropy,
         eta,
-    })
+    };
+    Ok((point, obs))
 }
 
 /// λ of the exact simplex (α = 0, q = 1) at n, ρ, γ.
@@ -345,7 +351,12 @@ pub fn simplex_crossing(n: usize, rho: f64) -> Option<f64> {
 }
 
 /// Finds where λ = 1/2 on the row: the first grid bracket, then bisection on the same tokens.
-fn find_crossing(x: &Array2<f64>, points: &[Point], tol: f64) -> Result<Crossing, ReportError> {
+fn find_crossing(
+    x: &Array2<f64>,
+    points: &[Point],
+    tol: f64,
+    name: &str,
+) -> Result<Crossing, ReportError> {
     let first = points[0].lambda;
     if first >= LEVEL {
         return Ok(Crossing::Below { lambda_min: first });
@@ -362,7 +373,7 @@ fn find_crossing(x: &Array2<f64>, points: &[Point], tol: f64) -> Result<Crossing
     let mut steps = 0;
     while hi - lo > tol {
         let mid = 0.5 * (lo + hi);
-        let lambda = evaluate(x, mid, false)?.lambda;
+        let lambda = evaluate(x, mid, false, name)?.0.lambda;
         steps += 1;
         if lambda < LEVEL {
             (lo, lambda_lo) = (mid, lambda);
@@ -393,18 +404,16 @@ pub fn compute_row(grid: &Grid, key: RowKey) -> Result<RowResult, ReportError> {
     let eta_identity = (1.0 - 1.0 / d as f64) * inv_sq;
     drop(prep);
     let mut points = Vec::with_capacity(grid.gammas.len());
+    // The input cosines do not depend on γ: taken from the first pass.
     let mut cos_in = (0.0, 0.0, 0.0);
     for (j, &gamma) in grid.gammas.iter().enumerate() {
-        let params = Params::from_gamma(gamma, n, 0.0);
+        let (point, obs) = evaluate(&x, gamma, grid.has_eta(j), &name)?;
         if j == 0 {
-            let fwd = forward(x.view(), &params, &Options::default())
-                .map_err(|e| kernel_error(&name, e))?;
-            let obs = observables(&fwd).map_err(|e| kernel_error(&name, e))?;
             cos_in = (obs.cos_in_min, obs.cos_in_mean, obs.cos_in_max);
         }
-        points.push(evaluate(&x, gamma, grid.has_eta(j))?);
+        points.push(point);
     }
-    let crossing = find_crossing(&x, &points, grid.crossing_tol)?;
+    let crossing = find_crossing(&x, &points, grid.crossing_tol, &name)?;
     Ok(RowResult {
         key,
         n,

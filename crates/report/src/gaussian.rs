@@ -868,10 +868,11 @@ impl Gaussian {
         if let Some(fit) = self.fit(dim_index) {
             lines.push(Line {
                 label: format!(
-                    "fit {:.3}/(1-rho) {} {:.3}",
+                    "fit {:.3}/(1-rho) {} {:.3} (rms {:.2})",
                     fit.a,
                     if fit.b < 0.0 { '-' } else { '+' },
-                    fit.b.abs()
+                    fit.b.abs(),
+                    fit.rms
                 ),
                 points: curve(|r| fit.at(r), x_range, y_range),
                 style: LineStyle::Series(1),
@@ -1342,6 +1343,19 @@ impl Gaussian {
                 md_num(f.rms)
             );
         }
+        let cells: Vec<f64> = rows
+            .iter()
+            .flat_map(|r| r.points.iter().map(|p| p.lambda))
+            .collect();
+        let between = cells.iter().filter(|&&l| l > 0.1 && l < 0.9).count();
+        let _ = write!(
+            summary,
+            ". λ is strictly between 0.1 and 0.9 in {} of the {} (ρ, γ) cells ({}%): the larger this share, the \
+             broader the transition",
+            between,
+            cells.len(),
+            (100.0 * between as f64 / cells.len().max(1) as f64).round()
+        );
         let _ = writeln!(md, "{summary}.\n");
         let first: Vec<f64> = rows
             .iter()

@@ -34,8 +34,17 @@
 //! bit-identical for any pool size, and the γ loop of a row is sequential). [`RowResult`] goes
 //! to JSON and back without loss: every `f64` is written as a JSON **string** holding Rust's
 //! shortest round-trip decimal form, because `serde_json`'s default number parser (this
-//! workspace does not enable its `float_roundtrip` feature) may be off by one ulp. Rounding to
-//! the 10 digits of the data files happens only in [`Gaussian::artifacts`].
+//! workspace does not enable its `float_roundtrip` feature) reads about one double in six back
+//! one ulp off. Rounding to the 10 digits of the data files happens only in
+//! [`Gaussian::artifacts`].
+//!
+//! **Figures.** Heatmaps over ρ (across) and γ (up) of λ, λ_angle and η/η_∞, where
+//! η_∞ = (1 − 1/d)·mean_i 1/|x_i|² is the exact identity-phase value of η for the drawn tokens
+//! (T4); at small d the token norms spread (E 1/|x|² is infinite at d = 2), so raw η would
+//! mostly show the smallest norms. Overlaid: γ = γ_c = 1/(1 − ρ), the measured crossings, the
+//! fit, and the simplex crossing. Because the shared component z₀ of one draw has
+//! |z₀|² = 1 ± √(2/d), the realised mean input cosine ρ̂ of a row differs from ρ at small d;
+//! a second fit γ* = a/(1 − ρ̂) + b uses it.
 
 use crate::format::{Csv, csv_num, csv_text, md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
@@ -1446,10 +1455,13 @@ mod tests {
             rho_index: 2,
         };
         let mut row = compute_row(&grid, key).unwrap();
-        // Values whose decimal forms serde_json's default parser is known to round wrongly.
-        row.points[0].lambda = 0.1 + 0.2;
-        row.points[1].support = 2.0f64.powi(-1070);
-        row.points[2].entropy = 1.0 / 3.0 * 1e300;
+        // Values that serde_json 1.0.154's default parser reads back one ulp off when they are
+        // written as JSON numbers (about 18% of random doubles are), and extreme magnitudes.
+        row.points[0].lambda = 0.115_829_093_872_752_23;
+        row.points[1].support = 1.692_043_798_761_085e-8;
+        row.points[2].entropy = 0.012_837_748_982_554_853;
+        row.points[3].lambda_angle = 2.0f64.powi(-1070);
+        row.points[4].cos_out_mean = 1.0 / 3.0 * 1e300;
         row.simplex_crossing = None;
         for r in [row.clone(), compute_row(&grid, key).unwrap()] {
             let value = r.to_json();

@@ -1380,7 +1380,7 @@ impl Gaussian {
             "Figure 2 (η). Expected: η ≈ 0 at small γ (collapse), → (1 − 1/d)·mean 1/|x_i|² ≈ 1 − 1/d = {} at \
              large γ (identity, T4), with a jump near γ_c when d is large. Measured, averaged over the ρ rows: η = {} \
              at γ = {}, η = {} at γ = {}, against the identity limit η_∞ of the drawn tokens {} (max η anywhere {}). \
-             The steepest rise of η (table) marks the jump.\n",
+             The table gives, per row, the γ where η rises fastest (a jump near γ_c is a fast rise there).\n",
             md_num(1.0 - 1.0 / d as f64),
             md_num(mean(&first)),
             csv_num(self.grid.gammas[0]),

@@ -170,7 +170,8 @@ pub fn heatmap(map: &Heatmap<'_>) -> Result<String, ReportError> {
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
+            // Grey, not white: the overlaid curves include white ones (γ = γ_c on the maps).
+            .background_style(RGBColor(175, 175, 175).mix(0.9))
             .border_style(BLACK)
             .draw()
             .map_err(plot_error)?;

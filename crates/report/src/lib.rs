@@ -4,14 +4,21 @@
 //! ([`Artifact`]s), and [`write::write_report`] puts them on disk safely (temporary sibling directory,
 //! marker file, rename). The sections:
 //!
-//! 1. [`phase`] — the simplex phase diagram from the closed forms: λ over (ρ, γ/γ_c) at
+//! 1. [`gaussian`] — the paper's Figures 1 and 2: λ, λ_angle and η over (ρ, γ) on Gaussian
+//!    almost-simplices at d = 512, 32, 2 through the fast kernels, with γ = γ_c, the measured
+//!    crossings and their fit;
+//! 2. [`phase`] — the simplex phase diagram from the closed forms: λ over (ρ, γ/γ_c) at
 //!    n = 10², 10⁴, 10¹⁶, 10¹⁰⁰, with γ = γ_c and the exact λ = 1/2 curve overlaid, the cut at
 //!    ρ = 0.3, and the transition's location and width against 1/log n;
-//! 2. [`claims`] — every claim of the theorem registry at the budget;
-//! 3. [`certificates`] — the default certificates (all n ≥ N);
-//! 4. [`rules`] — practical scaling rules (Qwen log-n, SSMax, YaRN in both conventions, a
+//! 3. [`rates`] — log-log rate plots and γ*(n) against 1/log n, from the claims' own series;
+//! 4. [`claims`] — every claim of the theorem registry at the budget;
+//! 5. [`certificates`] — the default certificates (all n ≥ N);
+//! 6. [`rules`] — practical scaling rules (Qwen log-n, SSMax, YaRN in both conventions, a
 //!    SWAN-style rule) against the critical band: γ(n), regimes, crossing lengths;
-//! 5. [`provenance`] — git revision, compiler, versions, the kernels' instruction set, budget.
+//! 7. [`provenance`] — git revision, compiler, versions, the kernels' instruction set, budget.
+//!
+//! The expensive units (Gaussian rows, claims) can be computed in shards on several machines and
+//! merged exactly ([`shard`]). PNG copies of Figures 1 and 2 come from [`png`].
 //!
 //! **Determinism.** Every section is a pure function of the budget: parallel loops collect in
 //! index order, numbers in data files are rounded to 10 significant digits ([`mod@format`]), JSON
@@ -19,7 +26,8 @@
 //! give byte-identical files whatever `--jobs` is, except `timings.json` (wall times and the
 //! thread count). `report.md` and `provenance.json` carry the machine facts of [`provenance`]
 //! and are identical for runs of one build on one machine and checkout; everything under
-//! `data/` and `figures/` is meant to be identical across machines.
+//! `data/` and the SVG figures are meant to be identical across machines (the PNG copies depend
+//! on the installed fonts).
 
 pub mod certificates;
 pub mod claims;
@@ -395,6 +403,10 @@ fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> St
     let _ = writeln!(md, "| target | {} |", machine.target);
     let _ = writeln!(md, "| kernels dispatch to | {} |", machine.kernels_dispatch);
     let _ = writeln!(md, "| PNG copies set in | {} |", machine.png_font);
+    let _ = writeln!(
+        md,
+        "| dependencies | locked versions of the main ones in [`provenance.json`](provenance.json) |"
+    );
     let _ = writeln!(
         md,
         "| budget | {budget} (claims at the theorems' {budget} budget; certificates at 128 bits, ≤ 200000 boxes) |"

@@ -4,7 +4,8 @@
 //!   repository is not there. Uncommitted changes are not detected (the report does not claim a
 //!   clean tree).
 //! * `rustc` — the compiler that built this crate (recorded by `build.rs`).
-//! * crate versions — `CARGO_PKG_VERSION` of this crate (all workspace crates share it).
+//! * crate versions — `CARGO_PKG_VERSION` of this crate (all workspace crates share it), and the
+//!   locked versions of the main dependencies (numerics, kernels, fits, figures; `build.rs`).
 //! * `kernels_dispatch` — the instruction set the SIMD kernels dispatch to on this CPU
 //!   (`critscale_kernels::simd::dispatched_isa`), and the target triple parts.
 //! * the budget, grids and seeds.
@@ -52,6 +53,25 @@ pub fn machine() -> Machine {
     }
 }
 
+/// The locked versions of the main dependencies (recorded by `build.rs` from Cargo.lock), as a
+/// JSON object `{name: version}`; empty when the build had no lock file. The lock file also
+/// records optional dependencies that are not built, so a name can show two versions (statrs
+/// locks a nalgebra it does not use with our features).
+pub fn dependencies() -> Value {
+    let mut map = serde_json::Map::new();
+    for pair in env!("CRITSCALE_DEPENDENCIES").split(',') {
+        if let Some((name, version)) = pair.split_once('=') {
+            // A name locked at two versions keeps both.
+            let joined = match map.get(name).and_then(Value::as_str) {
+                Some(earlier) => format!("{earlier}, {version}"),
+                None => version.to_owned(),
+            };
+            map.insert(name.to_owned(), json!(joined));
+        }
+    }
+    Value::Object(map)
+}
+
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -70,6 +90,7 @@ pub fn to_json(
             "critscale-report": VERSION,
             "workspace": VERSION,
         },
+        "dependencies": dependencies(),
         "git_revision": machine.git_revision,
         "rustc": machine.rustc,
         "target": machine.target,

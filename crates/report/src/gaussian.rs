@@ -32,11 +32,10 @@
 //! **Sharding.** One unit of work is one (d, ρ) row ([`RowKey`], named by [`row_key_name`]);
 //! [`compute_row`] is deterministic and independent of the thread count (the kernels are
 //! bit-identical for any pool size, and the γ loop of a row is sequential). [`RowResult`] goes
-//! to JSON and back without loss: every `f64` is written as a JSON **string** holding Rust's
-//! shortest round-trip decimal form, because `serde_json`'s default number parser (this
-//! workspace does not enable its `float_roundtrip` feature) reads about one double in six back
-//! one ulp off. Rounding to the 10 digits of the data files happens only in
-//! [`Gaussian::artifacts`].
+//! to JSON and back without loss: every `f64` goes through [`crate::shard::exact`] (shortest
+//! round-trip form; the workspace enables `serde_json`'s `float_roundtrip`, without which about
+//! one double in six would come back one ulp off). Rounding to the 10 digits of the data files
+//! happens only in [`Gaussian::artifacts`].
 //!
 //! **Figures.** Heatmaps over ρ (across) and γ (up) of λ, λ_angle and η/η_∞, where
 //! η_∞ = (1 − 1/d)·mean_i 1/|x_i|² is the exact identity-phase value of η for the drawn tokens
@@ -48,6 +47,7 @@
 
 use crate::format::{Csv, csv_num, csv_text, md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
+use crate::shard::exact;
 use crate::{Artifact, ReportError};
 use critscale_kernels::{Observables, Options, Params, eta_exact, forward, observables, prepare};
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
@@ -439,25 +439,14 @@ pub fn compute_row(grid: &Grid, key: RowKey) -> Result<RowResult, ReportError> {
     })
 }
 
-/// An `f64` as a JSON string in Rust's shortest round-trip form (exact through any text).
-fn exact(x: f64) -> Value {
-    Value::String(format!("{x:?}"))
-}
-
 fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, ReportError> {
     v.get(name)
         .ok_or_else(|| ReportError::Internal(format!("gaussian row JSON: missing field {name}")))
 }
 
 fn read_f64(v: &Value, name: &str) -> Result<f64, ReportError> {
-    field(v, name)?
-        .as_str()
-        .and_then(|s| s.parse::<f64>().ok())
-        .ok_or_else(|| {
-            ReportError::Internal(format!(
-                "gaussian row JSON: {name} is not a number in a string"
-            ))
-        })
+    crate::shard::field_f64(v, name)
+        .map_err(|e| ReportError::Internal(format!("gaussian row JSON: {e}")))
 }
 
 fn read_u64(v: &Value, name: &str) -> Result<u64, ReportError> {
@@ -474,7 +463,7 @@ fn read_usize(v: &Value, name: &str) -> Result<usize, ReportError> {
 }
 
 impl RowResult {
-    /// The row as JSON, without loss (see the module docs: `f64` values are strings).
+    /// The row as JSON, without loss (see the module docs).
     pub fn to_json(&self) -> Value {
         let points: Vec<Value> = self
             .points
@@ -1455,8 +1444,8 @@ mod tests {
             rho_index: 2,
         };
         let mut row = compute_row(&grid, key).unwrap();
-        // Values that serde_json 1.0.154's default parser reads back one ulp off when they are
-        // written as JSON numbers (about 18% of random doubles are), and extreme magnitudes.
+        // Values that serde_json's parser reads back one ulp off without its `float_roundtrip`
+        // feature (about 18% of random doubles are), and extreme magnitudes.
         row.points[0].lambda = 0.115_829_093_872_752_23;
         row.points[1].support = 1.692_043_798_761_085e-8;
         row.points[2].entropy = 0.012_837_748_982_554_853;
@@ -1471,7 +1460,7 @@ mod tests {
             assert_eq!(RowResult::from_json(&back).unwrap(), r);
         }
         let mut broken = row.to_json();
-        broken["points"][0]["lambda"] = json!(0.3);
+        broken["points"][0]["lambda"] = json!(true);
         assert!(RowResult::from_json(&broken).is_err());
     }
 

@@ -8,10 +8,10 @@
 use crate::options::BadOption;
 use critscale_report::shard::{MergeError, ShardSpec, compute_shard, merge, read_shard};
 use critscale_report::{
-    Budget, Config, ReportError, WriteError, artifacts, check_target, claims, compute, provenance,
-    write::SHARD, write_dir, write_report,
+    Budget, Config, ReportError, Sections, WriteError, artifacts, check_target, claims, compute,
+    provenance, write::SHARD, write_dir, write_report,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The default output directory.
@@ -171,18 +171,31 @@ pub fn run(plan: &Plan) -> Result<Written, ReportFailure> {
         });
     }
     let sections = compute(&plan.config)?;
-    let files = artifacts(&sections, &machine)?;
-    write_report(&plan.out, &files, plan.force)?;
+    write_sections(&sections, &machine, &plan.out, plan.force, "wrote", start)
+}
+
+/// Writes the report of `sections` to `out`; the summary line starts with `verb` (e.g.
+/// `merged 4 shards into`).
+fn write_sections(
+    sections: &Sections,
+    machine: &provenance::Machine,
+    out: &Path,
+    force: bool,
+    verb: &str,
+    start: Instant,
+) -> Result<Written, ReportFailure> {
+    let files = artifacts(sections, machine)?;
+    write_report(out, &files, force)?;
     let (cp, ct, pp, pt) = sections.tally();
     Ok(Written {
-        out: plan.out.clone(),
+        out: out.to_path_buf(),
         files: files.len() + 1,
         all_good: sections.all_good(),
         summary: format!(
-            "wrote {} ({} files): {cp} of {ct} claims pass, {pp} of {pt} certificates proved ({} budget, {:.1} s)",
-            plan.out.display(),
+            "{verb} {} ({} files): {cp} of {ct} claims pass, {pp} of {pt} certificates proved ({} budget, {:.1} s)",
+            out.display(),
             files.len() + 1,
-            plan.config.budget.word(),
+            sections.budget.word(),
             start.elapsed().as_secs_f64()
         ),
     })
@@ -219,20 +232,6 @@ pub fn run_merge(args: &MergeArgs) -> Result<Written, ReportFailure> {
         .collect::<Result<Vec<_>, _>>()?;
     let machine = provenance::machine();
     let sections = merge(&shards, &machine.git_revision, jobs, args.quiet)?;
-    let files = artifacts(&sections, &machine)?;
-    write_report(&out, &files, args.force)?;
-    let (cp, ct, pp, pt) = sections.tally();
-    Ok(Written {
-        out: out.clone(),
-        files: files.len() + 1,
-        all_good: sections.all_good(),
-        summary: format!(
-            "merged {} shards into {} ({} files): {cp} of {ct} claims pass, {pp} of {pt} certificates proved ({} budget, {:.1} s)",
-            shards.len(),
-            out.display(),
-            files.len() + 1,
-            sections.budget.word(),
-            start.elapsed().as_secs_f64()
-        ),
-    })
+    let verb = format!("merged {} shards into", shards.len());
+    write_sections(&sections, &machine, &out, args.force, &verb, start)
 }

@@ -366,11 +366,11 @@ pub fn read_shard(dir: &Path) -> Result<ShardRun, MergeError> {
 }
 
 /// Checks that `shards` are exactly the N shards of one run of this build, and returns the
-/// run's configuration and every unit's raw result in global order.
+/// run's configuration and every unit with its raw result, in global order.
 pub fn check_shards(
     shards: &[ShardRun],
     git_revision: &str,
-) -> Result<(Config, Vec<Value>), MergeError> {
+) -> Result<(Config, Vec<(Unit, Value)>), MergeError> {
     let mismatch = |m: String| MergeError::Mismatch(m);
     let first = shards
         .first()
@@ -433,7 +433,7 @@ pub fn check_shards(
         let expected = unit_key(unit, config.budget);
         let shard = order[k % count];
         match cursors[shard].next() {
-            Some((key, value)) if *key == expected => results.push(value.clone()),
+            Some((key, value)) if *key == expected => results.push((*unit, value.clone())),
             Some((key, _)) => {
                 return Err(mismatch(format!(
                     "shard {} holds unit '{key}' where '{expected}' was expected",
@@ -470,10 +470,9 @@ pub fn merge(
     let (mut config, results) = check_shards(shards, git_revision)?;
     config.jobs = jobs;
     config.quiet = quiet;
-    let all = units(&config)?;
     let mut rows = Vec::new();
     let mut claim_rows = Vec::new();
-    for (unit, value) in all.iter().zip(&results) {
+    for (unit, value) in &results {
         let bad = |e: String| {
             MergeError::Mismatch(format!("unit '{}': {e}", unit_key(unit, config.budget)))
         };
@@ -490,7 +489,9 @@ pub fn merge(
             }
         }
     }
-    let mut shard_times: Vec<Value> = shards
+    let mut by_index: Vec<&ShardRun> = shards.iter().collect();
+    by_index.sort_by_key(|s| s.spec.index);
+    let shard_times: Vec<Value> = by_index
         .iter()
         .map(|s| {
             json!({
@@ -501,7 +502,6 @@ pub fn merge(
             })
         })
         .collect();
-    shard_times.sort_by_key(|v| v["shard"].as_str().map(str::to_owned));
     let sections = crate::in_pool(config.jobs, || {
         crate::assemble(&config, rows, claim_rows, shard_times)
     })?;

@@ -251,15 +251,81 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 /// Prints one `error:` line and returns the exit code.
 fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
-    eprintln!("error: {message}");
+    note(format_args!("error: {message}"));
     ExitCode::from(code)
+}
+
+/// Writes one line to stderr. A failed write there cannot be reported anywhere, so it is
+/// ignored rather than turned into a panic (which `eprintln!` would do).
+fn note(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Answers what clap could not parse. Help and version requests are printed whole (exit 0);
+/// a usage error becomes one line (exit 2) that keeps clap's text naming the option and its
+/// value, without the usage block and the pointer to `--help`.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let code = if err.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+        let _ = err.print();
+        return ExitCode::from(code);
+    }
+    let text = err.render().to_string();
+    let line = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = line.strip_prefix("error: ").unwrap_or(&line);
+    fail(line, EXIT_BAD_INPUT)
+}
+
+/// Exit code when writing the output fails.
+const EXIT_IO: u8 = 1;
+
+/// Writes a command's output to stdout and returns `status`, the code the command has earned.
+///
+/// `println!` panics when stdout cannot be written (exit 101). Here a reader that closed the
+/// pipe early (`critscale … | head`) ends the command quietly with its own status, since it
+/// chose to stop reading; any other write error (a full disk, `> /dev/full`) prints one line
+/// and exits 1, or keeps `status` if that is already a failure.
+fn emit(text: &str, status: u8) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::from(status),
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(status),
+        Err(err) => {
+            note(format_args!(
+                "error: cannot write the output to stdout: {err}"
+            ));
+            ExitCode::from(if status == 0 { EXIT_IO } else { status })
+        }
+    }
+}
+
+/// Exit status 0 when `good`, else 1 (a claim failed, a certificate was not proved).
+fn status(good: bool) -> u8 {
+    u8::from(!good)
 }
 
 /// Exit code when f64 cannot vouch for a result and `--on-doubt refuse` was asked for.
 const EXIT_REFUSED: u8 = 3;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     match cli.command {
         Command::Eval(eval) => run_eval(eval),
         Command::Simulate(sim) => run_simulate(sim),
@@ -298,12 +364,7 @@ fn run_report(cli: ReportCli) -> ExitCode {
             return fail(failure, code);
         }
     };
-    println!("{}", written.summary);
-    if written.all_good {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    emit(&format!("{}\n", written.summary), status(written.all_good))
 }
 
 fn run_schemes(cli: SchemesCli) -> ExitCode {
@@ -318,12 +379,12 @@ fn run_schemes(cli: SchemesCli) -> ExitCode {
     };
     match plan(&args) {
         Ok(plan) => {
-            if cli.json {
-                println!("{}", to_json(&plan));
+            let text = if cli.json {
+                format!("{}\n", to_json(&plan))
             } else {
-                print!("{}", render(&plan));
-            }
-            ExitCode::SUCCESS
+                render(&plan)
+            };
+            emit(&text, 0)
         }
         Err(bad) => fail(bad, EXIT_BAD_INPUT),
     }
@@ -340,16 +401,12 @@ fn run_check(cli: CheckCli) -> ExitCode {
         Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
     let (outcomes, seconds) = run(&claims, budget, cli.quiet || cli.json);
-    if cli.json {
-        println!("{}", to_json(&outcomes));
+    let text = if cli.json {
+        format!("{}\n", to_json(&outcomes))
     } else {
-        print!("{}", render(&outcomes, seconds, budget));
-    }
-    if all_passed(&outcomes) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+        render(&outcomes, seconds, budget)
+    };
+    emit(&text, status(all_passed(&outcomes)))
 }
 
 fn run_certify(cli: CertifyCli) -> ExitCode {
@@ -364,7 +421,7 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
         Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
     let outcomes = run(&statements, budget);
-    if cli.json {
+    let text = if cli.json {
         let values: Vec<serde_json::Value> = outcomes
             .iter()
             .map(|o| match o {
@@ -372,15 +429,11 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
                 Err(reason) => serde_json::json!({ "error": reason }),
             })
             .collect();
-        println!("{}", serde_json::Value::Array(values));
+        format!("{}\n", serde_json::Value::Array(values))
     } else {
-        print!("{}", render(&outcomes));
-    }
-    if all_proved(&outcomes) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+        render(&outcomes)
+    };
+    emit(&text, status(all_proved(&outcomes)))
 }
 
 fn run_eval(cli: EvalCli) -> ExitCode {
@@ -406,18 +459,20 @@ fn run_eval(cli: EvalCli) -> ExitCode {
         Err(refused @ EvalError::Refused { .. }) => return fail(refused, EXIT_REFUSED),
     };
     if !report.all_finite() {
-        eprintln!("error: internal: a result is not a finite number; please report this point");
-        return ExitCode::FAILURE;
+        return fail(
+            "internal: a result is not a finite number; please report this point",
+            1,
+        );
     }
     for warning in &report.warnings {
-        eprintln!("warning: {warning}");
+        note(format_args!("warning: {warning}"));
     }
-    if cli.json {
-        println!("{}", report.to_json());
+    let text = if cli.json {
+        format!("{}\n", report.to_json())
     } else {
-        print!("{}", report.to_table());
-    }
-    ExitCode::SUCCESS
+        report.to_table()
+    };
+    emit(&text, 0)
 }
 
 fn run_simulate(cli: SimulateCli) -> ExitCode {
@@ -438,9 +493,8 @@ fn run_simulate(cli: SimulateCli) -> ExitCode {
         block: cli.block,
     };
     match critscale::simulate::simulate(&args) {
-        Ok(report) if cli.json => println!("{}", report.to_json()),
-        Ok(report) => print!("{}", report.to_table()),
-        Err(bad) => return fail(bad, EXIT_BAD_INPUT),
+        Ok(report) if cli.json => emit(&format!("{}\n", report.to_json()), 0),
+        Ok(report) => emit(&report.to_table(), 0),
+        Err(bad) => fail(bad, EXIT_BAD_INPUT),
     }
-    ExitCode::SUCCESS
 }

@@ -3,9 +3,11 @@
 mod big_engines;
 mod certify;
 mod cli;
+mod fuzz_args;
 mod kernels;
 mod limits;
 mod model_agreement;
+mod output_io;
 mod reference_values;
 mod report;
 mod schemes;

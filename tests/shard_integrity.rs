@@ -73,6 +73,9 @@ fn unit<'a>(value: &'a mut Value, prefix: &str) -> &'a mut Value {
         .unwrap()
 }
 
+/// An edit of a shard file's JSON.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 fn assert_refused(result: &std::process::Output, file: &Path, why: &str) {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{why}: {stderr}");
@@ -99,7 +102,7 @@ fn edited_shards_are_refused() {
         .iter()
         .any(|u| u["key"].as_str().unwrap().starts_with("claim/"));
     assert!(has_claim, "shard 1 holds a claim");
-    let cases: Vec<(&str, bool, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, bool, Edit)> = vec![
         // Edited numbers with the old checksum.
         (
             "checksum",

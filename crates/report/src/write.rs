@@ -736,11 +736,11 @@ pub fn write_dir(
         Target::MoveAside => Some(moved_name(out)),
         Target::Empty | Target::Ours(_) => Some(sibling(out, "old")),
     };
-    if let Some(aside) = &aside {
-        if let Err(source) = fs::rename(out, aside) {
-            discard(&partial);
-            return Err(io_error(out)(source));
-        }
+    if let Some(aside) = &aside
+        && let Err(source) = fs::rename(out, aside)
+    {
+        discard(&partial);
+        return Err(io_error(out)(source));
     }
     if let Err(source) = fs::rename(&partial, out) {
         if let Some(aside) = &aside {
@@ -759,13 +759,11 @@ pub fn write_dir(
             ));
             written.moved_to = Some(moved);
         }
-        (Target::Empty, Some(old)) => {
-            if fs::remove_dir(&old).is_err() {
-                written.notes.push(format!(
-                    "kept {}: it was no longer empty when replaced",
-                    old.display()
-                ));
-            }
+        (Target::Empty, Some(old)) if fs::remove_dir(&old).is_err() => {
+            written.notes.push(format!(
+                "kept {}: it was no longer empty when replaced",
+                old.display()
+            ));
         }
         (Target::Ours(previous), Some(old)) => {
             if let Err(why) = previous.remove(&old, false) {

@@ -265,3 +265,31 @@ fn shards_merge_into_the_same_files_as_one_run() {
     assert!(!Path::new(bad).exists(), "a refused merge writes nothing");
     fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn provenance_names_the_build_revision_wherever_it_runs() {
+    // Run outside the checkout: the revision comes from the build, not the current directory.
+    let root = scratch("provenance");
+    let run = Command::new(env!("CARGO_BIN_EXE_critscale"))
+        .args([
+            "report", "--budget", "quick", "--claim", "T1.limit", "--quiet", "--out", "r",
+        ])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let provenance: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("r/provenance.json")).unwrap()).unwrap();
+    let checkout = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    if let Some(head) = checkout {
+        assert_eq!(provenance["git_revision"], head.as_str());
+        assert!(provenance["git_dirty"].is_boolean(), "{provenance}");
+    }
+    fs::remove_dir_all(&root).unwrap();
+}

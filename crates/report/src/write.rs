@@ -893,6 +893,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn random_markers_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = Manifest::parse(REPORT, &bytes);
+            let mut prefixed = format!("{MARKER_TEXT}{MANIFEST_HEADER}").into_bytes();
+            prefixed.extend_from_slice(&bytes);
+            let _ = Manifest::parse(REPORT, &prefixed);
+        }
+    }
+
     #[test]
     fn empty_directories_are_used_and_protected_paths_refused() {
         let root = scratch("protect");

@@ -41,7 +41,7 @@ enum Command {
 struct ReportCli {
     #[command(subcommand)]
     action: Option<ReportAction>,
-    /// Output directory; an existing one must be a report (or empty) unless --force.
+    /// Output directory; an existing one must be empty or a report whose files are all critscale's.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// 'full' (the default: the reference report) or 'quick' (seconds, coarse grids).
@@ -53,7 +53,7 @@ struct ReportCli {
     /// Run only this claim or claim prefix, e.g. T1 (repeatable); default: all.
     #[arg(long = "claim")]
     claims: Vec<String>,
-    /// Replace --out even if it is a directory that is not a report.
+    /// Move an existing --out that critscale cannot vouch for aside (DIR.moved-…; never deleted).
     #[arg(long)]
     force: bool,
     /// No progress bars.
@@ -77,13 +77,13 @@ struct MergeCli {
     /// The shard directories (all N of them, any order).
     #[arg(required = true)]
     shards: Vec<std::path::PathBuf>,
-    /// Output directory; an existing one must be a report (or empty) unless --force.
+    /// Output directory; an existing one must be empty or a report whose files are all critscale's.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// Threads for the closed-form sections recomputed here (default: one per core).
     #[arg(long, allow_hyphen_values = true)]
     jobs: Option<String>,
-    /// Replace --out even if it is a directory that is not a report.
+    /// Move an existing --out that critscale cannot vouch for aside (DIR.moved-…; never deleted).
     #[arg(long)]
     force: bool,
     /// No progress bars.

@@ -1,9 +1,12 @@
 //! `critscale report`: compute every section of the report and write the directory safely.
 //!
 //! The work is in `critscale-report`; this module reads the options, refuses a bad target before
-//! any work is done, and turns the outcome into a summary line and an exit code: 0 when every
-//! claim passes and every certificate is proved, 1 otherwise (the report is written either way),
-//! 2 for a bad option or a target directory that may not be replaced.
+//! any work is done (protected, not written by critscale, or unusable: see
+//! `critscale_report::write`), and turns the outcome into a summary line and an exit code: 0 when
+//! every claim passes and every certificate is proved, 1 otherwise (the report is written either
+//! way) or when writing fails, 2 for a bad option, a target directory that may not be replaced or
+//! cannot be written, and shards that cannot be merged. Notes of the write (a directory moved
+//! aside by `--force`, leftovers kept) go to standard error as `note:` lines.
 
 use crate::options::BadOption;
 use critscale_report::shard::{MergeError, ShardSpec, compute_shard, merge, read_shard};
@@ -28,7 +31,7 @@ pub struct ReportArgs {
     pub jobs: Option<String>,
     /// Claim IDs or prefixes (empty: all).
     pub claims: Vec<String>,
-    /// Replace a directory that is not a report.
+    /// Move aside a directory that critscale cannot vouch for.
     pub force: bool,
     /// No progress bars.
     pub quiet: bool,
@@ -41,7 +44,7 @@ pub struct ReportArgs {
 pub struct Plan {
     /// Where.
     pub out: PathBuf,
-    /// Replace a non-report directory.
+    /// Move aside a directory that critscale cannot vouch for.
     pub force: bool,
     /// What to compute.
     pub config: Config,
@@ -76,7 +79,8 @@ impl From<MergeError> for ReportFailure {
 }
 
 impl ReportFailure {
-    /// The exit code: 2 for bad input or a refused target, 1 otherwise.
+    /// The exit code: 2 for bad input, a refused or unusable target and unmergeable shards, 1
+    /// for a failed write or section.
     pub fn exit_code(&self) -> u8 {
         match self {
             ReportFailure::Bad(_) => 2,
@@ -153,9 +157,9 @@ pub fn run(plan: &Plan) -> Result<Written, ReportFailure> {
     let start = Instant::now();
     let machine = provenance::machine();
     if let Some(spec) = plan.shard {
-        let shard = compute_shard(&plan.config, spec, &machine.git_revision)?;
+        let shard = compute_shard(&plan.config, spec, &machine.revision_label())?;
         let files = shard.artifacts();
-        write_dir(&plan.out, &files, plan.force, SHARD)?;
+        print_notes(&write_dir(&plan.out, &files, plan.force, SHARD)?);
         return Ok(Written {
             out: plan.out.clone(),
             files: files.len() + 1,
@@ -174,6 +178,14 @@ pub fn run(plan: &Plan) -> Result<Written, ReportFailure> {
     write_sections(&sections, &machine, &plan.out, plan.force, "wrote", start)
 }
 
+/// Says on standard error what the write did besides writing (a directory moved aside, a
+/// leftover kept).
+fn print_notes(written: &critscale_report::Written) {
+    for note in &written.notes {
+        eprintln!("note: {note}");
+    }
+}
+
 /// Writes the report of `sections` to `out`; the summary line starts with `verb` (e.g.
 /// `merged 4 shards into`).
 fn write_sections(
@@ -185,7 +197,7 @@ fn write_sections(
     start: Instant,
 ) -> Result<Written, ReportFailure> {
     let files = artifacts(sections, machine)?;
-    write_report(out, &files, force)?;
+    print_notes(&write_report(out, &files, force)?);
     let (cp, ct, pp, pt) = sections.tally();
     Ok(Written {
         out: out.to_path_buf(),
@@ -210,10 +222,63 @@ pub struct MergeArgs {
     pub out: Option<PathBuf>,
     /// Rayon threads for the recomputed closed-form sections.
     pub jobs: Option<String>,
-    /// Replace a directory that is not a report.
+    /// Move aside a directory that critscale cannot vouch for.
     pub force: bool,
     /// No progress bars.
     pub quiet: bool,
+}
+
+/// `path` made absolute with every existing part resolved (symbolic links, `..`), also when its
+/// last parts do not exist yet.
+fn resolved(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let mut head = absolute.clone();
+    let mut tail: Vec<std::ffi::OsString> = Vec::new();
+    loop {
+        if let Ok(mut resolved) = head.canonicalize() {
+            // The missing parts are no symbolic links, so `..` among them is lexical.
+            for part in tail.iter().rev() {
+                if part == ".." {
+                    resolved.pop();
+                } else {
+                    resolved.push(part);
+                }
+            }
+            return resolved;
+        }
+        match head.components().next_back() {
+            Some(Component::Normal(name)) => tail.push(name.to_owned()),
+            Some(Component::ParentDir) => tail.push("..".into()),
+            Some(Component::CurDir) => {}
+            _ => return absolute,
+        }
+        if !head.pop() {
+            return absolute;
+        }
+    }
+}
+
+/// Refuses an `--out` that is one of the shard directories, lies inside one or contains one:
+/// replacing it would destroy the merge's own input.
+fn check_not_an_input(out: &Path, shards: &[PathBuf]) -> Result<(), BadOption> {
+    let target = resolved(out);
+    for shard in shards {
+        let input = resolved(shard);
+        if target.starts_with(&input) || input.starts_with(&target) {
+            return Err(BadOption::new(
+                "out",
+                out.display().to_string(),
+                format!(
+                    "it is, lies inside or contains the shard directory {}, an input of this merge",
+                    shard.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Merges shard directories into a report (the same files as one unsharded run).
@@ -224,6 +289,7 @@ pub fn run_merge(args: &MergeArgs) -> Result<Written, ReportFailure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT));
+    check_not_an_input(&out, &args.shards)?;
     check_target(&out, args.force)?;
     let shards = args
         .shards
@@ -231,7 +297,28 @@ pub fn run_merge(args: &MergeArgs) -> Result<Written, ReportFailure> {
         .map(|dir| read_shard(dir))
         .collect::<Result<Vec<_>, _>>()?;
     let machine = provenance::machine();
-    let sections = merge(&shards, &machine.git_revision, jobs, args.quiet)?;
+    let sections = merge(&shards, &machine.revision_label(), jobs, args.quiet)?;
     let verb = format!("merged {} shards into", shards.len());
     write_sections(&sections, &machine, &out, args.force, &verb, start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolved_paths_compare_whatever_the_spelling() {
+        let cwd = std::env::current_dir().unwrap().canonicalize().unwrap();
+        let missing = "critscale-no-such-dir";
+        assert_eq!(
+            resolved(Path::new(&format!("{missing}/../x"))),
+            cwd.join("x")
+        );
+        assert_eq!(resolved(Path::new("./src/../src/x/y")), cwd.join("src/x/y"));
+        let shards = [PathBuf::from("src")];
+        assert!(check_not_an_input(Path::new("src"), &shards).is_err());
+        assert!(check_not_an_input(Path::new("./src/sub/../other"), &shards).is_err());
+        assert!(check_not_an_input(&cwd, &shards).is_err());
+        assert!(check_not_an_input(Path::new("srcx"), &shards).is_ok());
+    }
 }

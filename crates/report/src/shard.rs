@@ -12,7 +12,14 @@
 //! report, a directory with the marker [`SHARD_MARKER`] (so it is never mistaken for a report)
 //! and [`SHARD_FILE`]: the shard index and count, budget, claim filter, git revision, host, and
 //! for each of its units the key and the raw result with every `f64` in its shortest round-trip
-//! decimal form ([`exact`]): nothing is rounded before the merge.
+//! decimal form ([`exact`]): nothing is rounded before the merge. The marker holds the manifest
+//! of the directory ([`crate::write::Manifest`]), i.e. the size and SHA-256 of [`SHARD_FILE`]:
+//! the shard's checksum.
+//!
+//! **Reading** ([`read_shard`], [`parse_shard`]) verifies the checksum, then checks every value
+//! against its meaning ([`check_values`]: λ in [0, 1], η finite and ≥ 0, …) and judges each
+//! claim's evidence again with the theorems' verdict rule; a shard whose stored verdict differs
+//! is refused. Every refusal is one line naming the shard file (exit code 2 in the CLI).
 //!
 //! **Merge.** `merge` checks that the shards agree on N, budget, filter and git revision (and that
 //! the revision is the merging build's own), that every index 1..=N is present once and that
@@ -347,22 +354,184 @@ pub enum MergeError {
     Report(#[from] ReportError),
 }
 
-/// Reads the shard directory `dir`.
+/// Reads the shard directory `dir` ([`parse_shard`] of its marker and [`SHARD_FILE`]); the error
+/// names the shard file.
 pub fn read_shard(dir: &Path) -> Result<ShardRun, MergeError> {
-    let fail = |reason: String| MergeError::Read {
-        path: dir.display().to_string(),
+    let file = dir.join(SHARD_FILE);
+    let fail = |path: &Path, reason: String| MergeError::Read {
+        path: path.display().to_string(),
         reason,
     };
-    if !dir.join(SHARD_MARKER).is_file() {
-        return Err(fail(format!(
-            "no {SHARD_MARKER} file: not a directory written by `report --shard`"
-        )));
+    let marker = dir.join(SHARD_MARKER);
+    if !std::fs::symlink_metadata(&marker).is_ok_and(|m| m.is_file()) {
+        return Err(fail(
+            dir,
+            format!("no {SHARD_MARKER} file: not a directory written by `report --shard`"),
+        ));
     }
-    let bytes =
-        std::fs::read(dir.join(SHARD_FILE)).map_err(|e| fail(format!("{SHARD_FILE}: {e}")))?;
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| fail(format!("{SHARD_FILE}: {e}")))?;
-    ShardRun::from_json(&value).map_err(|e| fail(format!("{SHARD_FILE}: {e}")))
+    let marker = std::fs::read(&marker).map_err(|e| fail(&marker, e.to_string()))?;
+    let bytes = std::fs::read(&file).map_err(|e| fail(&file, e.to_string()))?;
+    parse_shard(&marker, &bytes).map_err(|reason| fail(&file, reason))
+}
+
+/// Reads a shard from the bytes of its marker (the manifest with the checksum of
+/// [`SHARD_FILE`]) and of [`SHARD_FILE`]: verifies the checksum, reads the JSON and checks every
+/// value ([`check_values`]). Any edit of either file is refused.
+pub fn parse_shard(marker: &[u8], file: &[u8]) -> Result<ShardRun, String> {
+    let manifest = crate::write::Manifest::parse(crate::write::SHARD, marker)?;
+    let [entry] = manifest.entries.as_slice() else {
+        return Err(format!(
+            "{SHARD_MARKER} must list exactly one file, {SHARD_FILE}"
+        ));
+    };
+    if entry.path != SHARD_FILE {
+        return Err(format!("{SHARD_MARKER} does not list {SHARD_FILE}"));
+    }
+    if entry.size != file.len() as u64 || entry.sha256 != crate::write::sha256(file) {
+        return Err(
+            "checksum mismatch: the file was changed after `report --shard` wrote it".to_owned(),
+        );
+    }
+    let value: Value = serde_json::from_slice(file).map_err(|e| e.to_string())?;
+    let run = ShardRun::from_json(&value)?;
+    check_values(&run)?;
+    Ok(run)
+}
+
+/// Allowance for rounding in the range checks of [`check_values`].
+const SLACK: f64 = 1e-6;
+
+fn within(name: &str, x: f64, low: f64, high: f64) -> Result<(), String> {
+    if x.is_finite() && x >= low - SLACK && x <= high + SLACK {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} = {x} is outside its valid range [{low}, {high}]"
+        ))
+    }
+}
+
+fn finite_non_negative(name: &str, x: f64) -> Result<(), String> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{name} = {x} must be finite and >= 0"))
+    }
+}
+
+/// Checks every value of a Gaussian row against its meaning: λ, λ_angle, the self weight and λ at
+/// a crossing in [0, 1]; cosines in [−1, 1]; the support in [1, n]; the entropy in [0, ln n]; η
+/// finite and ≥ 0; γ* finite and inside the grid's γ range (all up to rounding).
+pub fn check_gaussian_row(row: &gaussian::RowResult, grid: &gaussian::Grid) -> Result<(), String> {
+    let n = row.n as f64;
+    for (name, x) in [
+        ("cos_in_min", row.cos_in_min),
+        ("cos_in_mean", row.cos_in_mean),
+        ("cos_in_max", row.cos_in_max),
+    ] {
+        within(name, x, -1.0, 1.0)?;
+    }
+    finite_non_negative("eta_identity", row.eta_identity)?;
+    for p in &row.points {
+        let at = |name: &str| format!("{name} at gamma {}", p.gamma);
+        within(&at("lambda"), p.lambda, 0.0, 1.0)?;
+        within(&at("lambda_angle"), p.lambda_angle, 0.0, 1.0)?;
+        within(&at("cos_out_mean"), p.cos_out_mean, -1.0, 1.0)?;
+        within(&at("self_weight"), p.self_weight, 0.0, 1.0)?;
+        within(&at("support"), p.support, 1.0, n)?;
+        within(&at("entropy"), p.entropy, 0.0, n.ln())?;
+        if let Some(eta) = p.eta {
+            finite_non_negative(&at("eta"), eta)?;
+        }
+    }
+    let (low, high) = (
+        grid.gammas.first().copied().unwrap_or(0.0),
+        grid.gammas.last().copied().unwrap_or(0.0),
+    );
+    match row.crossing {
+        gaussian::Crossing::At { gamma, .. } => within("crossing gamma", gamma, low, high)?,
+        gaussian::Crossing::Above { lambda_max } => {
+            within("crossing lambda_max", lambda_max, 0.0, 1.0)?
+        }
+        gaussian::Crossing::Below { lambda_min } => {
+            within("crossing lambda_min", lambda_min, 0.0, 1.0)?
+        }
+    }
+    if let Some(g) = row.simplex_crossing
+        && !(g.is_finite() && g > 0.0)
+    {
+        return Err(format!("simplex_crossing = {g} must be finite and > 0"));
+    }
+    Ok(())
+}
+
+/// Checks a claim row: it is a claim of the registry (same theorem and statement), its
+/// prediction and tolerance are finite (tolerance ≥ 0), its interval is ordered, and its stored
+/// verdict is the one the theorems' rule ([`critscale_theorems::Verdict::judge`]) gives for its
+/// evidence.
+pub fn check_claim_row(row: &claims::Row) -> Result<(), String> {
+    let claim = critscale_theorems::registry()
+        .into_iter()
+        .find(|c| c.id == row.id)
+        .ok_or_else(|| format!("claim '{}' is not in the registry", row.id))?;
+    if claim.theorem != row.theorem || claim.statement != row.statement {
+        return Err(format!(
+            "claim '{}' has another theorem or statement than the registry's",
+            row.id
+        ));
+    }
+    let Ok(e) = &row.outcome else {
+        return Ok(());
+    };
+    let bad = |what: String| Err(format!("claim '{}': {what}", row.id));
+    if !e.prediction.is_finite() {
+        return bad(format!("prediction = {} is not finite", e.prediction));
+    }
+    if !(e.tolerance.is_finite() && e.tolerance >= 0.0) {
+        return bad(format!(
+            "tolerance = {} must be finite and >= 0",
+            e.tolerance
+        ));
+    }
+    if e.measured.is_nan() || e.ci.iter().any(|x| x.is_nan()) || e.ci[0] > e.ci[1] {
+        return bad(format!(
+            "measured = {}, interval [{}, {}]: not an ordered interval of numbers",
+            e.measured, e.ci[0], e.ci[1]
+        ));
+    }
+    let pass = critscale_theorems::Verdict::judge(e.prediction, e.measured, e.ci, e.tolerance)
+        == critscale_theorems::Verdict::Pass;
+    if pass != e.pass {
+        return bad(format!(
+            "the stored verdict '{}' is not what its evidence gives ('{}')",
+            if e.pass { "pass" } else { "fail" },
+            if pass { "pass" } else { "fail" }
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every value of a shard ([`check_gaussian_row`], [`check_claim_row`]) and its times.
+pub fn check_values(run: &ShardRun) -> Result<(), String> {
+    finite_non_negative("seconds", run.seconds)?;
+    if run.threads == 0 {
+        return Err("threads = 0 must be >= 1".to_owned());
+    }
+    let grid = run.budget.gaussian();
+    for (key, value) in &run.results {
+        let in_unit = |e: String| format!("unit '{key}': {e}");
+        if key.starts_with("gaussian/") {
+            let row = gaussian::RowResult::from_json(value).map_err(|e| in_unit(e.to_string()))?;
+            check_gaussian_row(&row, &grid).map_err(in_unit)?;
+        } else if key.starts_with("claim/") {
+            let row = claims::Row::from_json(value).map_err(in_unit)?;
+            check_claim_row(&row).map_err(in_unit)?;
+            finite_non_negative("seconds", row.seconds).map_err(in_unit)?;
+        } else {
+            return Err(format!("unknown unit '{key}'"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that `shards` are exactly the N shards of one run of this build, and returns the
@@ -470,6 +639,7 @@ pub fn merge(
     let (mut config, results) = check_shards(shards, git_revision)?;
     config.jobs = jobs;
     config.quiet = quiet;
+    let grid = config.budget.gaussian();
     let mut rows = Vec::new();
     let mut claim_rows = Vec::new();
     for (unit, value) in &results {
@@ -478,13 +648,17 @@ pub fn merge(
         };
         match unit {
             Unit::Gaussian(_) => {
-                rows.push(gaussian::RowResult::from_json(value).map_err(|e| bad(e.to_string()))?)
+                let row = gaussian::RowResult::from_json(value).map_err(|e| bad(e.to_string()))?;
+                check_gaussian_row(&row, &grid).map_err(bad)?;
+                rows.push(row);
             }
             Unit::Claim(id) => {
                 let row = claims::Row::from_json(value).map_err(bad)?;
                 if row.id != *id {
                     return Err(bad(format!("holds claim {}", row.id)));
                 }
+                // The verdict is judged again from the evidence, never taken from the file.
+                check_claim_row(&row).map_err(bad)?;
                 claim_rows.push(row);
             }
         }
@@ -511,6 +685,185 @@ pub fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A small valid shard, built by hand (no computing): one Gaussian row of the quick grid and
+    /// one claim.
+    fn sample() -> ShardRun {
+        let grid = Budget::Quick.gaussian();
+        let key = gaussian::RowKey {
+            dim_index: 0,
+            rho_index: 0,
+        };
+        let d = grid.dims[0];
+        let points = grid
+            .gammas
+            .iter()
+            .enumerate()
+            .map(|(j, &gamma)| gaussian::Point {
+                gamma,
+                lambda: 0.1 * j as f64,
+                lambda_angle: 0.2,
+                cos_out_mean: 0.5,
+                self_weight: 0.25,
+                support: 3.0,
+                entropy: 1.5,
+                eta: Some(0.75 + j as f64),
+            })
+            .collect();
+        let row = gaussian::RowResult {
+            key,
+            n: grid.n,
+            d,
+            rho: grid.rhos[0],
+            seed: gaussian::row_seed(grid.seed, d, 0),
+            cos_in_min: 0.1,
+            cos_in_mean: 0.2,
+            cos_in_max: 0.3,
+            eta_identity: 1.0,
+            points,
+            crossing: gaussian::Crossing::At {
+                gamma: 4.0,
+                steps: 7,
+            },
+            simplex_crossing: Some(4.2),
+        };
+        let claim = critscale_theorems::registry()[0];
+        let claim_row = claims::Row {
+            id: claim.id.to_owned(),
+            theorem: claim.theorem.to_owned(),
+            statement: claim.statement.to_owned(),
+            outcome: Ok(claims::Evidence {
+                prediction: 1.0,
+                measured: 1.0,
+                ci: [1.0, 1.0],
+                tolerance: 1e-12,
+                pass: true,
+                method: "by hand".to_owned(),
+            }),
+            seconds: 0.5,
+        };
+        ShardRun {
+            spec: ShardSpec { index: 1, count: 1 },
+            budget: Budget::Quick,
+            claim_filter: vec![claim.id.to_owned()],
+            git_revision: "0123abcd".to_owned(),
+            host: "test".to_owned(),
+            results: vec![
+                (row_key_name_of(key, &grid), row.to_json()),
+                (format!("claim/{}", claim.id), claim_row.to_json()),
+            ],
+            seconds: 2.0,
+            threads: 1,
+        }
+    }
+
+    fn row_key_name_of(key: gaussian::RowKey, grid: &gaussian::Grid) -> String {
+        gaussian::row_key_name(key, grid)
+    }
+
+    /// The bytes of the marker and of the shard file, as `report --shard` writes them.
+    fn files_of(run: &ShardRun) -> (Vec<u8>, Vec<u8>) {
+        let files = run.artifacts();
+        let marker = crate::write::Manifest::of(crate::write::SHARD, &files).to_text();
+        (marker.into_bytes(), files[0].bytes.clone())
+    }
+
+    /// `run` with the unit `k`'s JSON changed by `edit`, re-checksummed (as someone who
+    /// rewrites the marker too would do): only the value checks can catch it.
+    fn edited(k: usize, edit: impl FnOnce(&mut Value)) -> Result<ShardRun, String> {
+        let mut run = sample();
+        edit(&mut run.results[k].1);
+        let (marker, file) = files_of(&run);
+        parse_shard(&marker, &file)
+    }
+
+    #[test]
+    fn a_valid_shard_is_read_back() {
+        let run = sample();
+        let (marker, file) = files_of(&run);
+        let back = parse_shard(&marker, &file).unwrap();
+        assert_eq!(back.results, run.results);
+    }
+
+    #[test]
+    fn out_of_range_values_and_false_verdicts_are_refused_even_with_a_valid_checksum() {
+        let point = |v: &mut Value, name: &str, x: Value| v["points"][1][name] = x;
+        for (name, x) in [
+            ("lambda", json!(-3.0)),
+            ("lambda", json!(1.5)),
+            ("lambda", json!("nan")),
+            ("eta", json!("inf")),
+            ("eta", json!(-1.0)),
+            ("support", json!(0.5)),
+            ("entropy", json!(100.0)),
+            ("cos_out_mean", json!(-2.0)),
+            ("self_weight", json!("-inf")),
+        ] {
+            let err = edited(0, |v| point(v, name, x.clone())).unwrap_err();
+            assert!(err.contains(name), "{name} = {x}: {err}");
+        }
+        assert!(edited(0, |v| v["crossing"]["gamma"] = json!(1e9)).is_err());
+        assert!(edited(0, |v| v["simplex_crossing"] = json!(-1.0)).is_err());
+        // A claim whose verdict says pass while its evidence fails, and the other way round.
+        let err = edited(1, |v| v["outcome"]["measured"] = json!("inf")).unwrap_err();
+        assert!(err.contains("verdict"), "{err}");
+        let err = edited(1, |v| v["outcome"]["prediction"] = json!(2.0)).unwrap_err();
+        assert!(err.contains("verdict"), "{err}");
+        let err = edited(1, |v| v["outcome"]["pass"] = json!(false)).unwrap_err();
+        assert!(err.contains("verdict"), "{err}");
+        assert!(edited(1, |v| v["outcome"]["tolerance"] = json!(-1.0)).is_err());
+        assert!(edited(1, |v| v["statement"] = json!("anything")).is_err());
+        assert!(edited(1, |v| v["outcome"]["ci"] = json!([2.0, 1.0])).is_err());
+    }
+
+    #[test]
+    fn an_edit_without_a_new_checksum_is_refused() {
+        let run = sample();
+        let (marker, file) = files_of(&run);
+        let text = String::from_utf8(file).unwrap();
+        // The claim's measured value changed while its verdict stays "pass".
+        let edited = text.replacen("\"measured\": 1.0", "\"measured\": 1.5", 1);
+        assert_ne!(edited, text);
+        let err = parse_shard(&marker, edited.as_bytes()).unwrap_err();
+        assert!(err.contains("checksum"), "{err}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_bytes_never_panic(marker in proptest::collection::vec(any::<u8>(), 0..300),
+                                    file in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_shard(&marker, &file);
+            let valid = files_of(&sample()).0;
+            let _ = parse_shard(&valid, &file);
+        }
+
+        #[test]
+        fn every_single_byte_edit_is_refused(in_marker in any::<bool>(), at in any::<prop::sample::Index>(),
+                                             byte in any::<u8>()) {
+            let (mut marker, mut file) = files_of(&sample());
+            let target = if in_marker { &mut marker } else { &mut file };
+            let k = at.index(target.len());
+            prop_assume!(target[k] != byte);
+            target[k] = byte;
+            prop_assert!(parse_shard(&marker, &file).is_err());
+        }
+
+        #[test]
+        fn random_json_values_with_a_valid_checksum_never_panic(x in any::<f64>(), k in 0usize..2,
+                                                                 field in 0usize..4) {
+            let _ = edited(k, |v| {
+                let names = ["lambda", "eta", "support", "gamma"];
+                if k == 0 {
+                    v["points"][0][names[field]] = exact(x);
+                } else {
+                    v["outcome"][["prediction", "measured", "tolerance", "prediction"][field]] = exact(x);
+                }
+            });
+        }
+    }
 
     #[test]
     fn shard_specs_parse_and_split_the_units() {

@@ -82,6 +82,22 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// The verdict rule: pass when the measurement and its interval are finite and the
+    /// prediction lies in the interval widened by the tolerance on both sides,
+    /// `ci[0] − tolerance ≤ prediction ≤ ci[1] + tolerance`. Used by [`Claim::run`], and by the
+    /// report's merge to judge stored evidence again instead of trusting a stored verdict.
+    pub fn judge(prediction: f64, measured: f64, ci: [f64; 2], tolerance: f64) -> Verdict {
+        let inside = ci[0] - tolerance <= prediction && prediction <= ci[1] + tolerance;
+        let finite = measured.is_finite() && ci.iter().all(|x| x.is_finite());
+        if inside && finite {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
+}
+
 /// What a check found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -153,8 +169,6 @@ impl Claim {
             id: self.id.to_owned(),
             reason,
         })?;
-        let inside = m.ci[0] - m.tolerance <= m.prediction && m.prediction <= m.ci[1] + m.tolerance;
-        let finite = m.measured.is_finite() && m.ci.iter().all(|x| x.is_finite());
         Ok(Evidence {
             id: self.id.to_owned(),
             statement: self.statement.to_owned(),
@@ -162,11 +176,7 @@ impl Claim {
             measured: m.measured,
             ci: m.ci,
             tolerance: m.tolerance,
-            verdict: if inside && finite {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            },
+            verdict: Verdict::judge(m.prediction, m.measured, m.ci, m.tolerance),
             seconds: start.elapsed().as_secs_f64(),
             method: m.method,
         })

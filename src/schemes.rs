@@ -23,25 +23,67 @@ pub struct SchemesArgs {
 
 pub use crate::options::BadOption;
 
+/// The largest finite `f64`, as users read it.
+const F64_MAX_TEXT: &str = "1.8e308";
+
+/// True when the decimal `text` is exactly the double `x` (compared digit by digit: a double's
+/// decimal expansion has at most 767 significant digits).
+fn exactly(text: &str, x: f64) -> bool {
+    use critscale_real::decimal::{Direction, round_sci};
+    let typed = round_sci(text, 2000, Direction::Nearest);
+    typed.is_some() && typed == round_sci(&format!("{x:.1100e}"), 2000, Direction::Nearest)
+}
+
+/// One number of an option, or the one-line reason it is refused: not a number, beyond `f64`
+/// (schemes evaluates in `f64`), rounded by `f64` onto or past a bound of the valid range, or
+/// outside that range.
+fn number(
+    flag: &'static str,
+    text: &str,
+    token: &str,
+    ok: &impl Fn(f64) -> bool,
+    requirement: &str,
+) -> Result<f64, BadOption> {
+    let token = token.trim();
+    let refuse = |why: String| BadOption::new(flag, text, why);
+    let literal = critscale_real::decimal::is_decimal_literal(token);
+    let Some(x) = token.parse::<f64>().ok().filter(|_| literal) else {
+        return Err(refuse(format!("'{token}' is not a number; {requirement}")));
+    };
+    let word = token
+        .trim_start_matches(['+', '-'])
+        .starts_with(|c: char| c.is_ascii_alphabetic());
+    if !x.is_finite() {
+        return Err(refuse(if word {
+            format!("'{token}' is not finite; {requirement}")
+        } else {
+            format!(
+                "'{token}' is beyond the range of f64, in which schemes evaluates (magnitudes up to {F64_MAX_TEXT}); {requirement}"
+            )
+        }));
+    }
+    if ok(x) {
+        return Ok(x);
+    }
+    if !exactly(token, x) && (ok(x.next_up()) || ok(x.next_down())) {
+        return Err(refuse(format!(
+            "f64, in which schemes evaluates, rounds '{token}' to {x:e}, which is outside the range; {requirement} (at f64 resolution)"
+        )));
+    }
+    Err(refuse(format!(
+        "'{token}' is outside the range; {requirement}"
+    )))
+}
+
 fn numbers(
     flag: &'static str,
     text: &str,
     ok: impl Fn(f64) -> bool,
     requirement: &'static str,
 ) -> Result<Vec<f64>, BadOption> {
-    let values: Option<Vec<f64>> = text
-        .split(',')
-        .map(|t| {
-            t.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|&x| x.is_finite() && ok(x))
-        })
-        .collect();
-    match values {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(BadOption::new(flag, text, requirement)),
-    }
+    text.split(',')
+        .map(|token| number(flag, text, token, &ok, requirement))
+        .collect()
 }
 
 fn one(
@@ -50,12 +92,14 @@ fn one(
     ok: impl Fn(f64) -> bool,
     requirement: &'static str,
 ) -> Result<f64, BadOption> {
-    let v = numbers(flag, text, ok, requirement)?;
-    if v.len() == 1 {
-        Ok(v[0])
-    } else {
-        Err(BadOption::new(flag, text, requirement))
+    if text.contains(',') {
+        return Err(BadOption::new(
+            flag,
+            text,
+            format!("give one number: {requirement}"),
+        ));
     }
+    number(flag, text, text, &ok, requirement)
 }
 
 /// The parsed request.
@@ -78,12 +122,32 @@ pub fn plan(args: &SchemesArgs) -> Result<Plan, BadOption> {
         "n",
         &args.n,
         |x| x >= 2.0,
-        "comma-separated numbers >= 2 (e.g. 1e3,1e6)",
+        "comma-separated numbers in [2, 1.8e308] (e.g. 1e3,1e6)",
     )?;
-    let beta0 = one("beta0", &args.beta0, |x| x > 0.0, "a positive number")?;
-    let train_len = one("train-len", &args.train_len, |x| x >= 2.0, "a number >= 2")?;
-    let s = one("ssmax-s", &args.ssmax_s, |x| x > 0.0, "a positive number")?;
-    let tau = one("swan-tau", &args.swan_tau, |x| x > 0.0, "a positive number")?;
+    let beta0 = one(
+        "beta0",
+        &args.beta0,
+        |x| x > 0.0,
+        "a positive number (up to 1.8e308)",
+    )?;
+    let train_len = one(
+        "train-len",
+        &args.train_len,
+        |x| x >= 2.0,
+        "a number in [2, 1.8e308]",
+    )?;
+    let s = one(
+        "ssmax-s",
+        &args.ssmax_s,
+        |x| x > 0.0,
+        "a positive number (up to 1.8e308)",
+    )?;
+    let tau = one(
+        "swan-tau",
+        &args.swan_tau,
+        |x| x > 0.0,
+        "a positive number (up to 1.8e308)",
+    )?;
     let rules = vec![
         Rule::QwenLogN { beta0, train_len },
         Rule::SsMax { s },
@@ -103,7 +167,61 @@ pub fn plan(args: &SchemesArgs) -> Result<Plan, BadOption> {
             tau,
         },
     ];
-    Ok(Plan { rhos, ns, rules })
+    let plan = Plan { rhos, ns, rules };
+    check_printable(&plan, args)?;
+    Ok(plan)
+}
+
+/// The rule's option that scales β_n, and its text, for an error message: β₀ for the rules built
+/// on it, s for SSMax, τ for the SWAN-style rule when τ·log(n/L) alone leaves the range.
+fn culprit(rule: &Rule, n: f64, args: &SchemesArgs) -> (&'static str, String) {
+    match *rule {
+        Rule::SsMax { .. } => ("ssmax-s", args.ssmax_s.clone()),
+        Rule::SwanStyle { train_len, tau, .. } if !(tau * (n / train_len).ln()).is_finite() => {
+            ("swan-tau", args.swan_tau.clone())
+        }
+        _ => ("beta0", args.beta0.clone()),
+    }
+}
+
+/// Refuses, before anything is printed, a request in which some printed value would not be a
+/// finite `f64`: every reading at every requested n, and γ(n) over the crossing search up to
+/// [`N_MAX`] (β_n grows with n in every rule, so its ends are the extremes).
+fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
+    let n_top = plan.ns.iter().copied().fold(N_MAX, f64::max);
+    let lengths: Vec<f64> = plan.ns.iter().copied().chain([2.0, n_top]).collect();
+    for rule in &plan.rules {
+        for &rho in &plan.rhos {
+            for &n in &lengths {
+                let fine = read(rule, rho, n).is_ok_and(|r| {
+                    [
+                        r.beta,
+                        r.gamma,
+                        r.gamma_c,
+                        r.kappa_log_n,
+                        r.self_weight,
+                        r.lambda,
+                    ]
+                    .iter()
+                    .all(|v| v.is_finite())
+                        && r.beta > 0.0
+                });
+                if !fine {
+                    let (flag, value) = culprit(rule, n, args);
+                    let beta = rule.beta(n);
+                    return Err(BadOption::new(
+                        flag,
+                        value,
+                        format!(
+                            "the {} rule's scale beta_n = {beta:e} at n = {n:e} is not a positive finite f64 (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e}); use a smaller value",
+                            rule.name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The crossings of γ_c(ρ) searched between n = 2 and this length.

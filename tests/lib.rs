@@ -3,6 +3,7 @@
 mod big_engines;
 mod certify;
 mod cli;
+mod eval_precision;
 mod kernels;
 mod limits;
 mod model_agreement;

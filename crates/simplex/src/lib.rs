@@ -63,6 +63,8 @@ pub struct SimplexLayer<T> {
     pub ln_one_minus_lambda: T,
     /// λ_angle = arccos(cos_out)/arccos(ρ).
     pub lambda_angle: T,
+    /// log λ_angle, finite even when λ_angle underflows.
+    pub ln_lambda_angle: T,
     /// η when a dimension d was given and the point allows it.
     pub eta: Option<T>,
 }
@@ -132,9 +134,18 @@ impl<T: Real> SimplexLayer<T> {
         let cos_out = one.clone() - &one_minus_cos_out;
         // arccos(cos_out) = 2 asin(√((1 − cos_out)/2)), the square root taken in logs so that it
         // does not underflow with 1 − cos_out.
-        let half_chord = ((ln_one_minus_cos_out.clone() - &two.ln()) / &two).exp();
-        let angle_out = two * &half_chord.asin();
-        let lambda_angle = angle_out / &rho.acos();
+        let ln_half_chord = (ln_one_minus_cos_out.clone() - &two.ln()) / &two;
+        let half_chord = ln_half_chord.exp();
+        let angle_out = two.clone() * &half_chord.asin();
+        let lambda_angle = angle_out.clone() / &rho.acos();
+        // Where the half chord h leaves the backend's range, asin h = h(1 + h²/6 + …) and
+        // log asin h = log h up to h²/6, far below any precision: log λ_angle stays finite.
+        let ln_angle_out = if half_chord.is_normal() {
+            angle_out.ln()
+        } else {
+            two.ln() + &ln_half_chord
+        };
+        let ln_lambda_angle = ln_angle_out - &rho.acos().ln();
 
         let mut layer = SimplexLayer {
             beta,
@@ -154,6 +165,7 @@ impl<T: Real> SimplexLayer<T> {
             one_minus_lambda,
             ln_one_minus_lambda,
             lambda_angle,
+            ln_lambda_angle,
             eta: None,
         };
         layer.eta = params.d.as_ref().map(|d| eta(params, &layer, d));

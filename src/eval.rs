@@ -420,6 +420,9 @@ fn unprintable_error<T: Real>(ctx: &T::Ctx, unprintable: &Unprintable) -> EvalEr
             ((integer_digits + 16.0) / std::f64::consts::LOG10_2).ceil()
         })
         .fold(0.0f64, f64::max);
+    // Never suggest less than twice the precision that failed.
+    let current_bits = T::significant_digits(ctx) as f64 / std::f64::consts::LOG10_2;
+    let needed_bits = needed_bits.max(2.0 * current_bits);
     let max = critscale_real::big::MAX_PRECISION_BITS as f64;
     let remedy = if unprintable.iter().any(|(_, ln)| ln.is_none()) {
         "they fall outside the backend's exponent range".to_owned()

@@ -4,7 +4,7 @@
 Every number `eval` prints is computed here from the inputs read as EXACT decimals, with mpmath at
 DPS digits (mpmath floats carry arbitrary exponents, so 1 - lambda ~ 10^(-912018411) or
 10^(-3e49) is an ordinary value here).  Positive quantities are emitted as their natural logarithm
-(90 significant digits, like the values), so that a test can compare a printed `m e k` at any exponent through
+(90 significant digits and at least 50 after the point), so that a test can compare a printed `m e k` at any exponent through
 ln m + k ln 10; quantities that may be 0 or negative (kappa, cos_out) are emitted as values.
 
 Closed forms (THEORY section 5), with t = beta (1 - rho) the score gap and N = e^(-t):
@@ -14,7 +14,7 @@ Closed forms (THEORY section 5), with t = beta (1 - rho) the score gap and N = e
     1 - cos_out = (1 - rho) lambda,  lambda_angle = 2 asin(sqrt((1 - cos_out)/2))/acos(rho)
     kappa = gamma (1 - rho) - 1,  gamma_c = 1/(1 - rho),  beta = gamma ln n (or gamma = beta/ln n)
 No difference of nearly equal numbers is formed.  Check: every point is recomputed at CHECK_DPS
-and all emitted strings must agree (the script fails with AssertionError otherwise).
+and must agree (logarithms to 1e-45 absolute, values to 1e-80; AssertionError otherwise).
 
 Run (Python 3 with mpmath; a few seconds):
     python3 tests/reference/eval_extremes.py          # writes tests/data/eval_extremes.json
@@ -28,8 +28,8 @@ from pathlib import Path
 import mpmath
 from mpmath import mp, mpf
 
-DPS = 200
-CHECK_DPS = 260
+DPS = 400
+CHECK_DPS = 460
 OUT = Path(__file__).resolve().parent.parent / "data" / "eval_extremes.json"
 
 # (n, rho, gamma or None, beta or None): the grid of the f64 range (n up to 1e300, gamma from
@@ -42,9 +42,18 @@ BIG_ONLY = [("1e100000", "0.3", "gamma", "1e-6"), ("1e100000", "0.3", "gamma", "
             ("1e100000", "0.3", "gamma", "1e6"), ("64", "0.3", "beta", "3e9"),
             ("1e100000", "0.999999", "beta", "1e40")]
 
+# Points used by single tests only (not the grids): beta at the top of f64's range.
+EXTRA = [("64", "0.3", "beta", "1.7e308")]
+
 POSITIVE = ["n", "gamma", "beta", "gamma_c", "self_weight", "one_minus_cos_out", "lambda",
             "one_minus_lambda", "lambda_angle"]
 SIGNED = ["kappa", "cos_out"]
+
+
+def ln_text(x):
+    """A logarithm to 90 significant digits and at least 50 after the point (|x| reaches 1e308)."""
+    digits = 90 + max(0, int(mpmath.floor(mpmath.log10(abs(x)))) if x != 0 else 0)
+    return mpmath.nstr(x, min(digits, 90 + 310))
 
 
 def evaluate(n_s, rho_s, kind, scale_s):
@@ -83,22 +92,23 @@ def evaluate(n_s, rho_s, kind, scale_s):
     }
     signed = {"kappa": kappa, "cos_out": 1 - omc}
     return (
-        {k: mpmath.nstr(mpmath.log(v), 90) for k, v in positive.items()},
+        {k: ln_text(mpmath.log(v)) for k, v in positive.items()},
         {k: mpmath.nstr(v, 90) for k, v in signed.items()},
     )
 
 
 def points():
     grid = [(n, rho, kind, s) for n in F64_N for rho in F64_RHO for kind, s in F64_SCALE]
-    return [(p, True) for p in grid] + [(p, False) for p in BIG_ONLY]
+    return ([(p, True, True) for p in grid] + [(p, False, True) for p in BIG_ONLY]
+            + [(p, True, False) for p in EXTRA])
 
 
 def build(dps):
     mp.dps = dps
     out = []
-    for (n_s, rho_s, kind, scale_s), f64 in points():
+    for (n_s, rho_s, kind, scale_s), f64, grid in points():
         ln, values = evaluate(n_s, rho_s, kind, scale_s)
-        out.append({"n": n_s, "rho": rho_s, kind: scale_s, "f64_range": f64,
+        out.append({"n": n_s, "rho": rho_s, kind: scale_s, "f64_range": f64, "grid": grid,
                     "ln": ln, "value": values})
     return out
 
@@ -110,8 +120,13 @@ def main():
         for key in ("ln", "value"):
             for name in a[key]:
                 x, y = mpf(a[key][name]), mpf(b[key][name])
-                scale = max(abs(y), mpf(1)) if key == "ln" or name in SIGNED else abs(y)
-                assert abs(x - y) <= mpf("1e-80") * scale, (a, name, x, y)
+                # Logarithms to 1e-45 absolute (a relative error of the value), values to
+                # 1e-80 relative (of 1 for the signed ones, which may be 0).
+                if key == "ln":
+                    allowed = mpf("1e-45")
+                else:
+                    allowed = mpf("1e-80") * (max(abs(y), 1) if name in SIGNED else abs(y))
+                assert abs(x - y) <= allowed, (a, name, x, y)
     doc = {
         "generator": "tests/reference/eval_extremes.py",
         "dps": DPS,

@@ -36,7 +36,7 @@ pub fn digits_from_ln<T: Real>(ln_x: &T) -> Option<i64> {
         .to_f64();
     let integer_digits = if decimal_exponent < 1.0 {
         0
-    } else if decimal_exponent.is_finite() && decimal_exponent < 1e300 {
+    } else if decimal_exponent.is_finite() {
         decimal_exponent.log10().floor() as i64 + 1
     } else {
         // ℓ beyond f64's range: far more integer digits than any supported precision has.
@@ -202,6 +202,19 @@ mod tests {
             assert_eq!(e, exponent, "{ln_x}: {s}");
             assert!((m - mantissa).abs() < 1e-14, "{ln_x}: {s}");
         }
+    }
+
+    /// ℓ beyond f64's exponent range of D (|D| ≈ 5e307): still printed, with a 308-digit
+    /// exponent (mpmath at 700 digits).
+    #[test]
+    fn exponents_near_the_f64_limit_are_exact() {
+        let s = decimal_from_ln(&big("-1.19e308", 2048)).unwrap();
+        let (m, e) = split(&s);
+        assert_eq!(
+            e,
+            "-51681043346486967490484341351076004793033243690636321367620000196737893255855622192777768971273378049926026702627190144303359835171916704881737306694874659636403123301671769221611133489400375911408469320880371199847749134546894374413113181637269503075881668852075320643905148607676278895163156536918590538499"
+        );
+        assert!((m - 5.638455940242314).abs() < 1e-14, "{s}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `critscale schemes`: practical scaling rules against the critical band γ_c(ρ) = 1/(1 − ρ).
 
 use critscale_schemes::{Rule, YarnConvention, crossings, read};
+use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -194,6 +195,7 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
         for &rho in &plan.rhos {
             for &n in &lengths {
                 let fine = read(rule, rho, n).is_ok_and(|r| {
+                    let logs = logarithms(&r, rho).map_or([f64::NAN; 2], |(a, b)| [a, b]);
                     [
                         r.beta,
                         r.gamma,
@@ -203,17 +205,23 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
                         r.lambda,
                     ]
                     .iter()
+                    .chain(&logs)
                     .all(|v| v.is_finite())
                         && r.beta > 0.0
                 });
                 if !fine {
                     let (flag, value) = culprit(rule, n, args);
                     let beta = rule.beta(n);
+                    let hint = if beta.is_finite() {
+                        "too small: beta_n (1 - rho) must stay a normal f64; use a larger value"
+                    } else {
+                        "not a finite f64; use a smaller value"
+                    };
                     return Err(BadOption::new(
                         flag,
                         value,
                         format!(
-                            "the {} rule's scale beta_n = {beta:e} at n = {n:e} is not a positive finite f64 (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e}); use a smaller value",
+                            "the {} rule's scale beta_n = {beta:e} at n = {n:e} is {hint} (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e})",
                             rule.name()
                         ),
                     ));
@@ -269,7 +277,28 @@ pub fn render(plan: &Plan) -> String {
     text
 }
 
-/// The same as JSON: one object per (ρ, rule) with the readings and crossings.
+/// ln A_ii and ln λ of a reading's simplex point: finite where the `f64` values underflow
+/// (λ ≈ n^{2κ}/ρ is 1e-420 for SSMax at n = 1e300).
+fn logarithms(reading: &critscale_schemes::Reading, rho: f64) -> Option<(f64, f64)> {
+    let params =
+        SimplexParams::new(reading.n, rho, Scaling::Beta(reading.beta), 0.0, 1.0, None).ok()?;
+    let layer = SimplexLayer::evaluate(&params);
+    Some((layer.ln_self_weight, layer.ln_lambda))
+}
+
+/// A reading's JSON with `ln_self_weight` and `ln_lambda` added (see [`logarithms`]).
+fn with_logarithms(mut value: Value, reading: &critscale_schemes::Reading, rho: f64) -> Value {
+    if let (Some((ln_p, ln_lambda)), Some(object)) =
+        (logarithms(reading, rho), value.as_object_mut())
+    {
+        object.insert("ln_self_weight".to_owned(), json!(ln_p));
+        object.insert("ln_lambda".to_owned(), json!(ln_lambda));
+    }
+    value
+}
+
+/// The same as JSON: one object per (ρ, rule) with the readings and crossings; each reading also
+/// carries `ln_self_weight` and `ln_lambda`, finite where the values underflow `f64`.
 pub fn to_json(plan: &Plan) -> Value {
     let mut items = Vec::new();
     for &rho in &plan.rhos {
@@ -278,7 +307,9 @@ pub fn to_json(plan: &Plan) -> Value {
                 .ns
                 .iter()
                 .map(|&n| match read(rule, rho, n) {
-                    Ok(r) => serde_json::to_value(r).unwrap_or(Value::Null),
+                    Ok(r) => {
+                        with_logarithms(serde_json::to_value(r).unwrap_or(Value::Null), &r, rho)
+                    }
                     Err(e) => json!({ "n": n, "error": e.to_string() }),
                 })
                 .collect();

@@ -390,22 +390,11 @@ fn values_f64_cannot_hold_are_named_as_such() {
 fn schemes_refuses_what_f64_cannot_hold() {
     let cases: &[(&[&str], &str, &str)] = &[
         (&["--n", "1e1000"], "--n", "beyond the range of f64"),
+        (&["--beta0", "5e-324"], "--beta0", "too small"),
         (&["--n", "1e3,1e1000"], "--n", "beyond the range of f64"),
-        (
-            &["--beta0", "1e308"],
-            "--beta0",
-            "not a positive finite f64",
-        ),
-        (
-            &["--ssmax-s", "1e307"],
-            "--ssmax-s",
-            "not a positive finite f64",
-        ),
-        (
-            &["--swan-tau", "1e307"],
-            "--swan-tau",
-            "not a positive finite f64",
-        ),
+        (&["--beta0", "1e308"], "--beta0", "not a finite f64"),
+        (&["--ssmax-s", "1e307"], "--ssmax-s", "not a finite f64"),
+        (&["--swan-tau", "1e307"], "--swan-tau", "not a finite f64"),
         (
             &["--rho", "0.99999999999999999999"],
             "--rho",
@@ -479,4 +468,20 @@ fn schemes_extreme_options_print_only_finite_numbers_or_exit_2() {
             }
         }
     }
+}
+
+/// `schemes --json` readings carry ln λ and ln A_ii, finite where the `f64` values underflow
+/// (SSMax at n = 1e300: λ ≈ e^-964.5, printed as 0). Reference: mpmath at 60 digits with
+/// β = 0.43·ln(1e300) as f64 computes it (297.03347699623185), tests/reference/eval_extremes.py's
+/// closed forms.
+#[test]
+fn schemes_json_keeps_logarithms_of_underflowing_values() {
+    let out = critscale(&["schemes", "--json", "--n", "1e300", "--rho", "0.3"]);
+    let json = json_of(&out);
+    let ssmax = &json[1]["readings"][0];
+    assert_eq!(ssmax["lambda"].as_f64(), Some(0.0), "{ssmax}");
+    let ln_lambda = ssmax["ln_lambda"].as_f64().unwrap();
+    assert!((ln_lambda - -964.500_215_197_376_9).abs() < 1e-9, "{ssmax}");
+    let ln_p = ssmax["ln_self_weight"].as_f64().unwrap();
+    assert!((ln_p - -482.852_094_000_851_4).abs() < 1e-9, "{ssmax}");
 }

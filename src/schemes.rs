@@ -192,44 +192,89 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
     let n_top = plan.ns.iter().copied().fold(N_MAX, f64::max);
     let lengths: Vec<f64> = plan.ns.iter().copied().chain([2.0, n_top]).collect();
     for rule in &plan.rules {
-        for &rho in &plan.rhos {
-            for &n in &lengths {
-                let fine = read(rule, rho, n).is_ok_and(|r| {
-                    let logs = logarithms(&r, rho).map_or([f64::NAN; 2], |(a, b)| [a, b]);
-                    [
-                        r.beta,
-                        r.gamma,
-                        r.gamma_c,
-                        r.kappa_log_n,
-                        r.self_weight,
-                        r.lambda,
-                    ]
-                    .iter()
-                    .chain(&logs)
-                    .all(|v| v.is_finite())
-                        && r.beta > 0.0
-                });
-                if !fine {
-                    let (flag, value) = culprit(rule, n, args);
-                    let beta = rule.beta(n);
-                    let hint = if beta.is_finite() {
-                        "too small: beta_n (1 - rho) must stay a normal f64; use a larger value"
-                    } else {
-                        "not a finite f64; use a smaller value"
-                    };
-                    return Err(BadOption::new(
-                        flag,
-                        value,
-                        format!(
-                            "the {} rule's scale beta_n = {beta:e} at n = {n:e} is {hint} (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e})",
-                            rule.name()
-                        ),
-                    ));
-                }
-            }
-        }
+        let Some(n) = first_unprintable(rule, &plan.rhos, &lengths) else {
+            continue;
+        };
+        let (flag, value) = culprit(rule, n, args);
+        let beta = rule.beta(n);
+        let (hint, range) = if beta.is_finite() {
+            (
+                "too small for f64 to resolve (beta_n (1 - rho) is lost against log n)",
+                valid_range(rule, flag, &plan.rhos, &lengths, false),
+            )
+        } else {
+            (
+                "not a finite f64",
+                valid_range(rule, flag, &plan.rhos, &lengths, true),
+            )
+        };
+        return Err(BadOption::new(
+            flag,
+            value,
+            format!(
+                "the {} rule's scale beta_n = {beta:e} at n = {n:e} is {hint} (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e}){range}",
+                rule.name()
+            ),
+        ));
     }
     Ok(())
+}
+
+/// The first length at which some printed value of `rule` is not a finite `f64` (or β_n ≤ 0).
+fn first_unprintable(rule: &Rule, rhos: &[f64], lengths: &[f64]) -> Option<f64> {
+    lengths.iter().copied().find(|&n| {
+        !rhos.iter().all(|&rho| {
+            read(rule, rho, n).is_ok_and(|r| {
+                let logs = logarithms(&r, rho).map_or([f64::NAN; 2], |(a, b)| [a, b]);
+                [
+                    r.beta,
+                    r.gamma,
+                    r.gamma_c,
+                    r.kappa_log_n,
+                    r.self_weight,
+                    r.lambda,
+                ]
+                .iter()
+                .chain(&logs)
+                .all(|v| v.is_finite())
+                    && r.beta > 0.0
+            })
+        })
+    })
+}
+
+/// `rule` with the option `flag` set to `value`.
+fn with_option(rule: &Rule, flag: &str, value: f64) -> Rule {
+    let mut rule = *rule;
+    match (&mut rule, flag) {
+        (Rule::SsMax { s }, "ssmax-s") => *s = value,
+        (Rule::SwanStyle { tau, .. }, "swan-tau") => *tau = value,
+        (
+            Rule::QwenLogN { beta0, .. } | Rule::Yarn { beta0, .. } | Rule::SwanStyle { beta0, .. },
+            "beta0",
+        ) => *beta0 = value,
+        _ => {}
+    }
+    rule
+}
+
+/// The valid side of the option, as a power of ten: "; valid up to about 1e305" (`too_large`)
+/// or "; valid from about 1e-290", found by trying 10^k for k across f64's range.
+fn valid_range(rule: &Rule, flag: &str, rhos: &[f64], lengths: &[f64], too_large: bool) -> String {
+    let works = |k: i32| {
+        let rule = with_option(rule, flag, 10f64.powi(k));
+        first_unprintable(&rule, rhos, lengths).is_none()
+    };
+    let bound = if too_large {
+        (-300..=308).rev().find(|&k| works(k))
+    } else {
+        (-323..=300).find(|&k| works(k))
+    };
+    match (bound, too_large) {
+        (Some(k), true) => format!("; valid up to about 1e{k}"),
+        (Some(k), false) => format!("; valid from about 1e{k}"),
+        (None, _) => String::new(),
+    }
 }
 
 /// The crossings of γ_c(ρ) searched between n = 2 and this length.

@@ -416,6 +416,10 @@ fn schemes_refuses_what_f64_cannot_hold() {
         );
         assert!(out.stdout.is_empty());
     }
+    // The refusal names the valid side of the option.
+    let out = critscale(&["schemes", "--beta0", "1e308"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("valid up to about 1e305"), "{stderr}");
     // The largest sensible values still run, and print no error text.
     let out = critscale(&["schemes", "--beta0", "1e300", "--n", "1e308"]);
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -23,6 +23,10 @@
 //! pass the same check against an enclosure at their own precision; when even 8192 bits cannot
 //! vouch for them, `eval` refuses (exit code 3) instead of printing them.
 //!
+//! With `--precision` (the big engines) every number is cut to the significant digits that an
+//! enclosure at the same precision vouches for, so that the rounding of the decimal inputs (ρ =
+//! 0.999999 at β = 1e50 moves 1 − λ by 3e-28 relative at 256 bits) never shows as wrong digits.
+//!
 //! # Values outside the backend's range
 //!
 //! Quantities that can underflow (the self weight, λ, 1 − λ, 1 − cos_out, λ_angle) are carried
@@ -32,6 +36,7 @@
 //! exponent and a digit of such a value, `eval` refuses with exit code 3 and names the precision
 //! that would.
 
+use critscale_real::decimal::{Direction, round_sci};
 use critscale_real::{BigReal, Interval, Precision, Real, decimal_from_ln};
 use critscale_simplex::{InvalidParameter, Scaling, SimplexLayer, SimplexParams};
 use serde_json::{Map, Value};
@@ -594,15 +599,36 @@ pub fn run(args: &EvalArgs, options: &EvalOptions) -> Result<EvalReport, EvalErr
     let (tol, on_doubt) = read_policy(options)?;
     match engine {
         Engine::F64 => run_f64(args, tol, on_doubt),
-        Engine::Big(p) => evaluate::<BigReal>(&p, args),
+        Engine::Big(p) => run_big::<BigReal>(args, p),
         Engine::Enclose(p) => evaluate::<Interval>(&p, args),
         Engine::Mpfr(p) => run_mpfr(args, p),
     }
 }
 
+/// A big engine at precision `p`, its numbers cut to the digits an enclosure at `p` vouches for.
+fn run_big<T: Real<Ctx = Precision>>(
+    args: &EvalArgs,
+    p: Precision,
+) -> Result<EvalReport, EvalError> {
+    let mut report = evaluate::<T>(&p, args)?;
+    let enclosures = enclose(args, p.bits() as u64)?;
+    let hopeless = trim_to_enclosure(&mut report, &enclosures);
+    if !hopeless.is_empty() {
+        return Err(EvalError::Unprintable {
+            backend: T::backend_name(&p),
+            fields: hopeless.join(", "),
+            remedy: format!(
+                "not one digit is determined at this point (ill-conditioned); rerun with --precision {} or more",
+                2 * p.bits()
+            ),
+        });
+    }
+    Ok(report)
+}
+
 #[cfg(feature = "mpfr")]
 fn run_mpfr(args: &EvalArgs, p: Precision) -> Result<EvalReport, EvalError> {
-    evaluate::<critscale_real::MpfrReal>(&p, args)
+    run_big::<critscale_real::MpfrReal>(args, p)
 }
 
 #[cfg(not(feature = "mpfr"))]
@@ -645,6 +671,8 @@ fn run_f64(args: &EvalArgs, tol: f64, on_doubt: OnDoubt) -> Result<EvalReport, E
         if let Ok(mut escalated) = evaluate::<BigReal>(&p, args)
             && doubtful_fields(&escalated, &enclosure, tol).is_empty()
         {
+            // Vouched to `tol`; print no digit beyond what the enclosure vouches for.
+            trim_to_enclosure(&mut escalated, &enclosure);
             escalated.backend = format!("{} (escalated from f64)", escalated.backend);
             escalated.warnings.push(format!(
                 "f64 cannot vouch for {fields} to relative {tolerance} at this point; re-evaluated at {bits} bits"
@@ -744,6 +772,86 @@ fn vouches(text: &str, enclosure: &Numeric<Interval>, tol: f64, scale: Option<f6
     }
     let ln_printed = m.ln() + &(k * &BigReal::from_f64(&p, 10.0).ln());
     ln.within_absolute(&ln_printed, tol.ln_1p())
+}
+
+/// An upper bound on the relative error of the printed `text` over every value its enclosure
+/// allows (through the logarithm outside the range); `None` when the enclosure cannot bound it
+/// relatively (it contains 0) or the text is not a number.
+fn relative_error_bound(text: &str, enclosure: &Numeric<Interval>) -> Option<f64> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let digits = |s: &str| s.trim_start_matches(['-', '+']).len() as u64;
+    let bits = (64 + 4 * (digits(mantissa) + digits(exponent)) + 128)
+        .min(critscale_real::big::MAX_PRECISION_BITS as u64);
+    let p = Precision::new(bits).ok()?;
+    if enclosure.value.is_normal() {
+        return enclosure
+            .value
+            .relative_distance(&BigReal::parse_decimal(&p, text).ok()?);
+    }
+    let ln = enclosure.ln_value.as_ref()?;
+    let m = BigReal::parse_decimal(&p, mantissa).ok()?;
+    let k = BigReal::parse_decimal(&p, exponent).ok()?;
+    if m <= BigReal::zero(&p) {
+        return None;
+    }
+    let ln_printed = m.ln() + &(k * &BigReal::from_f64(&p, 10.0).ln());
+    // |Δ ln x| = δ gives a relative error e^δ − 1.
+    ln.absolute_distance(&ln_printed).map(f64::exp_m1)
+}
+
+/// `text` (`m e k`, k an integer of any length) rounded to nearest at `digits` significant
+/// digits: the mantissa is rounded alone and a carry (9.99 → 1e1) is added to k exactly.
+fn round_to_digits(text: &str, digits: usize) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let rounded = round_sci(mantissa, digits, Direction::Nearest)?;
+    let (rounded, carry) = rounded.split_once('e')?;
+    let carry: i64 = carry.parse().ok()?;
+    if carry == 0 {
+        return Some(format!("{rounded}e{exponent}"));
+    }
+    let p = Precision::new(128 + 4 * exponent.len() as u64).ok()?;
+    let k = BigReal::parse_decimal(&p, exponent).ok()? + &BigReal::from_i64(&p, carry);
+    Some(format!("{rounded}e{}", critscale_real::integer_decimal(&k)))
+}
+
+/// Cuts every printed number of a big-engine report to the significant digits its enclosure at
+/// the same precision vouches for (error below one unit of the last digit kept, after one guard
+/// digit), so that no digit is printed that the rounding of the inputs or of the arithmetic may
+/// have changed. Numbers whose enclosure contains 0 (κ at γ_c from a decimal γ) keep their text.
+/// Returns the names of numbers of which not even one digit is vouched.
+fn trim_to_enclosure(
+    report: &mut EvalReport,
+    enclosures: &[Numeric<Interval>],
+) -> Vec<&'static str> {
+    let mut hopeless = Vec::new();
+    for entry in report.inputs.iter_mut().chain(report.outputs.iter_mut()) {
+        let Value_::Number(text) = &entry.value else {
+            continue;
+        };
+        let Some(enclosure) = enclosures.iter().find(|e| e.name == entry.name) else {
+            continue;
+        };
+        let Some(bound) = relative_error_bound(text, enclosure) else {
+            continue;
+        };
+        if bound == 0.0 {
+            continue;
+        }
+        let vouched = (-bound.log10()).floor() as i64 - 1;
+        if vouched < 1 {
+            hopeless.push(entry.name);
+            continue;
+        }
+        let shown = text.split_once(['e', 'E']).map_or(text.len(), |(m, _)| {
+            m.chars().filter(char::is_ascii_digit).count()
+        });
+        if (vouched as usize) < shown
+            && let Some(cut) = round_to_digits(text, vouched as usize)
+        {
+            entry.value = Value_::Number(cut);
+        }
+    }
+    hopeless
 }
 
 impl EvalReport {

@@ -214,6 +214,45 @@ impl Interval {
         gap <= allowed
     }
 
+    /// The largest relative distance max |x − v| / |v| of `x` from the points v of the enclosure
+    /// (an upper bound, as `f64`); `None` when the enclosure contains 0 or is not finite.
+    pub fn relative_distance(&self, x: &BigReal) -> Option<f64> {
+        if !self.is_normal() || !x.is_finite() {
+            return None;
+        }
+        let bits = self
+            .bits
+            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
+            + 64;
+        let x = x.as_big();
+        let gap = x
+            .sub(&self.lo, bits, NEAREST)
+            .abs()
+            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        let smallest = self.lo.abs().min(&self.hi.abs());
+        let ratio = big_to_f64(&gap.div(&smallest, bits, NEAREST));
+        // Rounded to nearest twice (quotient, f64): a relative nudge keeps it an upper bound.
+        Some(ratio * (1.0 + 1e-12))
+    }
+
+    /// The largest distance max |x − v| of `x` from the points v of the enclosure (an upper
+    /// bound, as `f64`); `None` when the enclosure is not finite.
+    pub fn absolute_distance(&self, x: &BigReal) -> Option<f64> {
+        if !self.is_finite() || !x.is_finite() {
+            return None;
+        }
+        let bits = self
+            .bits
+            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
+            + 64;
+        let x = x.as_big();
+        let gap = x
+            .sub(&self.lo, bits, NEAREST)
+            .abs()
+            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        Some(big_to_f64(&gap) * (1.0 + 1e-12))
+    }
+
     /// True when `x` is within `delta` of every point of the enclosure: |x − v| ≤ delta for all
     /// v in [lo, hi] (for logarithms, where an absolute error is a relative one of the value).
     pub fn within_absolute(&self, x: &BigReal, delta: f64) -> bool {

@@ -915,3 +915,41 @@ impl EvalReport {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding_carries_into_exponents_of_any_length() {
+        assert_eq!(
+            round_to_digits("9.996e-123456789012345678901", 3).unwrap(),
+            "1e-123456789012345678900"
+        );
+        assert_eq!(round_to_digits("1.23456e7", 3).unwrap(), "1.23e7");
+        assert_eq!(round_to_digits("-9.96e0", 2).unwrap(), "-1e1");
+    }
+
+    #[test]
+    fn values_the_backend_rounds_out_of_range_are_named_as_rounding() {
+        let args = EvalArgs {
+            n: "10".to_owned(),
+            rho: "0.999999999999999999999999999999".to_owned(),
+            gamma: Some("1".to_owned()),
+            alpha: "0".to_owned(),
+            q: "1".to_owned(),
+            ..EvalArgs::default()
+        };
+        let bad = read_params::<f64>(&(), &args).unwrap_err();
+        assert_eq!(bad.flag, "rho");
+        assert!(bad.requirement.contains("--precision 128"), "{bad}");
+        // Valid at 128 bits, and invalid in itself at 1 exactly.
+        assert!(read_params::<BigReal>(&Precision::new(128).unwrap(), &args).is_ok());
+        let one = EvalArgs {
+            rho: "1".to_owned(),
+            ..args
+        };
+        let bad = read_params::<f64>(&(), &one).unwrap_err();
+        assert!(!bad.requirement.contains("--precision"), "{bad}");
+    }
+}

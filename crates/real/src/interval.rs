@@ -781,6 +781,37 @@ mod tests {
         assert_eq!(a.partial_cmp(&c), None);
     }
 
+    /// e^ℓ at ℓ = −2.1e9 lies below astro-float's range (2^−2^31 ≈ 10^−646456993): the bounds
+    /// come from ℓ, stay positive and carry the exact exponent (mpmath: 1.00732859385233525307…
+    /// e-912018412).
+    #[test]
+    fn exponentials_below_the_range_keep_a_positive_lower_end() {
+        let ln = Interval::parse_decimal(&ctx(128), "-2.1e9").unwrap();
+        assert!(!ln.exp().is_normal());
+        let (lo, hi) = ln.exp_bounds_strings().unwrap();
+        for end in [&lo, &hi] {
+            assert!(end.starts_with("1.0073285938523352530"), "{end}");
+            assert!(end.ends_with("e-912018412"), "{end}");
+        }
+        assert!(lo < hi, "{lo} {hi}");
+        // −∞ is the logarithm of 0; NaN bounds nothing.
+        let minus_inf = Interval::new(astro_float::INF_NEG, BigFloat::from_i32(-5, 128), 128);
+        assert_eq!(minus_inf.exp_bounds_strings().unwrap().0, "0e0");
+        assert!(Interval::nan(128).exp_bounds_strings().is_none());
+    }
+
+    #[test]
+    fn distances_bound_every_enclosed_point() {
+        let x = Interval::from_decimals(&ctx(128), "1", "1.001").unwrap();
+        let mid = BigReal::parse_decimal(&ctx(256), "1.0005").unwrap();
+        let rel = x.relative_distance(&mid).unwrap();
+        assert!((5e-4..5.1e-4).contains(&rel), "{rel}");
+        assert!(x.vouches_for(&mid, 6e-4) && !x.vouches_for(&mid, 4e-4));
+        assert!(x.within_absolute(&mid, 6e-4) && !x.within_absolute(&mid, 4e-4));
+        let straddles = Interval::from_decimals(&ctx(128), "-1", "1").unwrap();
+        assert!(straddles.relative_distance(&mid).is_none());
+    }
+
     #[test]
     fn division_by_an_interval_containing_zero_is_unbounded() {
         let a = Interval::from_decimals(&ctx(128), "1", "2").unwrap();

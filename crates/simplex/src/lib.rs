@@ -225,6 +225,33 @@ mod tests {
         assert!(layer.lambda_angle > 0.0 && layer.lambda_angle.is_finite());
     }
 
+    /// n = 1e308, ρ = 0.999999, γ = 1000 (κ = −0.999): the half chord √((1 − cos_out)/2) ≈
+    /// 7e-312 is subnormal in f64, but log λ_angle stays accurate (against 256 bits from the same
+    /// doubles).
+    #[test]
+    fn lambda_angle_keeps_its_logarithm_when_the_half_chord_underflows() {
+        use critscale_real::{BigReal, Precision};
+        let (n, rho, gamma) = (1e308, 0.999999, 1000.0);
+        let layer = point(n, rho, gamma, 0.0, 1.0, None);
+        let half_chord = ((layer.ln_one_minus_cos_out - 2f64.ln()) / 2.0).exp();
+        assert!(half_chord < f64::MIN_POSITIVE, "{half_chord}");
+        let p = Precision::new(256).unwrap();
+        let big = |x: f64| BigReal::from_f64(&p, x);
+        let params = SimplexParams::new(
+            big(n),
+            big(rho),
+            Scaling::Gamma(big(gamma)),
+            big(0.0),
+            big(1.0),
+            None,
+        )
+        .unwrap();
+        let exact = SimplexLayer::evaluate(&params).ln_lambda_angle.to_f64();
+        assert!(layer.ln_lambda_angle.is_finite());
+        let rel = (layer.ln_lambda_angle - exact).abs() / exact.abs();
+        assert!(rel < 1e-12, "{} vs {exact}", layer.ln_lambda_angle);
+    }
+
     #[test]
     fn invalid_points_name_their_parameter() {
         let err = |n, rho, gamma, alpha, q, d| {

@@ -206,6 +206,20 @@ fn big_and_enclosures_are_right_on_the_extreme_grid() {
             Ok(report) => check_report(&report, point, 0.0, "enclose"),
             Err(err) => panic!("enclose {}: {err}", id(point)),
         }
+        // The smallest precision: still enclosures (or exit 3 when the exponent is not fixed),
+        // never a NaN exponent (BigReal::from_i64 below 64 bits was NaN).
+        let narrow = EvalOptions {
+            enclose: true,
+            precision: Some("53".to_owned()),
+            ..EvalOptions::default()
+        };
+        match run(&args_of(point), &narrow) {
+            Ok(report) => check_report(&report, point, 0.0, "enclose 53 bits"),
+            Err(err @ EvalError::Unprintable { .. }) => {
+                assert!(err.to_string().contains("--precision"))
+            }
+            Err(err) => panic!("enclose 53 bits {}: {err}", id(point)),
+        }
     }
 }
 

@@ -456,7 +456,8 @@ fn run_eval(cli: EvalCli) -> ExitCode {
     let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
         Err(EvalError::Bad(bad)) => return fail(bad, EXIT_BAD_INPUT),
-        Err(refused @ EvalError::Refused { .. }) => return fail(refused, EXIT_REFUSED),
+        // Refused, unvouched or unprintable at this precision.
+        Err(refused) => return fail(refused, EXIT_REFUSED),
     };
     if !report.all_finite() {
         return fail(

@@ -1,6 +1,7 @@
 //! `critscale schemes`: practical scaling rules against the critical band γ_c(ρ) = 1/(1 − ρ).
 
 use critscale_schemes::{Rule, YarnConvention, crossings, read};
+use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -23,25 +24,67 @@ pub struct SchemesArgs {
 
 pub use crate::options::BadOption;
 
+/// The largest finite `f64`, as users read it.
+const F64_MAX_TEXT: &str = "1.8e308";
+
+/// True when the decimal `text` is exactly the double `x` (compared digit by digit: a double's
+/// decimal expansion has at most 767 significant digits).
+fn exactly(text: &str, x: f64) -> bool {
+    use critscale_real::decimal::{Direction, round_sci};
+    let typed = round_sci(text, 2000, Direction::Nearest);
+    typed.is_some() && typed == round_sci(&format!("{x:.1100e}"), 2000, Direction::Nearest)
+}
+
+/// One number of an option, or the one-line reason it is refused: not a number, beyond `f64`
+/// (schemes evaluates in `f64`), rounded by `f64` onto or past a bound of the valid range, or
+/// outside that range.
+fn number(
+    flag: &'static str,
+    text: &str,
+    token: &str,
+    ok: &impl Fn(f64) -> bool,
+    requirement: &str,
+) -> Result<f64, BadOption> {
+    let token = token.trim();
+    let refuse = |why: String| BadOption::new(flag, text, why);
+    let literal = critscale_real::decimal::is_decimal_literal(token);
+    let Some(x) = token.parse::<f64>().ok().filter(|_| literal) else {
+        return Err(refuse(format!("'{token}' is not a number; {requirement}")));
+    };
+    let word = token
+        .trim_start_matches(['+', '-'])
+        .starts_with(|c: char| c.is_ascii_alphabetic());
+    if !x.is_finite() {
+        return Err(refuse(if word {
+            format!("'{token}' is not finite; {requirement}")
+        } else {
+            format!(
+                "'{token}' is beyond the range of f64, in which schemes evaluates (magnitudes up to {F64_MAX_TEXT}); {requirement}"
+            )
+        }));
+    }
+    if ok(x) {
+        return Ok(x);
+    }
+    if !exactly(token, x) && (ok(x.next_up()) || ok(x.next_down())) {
+        return Err(refuse(format!(
+            "f64, in which schemes evaluates, rounds '{token}' to {x:e}, which is outside the range; {requirement} (at f64 resolution)"
+        )));
+    }
+    Err(refuse(format!(
+        "'{token}' is outside the range; {requirement}"
+    )))
+}
+
 fn numbers(
     flag: &'static str,
     text: &str,
     ok: impl Fn(f64) -> bool,
     requirement: &'static str,
 ) -> Result<Vec<f64>, BadOption> {
-    let values: Option<Vec<f64>> = text
-        .split(',')
-        .map(|t| {
-            t.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|&x| x.is_finite() && ok(x))
-        })
-        .collect();
-    match values {
-        Some(v) if !v.is_empty() => Ok(v),
-        _ => Err(BadOption::new(flag, text, requirement)),
-    }
+    text.split(',')
+        .map(|token| number(flag, text, token, &ok, requirement))
+        .collect()
 }
 
 fn one(
@@ -50,12 +93,14 @@ fn one(
     ok: impl Fn(f64) -> bool,
     requirement: &'static str,
 ) -> Result<f64, BadOption> {
-    let v = numbers(flag, text, ok, requirement)?;
-    if v.len() == 1 {
-        Ok(v[0])
-    } else {
-        Err(BadOption::new(flag, text, requirement))
+    if text.contains(',') {
+        return Err(BadOption::new(
+            flag,
+            text,
+            format!("give one number: {requirement}"),
+        ));
     }
+    number(flag, text, text, &ok, requirement)
 }
 
 /// The parsed request.
@@ -78,12 +123,32 @@ pub fn plan(args: &SchemesArgs) -> Result<Plan, BadOption> {
         "n",
         &args.n,
         |x| x >= 2.0,
-        "comma-separated numbers >= 2 (e.g. 1e3,1e6)",
+        "comma-separated numbers in [2, 1.8e308] (e.g. 1e3,1e6)",
     )?;
-    let beta0 = one("beta0", &args.beta0, |x| x > 0.0, "a positive number")?;
-    let train_len = one("train-len", &args.train_len, |x| x >= 2.0, "a number >= 2")?;
-    let s = one("ssmax-s", &args.ssmax_s, |x| x > 0.0, "a positive number")?;
-    let tau = one("swan-tau", &args.swan_tau, |x| x > 0.0, "a positive number")?;
+    let beta0 = one(
+        "beta0",
+        &args.beta0,
+        |x| x > 0.0,
+        "a positive number (up to 1.8e308)",
+    )?;
+    let train_len = one(
+        "train-len",
+        &args.train_len,
+        |x| x >= 2.0,
+        "a number in [2, 1.8e308]",
+    )?;
+    let s = one(
+        "ssmax-s",
+        &args.ssmax_s,
+        |x| x > 0.0,
+        "a positive number (up to 1.8e308)",
+    )?;
+    let tau = one(
+        "swan-tau",
+        &args.swan_tau,
+        |x| x > 0.0,
+        "a positive number (up to 1.8e308)",
+    )?;
     let rules = vec![
         Rule::QwenLogN { beta0, train_len },
         Rule::SsMax { s },
@@ -103,7 +168,113 @@ pub fn plan(args: &SchemesArgs) -> Result<Plan, BadOption> {
             tau,
         },
     ];
-    Ok(Plan { rhos, ns, rules })
+    let plan = Plan { rhos, ns, rules };
+    check_printable(&plan, args)?;
+    Ok(plan)
+}
+
+/// The rule's option that scales β_n, and its text, for an error message: β₀ for the rules built
+/// on it, s for SSMax, τ for the SWAN-style rule when τ·log(n/L) alone leaves the range.
+fn culprit(rule: &Rule, n: f64, args: &SchemesArgs) -> (&'static str, String) {
+    match *rule {
+        Rule::SsMax { .. } => ("ssmax-s", args.ssmax_s.clone()),
+        Rule::SwanStyle { train_len, tau, .. } if !(tau * (n / train_len).ln()).is_finite() => {
+            ("swan-tau", args.swan_tau.clone())
+        }
+        _ => ("beta0", args.beta0.clone()),
+    }
+}
+
+/// Refuses, before anything is printed, a request in which some printed value would not be a
+/// finite `f64`: every reading at every requested n, and γ(n) over the crossing search up to
+/// [`N_MAX`] (β_n grows with n in every rule, so its ends are the extremes).
+fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
+    let n_top = plan.ns.iter().copied().fold(N_MAX, f64::max);
+    let lengths: Vec<f64> = plan.ns.iter().copied().chain([2.0, n_top]).collect();
+    for rule in &plan.rules {
+        let Some(n) = first_unprintable(rule, &plan.rhos, &lengths) else {
+            continue;
+        };
+        let (flag, value) = culprit(rule, n, args);
+        let beta = rule.beta(n);
+        let (hint, range) = if beta.is_finite() {
+            (
+                "too small for f64 to resolve (beta_n (1 - rho) is lost against log n)",
+                valid_range(rule, flag, &plan.rhos, &lengths, false),
+            )
+        } else {
+            (
+                "not a finite f64",
+                valid_range(rule, flag, &plan.rhos, &lengths, true),
+            )
+        };
+        return Err(BadOption::new(
+            flag,
+            value,
+            format!(
+                "the {} rule's scale beta_n = {beta:e} at n = {n:e} is {hint} (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e}){range}",
+                rule.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The first length at which some printed value of `rule` is not a finite `f64` (or β_n ≤ 0).
+fn first_unprintable(rule: &Rule, rhos: &[f64], lengths: &[f64]) -> Option<f64> {
+    lengths.iter().copied().find(|&n| {
+        !rhos.iter().all(|&rho| {
+            read(rule, rho, n).is_ok_and(|r| {
+                let logs = logarithms(&r, rho).map_or([f64::NAN; 2], |(a, b)| [a, b]);
+                [
+                    r.beta,
+                    r.gamma,
+                    r.gamma_c,
+                    r.kappa_log_n,
+                    r.self_weight,
+                    r.lambda,
+                ]
+                .iter()
+                .chain(&logs)
+                .all(|v| v.is_finite())
+                    && r.beta > 0.0
+            })
+        })
+    })
+}
+
+/// `rule` with the option `flag` set to `value`.
+fn with_option(rule: &Rule, flag: &str, value: f64) -> Rule {
+    let mut rule = *rule;
+    match (&mut rule, flag) {
+        (Rule::SsMax { s }, "ssmax-s") => *s = value,
+        (Rule::SwanStyle { tau, .. }, "swan-tau") => *tau = value,
+        (
+            Rule::QwenLogN { beta0, .. } | Rule::Yarn { beta0, .. } | Rule::SwanStyle { beta0, .. },
+            "beta0",
+        ) => *beta0 = value,
+        _ => {}
+    }
+    rule
+}
+
+/// The valid side of the option, as a power of ten: "; valid up to about 1e305" (`too_large`)
+/// or "; valid from about 1e-290", found by trying 10^k for k across f64's range.
+fn valid_range(rule: &Rule, flag: &str, rhos: &[f64], lengths: &[f64], too_large: bool) -> String {
+    let works = |k: i32| {
+        let rule = with_option(rule, flag, 10f64.powi(k));
+        first_unprintable(&rule, rhos, lengths).is_none()
+    };
+    let bound = if too_large {
+        (-300..=308).rev().find(|&k| works(k))
+    } else {
+        (-323..=300).find(|&k| works(k))
+    };
+    match (bound, too_large) {
+        (Some(k), true) => format!("; valid up to about 1e{k}"),
+        (Some(k), false) => format!("; valid from about 1e{k}"),
+        (None, _) => String::new(),
+    }
 }
 
 /// The crossings of γ_c(ρ) searched between n = 2 and this length.
@@ -151,7 +322,28 @@ pub fn render(plan: &Plan) -> String {
     text
 }
 
-/// The same as JSON: one object per (ρ, rule) with the readings and crossings.
+/// ln A_ii and ln λ of a reading's simplex point: finite where the `f64` values underflow
+/// (λ ≈ n^{2κ}/ρ is 1e-420 for SSMax at n = 1e300).
+fn logarithms(reading: &critscale_schemes::Reading, rho: f64) -> Option<(f64, f64)> {
+    let params =
+        SimplexParams::new(reading.n, rho, Scaling::Beta(reading.beta), 0.0, 1.0, None).ok()?;
+    let layer = SimplexLayer::evaluate(&params);
+    Some((layer.ln_self_weight, layer.ln_lambda))
+}
+
+/// A reading's JSON with `ln_self_weight` and `ln_lambda` added (see [`logarithms`]).
+fn with_logarithms(mut value: Value, reading: &critscale_schemes::Reading, rho: f64) -> Value {
+    if let (Some((ln_p, ln_lambda)), Some(object)) =
+        (logarithms(reading, rho), value.as_object_mut())
+    {
+        object.insert("ln_self_weight".to_owned(), json!(ln_p));
+        object.insert("ln_lambda".to_owned(), json!(ln_lambda));
+    }
+    value
+}
+
+/// The same as JSON: one object per (ρ, rule) with the readings and crossings; each reading also
+/// carries `ln_self_weight` and `ln_lambda`, finite where the values underflow `f64`.
 pub fn to_json(plan: &Plan) -> Value {
     let mut items = Vec::new();
     for &rho in &plan.rhos {
@@ -160,7 +352,9 @@ pub fn to_json(plan: &Plan) -> Value {
                 .ns
                 .iter()
                 .map(|&n| match read(rule, rho, n) {
-                    Ok(r) => serde_json::to_value(r).unwrap_or(Value::Null),
+                    Ok(r) => {
+                        with_logarithms(serde_json::to_value(r).unwrap_or(Value::Null), &r, rho)
+                    }
                     Err(e) => json!({ "n": n, "error": e.to_string() }),
                 })
                 .collect();

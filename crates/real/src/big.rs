@@ -326,8 +326,10 @@ impl Real for BigReal {
     }
 
     fn from_i64(ctx: &Precision, i: i64) -> Self {
+        // astro-float's from_i64 returns NaN below one 64-bit word of precision: make the integer
+        // exactly, then round it.
         BigReal {
-            value: BigFloat::from_i64(i, ctx.bits()),
+            value: round_to(&BigFloat::from_i64(i, ctx.bits().max(64)), ctx.bits()),
             bits: ctx.bits(),
         }
     }
@@ -465,6 +467,19 @@ mod tests {
         assert_eq!(
             BigReal::parse_decimal(&p(256), "-0.5").unwrap().to_f64(),
             -0.5
+        );
+    }
+
+    #[test]
+    fn integers_at_the_smallest_precision() {
+        // astro-float's own from_i64 gives NaN below 64 bits.
+        let p53 = p(53);
+        assert_eq!(BigReal::from_i64(&p53, 0).to_f64(), 0.0);
+        assert_eq!(BigReal::from_i64(&p53, -912018412).to_f64(), -912018412.0);
+        // 2^53 + 1 rounds to 53 bits.
+        assert_eq!(
+            BigReal::from_i64(&p53, (1 << 53) + 1).to_f64(),
+            9007199254740992.0
         );
     }
 

@@ -14,8 +14,8 @@
 //! where every comparison is decided, and the outer ends are kept.
 
 use crate::big::{
-    Precision, big_to_f64, exp_m1_near, exp_plain, format_big, ln_1p_near, ln_plain, parse_big,
-    power_of_two, with_consts,
+    BigReal, Precision, big_to_f64, binary_exponent, exp_m1_near, exp_plain, format_big,
+    ln_1p_near, ln_plain, parse_big, power_of_two, with_consts,
 };
 use crate::decimal::{Direction, round_sci};
 use crate::{ParseRealError, Real};
@@ -192,6 +192,85 @@ impl Interval {
         Interval::new(lo, hi, self.bits)
     }
 
+    /// True when `x` is within relative `tol` of every point of the enclosure,
+    /// |x − v| ≤ tol·|v| for all v in [lo, hi], so of the enclosed value whichever it is. False
+    /// when the enclosure contains 0 or is not finite.
+    pub fn vouches_for(&self, x: &BigReal, tol: f64) -> bool {
+        if !self.is_normal() || !x.is_finite() {
+            return false;
+        }
+        let bits = self
+            .bits
+            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
+            + 64;
+        let x = x.as_big();
+        let gap = x
+            .sub(&self.lo, bits, NEAREST)
+            .abs()
+            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        let smallest = self.lo.abs().min(&self.hi.abs());
+        // The comparison is rounded at 64 bits beyond both inputs; shave the tolerance for it.
+        let allowed = smallest.mul(&BigFloat::from_f64(tol * (1.0 - 1e-9), bits), bits, NEAREST);
+        gap <= allowed
+    }
+
+    /// The largest relative distance max |x − v| / |v| of `x` from the points v of the enclosure
+    /// (an upper bound, as `f64`); `None` when the enclosure contains 0 or is not finite.
+    pub fn relative_distance(&self, x: &BigReal) -> Option<f64> {
+        if !self.is_normal() || !x.is_finite() {
+            return None;
+        }
+        let bits = self
+            .bits
+            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
+            + 64;
+        let x = x.as_big();
+        let gap = x
+            .sub(&self.lo, bits, NEAREST)
+            .abs()
+            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        let smallest = self.lo.abs().min(&self.hi.abs());
+        let ratio = big_to_f64(&gap.div(&smallest, bits, NEAREST));
+        // Rounded to nearest twice (quotient, f64): a relative nudge keeps it an upper bound.
+        Some(ratio * (1.0 + 1e-12))
+    }
+
+    /// The largest distance max |x − v| of `x` from the points v of the enclosure (an upper
+    /// bound, as `f64`); `None` when the enclosure is not finite.
+    pub fn absolute_distance(&self, x: &BigReal) -> Option<f64> {
+        if !self.is_finite() || !x.is_finite() {
+            return None;
+        }
+        let bits = self
+            .bits
+            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
+            + 64;
+        let x = x.as_big();
+        let gap = x
+            .sub(&self.lo, bits, NEAREST)
+            .abs()
+            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        Some(big_to_f64(&gap) * (1.0 + 1e-12))
+    }
+
+    /// True when `x` is within `delta` of every point of the enclosure: |x − v| ≤ delta for all
+    /// v in [lo, hi] (for logarithms, where an absolute error is a relative one of the value).
+    pub fn within_absolute(&self, x: &BigReal, delta: f64) -> bool {
+        if !self.is_finite() || !x.is_finite() {
+            return false;
+        }
+        let bits = self
+            .bits
+            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
+            + 64;
+        let x = x.as_big();
+        let gap = x
+            .sub(&self.lo, bits, NEAREST)
+            .abs()
+            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        gap <= BigFloat::from_f64(delta * (1.0 - 1e-9), bits)
+    }
+
     /// Restricts to [min, max] (the domain of a function), NaN when disjoint.
     fn clamp_to(&self, min: &BigFloat, max: &BigFloat) -> Option<Interval> {
         if self.hi < *min || self.lo > *max || self.lo.is_nan() || self.hi.is_nan() {
@@ -199,6 +278,42 @@ impl Interval {
         }
         Some(Interval::new(self.lo.max(min), self.hi.min(max), self.bits))
     }
+}
+
+/// True when a nonzero finite end lies far enough inside astro-float's exponent range that the
+/// outward move |x|·2^{2−p} is itself representable, i.e. the end carries full precision.
+fn well_inside_range(x: &BigFloat, bits: usize) -> bool {
+    match x.exponent() {
+        Some(e) if !x.is_zero() && !x.is_subnormal() => {
+            let (e, margin) = (e as i64, bits as i64 + 8);
+            e > astro_float::EXPONENT_MIN as i64 + margin
+                && e < astro_float::EXPONENT_MAX as i64 - 8
+        }
+        _ => false,
+    }
+}
+
+/// A decimal bound of e^x for one end x of an enclosure of a logarithm: at or below e^x for the
+/// lower end, at or above for the upper. With D = x / ln 10 enclosed and k = ⌊D.lo⌋ exact, the
+/// mantissa 10^{D − k} is enclosed and rounded outward, and k is written out exactly; `None`
+/// when |k| is too large for that (2^{p−2} or more, where x does not fix k anyway).
+fn exp_end(x: &BigFloat, bits: usize, end: End) -> Option<String> {
+    let ctx = Precision::new(bits as u64).ok()?;
+    let ln10 = Interval::from_f64(&ctx, 10.0).ln();
+    let d = Interval::point(x.clone(), bits) / &ln10;
+    let k = d.lo.floor();
+    if binary_exponent(&k).is_some_and(|e| e >= bits as i64 - 2) || !d.is_finite() {
+        return None;
+    }
+    let mantissa = ((d - &Interval::point(k.clone(), bits)) * &ln10).exp();
+    let text = match end {
+        End::Lower => mantissa.lo_string(),
+        End::Upper => mantissa.hi_string(),
+    };
+    Some(crate::format::shift_exponent(
+        &text,
+        &BigReal::from_big(k, ctx),
+    ))
 }
 
 /// Decimal text for an endpoint, rounded outward with one decimal digit fewer than the precision
@@ -468,9 +583,23 @@ impl Real for Interval {
 
     fn is_normal(&self) -> bool {
         self.is_finite()
-            && !self.lo.is_zero()
-            && !self.hi.is_zero()
+            && well_inside_range(&self.lo, self.bits)
+            && well_inside_range(&self.hi, self.bits)
             && self.lo.is_positive() == self.hi.is_positive()
+    }
+
+    fn exp_bounds_strings(&self) -> Option<(String, String)> {
+        if self.lo.is_nan() || self.hi.is_nan() || self.hi.is_inf_pos() || self.lo > self.hi {
+            return None;
+        }
+        let bound = |x: &BigFloat, end| {
+            if x.is_inf_neg() {
+                Some("0e0".to_owned())
+            } else {
+                exp_end(x, self.bits, end)
+            }
+        };
+        Some((bound(&self.lo, End::Lower)?, bound(&self.hi, End::Upper)?))
     }
 
     fn exp(&self) -> Self {
@@ -650,6 +779,37 @@ mod tests {
         assert_eq!(a.partial_cmp(&b), Some(Ordering::Less));
         assert_eq!(b.partial_cmp(&a), Some(Ordering::Greater));
         assert_eq!(a.partial_cmp(&c), None);
+    }
+
+    /// e^ℓ at ℓ = −2.1e9 lies below astro-float's range (2^−2^31 ≈ 10^−646456993): the bounds
+    /// come from ℓ, stay positive and carry the exact exponent (mpmath: 1.00732859385233525307…
+    /// e-912018412).
+    #[test]
+    fn exponentials_below_the_range_keep_a_positive_lower_end() {
+        let ln = Interval::parse_decimal(&ctx(128), "-2.1e9").unwrap();
+        assert!(!ln.exp().is_normal());
+        let (lo, hi) = ln.exp_bounds_strings().unwrap();
+        for end in [&lo, &hi] {
+            assert!(end.starts_with("1.0073285938523352530"), "{end}");
+            assert!(end.ends_with("e-912018412"), "{end}");
+        }
+        assert!(lo < hi, "{lo} {hi}");
+        // −∞ is the logarithm of 0; NaN bounds nothing.
+        let minus_inf = Interval::new(astro_float::INF_NEG, BigFloat::from_i32(-5, 128), 128);
+        assert_eq!(minus_inf.exp_bounds_strings().unwrap().0, "0e0");
+        assert!(Interval::nan(128).exp_bounds_strings().is_none());
+    }
+
+    #[test]
+    fn distances_bound_every_enclosed_point() {
+        let x = Interval::from_decimals(&ctx(128), "1", "1.001").unwrap();
+        let mid = BigReal::parse_decimal(&ctx(256), "1.0005").unwrap();
+        let rel = x.relative_distance(&mid).unwrap();
+        assert!((5e-4..5.1e-4).contains(&rel), "{rel}");
+        assert!(x.vouches_for(&mid, 6e-4) && !x.vouches_for(&mid, 4e-4));
+        assert!(x.within_absolute(&mid, 6e-4) && !x.within_absolute(&mid, 4e-4));
+        let straddles = Interval::from_decimals(&ctx(128), "-1", "1").unwrap();
+        assert!(straddles.relative_distance(&mid).is_none());
     }
 
     #[test]

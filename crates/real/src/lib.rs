@@ -38,7 +38,7 @@ use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 pub use big::{BigReal, Precision};
-pub use format::{decimal_from_ln, decimal_string};
+pub use format::{decimal_from_ln, decimal_string, digits_from_ln, integer_decimal};
 pub use interval::Interval;
 #[cfg(feature = "mpfr")]
 pub use mpfr::MpfrReal;
@@ -143,6 +143,14 @@ pub trait Real:
     /// For enclosure types: decimal strings at or below and at or above every value enclosed.
     /// `None` (the default) for point types.
     fn bounds_strings(&self) -> Option<(String, String)> {
+        None
+    }
+
+    /// For enclosure types holding a logarithm ℓ: decimal strings at or below e^{ℓ.lo} and at or
+    /// above e^{ℓ.hi}, with exact decimal exponents, also where e^ℓ lies outside the backend's
+    /// exponent range (so an enclosure of a positive quantity keeps a positive lower end).
+    /// `None` for point types and when the precision cannot fix the exponents.
+    fn exp_bounds_strings(&self) -> Option<(String, String)> {
         None
     }
 

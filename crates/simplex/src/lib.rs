@@ -63,6 +63,8 @@ pub struct SimplexLayer<T> {
     pub ln_one_minus_lambda: T,
     /// λ_angle = arccos(cos_out)/arccos(ρ).
     pub lambda_angle: T,
+    /// log λ_angle, finite even when λ_angle underflows.
+    pub ln_lambda_angle: T,
     /// η when a dimension d was given and the point allows it.
     pub eta: Option<T>,
 }
@@ -132,9 +134,18 @@ impl<T: Real> SimplexLayer<T> {
         let cos_out = one.clone() - &one_minus_cos_out;
         // arccos(cos_out) = 2 asin(√((1 − cos_out)/2)), the square root taken in logs so that it
         // does not underflow with 1 − cos_out.
-        let half_chord = ((ln_one_minus_cos_out.clone() - &two.ln()) / &two).exp();
-        let angle_out = two * &half_chord.asin();
-        let lambda_angle = angle_out / &rho.acos();
+        let ln_half_chord = (ln_one_minus_cos_out.clone() - &two.ln()) / &two;
+        let half_chord = ln_half_chord.exp();
+        let angle_out = two.clone() * &half_chord.asin();
+        let lambda_angle = angle_out.clone() / &rho.acos();
+        // Where the half chord h leaves the backend's range, asin h = h(1 + h²/6 + …) and
+        // log asin h = log h up to h²/6, far below any precision: log λ_angle stays finite.
+        let ln_angle_out = if half_chord.is_normal() {
+            angle_out.ln()
+        } else {
+            two.ln() + &ln_half_chord
+        };
+        let ln_lambda_angle = ln_angle_out - &rho.acos().ln();
 
         let mut layer = SimplexLayer {
             beta,
@@ -154,6 +165,7 @@ impl<T: Real> SimplexLayer<T> {
             one_minus_lambda,
             ln_one_minus_lambda,
             lambda_angle,
+            ln_lambda_angle,
             eta: None,
         };
         layer.eta = params.d.as_ref().map(|d| eta(params, &layer, d));
@@ -211,6 +223,33 @@ mod tests {
             layer.ln_lambda
         );
         assert!(layer.lambda_angle > 0.0 && layer.lambda_angle.is_finite());
+    }
+
+    /// n = 1e308, ρ = 0.999999, γ = 1000 (κ = −0.999): the half chord √((1 − cos_out)/2) ≈
+    /// 7e-312 is subnormal in f64, but log λ_angle stays accurate (against 256 bits from the same
+    /// doubles).
+    #[test]
+    fn lambda_angle_keeps_its_logarithm_when_the_half_chord_underflows() {
+        use critscale_real::{BigReal, Precision};
+        let (n, rho, gamma) = (1e308, 0.999999, 1000.0);
+        let layer = point(n, rho, gamma, 0.0, 1.0, None);
+        let half_chord = ((layer.ln_one_minus_cos_out - 2f64.ln()) / 2.0).exp();
+        assert!(half_chord < f64::MIN_POSITIVE, "{half_chord}");
+        let p = Precision::new(256).unwrap();
+        let big = |x: f64| BigReal::from_f64(&p, x);
+        let params = SimplexParams::new(
+            big(n),
+            big(rho),
+            Scaling::Gamma(big(gamma)),
+            big(0.0),
+            big(1.0),
+            None,
+        )
+        .unwrap();
+        let exact = SimplexLayer::evaluate(&params).ln_lambda_angle.to_f64();
+        assert!(layer.ln_lambda_angle.is_finite());
+        let rel = (layer.ln_lambda_angle - exact).abs() / exact.abs();
+        assert!(rel < 1e-12, "{} vs {exact}", layer.ln_lambda_angle);
     }
 
     #[test]

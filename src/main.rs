@@ -440,7 +440,10 @@ fn run_simulate(cli: SimulateCli) -> ExitCode {
     match critscale::simulate::simulate(&args) {
         Ok(report) if cli.json => println!("{}", report.to_json()),
         Ok(report) => print!("{}", report.to_table()),
-        Err(bad) => return fail(bad, EXIT_BAD_INPUT),
+        Err(e) => {
+            let code = e.exit_code();
+            return fail(e, code);
+        }
     }
     ExitCode::SUCCESS
 }

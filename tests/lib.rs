@@ -9,4 +9,5 @@ mod model_agreement;
 mod reference_values;
 mod report;
 mod schemes;
+mod simulate_safety;
 mod theorems;

@@ -24,6 +24,7 @@ pub mod element;
 pub mod error;
 pub mod eta;
 pub mod forward;
+pub mod memory;
 pub mod npy;
 pub mod observables;
 pub mod prepare;
@@ -32,9 +33,9 @@ mod tiles;
 
 pub use element::Element;
 pub use error::KernelError;
-pub use eta::{Estimate, eta_exact, eta_hutchinson};
+pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
 pub use forward::{Forward, forward};
-pub use npy::{NpyDType, NpyError, read_tokens};
+pub use npy::{NpyDType, NpyError, NpyInfo, inspect_tokens, read_tokens};
 pub use observables::{Observables, observables};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 

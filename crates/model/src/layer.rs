@@ -14,7 +14,7 @@
 //! accepted (the theory uses γ > 0, α ≥ 0).
 
 use crate::error::ModelError;
-use crate::linalg::{dot, norm};
+use crate::linalg::{direction, dot, norm};
 use crate::tokens::validate_tokens;
 use critscale_real::Real;
 use ndarray::{Array1, Array2};
@@ -120,8 +120,13 @@ pub(crate) fn core<T: Real>(x: &Array2<T>, params: &LayerParams<T>) -> Result<Co
     let norms: Array1<T> = x.rows().into_iter().map(|xi| norm(&ctx, xi)).collect();
     let mut y = x.clone();
     for i in 0..n {
-        for a in 0..d {
-            y[[i, a]] /= norms[i].clone();
+        if norms[i].is_finite() && norms[i].is_normal() {
+            for a in 0..d {
+                y[[i, a]] /= norms[i].clone();
+            }
+        } else {
+            // |x_i| overflows or is subnormal: the direction from the scaled row instead.
+            y.row_mut(i).assign(&direction(&ctx, x.row(i)));
         }
     }
 
@@ -192,8 +197,12 @@ pub fn forward<T: Real>(
         if r == zero {
             return Err(ModelError::ZeroOutput { row: i });
         }
-        for a in 0..d {
-            y_out[[i, a]] /= r.clone();
+        if r.is_finite() && r.is_normal() {
+            for a in 0..d {
+                y_out[[i, a]] /= r.clone();
+            }
+        } else {
+            y_out.row_mut(i).assign(&direction(&ctx, x_out.row(i)));
         }
     }
     Ok(LayerOutput {

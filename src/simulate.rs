@@ -451,7 +451,7 @@ fn check_memory(
             let (what_run, hint) = match eta {
                 EtaWork::Exact => (
                     "--eta exact",
-                    "exact eta keeps three n x n matrices: use --eta hutchinson or --eta none \
+                    "exact eta keeps n x n matrices: use --eta hutchinson or --eta none \
                      (memory O(n d))",
                 ),
                 EtaWork::Hutchinson(_) => (

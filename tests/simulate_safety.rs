@@ -293,10 +293,7 @@ fn near_copies_are_refused_like_exact_copies() {
 
 /// `sh -c 'ulimit -v KIB; exec critscale simulate ARGS'`.
 fn under_ulimit(kib: u64, args: &[&str]) -> Output {
-    let mut cmd = format!("ulimit -v {kib}; exec \"$0\"");
-    for i in 0..args.len() {
-        cmd.push_str(&format!(" \"${}\"", i + 1));
-    }
+    let cmd = format!("ulimit -v {kib}; exec \"$0\" \"$@\"");
     Command::new("sh")
         .arg("-c")
         .arg(cmd)

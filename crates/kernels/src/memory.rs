@@ -159,23 +159,21 @@ impl Work {
     pub fn check(&self, limits: &Limits) -> Result<u64, KernelError> {
         let need = self.bytes();
         let overhead = BASELINE.saturating_add(PER_THREAD.saturating_mul(self.threads as u64));
+        let with_overhead = need.saturating_add(overhead);
+        // Of the limits exceeded, the smaller one is reported.
+        let mut exceeded: Vec<(u64, u64, &'static str)> = Vec::new();
+        if let Some(lim) = limits.address_space
+            && with_overhead > lim
+        {
+            exceeded.push((lim, with_overhead, "the address-space limit (ulimit -v)"));
+        }
         if let Some(avail) = limits.available
             && need > avail
         {
-            return Err(KernelError::TooMuchMemory {
-                need,
-                limit: avail,
-                what: "the memory available (MemAvailable)",
-            });
+            exceeded.push((avail, need, "the memory available (MemAvailable)"));
         }
-        if let Some(lim) = limits.address_space
-            && need.saturating_add(overhead) > lim
-        {
-            return Err(KernelError::TooMuchMemory {
-                need: need.saturating_add(overhead),
-                limit: lim,
-                what: "the address-space limit (ulimit -v)",
-            });
+        if let Some(&(limit, need, what)) = exceeded.iter().min_by_key(|e| e.0) {
+            return Err(KernelError::TooMuchMemory { need, limit, what });
         }
         Ok(need)
     }

@@ -482,10 +482,11 @@ fn check_memory(
 fn to_f32(x: &Array2<f64>) -> Result<Array2<f32>, SimulateError> {
     let u = f64::from(f32::EPSILON) / 2.0;
     for (row, r) in x.rows().into_iter().enumerate() {
-        let (col, m) = r
-            .iter()
-            .enumerate()
-            .fold((0, 0.0f64), |(c, m), (j, v)| if v.abs() > m { (j, v.abs()) } else { (c, m) });
+        let (col, m) =
+            r.iter().enumerate().fold(
+                (0, 0.0f64),
+                |(c, m), (j, v)| if v.abs() > m { (j, v.abs()) } else { (c, m) },
+            );
         if m == 0.0 {
             continue;
         }
@@ -499,20 +500,19 @@ fn to_f32(x: &Array2<f64>) -> Result<Array2<f32>, SimulateError> {
                 reason: "overflows f32 (largest finite 3.4e38)",
             });
         }
-        if m < f64::from(f32::MIN_POSITIVE) {
-            if let Some((c, v)) = r
+        if m < f64::from(f32::MIN_POSITIVE)
+            && let Some((c, v)) = r
                 .iter()
                 .enumerate()
                 .find(|(_, v)| (to(**v) - **v).abs() > u * m)
-            {
-                return Err(SimulateError::F32Range {
-                    row,
-                    col: c,
-                    value: *v,
-                    reason: "underflows f32 (this token's entries all lie below f32's normal \
-                             range, 1.2e-38, and lose their digits)",
-                });
-            }
+        {
+            return Err(SimulateError::F32Range {
+                row,
+                col: c,
+                value: *v,
+                reason: "underflows f32 (this token's entries all lie below f32's normal \
+                         range, 1.2e-38, and lose their digits)",
+            });
         }
     }
     #[allow(clippy::cast_possible_truncation)]

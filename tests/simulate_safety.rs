@@ -5,8 +5,7 @@
 
 use critscale_kernels::npy::{NpyDType, to_npy_bytes};
 use critscale_kernels::{
-    KernelError, Options, Params, eta_error_limit, eta_exact, eta_hutchinson, forward,
-    observables,
+    KernelError, Options, Params, eta_error_limit, eta_exact, eta_hutchinson, forward, observables,
 };
 use critscale_model::LayerParams;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
@@ -38,7 +37,11 @@ fn temp_file(bytes: &[u8]) -> PathBuf {
 fn refused(out: &Output, code: i32, needles: &[&str]) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.starts_with("error: "), "{err}");
     for n in needles {
@@ -49,8 +52,8 @@ fn refused(out: &Output, code: i32, needles: &[&str]) -> String {
 }
 
 fn simplex_eta(n: usize, d: usize, rho: f64, beta: f64) -> f64 {
-    let sp = SimplexParams::new(n as f64, rho, Scaling::Beta(beta), 0.0, 1.0, Some(d as f64))
-        .unwrap();
+    let sp =
+        SimplexParams::new(n as f64, rho, Scaling::Beta(beta), 0.0, 1.0, Some(d as f64)).unwrap();
     SimplexLayer::evaluate(&sp).eta.unwrap()
 }
 
@@ -65,7 +68,9 @@ fn exact_eta_at_large_beta_is_right_or_refused() {
     // The identity limit (1 − 1/d)/q, checked once against the closed form.
     assert!((simplex_eta(n, d, rho, 1e10) - 0.984375).abs() < 1e-15);
     let mut refused_f64 = 0;
-    for beta in [1.0, 5.0, 20.0, 60.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e10] {
+    for beta in [
+        1.0, 5.0, 20.0, 60.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e10,
+    ] {
         let want = simplex_eta(n, d, rho, beta);
         let p = Params::new(beta, 0.0);
         for (dtype, got) in [
@@ -108,8 +113,8 @@ fn exact_and_hutchinson_eta_on_random_tokens_are_right_or_refused() {
         let x32 = x.mapv(|v| v as f32);
         let x_r = x32.mapv(f64::from);
         for beta in [3.0, 30.0, 300.0, 3e3, 3e4, 3e6, 3e8, 1e10] {
-            let want = critscale_model::eta_from_jacobian(&x_r, &LayerParams::new(beta, 0.0))
-                .unwrap();
+            let want =
+                critscale_model::eta_from_jacobian(&x_r, &LayerParams::new(beta, 0.0)).unwrap();
             let p = Params::new(beta, 0.0);
             for (dtype, got, limit) in [
                 (
@@ -168,7 +173,11 @@ fn simulate_refuses_eta_it_cannot_vouch_for_with_exit_3() {
     let mut a: Vec<&str> = base.to_vec();
     a.extend(["--gamma", "3", "--json"]);
     let out = critscale(&a);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let want = simplex_eta(64, 64, 0.3, 3.0 * 64f64.ln());
     let got = v["eta"].as_f64().unwrap();
@@ -217,8 +226,8 @@ fn rows_at_the_ends_of_the_range_keep_their_direction() {
         for v in x.row_mut(1) {
             *v *= scale;
         }
-        let (got, got_cos) = lambda_of(&x, NpyDType::F64, "f64")
-            .unwrap_or_else(|e| panic!("scale {scale:e}: {e}"));
+        let (got, got_cos) =
+            lambda_of(&x, NpyDType::F64, "f64").unwrap_or_else(|e| panic!("scale {scale:e}: {e}"));
         // The scaled row is exact up to the rounding of v·scale (a few bits for 3e-320).
         let tol = if scale < 1e-300 { 1e-2 } else { 1e-13 };
         assert!(
@@ -250,8 +259,14 @@ fn f32_range_problems_are_named() {
     let mut big = ndarray::array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]];
     big[[1, 0]] = 1e39;
     let e = lambda_of(&big, NpyDType::F64, "f32").unwrap_err();
-    assert!(e.contains("token 1, column 0") && e.contains("overflows f32"), "{e}");
-    assert!(e.contains("--dtype f64") && !e.contains("non-finite"), "{e}");
+    assert!(
+        e.contains("token 1, column 0") && e.contains("overflows f32"),
+        "{e}"
+    );
+    assert!(
+        e.contains("--dtype f64") && !e.contains("non-finite"),
+        "{e}"
+    );
     let mut tiny = ndarray::array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]];
     tiny[[2, 0]] = 1e-41;
     tiny[[2, 1]] = 3.3e-42;
@@ -272,7 +287,10 @@ fn near_copies_are_refused_like_exact_copies() {
     x.row_mut(7).assign(&row3.mapv(|v| 2.5 * v));
     for work in ["f64", "f32"] {
         let e = lambda_of(&x, NpyDType::F64, work).unwrap_err();
-        assert!(e.contains("tokens 3 and 7") && e.contains("same direction"), "{work}: {e}");
+        assert!(
+            e.contains("tokens 3 and 7") && e.contains("same direction"),
+            "{work}: {e}"
+        );
     }
     let mut exact = x.clone();
     exact.row_mut(7).assign(&row3);
@@ -320,7 +338,11 @@ fn runs_too_large_for_the_memory_are_refused_before_any_work() {
         2,
         &["--eta exact", "n = 40000", "--eta hutchinson", "ulimit -v"],
     );
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     // The forward pass alone of 1e9 tokens is refused too, whatever the limit.
     let out = critscale(&[
         "simulate", "--config", "gaussian", "--n", "1e9", "--d", "512", "--rho", "0.3", "--gamma",
@@ -335,7 +357,11 @@ fn runs_too_large_for_the_memory_are_refused_before_any_work() {
             "--gamma", "1", "--json",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Item 11 and 12: devices are refused before reading, and a file whose header declares more
@@ -349,7 +375,7 @@ fn token_files_are_read_header_first() {
     // A header declaring 1e12 x 5 float64 values followed by 40 bytes.
     let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 5), }";
     let mut dict = dict.to_owned();
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
     dict.push('\n');
@@ -358,12 +384,21 @@ fn token_files_are_read_header_first() {
     bytes.extend_from_slice(dict.as_bytes());
     bytes.extend_from_slice(&[0u8; 40]);
     let path = temp_file(&bytes);
-    let out = critscale(&["simulate", "--tokens", path.to_str().unwrap(), "--beta", "1"]);
+    let out = critscale(&[
+        "simulate",
+        "--tokens",
+        path.to_str().unwrap(),
+        "--beta",
+        "1",
+    ]);
     std::fs::remove_file(&path).ok();
     let line = refused(
         &out,
         2,
-        &["declares 1000000000000 x 5 float64 values", "holds 40 bytes"],
+        &[
+            "declares 1000000000000 x 5 float64 values",
+            "holds 40 bytes",
+        ],
     );
     assert!(!line.contains("fill whole buffer"), "{line}");
 }

@@ -488,8 +488,7 @@ pub fn eta_exact_with_error<T: Element>(
                             // δ carries an error of u·(|z_i|² + |z_k|²), w2 one of u·w2_mag, p
                             // one of u·(its terms).
                             let dl_mag = zni + prep.zn[k];
-                            let p_mag =
-                                prep.zn[k] + bik.abs() + zc[k].abs() + mc[i].abs();
+                            let p_mag = prep.zn[k] + bik.abs() + zc[k].abs() + mc[i].abs();
                             let term_err = beta * beta * 2.0 * (w2_mag * dl + w2 * dl_mag)
                                 + 2.0 * beta * (2.0 * dl_mag + p.abs() * dl_mag + p_mag);
                             off_err += akv * akv * inv_r2[k] * term_err;

@@ -81,7 +81,10 @@ fn address_space_limit() -> Option<u64> {
     };
     // SAFETY: getrlimit writes one `rlimit` into the struct we own.
     let rc = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) };
-    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as u64)
+    // rlim_t is u64 on 64-bit Linux but not everywhere.
+    #[allow(clippy::unnecessary_cast)]
+    let cur = lim.rlim_cur as u64;
+    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(cur)
 }
 
 #[cfg(not(unix))]
@@ -119,7 +122,9 @@ impl Work {
         // The tokens in f64 (as read or generated) and their copy in the working precision.
         let tokens = mul(8, nd).saturating_add(if s == 8 { 0 } else { mul(s, nd) });
         // prepare: y (f64, during normalisation), z and the per-row vectors.
-        let prepared = mul(8, nd).saturating_add(mul(s, nd)).saturating_add(mul(24, n));
+        let prepared = mul(8, nd)
+            .saturating_add(mul(s, nd))
+            .saturating_add(mul(24, n));
         // forward: U, x', y' (f64), z' and two b × b tiles per thread (also observables').
         let forward = prepared
             .saturating_add(mul(3 * s + 8, nd))
@@ -221,11 +226,13 @@ mod tests {
             ..w
         };
         assert!(none.bytes() < 2 << 30, "{}", none.bytes());
-        assert!(none.check(&Limits {
-            available: Some(16 << 30),
-            address_space: Some(4 << 30),
-        })
-        .is_ok());
+        assert!(
+            none.check(&Limits {
+                available: Some(16 << 30),
+                address_space: Some(4 << 30),
+            })
+            .is_ok()
+        );
         // Sizes that overflow u64 saturate instead of wrapping.
         let huge = Work {
             n: usize::MAX / 2,

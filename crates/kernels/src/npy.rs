@@ -178,7 +178,12 @@ fn header_len(first: &[u8]) -> Result<usize, String> {
 /// product checked: `npyz` multiplies the dimensions without checking for overflow.
 fn shape_fits(text: &str) -> Result<(), String> {
     // Deeply nested literals would only recurse in the parser; a header has two levels.
-    if text.chars().filter(|c| matches!(c, '(' | '[' | '{')).count() > 16 {
+    if text
+        .chars()
+        .filter(|c| matches!(c, '(' | '[' | '{'))
+        .count()
+        > 16
+    {
         return Err("header nests too deeply".to_owned());
     }
     let Some(at) = text.find("shape") else {
@@ -200,9 +205,12 @@ fn shape_fits(text: &str) -> Result<(), String> {
         let Ok(v) = part.parse::<u64>() else {
             return Ok(());
         };
-        product = product
-            .checked_mul(v.max(1))
-            .ok_or_else(|| format!("shape ({}) has more values than fit in 64 bits", rest[open + 1..close].trim()))?;
+        product = product.checked_mul(v.max(1)).ok_or_else(|| {
+            format!(
+                "shape ({}) has more values than fit in 64 bits",
+                rest[open + 1..close].trim()
+            )
+        })?;
     }
     Ok(())
 }
@@ -397,7 +405,10 @@ pub fn parse_tokens(bytes: &[u8], name: &str) -> Result<(Array2<f64>, NpyDType),
     if bytes.len() < total {
         return Err(NpyError::Malformed {
             path: name.to_owned(),
-            reason: format!("truncated header ({} bytes, the header needs {total})", bytes.len()),
+            reason: format!(
+                "truncated header ({} bytes, the header needs {total})",
+                bytes.len()
+            ),
         });
     }
     let info = check_header(&bytes[..total], (bytes.len() - total) as u64, name)?;
@@ -538,8 +549,9 @@ mod tests {
 
     /// A v1.0 header declaring `shape` (a Python tuple literal) of `descr`, padded like NumPy's.
     pub(crate) fn header(descr: &str, shape: &str) -> Vec<u8> {
-        let mut dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-        while (10 + dict.len() + 1) % 64 != 0 {
+        let mut dict =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
             dict.push(' ');
         }
         dict.push('\n');

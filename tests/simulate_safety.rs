@@ -214,22 +214,26 @@ fn lambda_of(x: &Array2<f64>, dtype: NpyDType, work: &str) -> Result<(f64, f64),
 /// keeps its exact direction: λ equals that of the same directions at unit scale.
 #[test]
 fn rows_at_the_ends_of_the_range_keep_their_direction() {
+    // Row 1 has few significant bits, so that it scales exactly even into the subnormals.
     let base = ndarray::array![
         [1.0, 0.5, -0.25],
-        [0.3, -1.0, 0.8],
+        [0.375, -1.0, 0.75],
         [-0.7, 0.2, 0.9],
         [0.1, 0.4, -1.0]
     ];
     let (want, cos) = lambda_of(&base, NpyDType::F64, "f64").unwrap();
-    for scale in [1e308 / 1.0, 1.7e308, 1e-310, 3e-320] {
+    // 2^−1065: the row's entries are subnormals with 10 significant bits, exact here; its norm
+    // computed directly would keep only about 10 bits.
+    let two_m1065 = 2f64.powi(-532) * 2f64.powi(-533);
+    for scale in [1e308, 1.7e308, 1e-310, two_m1065] {
         let mut x = base.clone();
         for v in x.row_mut(1) {
             *v *= scale;
         }
         let (got, got_cos) =
             lambda_of(&x, NpyDType::F64, "f64").unwrap_or_else(|e| panic!("scale {scale:e}: {e}"));
-        // The scaled row is exact up to the rounding of v·scale (a few bits for 3e-320).
-        let tol = if scale < 1e-300 { 1e-2 } else { 1e-13 };
+        // The scaled row is exact up to the rounding of v·scale (none for 2^−1065).
+        let tol = 1e-12;
         assert!(
             (got - want).abs() <= tol * want && (got_cos - cos).abs() <= tol,
             "scale {scale:e}: lambda {got} vs {want}, cos {got_cos} vs {cos}"
@@ -285,6 +289,9 @@ fn near_copies_are_refused_like_exact_copies() {
     let mut x: Array2<f64> = critscale_model::gaussian_almost_simplex(&(), 10, 6, 0.3, 5);
     let row3 = x.row(3).to_owned();
     x.row_mut(7).assign(&row3.mapv(|v| 2.5 * v));
+    // The two directions are not bitwise equal (else this were the exact-copy case).
+    let p = critscale_kernels::prepare(x.view(), &Params::new(2.0, 0.0)).unwrap();
+    assert!((0..6).any(|a| p.y(3, a) != p.y(7, a)));
     for work in ["f64", "f32"] {
         let e = lambda_of(&x, NpyDType::F64, work).unwrap_err();
         assert!(

@@ -364,6 +364,21 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn directions_survive_norms_that_overflow_or_are_subnormal() {
+        // |x_0| = 1.5e308·√2 overflows f64 and |x_2| is subnormal: the directions are exact.
+        let x = ndarray::array![[1.5e308, 1.5e308], [1.0, 0.0], [3e-320, -3e-320]];
+        let out = forward(&x, &params(1.0, 0.0)).unwrap();
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        let want = ndarray::array![[s, s], [1.0, 0.0], [s, -s]];
+        assert!(max_abs_diff(&out.y, &want) < 1e-15, "{:?}", out.y);
+        assert_eq!(out.norms[0], f64::INFINITY);
+        // An output whose norm overflows keeps its direction too (α x_0 is finite).
+        let out = forward(&x, &params(1.0, 1.0)).unwrap();
+        let len: f64 = out.y_out.row(0).iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((len - 1.0).abs() < 1e-15 && (out.y_out[[0, 0]] - s).abs() < 1e-15);
+    }
+
+    #[test]
     fn forward_matches_hand_computation_for_two_tokens() {
         // x_1 = (2, 0), x_2 = (0, 1): y = I, scores β on the diagonal and 0 off it.
         let x = ndarray::array![[2.0, 0.0], [0.0, 1.0]];

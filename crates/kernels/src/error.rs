@@ -91,7 +91,7 @@ pub enum KernelError {
     /// The rounding error of a result could exceed the accuracy it would be printed with.
     #[error(
         "{what} in {precision}: its rounding error could reach {bound:.1e} of its value at \
-         beta = {beta:e} (the limit is {limit:.0e}), so it is not reported; lower beta{}",
+         beta = {beta:.4e} (the limit is {limit:.0e}), so it is not reported; lower beta{}",
         precision_hint(what, precision)
     )]
     PrecisionLoss {

@@ -184,6 +184,27 @@ fn simulate_refuses_eta_it_cannot_vouch_for_with_exit_3() {
     assert!((got - want).abs() <= 1e-10 * want, "{got} vs {want}");
 }
 
+/// Moderate β in f32 with close pairs of tokens (d = 2) is reported, not refused for the
+/// pessimism of the error estimate, and agrees with f64.
+#[test]
+fn f32_eta_at_moderate_beta_is_reported() {
+    let eta = |dtype: &str| {
+        let out = critscale(&[
+            "simulate", "--config", "gaussian", "--n", "300", "--d", "2", "--rho", "0.8",
+            "--gamma", "4", "--dtype", dtype, "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["eta"].as_f64().unwrap()
+    };
+    let (e64, e32) = (eta("f64"), eta("f32"));
+    assert!((e64 - e32).abs() <= 1e-4 * e64, "{e64} vs {e32}");
+}
+
 /// Runs `simulate` on `x` (α = 0, β = 2) and returns (λ, cos_in_mean) or the error line.
 fn lambda_of(x: &Array2<f64>, dtype: NpyDType, work: &str) -> Result<(f64, f64), String> {
     let path = temp_file(&to_npy_bytes(x, dtype));

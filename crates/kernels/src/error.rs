@@ -44,8 +44,8 @@ pub enum KernelError {
     /// Two tokens have the same direction, exactly or to within rounding
     /// ([`crate::observables::copy_distance2`]): λ's term (1 − cos')/(1 − cos) is 0/0 or noise.
     #[error(
-        "tokens {i} and {j} have the same direction (equal up to rounding: 1 - cos <= 6.5e-27 in \
-         f64, 1.9e-9 in f32), so lambda is undefined (0/0); remove one of them"
+        "tokens {i} and {j} have the same direction (equal up to rounding: 1 - cos <= 4.0e-28 in \
+         f64, 1.2e-10 in f32), so lambda is undefined (0/0); remove one of them"
     )]
     DuplicateDirection {
         /// First token (the smaller index).

@@ -308,10 +308,13 @@ fn q_diag<T: Element>(
     }
 }
 
-/// The largest estimated relative rounding error with which [`eta_exact`] reports η: 1e-6 in
-/// `f64`, 1e-3 in `f32` (whose inputs alone carry a relative rounding of 6e-8).
+/// The largest estimated relative rounding error with which [`eta_exact`] (and
+/// [`eta_hutchinson`]) report η: 1e-6 in `f64`, 1e-2 in `f32`. The estimate is an over-estimate
+/// (3 to 100 times the actual error in the tests), so f32 results that pass it are typically
+/// good to 1e-4 or better; in f32 the limit is set so that moderate β (up to about 300 on a
+/// simplex, with close pairs of tokens in d = 2) is not refused for the estimate's pessimism.
 pub fn eta_error_limit<T: Element>() -> f64 {
-    if T::UNIT_ROUNDOFF < 1e-10 { 1e-6 } else { 1e-3 }
+    if T::UNIT_ROUNDOFF < 1e-10 { 1e-6 } else { 1e-2 }
 }
 
 /// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula), refused when its

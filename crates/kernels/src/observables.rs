@@ -32,15 +32,16 @@ use rayon::prelude::*;
 /// explicit difference: the GEMM form's relative error is then at most about d·u/τ.
 pub const RECOMPUTE_BELOW: f64 = 1.0 / 16.0;
 
-/// Two directions are treated as copies when |y_i − y_j| ≤ 1024·u (u the unit roundoff of the
-/// working precision), i.e. 1 − ⟨y_i, y_j⟩ = |y_i − y_j|²/2 ≤ (1024·u)²/2: about 6.5e-27 in
-/// `f64` and 1.9e-9 in `f32`. The directions themselves carry a rounding of a few u, so below
-/// this distance more than about 0.5% of |y_i − y_j| may be rounding, and the pair's λ term
-/// |y'_i − y'_j|²/|y_i − y_j|² is not determined to two digits. Such pairs are refused like exact
-/// copies ([`KernelError::DuplicateDirection`]), so that a token and a rescaled copy of it
-/// (x_j = 2.5·x_i, whose directions differ only by rounding) are not averaged into λ as noise.
+/// Two directions are treated as copies when |y_i − y_j| ≤ 256·u (u the unit roundoff of the
+/// working precision), i.e. 1 − ⟨y_i, y_j⟩ = |y_i − y_j|²/2 ≤ (256·u)²/2: about 4.0e-28 in
+/// `f64` and 1.2e-10 in `f32`. A token and a rescaled copy of it (x_j = 2.5·x_i) have directions
+/// that differ only by their rounding, at most about 2√d·u (below the tolerance up to d ≈ 16000),
+/// so their λ term |y'_i − y'_j|²/|y_i − y_j|² would be a ratio of rounding errors; above the
+/// tolerance the distance is known to about 1%. Such pairs are refused like exact copies
+/// ([`KernelError::DuplicateDirection`]); the returned value is the squared distance
+/// |y_i − y_j|² = (256·u)².
 pub fn copy_distance2<T: Element>() -> f64 {
-    let e = 1024.0 * T::UNIT_ROUNDOFF;
+    let e = 256.0 * T::UNIT_ROUNDOFF;
     e * e
 }
 

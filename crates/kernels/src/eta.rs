@@ -53,8 +53,10 @@
 //! **Cancellation.** Every quantity above is a difference of tokens or of tokens and means, so
 //! the centring bounds the magnitudes by the spread of the tokens; tr C_i² = Q_i − 2s_i + |μ_i|⁴
 //! still cancels when row i attends to one token (then tr C_i² → 0 while Q_i ≈ |z_i|⁴), with an
-//! absolute error of a few ulps of |z_i|⁴ multiplied by β²: the same order as the rounding of
-//! the β² terms in the reference Jacobian itself.
+//! absolute error of a few ulps of |z_i|⁴ multiplied by β². At moderate β this is the order of
+//! the rounding of the reference Jacobian itself; at very large β it swamps η (1e10 in f64, 1e3
+//! in f32), so [`eta_exact`] carries an estimate of this error alongside the sum
+//! ([`eta_exact_with_error`]) and refuses when it exceeds [`eta_error_limit`].
 //!
 //! # Hutchinson
 //!
@@ -62,6 +64,10 @@
 //! with u_k = Π_k v_k/r_k and g_ik = ⟨y_i, u_k⟩ (from the matrix-free product of THEORY §5b;
 //! the weights of C_i u_i sum to zero, so it is a GEMM with z). Per probe four GEMMs of n·n·d:
 //! O(k n² d) for k probes, in row blocks (memory O(n·d) per probe in a batch plus O(b·n)).
+//! When row i attends only to itself, g_ii = ⟨y_i, u_i⟩ = 0 and μ_i = z_i, so the β terms cancel
+//! and their rounding (u·|u_i|, times β) remains: an estimate of it is kept per probe, and the
+//! estimate is refused when it exceeds [`eta_error_limit`] of η and a quarter of the standard
+//! error.
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
@@ -106,7 +112,7 @@ fn symmetric_gram<T: Element>(prep: &Prepared<T>, bs: usize) -> Result<Vec<T>, K
     let (n, d) = (prep.n, prep.d);
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
-    let mut g = try_zeros(n * n, T::ZERO, "the Gram matrix G (n x n)")?;
+    let mut g = try_zeros::<T>(n * n, "the Gram matrix G (n x n)")?;
     let ptr = SyncPtr(g.as_mut_ptr());
     let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let z = &prep.z;
@@ -173,7 +179,7 @@ fn attention_from_gram<T: Element>(
     n: usize,
     beta: f64,
 ) -> Result<Vec<T>, KernelError> {
-    let mut a = try_zeros(n * n, T::ZERO, "the attention matrix A (n x n)")?;
+    let mut a = try_zeros::<T>(n * n, "the attention matrix A (n x n)")?;
     a.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
         let grow = &g[i * n..(i + 1) * n];
         simd_run(|| {
@@ -210,7 +216,7 @@ fn q_diag<T: Element>(
     if 2 * dh < n {
         // K_j = vech(z_j z_jᵀ) with off-diagonal entries × √2, so ⟨K_j, K_l⟩ = ⟨z_j, z_l⟩².
         let s2 = std::f64::consts::SQRT_2;
-        let mut k = try_zeros(n * dh, T::ZERO, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
+        let mut k = try_zeros::<T>(n * dh, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
         k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
             let zj = prep.zrow(j);
             let mut idx = 0;
@@ -251,7 +257,7 @@ fn q_diag<T: Element>(
         // the n³ product of the plain A·H.
         let kstarts = block_starts(n, kb);
         let nk = kstarts.len() - 1;
-        let mut h: Vec<T> = try_zeros(n * n, T::ZERO, "the matrix G∘G (n x n)")?;
+        let mut h: Vec<T> = try_zeros::<T>(n * n, "the matrix G∘G (n x n)")?;
         h.par_chunks_mut(n).enumerate().for_each(|(j, hr)| {
             let gr = &g[j * n..(j + 1) * n];
             for (hv, gv) in hr.iter_mut().zip(gr) {
@@ -387,7 +393,7 @@ pub fn eta_exact_with_error<T: Element>(
     let z = &prep.z;
 
     // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
-    let mut m = try_zeros(n * d, T::ZERO, "the attention means M = A Z (n x d)")?;
+    let mut m = try_zeros::<T>(n * d, "the attention means M = A Z (n x d)")?;
     m.par_chunks_mut(bs * d).enumerate().for_each(|(b, mb)| {
         let (i0, i1) = (starts[b], starts[b + 1]);
         gemm(
@@ -414,6 +420,8 @@ pub fn eta_exact_with_error<T: Element>(
     let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
     let q = q_diag(&prep, &a, &g, bs)?;
     let ku = error_factor(n, d) * T::UNIT_ROUNDOFF;
+    let zn_max = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v));
+    let zc_max = zc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
     let df = d as f64;
 
@@ -468,9 +476,9 @@ pub fn eta_exact_with_error<T: Element>(
                     );
                     let (mu2, db) = (m2[i], dbar[ii]);
                     let (mut trc, mut ycy, mut s1, mut off) = (0.0, 0.0, 0.0, 0.0);
-                    // Magnitudes of the cancelling terms, for the error estimate only.
-                    let (mut trc_mag, mut s1_abs, mut off_err) = (0.0, 0.0, 0.0);
-                    let zni = prep.zn[i];
+                    // For the error estimate only (three more operations per entry):
+                    // P_i = Σ_k A_ik |z_k|², Σ_k A_ik |B_ik| and Σ_{k≠i} A_ik²/r_k².
+                    let (mut p_i, mut s1_abs, mut s2) = (0.0, 0.0, 0.0);
                     for k in 0..n {
                         let akv = ar[k].to_f64();
                         let bik = br[k].to_f64();
@@ -479,24 +487,28 @@ pub fn eta_exact_with_error<T: Element>(
                         trc += akv * w2;
                         ycy += akv * (dl - db) * (dl - db);
                         s1 += akv * bik * bik;
-                        let w2_mag = prep.zn[k] + 2.0 * bik.abs() + mu2;
-                        trc_mag += akv * w2_mag;
+                        p_i += akv * prep.zn[k];
                         s1_abs += akv * bik.abs();
                         if k != i {
                             let p = (prep.zn[k] - bik) + (zc[k] - mc[i]);
                             let bracket = (df - 1.0)
                                 + 2.0 * beta * ((db - dl) - (1.0 - dl) * p)
                                 + beta * beta * w2 * dl * (2.0 - dl);
-                            off += akv * akv * inv_r2[k] * bracket;
-                            // δ carries an error of u·(|z_i|² + |z_k|²), w2 one of u·w2_mag, p
-                            // one of u·(its terms).
-                            let dl_mag = zni + prep.zn[k];
-                            let p_mag = prep.zn[k] + bik.abs() + zc[k].abs() + mc[i].abs();
-                            let term_err = beta * beta * 2.0 * (w2_mag * dl + w2 * dl_mag)
-                                + 2.0 * beta * (2.0 * dl_mag + p.abs() * dl_mag + p_mag);
-                            off_err += akv * akv * inv_r2[k] * term_err;
+                            let wk = akv * akv * inv_r2[k];
+                            off += wk * bracket;
+                            s2 += wk;
                         }
                     }
+                    // The off-diagonal brackets: δ carries an error of u·(|z_i|² + |z_k|²), w2
+                    // one of u·(|z_k|² + 2|B_ik| + |μ_i|²), p one of u·(its terms); bounded
+                    // here by the row's largest values (|B_ik| ≤ |μ_i||z_k|, δ ≤ 2).
+                    let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
+                    let dl_max = prep.zn[i] + zn_max;
+                    let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
+                    let off_err = s2
+                        * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
+                            + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
+                    let trc_mag = p_i + 2.0 * s1_abs + mu2;
                     let cy2: f64 = cy[ii * d..(ii + 1) * d]
                         .iter()
                         .map(|v| v.to_f64() * v.to_f64())
@@ -511,7 +523,6 @@ pub fn eta_exact_with_error<T: Element>(
                     let value = off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df;
                     // tr C² − |C y|² cancels its terms Q, 2Σ A B², |μ|⁴, |Cy|² (each ≤ P_i²,
                     // P_i = Σ_j A_ij |z_j|², up to the factor 2); tr C − yᵀCy its terms.
-                    let p_i = trc_mag;
                     let t2_mag = q[i] + 2.0 * s1 + mu2 * mu2 + cy2 + 2.0 * s1_abs * p_i.sqrt();
                     let t1_mag = trc_mag + ycy + db * db;
                     let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)

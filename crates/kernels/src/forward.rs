@@ -154,8 +154,8 @@ pub fn forward<T: Element>(
     // x'_i = c + U_i/Z_i + α x_i and y'_i = x'_i/|x'_i|, row by row (in parallel; each row is
     // computed independently, so the result does not depend on the thread count).
     let alpha = params.alpha;
-    let mut x_out = crate::memory::try_zeros(n * d, T::ZERO, "the outputs x' (n x d)")?;
-    let mut y_out = crate::memory::try_zeros(n * d, 0.0f64, "the output directions y' (n x d)")?;
+    let mut x_out = crate::memory::try_zeros::<T>(n * d, "the outputs x' (n x d)")?;
+    let mut y_out = crate::memory::try_zeros::<f64>(n * d, "the output directions y' (n x d)")?;
     let bad: Vec<Option<KernelError>> = x_out
         .par_chunks_mut(d)
         .zip(y_out.par_chunks_mut(d))

@@ -11,7 +11,15 @@
 //!   smaller) without the nd × nd Jacobian, and Hutchinson's estimate in O(k n² d);
 //! * [`mod@simd`] — the exponential (Cody–Waite + polynomial), dispatched at run time through
 //!   `pulp` to AVX-512, AVX2+FMA or scalar code;
-//! * [`mod@element`] — the `f64`/`f32` element trait and the matrix products (`gemm` crate).
+//! * [`mod@element`] — the `f64`/`f32` element trait and the matrix products (`gemm` crate);
+//! * [`mod@memory`] — the memory a run needs against what the process may use, and fallible
+//!   allocation of the big buffers;
+//! * [`mod@npy`] — token files, read header first and never past what the header declares.
+//!
+//! **Limits.** Exact and Hutchinson η are refused ([`KernelError::PrecisionLoss`]) when their
+//! estimated rounding error exceeds [`eta_error_limit`] (very large β); directions within
+//! rounding of each other are copies ([`observables::copy_distance2`]); directions are exact for
+//! rows whose norm overflows or is subnormal.
 //!
 //! **Determinism.** Block sizes depend on n only; tiles are scheduled in fixed rounds and partial
 //! sums are reduced in a fixed order, so every result is bit-identical for any number of rayon

@@ -12,6 +12,7 @@
 //! stacks add a fixed amount ([`BASELINE`] plus [`PER_THREAD`] per rayon thread, which covers
 //! glibc's 64 MiB per-thread malloc arenas, relevant under an address-space limit).
 
+use crate::element::Element;
 use crate::error::KernelError;
 use crate::prepare::default_block;
 
@@ -185,16 +186,26 @@ impl Work {
 }
 
 /// A vector of `len` zeros, or [`KernelError::OutOfMemory`] instead of an abort when the
-/// allocation fails (`what` names the buffer).
-pub fn try_zeros<T: Clone>(len: usize, zero: T, what: &'static str) -> Result<Vec<T>, KernelError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| KernelError::OutOfMemory {
-            what,
-            bytes: (len as u64).saturating_mul(std::mem::size_of::<T>() as u64),
-        })?;
-    v.resize(len, zero);
-    Ok(v)
+/// allocation fails (`what` names the buffer). The memory comes zeroed from the allocator
+/// (`alloc_zeroed`, as `vec![0.0; len]` does), so untouched pages cost nothing.
+pub fn try_zeros<T: Element>(len: usize, what: &'static str) -> Result<Vec<T>, KernelError> {
+    let oom = || KernelError::OutOfMemory {
+        what,
+        bytes: (len as u64).saturating_mul(std::mem::size_of::<T>() as u64),
+    };
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| oom())?;
+    // SAFETY: the layout has a nonzero size (len > 0, T is f32 or f64).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(oom());
+    }
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` values of T
+    // (so capacity `len`), and all-zero bits are the value 0.0 of f32 and f64, so all `len`
+    // elements are initialised.
+    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 #[cfg(test)]
@@ -244,9 +255,12 @@ mod tests {
 
     #[test]
     fn failed_allocations_are_errors() {
-        let err = try_zeros(usize::MAX / 4, 0.0f64, "G").unwrap_err();
+        let err = try_zeros::<f64>(usize::MAX / 4, "G").unwrap_err();
         assert!(matches!(err, KernelError::OutOfMemory { what: "G", .. }));
-        assert_eq!(try_zeros(3, 1.0f32, "x").unwrap(), vec![1.0f32; 3]);
+        let err = try_zeros::<f64>(1 << 60, "H").unwrap_err();
+        assert!(matches!(err, KernelError::OutOfMemory { what: "H", .. }));
+        assert_eq!(try_zeros::<f32>(3, "x").unwrap(), vec![0.0f32; 3]);
+        assert!(try_zeros::<f64>(0, "y").unwrap().is_empty());
     }
 
     #[test]

@@ -169,7 +169,7 @@ pub(crate) fn centre_rows<T: Element>(
     center: &[f64],
     d: usize,
 ) -> Result<(Vec<T>, Vec<f64>), KernelError> {
-    let mut z = crate::memory::try_zeros(y.len(), T::ZERO, "the centred tokens z (n x d)")?;
+    let mut z = crate::memory::try_zeros::<T>(y.len(), "the centred tokens z (n x d)")?;
     let zn = z
         .par_chunks_mut(d)
         .zip(y.par_chunks(d))
@@ -213,7 +213,7 @@ pub fn prepare<T: Element>(
     params.validate()?;
     // Rows are independent: normalise them in parallel (the result does not depend on the
     // thread count; the first zero row in row order is reported).
-    let mut y = crate::memory::try_zeros(n * d, 0.0f64, "the directions y (n x d)")?;
+    let mut y = crate::memory::try_zeros::<f64>(n * d, "the directions y (n x d)")?;
     let norms: Vec<f64> = y
         .par_chunks_mut(d)
         .enumerate()

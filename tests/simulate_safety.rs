@@ -340,7 +340,10 @@ fn near_copies_are_refused_like_exact_copies() {
 /// `sh -c 'ulimit -v KIB; exec critscale simulate ARGS'`.
 fn under_ulimit(kib: u64, args: &[&str]) -> Output {
     let cmd = format!("ulimit -v {kib}; exec \"$0\" \"$@\"");
+    // Two worker threads, so that the allowance for their stacks and arenas does not depend on
+    // the machine.
     Command::new("sh")
+        .env("RAYON_NUM_THREADS", "2")
         .arg("-c")
         .arg(cmd)
         .arg(env!("CARGO_BIN_EXE_critscale"))

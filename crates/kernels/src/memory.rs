@@ -20,7 +20,7 @@ use crate::prepare::default_block;
 /// main thread's stack and malloc arena).
 pub const BASELINE: u64 = 160 << 20;
 
-/// Address space per worker thread (its stack and malloc arena).
+/// Address space per worker thread (its stack and malloc arena), counted for up to 16 threads.
 pub const PER_THREAD: u64 = 72 << 20;
 
 /// Which η a run computes.
@@ -164,7 +164,9 @@ impl Work {
     /// [`KernelError::TooMuchMemory`] with the estimate and the limit it exceeds.
     pub fn check(&self, limits: &Limits) -> Result<u64, KernelError> {
         let need = self.bytes();
-        let overhead = BASELINE.saturating_add(PER_THREAD.saturating_mul(self.threads as u64));
+        // Threads beyond 16 share malloc arenas (and often never allocate): not counted.
+        let overhead =
+            BASELINE.saturating_add(PER_THREAD.saturating_mul(self.threads.min(16) as u64));
         let with_overhead = need.saturating_add(overhead);
         // Of the limits exceeded, the smaller one is reported.
         let mut exceeded: Vec<(u64, u64, &'static str)> = Vec::new();

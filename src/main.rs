@@ -496,6 +496,9 @@ fn run_simulate(cli: SimulateCli) -> ExitCode {
     match critscale::simulate::simulate(&args) {
         Ok(report) if cli.json => emit(&format!("{}\n", report.to_json()), 0),
         Ok(report) => emit(&report.to_table(), 0),
-        Err(bad) => fail(bad, EXIT_BAD_INPUT),
+        Err(e) => {
+            let code = e.exit_code();
+            fail(e, code)
+        }
     }
 }

@@ -10,9 +10,10 @@
 //! quantity of T1/T2); the input cosines are reported as `cos_in_min`, `cos_in_mean`,
 //! `cos_in_max`.
 
+use critscale_kernels::memory::{EtaWork, Work, human, limits, worker_threads};
 use critscale_kernels::{
     Element, KernelError, NpyError, Observables, Options, Params, eta_exact, eta_hutchinson,
-    forward, observables, read_tokens,
+    forward, inspect_tokens, observables, read_tokens,
 };
 use ndarray::Array2;
 use serde_json::{Map, Value};
@@ -53,9 +54,43 @@ pub struct SimulateArgs {
     pub block: Option<usize>,
 }
 
-/// Why `simulate` could not run. All variants are the user's input (exit code 2).
+/// Why `simulate` could not run; [`SimulateError::exit_code`] says which exit code it gets.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimulateError {
+    /// The run would need more memory than the process may use (checked before any work).
+    #[error(
+        "{what} at n = {n}, d = {d} needs about {} but {limit_name} is {}; {hint}",
+        human(*need),
+        human(*limit)
+    )]
+    TooMuchMemory {
+        /// What was asked for, e.g. `--eta exact`.
+        what: String,
+        /// Tokens.
+        n: usize,
+        /// Dimension.
+        d: usize,
+        /// Estimated bytes.
+        need: u64,
+        /// The limit in bytes.
+        limit: u64,
+        /// Which limit.
+        limit_name: &'static str,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// A token entry that `--dtype f32` cannot hold.
+    #[error("token {row}, column {col}: the value {value:e} {reason}; use --dtype f64")]
+    F32Range {
+        /// Token index.
+        row: usize,
+        /// Coordinate index.
+        col: usize,
+        /// The entry.
+        value: f64,
+        /// What goes wrong in f32.
+        reason: &'static str,
+    },
     /// A flag with a bad value.
     #[error("invalid value '{value}' for --{flag}: {requirement}")]
     BadParameter {
@@ -72,6 +107,20 @@ pub enum SimulateError {
     /// The kernels rejected the tokens or parameters.
     #[error("{0}")]
     Kernel(#[from] KernelError),
+}
+
+impl SimulateError {
+    /// The process exit code: 3 when the working precision cannot vouch for η (precision
+    /// refused), 1 when a buffer could not be allocated after the up-front memory check passed
+    /// (a failure, not the input's fault), 2 for everything else (the input).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SimulateError::Kernel(KernelError::PrecisionLoss { .. }) => 3,
+            SimulateError::Kernel(KernelError::OutOfMemory { .. })
+            | SimulateError::Npy(NpyError::OutOfMemory { .. }) => 1,
+            _ => 2,
+        }
+    }
 }
 
 fn bad(flag: &str, value: &str, requirement: &str) -> SimulateError {
@@ -212,16 +261,28 @@ impl SimulateReport {
     }
 }
 
+/// The token source after the flags are checked, before anything is loaded or generated.
+enum Source<'a> {
+    File(&'a std::path::Path),
+    Gaussian(f64),
+    Simplex(f64, String),
+}
+
 /// Runs `simulate`.
+///
+/// Every flag and the header of a token file are checked first, then the memory the run needs
+/// is compared with what the process may use ([`critscale_kernels::memory`]), and only then
+/// are the tokens loaded or generated.
 ///
 /// # Errors
 ///
-/// [`SimulateError`]: a bad flag, an unusable `.npy` file, or tokens the kernels reject (a zero
-/// token, duplicate directions for λ, an output that vanishes).
+/// [`SimulateError`]: a bad flag, an unusable `.npy` file, a run too large for the memory,
+/// tokens f32 cannot hold, tokens the kernels reject (a zero token, duplicate directions for
+/// λ, an output that vanishes), or η beyond what the working precision can vouch for.
 pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     let t0 = Instant::now();
     let rho = args.rho.as_deref().map(|r| number("rho", r)).transpose()?;
-    let (x, source, phase) = match (&args.tokens, &args.config) {
+    let (n, d, src) = match (&args.tokens, &args.config) {
         (Some(_), Some(c)) => {
             return Err(bad(
                 "config",
@@ -237,8 +298,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
             ));
         }
         (Some(path), None) => {
-            let (x, _) = read_tokens(path)?;
-            (x, format!("file {}", path.display()), "load")
+            // The header only: the data is read after the memory check.
+            let info = inspect_tokens(path)?;
+            (info.n, info.d, Source::File(path))
         }
         (None, Some(cfg)) => {
             let n = count("n", args.n.as_ref(), 2, "number of tokens")?;
@@ -254,13 +316,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
                             "need 0 <= rho < 1 for the Gaussian configuration",
                         ));
                     }
-                    let x =
-                        critscale_model::gaussian_almost_simplex::<f64>(&(), n, d, rho, args.seed);
-                    (
-                        x,
-                        format!("gaussian n={n} d={d} rho={rho} seed={}", args.seed),
-                        "generate",
-                    )
+                    (n, d, Source::Gaussian(rho))
                 }
                 "simplex" => {
                     if d < n {
@@ -270,16 +326,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
                             &format!("a simplex needs d >= n = {n}"),
                         ));
                     }
-                    let x = critscale_model::simplex::<f64>(&(), n, d, &rho, &1.0)
-                        .map_err(|e| bad("rho", &rho_text, &e.to_string()))?;
-                    (x, format!("simplex n={n} d={d} rho={rho}"), "generate")
+                    (n, d, Source::Simplex(rho, rho_text))
                 }
                 other => return Err(bad("config", other, "need simplex or gaussian")),
             }
         }
     };
-    let load_time = t0.elapsed().as_secs_f64();
-    let n = x.nrows();
     let ln_n = (n as f64).ln();
     let beta = match (&args.gamma, &args.beta) {
         (Some(_), Some(b)) => return Err(bad("beta", b, "give either --gamma or --beta")),
@@ -311,9 +363,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     if alpha < 0.0 {
         return Err(bad("alpha", &args.alpha, "need alpha >= 0"));
     }
-    if !matches!(args.eta.as_str(), "exact" | "hutchinson" | "none") {
-        return Err(bad("eta", &args.eta, "need exact, hutchinson or none"));
-    }
+    let eta_work = match args.eta.as_str() {
+        "exact" => EtaWork::Exact,
+        "hutchinson" => EtaWork::Hutchinson(args.probes),
+        "none" => EtaWork::None,
+        _ => return Err(bad("eta", &args.eta, "need exact, hutchinson or none")),
+    };
     if args.eta == "hutchinson" && args.probes < 2 {
         return Err(bad(
             "probes",
@@ -324,19 +379,43 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     if args.block == Some(0) {
         return Err(bad("block", "0", "need at least 1 row per block"));
     }
+    let elem = match args.dtype.as_str() {
+        "f64" => 8,
+        "f32" => 4,
+        other => return Err(bad("dtype", other, "need f64 or f32")),
+    };
+    check_memory(n, d, elem, args, eta_work)?;
+
+    let (x, source, phase) = match src {
+        Source::File(path) => {
+            let (x, _) = read_tokens(path)?;
+            (x, format!("file {}", path.display()), "load")
+        }
+        Source::Gaussian(rho) => (
+            critscale_model::gaussian_almost_simplex::<f64>(&(), n, d, rho, args.seed),
+            format!("gaussian n={n} d={d} rho={rho} seed={}", args.seed),
+            "generate",
+        ),
+        Source::Simplex(rho, rho_text) => {
+            let x = critscale_model::simplex::<f64>(&(), n, d, &rho, &1.0)
+                .map_err(|e| bad("rho", &rho_text, &e.to_string()))?;
+            (x, format!("simplex n={n} d={d} rho={rho}"), "generate")
+        }
+    };
+    let load_time = t0.elapsed().as_secs_f64();
     let params = Params::new(beta, alpha);
     let opts = Options { block: args.block };
     let mut timings = vec![(phase, load_time)];
-    let run = match args.dtype.as_str() {
-        "f64" => run::<f64>(&x, args, &params, &opts, &mut timings)?,
-        "f32" => run::<f32>(&x.mapv(|v| v as f32), args, &params, &opts, &mut timings)?,
-        other => return Err(bad("dtype", other, "need f64 or f32")),
+    let run = if elem == 8 {
+        run::<f64>(&x, args, &params, &opts, &mut timings)?
+    } else {
+        run::<f32>(&to_f32(&x)?, args, &params, &opts, &mut timings)?
     };
     Ok(SimulateReport {
         source,
         n,
-        d: x.ncols(),
-        dtype: if args.dtype == "f32" { "f32" } else { "f64" },
+        d,
+        dtype: if elem == 4 { "f32" } else { "f64" },
         isa: critscale_kernels::simd::dispatched_isa(),
         beta,
         gamma: beta / ln_n,
@@ -347,6 +426,97 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         probes: (args.eta == "hutchinson").then_some(args.probes),
         timings,
     })
+}
+
+/// Refuses a run whose buffers (estimated by [`Work::bytes`]) exceed the available memory or
+/// the address-space limit, before any token is loaded or generated.
+fn check_memory(
+    n: usize,
+    d: usize,
+    elem: usize,
+    args: &SimulateArgs,
+    eta: EtaWork,
+) -> Result<(), SimulateError> {
+    let work = Work {
+        n,
+        d,
+        elem,
+        block: args.block,
+        eta,
+        threads: worker_threads(),
+    };
+    match work.check(&limits()) {
+        Ok(_) => Ok(()),
+        Err(KernelError::TooMuchMemory { need, limit, what }) => {
+            let (what_run, hint) = match eta {
+                EtaWork::Exact => (
+                    "--eta exact",
+                    "exact eta keeps n x n matrices: use --eta hutchinson or --eta none \
+                     (memory O(n d))",
+                ),
+                EtaWork::Hutchinson(_) => (
+                    "--eta hutchinson",
+                    "use fewer --probes, --eta none, or fewer tokens",
+                ),
+                EtaWork::None => ("the forward pass", "use fewer tokens or a smaller d"),
+            };
+            Err(SimulateError::TooMuchMemory {
+                what: what_run.to_owned(),
+                n,
+                d,
+                need,
+                limit,
+                limit_name: what,
+                hint,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The tokens in f32, refusing entries f32 cannot hold: a value beyond f32's range (it would
+/// become ∞), and a token whose largest entry is below f32's normal range when rounding would
+/// change its entries by more than f32's unit roundoff relative to that largest entry (it
+/// would lose digits, or become the zero vector). A token whose entries are all zero is left
+/// to the kernels (a zero token).
+fn to_f32(x: &Array2<f64>) -> Result<Array2<f32>, SimulateError> {
+    let u = f64::from(f32::EPSILON) / 2.0;
+    for (row, r) in x.rows().into_iter().enumerate() {
+        let (col, m) =
+            r.iter().enumerate().fold(
+                (0, 0.0f64),
+                |(c, m), (j, v)| if v.abs() > m { (j, v.abs()) } else { (c, m) },
+            );
+        if m == 0.0 {
+            continue;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let to = |v: f64| f64::from(v as f32);
+        if to(m).is_infinite() {
+            return Err(SimulateError::F32Range {
+                row,
+                col,
+                value: r[col],
+                reason: "overflows f32 (largest finite 3.4e38)",
+            });
+        }
+        if m < f64::from(f32::MIN_POSITIVE)
+            && let Some((c, v)) = r
+                .iter()
+                .enumerate()
+                .find(|(_, v)| (to(**v) - **v).abs() > u * m)
+        {
+            return Err(SimulateError::F32Range {
+                row,
+                col: c,
+                value: *v,
+                reason: "underflows f32 (this token's entries all lie below f32's normal \
+                         range, 1.2e-38, and lose their digits)",
+            });
+        }
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(x.mapv(|v| v as f32))
 }
 
 type RunResult = (Observables, Option<f64>, Option<f64>);

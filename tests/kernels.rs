@@ -272,7 +272,7 @@ fn bad_token_files_get_one_line_and_exit_2() {
     let ok = temp_file(&bytes);
     let s = |p: &PathBuf| p.to_str().unwrap().to_owned();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec![s(&truncated)], "not a valid .npy file"),
+        (vec![s(&truncated)], "declares 3 x 2 float64 values"),
         (vec![s(&garbage)], "not a valid .npy file"),
         (vec![s(&one_row)], "shape [1, 2]"),
         (vec![s(&zero)], "token 1 is the zero vector"),

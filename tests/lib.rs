@@ -14,4 +14,5 @@ mod reference_values;
 mod report;
 mod schemes;
 mod shard_integrity;
+mod simulate_safety;
 mod theorems;

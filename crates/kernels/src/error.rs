@@ -41,8 +41,12 @@ pub enum KernelError {
         /// Token index.
         row: usize,
     },
-    /// Two tokens have exactly the same direction: λ's term (1 − cos')/(1 − cos) is 0/0.
-    #[error("tokens {i} and {j} have the same direction, so lambda is undefined (0/0)")]
+    /// Two tokens have the same direction, exactly or to within rounding
+    /// ([`crate::observables::copy_distance2`]): λ's term (1 − cos')/(1 − cos) is 0/0 or noise.
+    #[error(
+        "tokens {i} and {j} have the same direction (equal up to rounding: 1 - cos <= 4.0e-28 in \
+         f64, 1.2e-10 in f32), so lambda is undefined (0/0); remove one of them"
+    )]
     DuplicateDirection {
         /// First token (the smaller index).
         i: usize,
@@ -61,4 +65,54 @@ pub enum KernelError {
         /// Which quantity.
         what: &'static str,
     },
+    /// The estimated memory of the work exceeds what the process may use (checked before any
+    /// work, see [`crate::memory`]).
+    #[error(
+        "the computation needs about {} but {what} is {}",
+        crate::memory::human(*need),
+        crate::memory::human(*limit)
+    )]
+    TooMuchMemory {
+        /// Bytes needed (estimate).
+        need: u64,
+        /// Bytes allowed.
+        limit: u64,
+        /// Which limit.
+        what: &'static str,
+    },
+    /// A large buffer could not be allocated.
+    #[error("cannot allocate {} for {what}", crate::memory::human(*bytes))]
+    OutOfMemory {
+        /// The buffer.
+        what: &'static str,
+        /// Its size.
+        bytes: u64,
+    },
+    /// The rounding error of a result could exceed the accuracy it would be printed with.
+    #[error(
+        "{what} in {precision}: its rounding error could reach {bound:.1e} of its value at \
+         beta = {beta:.4e} (the limit is {limit:.0e}), so it is not reported; lower beta{}",
+        precision_hint(what, precision)
+    )]
+    PrecisionLoss {
+        /// Which quantity.
+        what: &'static str,
+        /// `f64` or `f32`.
+        precision: &'static str,
+        /// The estimated relative error.
+        bound: f64,
+        /// The largest relative error accepted.
+        limit: f64,
+        /// β of the run.
+        beta: f64,
+    },
+}
+
+/// What to try instead when a result is refused for its precision.
+fn precision_hint(what: &str, precision: &str) -> &'static str {
+    match (precision, what) {
+        ("f32", _) => " or use --dtype f64",
+        (_, "exact eta") => " or use --eta hutchinson (its rounding grows like beta, not beta^2)",
+        _ => "",
+    }
 }

@@ -53,8 +53,10 @@
 //! **Cancellation.** Every quantity above is a difference of tokens or of tokens and means, so
 //! the centring bounds the magnitudes by the spread of the tokens; tr C_i² = Q_i − 2s_i + |μ_i|⁴
 //! still cancels when row i attends to one token (then tr C_i² → 0 while Q_i ≈ |z_i|⁴), with an
-//! absolute error of a few ulps of |z_i|⁴ multiplied by β²: the same order as the rounding of
-//! the β² terms in the reference Jacobian itself.
+//! absolute error of a few ulps of |z_i|⁴ multiplied by β². At moderate β this is the order of
+//! the rounding of the reference Jacobian itself; at very large β it swamps η (1e10 in f64, 1e3
+//! in f32), so [`eta_exact`] carries an estimate of this error alongside the sum
+//! ([`eta_exact_with_error`]) and refuses when it exceeds [`eta_error_limit`].
 //!
 //! # Hutchinson
 //!
@@ -62,10 +64,15 @@
 //! with u_k = Π_k v_k/r_k and g_ik = ⟨y_i, u_k⟩ (from the matrix-free product of THEORY §5b;
 //! the weights of C_i u_i sum to zero, so it is a GEMM with z). Per probe four GEMMs of n·n·d:
 //! O(k n² d) for k probes, in row blocks (memory O(n·d) per probe in a batch plus O(b·n)).
+//! When row i attends only to itself, g_ii = ⟨y_i, u_i⟩ = 0 and μ_i = z_i, so the β terms cancel
+//! and their rounding (u·|u_i|, times β) remains: an estimate of it is kept per probe, and the
+//! estimate is refused when it exceeds [`eta_error_limit`] of η and a quarter of the standard
+//! error.
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::forward::accumulate_eu;
+use crate::memory::try_zeros;
 use crate::prepare::{Options, Params, Prepared, prepare};
 use crate::tiles::{block_starts, simd_run};
 use ndarray::ArrayView2;
@@ -101,11 +108,11 @@ impl<T> SyncPtr<T> {
 }
 
 /// G = Z Zᵀ (n × n, row-major), computing only the tiles I ≤ J and mirroring them.
-fn symmetric_gram<T: Element>(prep: &Prepared<T>, bs: usize) -> Vec<T> {
+fn symmetric_gram<T: Element>(prep: &Prepared<T>, bs: usize) -> Result<Vec<T>, KernelError> {
     let (n, d) = (prep.n, prep.d);
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
-    let mut g = vec![T::ZERO; n * n];
+    let mut g = try_zeros::<T>(n * n, "the Gram matrix G (n x n)")?;
     let ptr = SyncPtr(g.as_mut_ptr());
     let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let z = &prep.z;
@@ -152,7 +159,7 @@ fn symmetric_gram<T: Element>(prep: &Prepared<T>, bs: usize) -> Vec<T> {
             }
         },
     );
-    g
+    Ok(g)
 }
 
 /// δ_ij = max(0, (|z_i|² + |z_j|²)/2 − G_ij), and 0 on the diagonal.
@@ -166,8 +173,13 @@ fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
 }
 
 /// Replaces rows of G by the attention rows A_i· (exp(−βδ_ij) normalised), in parallel.
-fn attention_from_gram<T: Element>(g: &[T], zn: &[f64], n: usize, beta: f64) -> Vec<T> {
-    let mut a = vec![T::ZERO; n * n];
+fn attention_from_gram<T: Element>(
+    g: &[T],
+    zn: &[f64],
+    n: usize,
+    beta: f64,
+) -> Result<Vec<T>, KernelError> {
+    let mut a = try_zeros::<T>(n * n, "the attention matrix A (n x n)")?;
     a.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
         let grow = &g[i * n..(i + 1) * n];
         simd_run(|| {
@@ -182,11 +194,16 @@ fn attention_from_gram<T: Element>(g: &[T], zn: &[f64], n: usize, beta: f64) -> 
             *v = T::from_f64(v.to_f64() * inv);
         }
     });
-    a
+    Ok(a)
 }
 
 /// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the cheaper of the two GEMM routes.
-fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f64> {
+fn q_diag<T: Element>(
+    prep: &Prepared<T>,
+    a: &[T],
+    g: &[T],
+    bs: usize,
+) -> Result<Vec<f64>, KernelError> {
     let (n, d) = (prep.n, prep.d);
     let dh = d * (d + 1) / 2;
     // Taller row blocks for the n × n × n product: B (n × n) is packed once per block, so fewer
@@ -199,7 +216,7 @@ fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f6
     if 2 * dh < n {
         // K_j = vech(z_j z_jᵀ) with off-diagonal entries × √2, so ⟨K_j, K_l⟩ = ⟨z_j, z_l⟩².
         let s2 = std::f64::consts::SQRT_2;
-        let mut k = vec![T::ZERO; n * dh];
+        let mut k = try_zeros::<T>(n * dh, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
         k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
             let zj = prep.zrow(j);
             let mut idx = 0;
@@ -211,7 +228,7 @@ fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f6
                 }
             }
         });
-        (0..nb)
+        Ok((0..nb)
             .into_par_iter()
             .map(|b| {
                 let (i0, i1) = (starts[b], starts[b + 1]);
@@ -231,7 +248,7 @@ fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f6
                     .collect::<Vec<f64>>()
             })
             .collect::<Vec<_>>()
-            .concat()
+            .concat())
     } else {
         // Q_i = aᵀ H a with H = G∘G symmetric: by column blocks K of H (the block size of the
         // options, 256 at large n: measured as fast as 128 and 512),
@@ -240,7 +257,7 @@ fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f6
         // the n³ product of the plain A·H.
         let kstarts = block_starts(n, kb);
         let nk = kstarts.len() - 1;
-        let mut h: Vec<T> = vec![T::ZERO; n * n];
+        let mut h: Vec<T> = try_zeros::<T>(n * n, "the matrix G∘G (n x n)")?;
         h.par_chunks_mut(n).enumerate().for_each(|(j, hr)| {
             let gr = &g[j * n..(j + 1) * n];
             for (hv, gv) in hr.iter_mut().zip(gr) {
@@ -293,32 +310,90 @@ fn q_diag<T: Element>(prep: &Prepared<T>, a: &[T], g: &[T], bs: usize) -> Vec<f6
         for qv in &mut q {
             *qv *= 2.0;
         }
-        q
+        Ok(q)
     }
 }
 
-/// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula).
+/// The largest estimated relative rounding error with which [`eta_exact`] (and
+/// [`eta_hutchinson`]) report η: 1e-6 in `f64`, 1e-2 in `f32`. The estimate is an over-estimate
+/// (3 to 100 times the actual error in the tests), so f32 results that pass it are typically
+/// good to 1e-4 or better; in f32 the limit is set so that moderate β (up to about 300 on a
+/// simplex, with close pairs of tokens in d = 2) is not refused for the estimate's pessimism.
+pub fn eta_error_limit<T: Element>() -> f64 {
+    if T::UNIT_ROUNDOFF < 1e-10 { 1e-6 } else { 1e-2 }
+}
+
+/// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula), refused when its
+/// estimated rounding error exceeds [`eta_error_limit`] (see [`eta_exact_with_error`]).
 ///
 /// # Errors
 ///
-/// What [`prepare`] reports; [`KernelError::NonFiniteResult`] if the sum overflows.
+/// What [`prepare`] reports; [`KernelError::NonFiniteResult`] if the sum overflows;
+/// [`KernelError::PrecisionLoss`] when the rounding error could exceed the limit (very large
+/// β, above all in `f32`); [`KernelError::OutOfMemory`] if an n × n matrix cannot be
+/// allocated.
 pub fn eta_exact<T: Element>(
     x: ArrayView2<'_, T>,
     params: &Params,
     opts: &Options,
 ) -> Result<f64, KernelError> {
+    let (eta, err) = eta_exact_with_error(x, params, opts)?;
+    let limit = eta_error_limit::<T>();
+    if err > limit * eta {
+        return Err(KernelError::PrecisionLoss {
+            what: "exact eta",
+            precision: T::NAME,
+            bound: err / eta,
+            limit,
+            beta: params.beta,
+        });
+    }
+    Ok(eta)
+}
+
+/// Relative size of the rounding error of the terms, per unit roundoff: sums of n products in
+/// the GEMMs and d in the Gram entries, whose errors grow like √n and √d (random-walk model).
+/// Calibrated by measurement: on simplices (n = d = 64) and random tokens (n ≤ 9), f64 and f32,
+/// β from 1 to 1e10, the estimate is 1.5 to 100 times the actual error of η (checked against
+/// the closed form and the reference Jacobian in `tests/simulate_safety.rs`).
+fn error_factor(n: usize, d: usize) -> f64 {
+    2.0 + 0.25 * ((n as f64).sqrt() + (d as f64).sqrt())
+}
+
+/// [`eta_exact`] without the refusal: η and an estimate of its absolute rounding error.
+///
+/// **Why an estimate is needed.** When row i attends almost only to itself (large β),
+/// tr C_i² = Q_i − 2Σ_j A_ij B_ij² + |μ_i|⁴ is a small difference of terms of size |z_i|⁴, and
+/// it is multiplied by β²: its rounding error, a few u·|z_i|⁴·β², grows like β² while the exact
+/// value tends to (d − 1)/r_i² (at β = 1e10 in f64 the computed η of a simplex was 20 times too
+/// large). The estimate adds, for every cancelling sum, u_T·c(n, d) times the sum of the
+/// magnitudes of its terms (u_T the unit roundoff of the working precision, c = 2 + (√n + √d)/4),
+/// with the powers of β and the weights with which the sum enters η. It does not change η.
+///
+/// # Errors
+///
+/// As [`eta_exact`], except [`KernelError::PrecisionLoss`].
+pub fn eta_exact_with_error<T: Element>(
+    x: ArrayView2<'_, T>,
+    params: &Params,
+    opts: &Options,
+) -> Result<(f64, f64), KernelError> {
     let prep = prepare(x, params)?;
     let (n, d) = (prep.n, prep.d);
-    let bs = opts.block(n);
     let (beta, alpha) = (params.beta, params.alpha);
-    let g = symmetric_gram(&prep, bs);
-    let a = attention_from_gram(&g, &prep.zn, n, beta);
+    if d == 1 {
+        // In one dimension y_k = ±1 does not move (Π_k = 0), so J = αI exactly.
+        return Ok((alpha * alpha, 0.0));
+    }
+    let bs = opts.block(n);
+    let g = symmetric_gram(&prep, bs)?;
+    let a = attention_from_gram(&g, &prep.zn, n, beta)?;
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
     let z = &prep.z;
 
     // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
-    let mut m = vec![T::ZERO; n * d];
+    let mut m = try_zeros::<T>(n * d, "the attention means M = A Z (n x d)")?;
     m.par_chunks_mut(bs * d).enumerate().for_each(|(b, mb)| {
         let (i0, i1) = (starts[b], starts[b + 1]);
         gemm(
@@ -343,11 +418,14 @@ pub fn eta_exact<T: Element>(
         .collect();
     let mc: Vec<f64> = m.chunks(d).map(dotc).collect();
     let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
-    let q = q_diag(&prep, &a, &g, bs);
+    let q = q_diag(&prep, &a, &g, bs)?;
+    let ku = error_factor(n, d) * T::UNIT_ROUNDOFF;
+    let zn_max = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v));
+    let zc_max = zc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
     let df = d as f64;
 
-    let per_row: Vec<f64> = (0..nb)
+    let per_row: Vec<(f64, f64)> = (0..nb)
         .into_par_iter()
         .map(|b| {
             let (i0, i1) = (starts[b], starts[b + 1]);
@@ -398,6 +476,9 @@ pub fn eta_exact<T: Element>(
                     );
                     let (mu2, db) = (m2[i], dbar[ii]);
                     let (mut trc, mut ycy, mut s1, mut off) = (0.0, 0.0, 0.0, 0.0);
+                    // For the error estimate only (three more operations per entry):
+                    // P_i = Σ_k A_ik |z_k|², Σ_k A_ik |B_ik| and Σ_{k≠i} A_ik²/r_k².
+                    let (mut p_i, mut s1_abs, mut s2) = (0.0, 0.0, 0.0);
                     for k in 0..n {
                         let akv = ar[k].to_f64();
                         let bik = br[k].to_f64();
@@ -406,14 +487,28 @@ pub fn eta_exact<T: Element>(
                         trc += akv * w2;
                         ycy += akv * (dl - db) * (dl - db);
                         s1 += akv * bik * bik;
+                        p_i += akv * prep.zn[k];
+                        s1_abs += akv * bik.abs();
                         if k != i {
                             let p = (prep.zn[k] - bik) + (zc[k] - mc[i]);
                             let bracket = (df - 1.0)
                                 + 2.0 * beta * ((db - dl) - (1.0 - dl) * p)
                                 + beta * beta * w2 * dl * (2.0 - dl);
-                            off += akv * akv * inv_r2[k] * bracket;
+                            let wk = akv * akv * inv_r2[k];
+                            off += wk * bracket;
+                            s2 += wk;
                         }
                     }
+                    // The off-diagonal brackets: δ carries an error of u·(|z_i|² + |z_k|²), w2
+                    // one of u·(|z_k|² + 2|B_ik| + |μ_i|²), p one of u·(its terms); bounded
+                    // here by the row's largest values (|B_ik| ≤ |μ_i||z_k|, δ ≤ 2).
+                    let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
+                    let dl_max = prep.zn[i] + zn_max;
+                    let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
+                    let off_err = s2
+                        * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
+                            + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
+                    let trc_mag = p_i + 2.0 * s1_abs + mu2;
                     let cy2: f64 = cy[ii * d..(ii + 1) * d]
                         .iter()
                         .map(|v| v.to_f64() * v.to_f64())
@@ -425,21 +520,29 @@ pub fn eta_exact<T: Element>(
                     let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
                     let trfp = av * (df - 1.0) + beta * t1;
                     let r = prep.norms[i];
-                    off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df
+                    let value = off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df;
+                    // tr C² − |C y|² cancels its terms Q, 2Σ A B², |μ|⁴, |Cy|² (each ≤ P_i²,
+                    // P_i = Σ_j A_ij |z_j|², up to the factor 2); tr C − yᵀCy its terms.
+                    let t2_mag = q[i] + 2.0 * s1 + mu2 * mu2 + cy2 + 2.0 * s1_abs * p_i.sqrt();
+                    let t1_mag = trc_mag + ycy + db * db;
+                    let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)
+                        + 2.0 * alpha * beta * t1_mag / r;
+                    (value, ku * (diag_err + off_err))
                 })
-                .collect::<Vec<f64>>()
+                .collect::<Vec<(f64, f64)>>()
         })
         .collect::<Vec<_>>()
         .concat();
-    let eta = per_row.iter().sum::<f64>() / (n as f64 * df);
+    let eta = per_row.iter().map(|r| r.0).sum::<f64>() / (n as f64 * df);
     if !eta.is_finite() {
         return Err(KernelError::NonFiniteResult { what: "exact eta" });
     }
-    Ok(eta)
+    let err = per_row.iter().map(|r| r.1).sum::<f64>() / (n as f64 * df);
+    Ok((eta, err))
 }
 
 /// Probes per pass of [`eta_hutchinson`] (bounds the memory to a few n × d matrices per probe).
-const PROBE_BATCH: usize = 8;
+pub(crate) const PROBE_BATCH: usize = 8;
 
 /// Hutchinson's estimate of η: the mean over `probes` directions v ~ N(0, I_{nd}) of |J v|²/(nd),
 /// with its standard error.
@@ -473,8 +576,16 @@ pub fn eta_hutchinson<T: Element>(
         .map(|k| u_acc[k].to_f64() / (1.0 + sums.s0[k / d]))
         .collect();
     let z = &prep.z;
+    // For the error estimate: |μ_i| and max_k |z_k|.
+    let mu_norm: Vec<f64> = mu
+        .chunks(d)
+        .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .collect();
+    let zmax = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v)).sqrt();
+    let ku = error_factor(n, d) * T::UNIT_ROUNDOFF;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut samples = Vec::with_capacity(probes);
+    let mut errors = Vec::with_capacity(probes);
     let mut done = 0;
     while done < probes {
         let batch = PROBE_BATCH.min(probes - done);
@@ -482,30 +593,36 @@ pub fn eta_hutchinson<T: Element>(
         let mut vs = Vec::with_capacity(batch);
         let mut us = Vec::with_capacity(batch);
         let mut cus = Vec::with_capacity(batch);
+        let mut uns = Vec::with_capacity(batch);
         for _ in 0..batch {
             let v: Vec<f64> = (0..n * d)
                 .map(|_| T::from_f64(rng.sample::<f64, _>(StandardNormal)).to_f64())
                 .collect();
             let mut u = vec![T::ZERO; n * d];
             let mut cu = vec![0.0f64; n];
+            let mut un = vec![0.0f64; n];
             for k in 0..n {
                 let vk = &v[k * d..(k + 1) * d];
                 let p: f64 = (0..d).map(|b| prep.y(k, b) * vk[b]).sum();
                 let mut s = 0.0;
+                let mut s2 = 0.0;
                 for b in 0..d {
                     let ub = (vk[b] - p * prep.y(k, b)) / prep.norms[k];
                     let ut = T::from_f64(ub);
                     u[k * d + b] = ut;
                     s += prep.center[b] * ut.to_f64();
+                    s2 += ub * ub;
                 }
                 cu[k] = s;
+                un[k] = s2.sqrt();
             }
             vs.push(v);
             us.push(u);
             cus.push(cu);
+            uns.push(un);
         }
         // Per block, per probe: Σ_{i in block} |(J v)_i|².
-        let per_block: Vec<Vec<f64>> = (0..nb)
+        let per_block: Vec<Vec<(f64, f64)>> = (0..nb)
             .into_par_iter()
             .map(|b| {
                 let (i0, i1) = (starts[b], starts[b + 1]);
@@ -537,12 +654,15 @@ pub fn eta_hutchinson<T: Element>(
                 let mut o2 = vec![T::ZERO; ri * d];
                 let mut out = Vec::with_capacity(batch);
                 for p in 0..batch {
-                    let (u, cu, v) = (&us[p], &cus[p], &vs[p]);
+                    let (u, cu, v, un) = (&us[p], &cus[p], &vs[p], &uns[p]);
                     let uall = Mat::new(u, n, d, d);
                     let ui = Mat::new(&u[i0 * d..i1 * d], ri, d, d);
                     gemm(&mut gz, n, false, zi, Op::N, uall, Op::T);
                     gemm(&mut gt, n, false, ui, Op::N, zall, Op::T);
                     let mut sg = vec![0.0f64; ri];
+                    // Per row, for the error estimate: Σ_k |W_ik| and Σ_k A_ik |u_k|.
+                    let mut wabs = vec![0.0f64; ri];
+                    let mut au = vec![0.0f64; ri];
                     for ii in 0..ri {
                         let i = i0 + ii;
                         let mu_u: f64 = (0..d)
@@ -550,14 +670,20 @@ pub fn eta_hutchinson<T: Element>(
                             .sum::<f64>()
                             + cu[i];
                         let mut s = 0.0;
+                        let (mut wa, mut aun) = (0.0, 0.0);
                         for k in 0..n {
                             let aik = ab[ii * n + k].to_f64();
                             let gik = gz[ii * n + k].to_f64() + cu[k];
                             let gki = gt[ii * n + k].to_f64() + cu[i];
                             s += aik * gik;
-                            w[ii * n + k] = T::from_f64(aik * (gik + gki - mu_u));
+                            let wik = aik * (gik + gki - mu_u);
+                            w[ii * n + k] = T::from_f64(wik);
+                            wa += wik.abs();
+                            aun += aik * un[k];
                         }
                         sg[ii] = s;
+                        wabs[ii] = wa;
+                        au[ii] = aun;
                     }
                     gemm(&mut o1, d, false, amat, Op::N, uall, Op::N);
                     gemm(
@@ -569,24 +695,37 @@ pub fn eta_hutchinson<T: Element>(
                         zall,
                         Op::N,
                     );
-                    let mut acc = 0.0;
+                    let (mut acc, mut err) = (0.0, 0.0);
                     for ii in 0..ri {
                         let i = i0 + ii;
+                        let mut row = 0.0;
                         for b in 0..d {
                             let jv = o1[ii * d + b].to_f64() + beta * o2[ii * d + b].to_f64()
                                 - beta * sg[ii] * mu[i * d + b]
                                 + alpha * v[i * d + b];
                             acc += jv * jv;
+                            row += jv * jv;
                         }
+                        // The β terms cancel when row i attends to itself only (g_ii = 0 and
+                        // μ_i = z_i): their rounding, relative to the magnitudes of the
+                        // products (g carries u·|y||u_k|), is multiplied by β.
+                        let e = ku
+                            * (au[ii]
+                                + beta
+                                    * (zmax * (wabs[ii] + 3.0 * au[ii])
+                                        + mu_norm[i] * (sg[ii].abs() + au[ii])));
+                        err += 2.0 * row.sqrt() * e + e * e;
                     }
-                    out.push(acc);
+                    out.push((acc, err));
                 }
                 out
             })
             .collect();
         for p in 0..batch {
-            let s: f64 = per_block.iter().map(|blk| blk[p]).sum();
+            let s: f64 = per_block.iter().map(|blk| blk[p].0).sum();
             samples.push(s / (n as f64 * d as f64));
+            let e: f64 = per_block.iter().map(|blk| blk[p].1).sum();
+            errors.push(e / (n as f64 * d as f64));
         }
         done += batch;
     }
@@ -601,6 +740,18 @@ pub fn eta_hutchinson<T: Element>(
     if !est.mean.is_finite() {
         return Err(KernelError::NonFiniteResult {
             what: "Hutchinson eta",
+        });
+    }
+    // Rounding below a quarter of the statistical error bar cannot mislead more than the bar.
+    let err = errors.iter().sum::<f64>() / k;
+    let limit = eta_error_limit::<T>();
+    if err > (limit * est.mean).max(0.25 * est.stderr) {
+        return Err(KernelError::PrecisionLoss {
+            what: "Hutchinson eta",
+            precision: T::NAME,
+            bound: err / est.mean,
+            limit,
+            beta,
         });
     }
     Ok(est)
@@ -691,14 +842,14 @@ mod tests {
         // blocks (5, 5, 2); force both on one input.
         let x = tokens(0, 40, 5, 7, 0.0);
         let prep = prepare(x.view(), &Params::new(3.0, 0.0)).unwrap();
-        let g = symmetric_gram(&prep, 7);
-        let a = attention_from_gram(&g, &prep.zn, 40, 3.0);
-        let q1 = q_diag(&prep, &a, &g, 7);
+        let g = symmetric_gram(&prep, 7).unwrap();
+        let a = attention_from_gram(&g, &prep.zn, 40, 3.0).unwrap();
+        let q1 = q_diag(&prep, &a, &g, 7).unwrap();
         let x2 = tokens(0, 12, 5, 7, 0.0);
         let prep2 = prepare(x2.view(), &Params::new(3.0, 0.0)).unwrap();
-        let g2 = symmetric_gram(&prep2, 5);
-        let a2 = attention_from_gram(&g2, &prep2.zn, 12, 3.0);
-        let q2 = q_diag(&prep2, &a2, &g2, 5);
+        let g2 = symmetric_gram(&prep2, 5).unwrap();
+        let a2 = attention_from_gram(&g2, &prep2.zn, 12, 3.0).unwrap();
+        let q2 = q_diag(&prep2, &a2, &g2, 5).unwrap();
         for (qs, prep, a, n) in [(&q1, &prep, &a, 40usize), (&q2, &prep2, &a2, 12)] {
             for i in 0..n {
                 let mut want = 0.0;

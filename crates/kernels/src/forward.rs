@@ -154,8 +154,8 @@ pub fn forward<T: Element>(
     // x'_i = c + U_i/Z_i + α x_i and y'_i = x'_i/|x'_i|, row by row (in parallel; each row is
     // computed independently, so the result does not depend on the thread count).
     let alpha = params.alpha;
-    let mut x_out = vec![T::ZERO; n * d];
-    let mut y_out = vec![0.0f64; n * d];
+    let mut x_out = crate::memory::try_zeros::<T>(n * d, "the outputs x' (n x d)")?;
+    let mut y_out = crate::memory::try_zeros::<f64>(n * d, "the output directions y' (n x d)")?;
     let bad: Vec<Option<KernelError>> = x_out
         .par_chunks_mut(d)
         .zip(y_out.par_chunks_mut(d))
@@ -167,15 +167,12 @@ pub fn forward<T: Element>(
                 yo[a] = v;
                 xo[a] = T::from_f64(v);
             }
-            let r = crate::prepare::scaled_norm(yo.iter().copied());
-            if !r.is_finite() {
+            if yo.iter().any(|v| !v.is_finite()) || xo.iter().any(|v| !v.to_f64().is_finite()) {
                 return Some(KernelError::NonFiniteResult { what: "output x'" });
             }
-            if r == 0.0 {
+            // The direction y'_i is exact even where |x'_i| itself overflows.
+            if crate::prepare::normalise_in_place(yo) == 0.0 {
                 return Some(KernelError::ZeroOutput { row: i });
-            }
-            for v in yo.iter_mut() {
-                *v /= r;
             }
             None
         })
@@ -192,7 +189,7 @@ pub fn forward<T: Element>(
     for c in &mut out_center {
         *c /= n as f64;
     }
-    let (z_out, zn_out) = crate::prepare::centre_rows::<T>(&y_out, &out_center, d);
+    let (z_out, zn_out) = crate::prepare::centre_rows::<T>(&y_out, &out_center, d)?;
     Ok(Forward {
         prep,
         params: *params,

@@ -11,7 +11,15 @@
 //!   smaller) without the nd × nd Jacobian, and Hutchinson's estimate in O(k n² d);
 //! * [`mod@simd`] — the exponential (Cody–Waite + polynomial), dispatched at run time through
 //!   `pulp` to AVX-512, AVX2+FMA or scalar code;
-//! * [`mod@element`] — the `f64`/`f32` element trait and the matrix products (`gemm` crate).
+//! * [`mod@element`] — the `f64`/`f32` element trait and the matrix products (`gemm` crate);
+//! * [`mod@memory`] — the memory a run needs against what the process may use, and fallible
+//!   allocation of the big buffers;
+//! * [`mod@npy`] — token files, read header first and never past what the header declares.
+//!
+//! **Limits.** Exact and Hutchinson η are refused ([`KernelError::PrecisionLoss`]) when their
+//! estimated rounding error exceeds [`eta_error_limit`] (very large β); directions within
+//! rounding of each other are copies ([`observables::copy_distance2`]); directions are exact for
+//! rows whose norm overflows or is subnormal.
 //!
 //! **Determinism.** Block sizes depend on n only; tiles are scheduled in fixed rounds and partial
 //! sums are reduced in a fixed order, so every result is bit-identical for any number of rayon
@@ -24,6 +32,7 @@ pub mod element;
 pub mod error;
 pub mod eta;
 pub mod forward;
+pub mod memory;
 pub mod npy;
 pub mod observables;
 pub mod prepare;
@@ -32,9 +41,9 @@ mod tiles;
 
 pub use element::Element;
 pub use error::KernelError;
-pub use eta::{Estimate, eta_exact, eta_hutchinson};
+pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
 pub use forward::{Forward, forward};
-pub use npy::{NpyDType, NpyError, read_tokens};
+pub use npy::{NpyDType, NpyError, NpyInfo, inspect_tokens, read_tokens};
 pub use observables::{Observables, observables};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 

@@ -32,6 +32,19 @@ use rayon::prelude::*;
 /// explicit difference: the GEMM form's relative error is then at most about d·u/τ.
 pub const RECOMPUTE_BELOW: f64 = 1.0 / 16.0;
 
+/// Two directions are treated as copies when |y_i − y_j| ≤ 256·u (u the unit roundoff of the
+/// working precision), i.e. 1 − ⟨y_i, y_j⟩ = |y_i − y_j|²/2 ≤ (256·u)²/2: about 4.0e-28 in
+/// `f64` and 1.2e-10 in `f32`. A token and a rescaled copy of it (x_j = 2.5·x_i) have directions
+/// that differ only by their rounding, at most about 2√d·u (below the tolerance up to d ≈ 16000),
+/// so their λ term |y'_i − y'_j|²/|y_i − y_j|² would be a ratio of rounding errors; above the
+/// tolerance the distance is known to about 1%. Such pairs are refused like exact copies
+/// ([`KernelError::DuplicateDirection`]); the returned value is the squared distance
+/// |y_i − y_j|² = (256·u)².
+pub fn copy_distance2<T: Element>() -> f64 {
+    let e = 256.0 * T::UNIT_ROUNDOFF;
+    e * e
+}
+
 /// The observables of one layer (THEORY §3). Means over the n(n−1)/2 pairs i < j or over the n
 /// rows.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -168,6 +181,7 @@ fn pairs_f32<T: Element>(
         let (znj, znoj) = (&ctx.zn32[j0 + js..j0 + rj], &ctx.zno32[j0 + js..j0 + rj]);
         let (zi, zoi) = (ctx.zn32[i], ctx.zno32[i]);
         let (di, doo) = (&mut din[..len], &mut dout[..len]);
+        let copy = copy_distance2::<f32>() as f32;
         let fix = simd_run(|| {
             let mut fix = false;
             for k in 0..len {
@@ -177,7 +191,7 @@ fn pairs_f32<T: Element>(
                 let b = so - 2.0 * (gor[k].to_f64() as f32);
                 di[k] = a;
                 doo[k] = b;
-                fix |= !(a >= RECOMPUTE_BELOW as f32 * si && a > 0.0);
+                fix |= !(a >= RECOMPUTE_BELOW as f32 * si && a > copy);
                 fix |= !(b >= RECOMPUTE_BELOW as f32 * so && b > 0.0);
             }
             fix
@@ -187,15 +201,19 @@ fn pairs_f32<T: Element>(
             let thr = RECOMPUTE_BELOW as f32;
             for k in 0..len {
                 let j = j0 + js + k;
-                if !(di[k] >= thr * (zi + znj[k]) && di[k] > 0.0) {
-                    di[k] = explicit_dist2(ctx.z, d, i, j) as f32;
+                let mut exact = f64::from(di[k]);
+                if !(di[k] >= thr * (zi + znj[k]) && di[k] > copy) {
+                    exact = explicit_dist2(ctx.z, d, i, j);
+                    di[k] = exact as f32;
                     p.recomputed += 1;
                 }
                 if !(doo[k] >= thr * (zoi + znoj[k]) && doo[k] > 0.0) {
                     doo[k] = explicit_dist2(ctx.zo, d, i, j) as f32;
                     p.recomputed += 1;
                 }
-                if di[k] == 0.0 {
+                if exact <= copy_distance2::<f32>() {
+                    // A copy (within the tolerance): left out of the sums, reported below.
+                    di[k] = 0.0;
                     dups += 1;
                     if p.duplicate.is_none() {
                         p.duplicate = Some((i, j));
@@ -276,7 +294,8 @@ fn pairs_f32<T: Element>(
 /// # Errors
 ///
 /// [`KernelError::DuplicateDirection`] for the first pair (i, j), i < j, in row-major order with
-/// y_i = y_j (λ is 0/0 there).
+/// y_i = y_j, exactly or within the tolerance of [`copy_distance2`] (λ is 0/0 there, or
+/// rounding noise).
 pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelError> {
     let (n, d) = (fwd.prep.n, fwd.prep.d);
     let bs = fwd.block;
@@ -344,6 +363,7 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                     );
                     return p;
                 }
+                let copy = copy_distance2::<T>();
                 for ii in 0..ri {
                     let i = i0 + ii;
                     let jstart = if bi == bj { ii + 1 } else { 0 };
@@ -351,7 +371,7 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                         let j = j0 + jj;
                         let sin = zn[i] + zn[j];
                         let mut din = sin - 2.0 * gin[ii * rj + jj].to_f64();
-                        if din < RECOMPUTE_BELOW * sin {
+                        if din < RECOMPUTE_BELOW * sin || din <= copy {
                             din = explicit_dist2(z, d, i, j);
                             p.recomputed += 1;
                         }
@@ -361,7 +381,7 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                             dout = explicit_dist2(zo, d, i, j);
                             p.recomputed += 1;
                         }
-                        if din == 0.0 {
+                        if din <= copy {
                             if p.duplicate.is_none() {
                                 p.duplicate = Some((i, j));
                             }

@@ -103,7 +103,8 @@ impl<T: Element> Prepared<T> {
     }
 }
 
-/// |v| without overflow or underflow (scaled by the largest magnitude).
+/// |v| without overflow or underflow (scaled by the largest magnitude). The result is +∞ when
+/// the norm itself exceeds f64's range although every entry is finite.
 pub(crate) fn scaled_norm(v: impl Iterator<Item = f64> + Clone) -> f64 {
     let m = v.clone().fold(0.0f64, |m, e| m.max(e.abs()));
     if m == 0.0 {
@@ -113,10 +114,62 @@ pub(crate) fn scaled_norm(v: impl Iterator<Item = f64> + Clone) -> f64 {
     m * s.sqrt()
 }
 
+/// 2^512 and 2^−512: scaling by them is exact (away from the subnormal range).
+const BIG: f64 = 1.340_780_792_994_259_7e154;
+const SMALL: f64 = 7.458_340_731_200_207e-155;
+
+/// Replaces `v` (finite entries) by its direction v/|v| and returns |v|: 0 for the zero vector
+/// (left unchanged), +∞ when |v| exceeds f64's range although every entry is finite.
+///
+/// In the usual range (largest |entry| a normal number and |v| finite) this is v_a/|v| with
+/// |v| from [`scaled_norm`], as before. Otherwise (entries near f64::MAX whose norm overflows,
+/// or subnormal entries, where |v| would carry only the few bits of a subnormal and the
+/// "direction" would not have length 1) the row is first scaled by powers of two, which is
+/// exact, until its largest entry lies in [2^−512, 2^512); the direction is then that of the
+/// scaled row, to full precision, and the norm is scaled back (+∞ if it overflows).
+pub(crate) fn normalise_in_place(v: &mut [f64]) -> f64 {
+    let r = scaled_norm(v.iter().copied());
+    if r == 0.0 {
+        return 0.0;
+    }
+    let m = v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    if m.is_normal() && r.is_finite() {
+        for e in v.iter_mut() {
+            *e /= r;
+        }
+        return r;
+    }
+    // Powers of two applied to the entries; `shift` counts them (in units of 512 bits).
+    let (mut m, mut shift) = (m, 0i32);
+    while m >= BIG {
+        v.iter_mut().for_each(|e| *e *= SMALL);
+        m *= SMALL;
+        shift += 1;
+    }
+    while m < SMALL {
+        v.iter_mut().for_each(|e| *e *= BIG);
+        m *= BIG;
+        shift -= 1;
+    }
+    let rs = scaled_norm(v.iter().copied());
+    for e in v.iter_mut() {
+        *e /= rs;
+    }
+    let mut r = rs;
+    for _ in 0..shift.unsigned_abs() {
+        r *= if shift > 0 { BIG } else { SMALL };
+    }
+    r
+}
+
 /// z_i = y_i − c (rounded to T) and |z_i|² (accumulated in f64 from the rounded z), row by row
 /// in parallel.
-pub(crate) fn centre_rows<T: Element>(y: &[f64], center: &[f64], d: usize) -> (Vec<T>, Vec<f64>) {
-    let mut z = vec![T::ZERO; y.len()];
+pub(crate) fn centre_rows<T: Element>(
+    y: &[f64],
+    center: &[f64],
+    d: usize,
+) -> Result<(Vec<T>, Vec<f64>), KernelError> {
+    let mut z = crate::memory::try_zeros::<T>(y.len(), "the centred tokens z (n x d)")?;
     let zn = z
         .par_chunks_mut(d)
         .zip(y.par_chunks(d))
@@ -129,7 +182,7 @@ pub(crate) fn centre_rows<T: Element>(y: &[f64], center: &[f64], d: usize) -> (V
             s
         })
         .collect();
-    (z, zn)
+    Ok((z, zn))
 }
 
 /// Checks the tokens and the parameters, normalises and centres.
@@ -160,19 +213,15 @@ pub fn prepare<T: Element>(
     params.validate()?;
     // Rows are independent: normalise them in parallel (the result does not depend on the
     // thread count; the first zero row in row order is reported).
-    let mut y = vec![0.0f64; n * d];
+    let mut y = crate::memory::try_zeros::<f64>(n * d, "the directions y (n x d)")?;
     let norms: Vec<f64> = y
         .par_chunks_mut(d)
         .enumerate()
         .map(|(i, yr)| {
-            let row = x.row(i);
-            let r = scaled_norm(row.iter().map(|v| v.to_f64()));
-            if r != 0.0 {
-                for (yv, v) in yr.iter_mut().zip(row.iter()) {
-                    *yv = v.to_f64() / r;
-                }
+            for (yv, v) in yr.iter_mut().zip(x.row(i).iter()) {
+                *yv = v.to_f64();
             }
-            r
+            normalise_in_place(yr)
         })
         .collect();
     if let Some(i) = norms.iter().position(|&r| r == 0.0) {
@@ -187,7 +236,7 @@ pub fn prepare<T: Element>(
     for c in &mut center {
         *c /= n as f64;
     }
-    let (z, zn) = centre_rows::<T>(&y, &center, d);
+    let (z, zn) = centre_rows::<T>(&y, &center, d)?;
     Ok(Prepared {
         n,
         d,
@@ -196,4 +245,68 @@ pub fn prepare<T: Element>(
         z,
         zn,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direction of `v` at unit scale, in f64 (the reference for the scaled rows).
+    fn unit_direction(v: &[f64]) -> Vec<f64> {
+        let r = v.iter().map(|e| e * e).sum::<f64>().sqrt();
+        v.iter().map(|e| e / r).collect()
+    }
+
+    #[test]
+    fn directions_are_exact_at_both_ends_of_the_range() {
+        let base = [3.0, -4.0, 12.0, 0.5];
+        let want = unit_direction(&base);
+        // Powers of two keep the entries exact, so the direction must be the same to rounding.
+        for k in [1023, 1000, 600, -1000, -1060, -1070] {
+            // 2^k in two steps (powi(−1060) would underflow on the way).
+            let s = 2f64.powi(k / 2) * 2f64.powi(k - k / 2);
+            let mut v: Vec<f64> = base.iter().map(|e| e * s).collect();
+            if v.iter().any(|e| !e.is_finite()) {
+                continue;
+            }
+            let r = normalise_in_place(&mut v);
+            assert!(r > 0.0, "2^{k}: norm {r}");
+            for (g, w) in v.iter().zip(&want) {
+                // Subnormal entries carry fewer bits: 0.5·2^−1070 keeps only a few.
+                let tol = if k < -1050 { 1e-3 } else { 4e-16 };
+                assert!((g - w).abs() <= tol, "2^{k}: {g} vs {w}");
+            }
+            let len: f64 = v.iter().map(|e| e * e).sum::<f64>().sqrt();
+            assert!((len - 1.0).abs() < 1e-15, "2^{k}: |y| = {len}");
+        }
+        // Every entry 1e308: the norm overflows, the direction is (1, 1, 1, 1)/2.
+        let mut v = vec![1e308; 4];
+        assert_eq!(normalise_in_place(&mut v), f64::INFINITY);
+        assert_eq!(v, vec![0.5; 4]);
+        // Subnormal entries: the direction is exact, the norm is the subnormal it should be.
+        let mut v = vec![1e-310, 1e-310, 0.0, 1e-310, 1e-310];
+        let r = normalise_in_place(&mut v);
+        assert!(r > 0.0 && (r - 2e-310).abs() <= 1e-323, "{r}");
+        assert_eq!(v, vec![0.5, 0.5, 0.0, 0.5, 0.5]);
+        // The zero vector is left alone.
+        let mut v = vec![0.0; 3];
+        assert_eq!(normalise_in_place(&mut v), 0.0);
+    }
+
+    #[test]
+    fn prepare_keeps_rows_of_huge_and_tiny_tokens() {
+        let x = ndarray::array![[1.5e308, 1.5e308], [1.0, 0.0], [3e-320, -3e-320]];
+        let p = prepare(x.view(), &Params::new(1.0, 0.0)).unwrap();
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        for (i, want) in [[s, s], [1.0, 0.0], [s, -s]].iter().enumerate() {
+            for (a, w) in want.iter().enumerate() {
+                assert!((p.y(i, a) - w).abs() < 1e-15, "y[{i}][{a}] = {}", p.y(i, a));
+            }
+        }
+        assert_eq!(p.norms[0], f64::INFINITY);
+        // f32 subnormals are widened exactly and normalised like any row.
+        let x32 = ndarray::array![[1e-40f32, 1e-40], [1.0, 0.0]];
+        let p = prepare(x32.view(), &Params::new(1.0, 0.0)).unwrap();
+        assert!((p.y(0, 0) - s).abs() < 1e-7 && (p.y(0, 1) - s).abs() < 1e-7);
+    }
 }

@@ -14,7 +14,7 @@
 //! accepted (the theory uses γ > 0, α ≥ 0).
 
 use crate::error::ModelError;
-use crate::linalg::{dot, norm};
+use crate::linalg::{direction, dot, norm};
 use crate::tokens::validate_tokens;
 use critscale_real::Real;
 use ndarray::{Array1, Array2};
@@ -120,8 +120,13 @@ pub(crate) fn core<T: Real>(x: &Array2<T>, params: &LayerParams<T>) -> Result<Co
     let norms: Array1<T> = x.rows().into_iter().map(|xi| norm(&ctx, xi)).collect();
     let mut y = x.clone();
     for i in 0..n {
-        for a in 0..d {
-            y[[i, a]] /= norms[i].clone();
+        if norms[i].is_finite() && norms[i].is_normal() {
+            for a in 0..d {
+                y[[i, a]] /= norms[i].clone();
+            }
+        } else {
+            // |x_i| overflows or is subnormal: the direction from the scaled row instead.
+            y.row_mut(i).assign(&direction(&ctx, x.row(i)));
         }
     }
 
@@ -192,8 +197,12 @@ pub fn forward<T: Real>(
         if r == zero {
             return Err(ModelError::ZeroOutput { row: i });
         }
-        for a in 0..d {
-            y_out[[i, a]] /= r.clone();
+        if r.is_finite() && r.is_normal() {
+            for a in 0..d {
+                y_out[[i, a]] /= r.clone();
+            }
+        } else {
+            y_out.row_mut(i).assign(&direction(&ctx, x_out.row(i)));
         }
     }
     Ok(LayerOutput {
@@ -352,6 +361,21 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn directions_survive_norms_that_overflow_or_are_subnormal() {
+        // |x_0| = 1.5e308·√2 overflows f64 and |x_2| is subnormal: the directions are exact.
+        let x = ndarray::array![[1.5e308, 1.5e308], [1.0, 0.0], [3e-320, -3e-320]];
+        let out = forward(&x, &params(1.0, 0.0)).unwrap();
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        let want = ndarray::array![[s, s], [1.0, 0.0], [s, -s]];
+        assert!(max_abs_diff(&out.y, &want) < 1e-15, "{:?}", out.y);
+        assert_eq!(out.norms[0], f64::INFINITY);
+        // An output whose norm overflows keeps its direction too (α x_0 is finite).
+        let out = forward(&x, &params(1.0, 1.0)).unwrap();
+        let len: f64 = out.y_out.row(0).iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((len - 1.0).abs() < 1e-15 && (out.y_out[[0, 0]] - s).abs() < 1e-15);
     }
 
     #[test]

@@ -1,0 +1,435 @@
+//! `simulate` and the kernels at the edges (issue 10): η at very large β is exact or refused
+//! (exit 3), rows whose norm overflows or underflows keep their direction, near-copies are
+//! refused like exact copies, runs too large for the memory are refused before any work, and
+//! token files are read header first and never past what they declare.
+
+use critscale_kernels::npy::{NpyDType, to_npy_bytes};
+use critscale_kernels::{
+    KernelError, Options, Params, eta_error_limit, eta_exact, eta_hutchinson, forward, observables,
+};
+use critscale_model::LayerParams;
+use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+use ndarray::Array2;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn critscale(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_critscale"))
+        .args(args)
+        .output()
+        .expect("the critscale binary runs")
+}
+
+/// A fresh path in the temp directory holding `bytes`.
+fn temp_file(bytes: &[u8]) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let k = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let path =
+        std::env::temp_dir().join(format!("critscale-safety-{}-{k}.npy", std::process::id()));
+    std::fs::write(&path, bytes).expect("temp dir is writable");
+    path
+}
+
+/// Asserts exit code `code`, nothing on stdout and one `error:` line on stderr containing every
+/// needle; returns the line.
+fn refused(out: &Output, code: i32, needles: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "missing {n:?} in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn simplex_eta(n: usize, d: usize, rho: f64, beta: f64) -> f64 {
+    let sp =
+        SimplexParams::new(n as f64, rho, Scaling::Beta(beta), 0.0, 1.0, Some(d as f64)).unwrap();
+    SimplexLayer::evaluate(&sp).eta.unwrap()
+}
+
+/// Item 3: the exact η of a simplex against the closed form of `critscale-simplex` (computed in
+/// a log-domain form that is exact at any β) from moderate β to 1e10, in f64 and f32: either
+/// within the stated accuracy or refused, and never refused at moderate β.
+#[test]
+fn exact_eta_at_large_beta_is_right_or_refused() {
+    let (n, d, rho) = (64usize, 64usize, 0.3);
+    let x: Array2<f64> = critscale_model::simplex(&(), n, d, &rho, &1.0).unwrap();
+    let x32 = x.mapv(|v| v as f32);
+    // The identity limit (1 − 1/d)/q, checked once against the closed form.
+    assert!((simplex_eta(n, d, rho, 1e10) - 0.984375).abs() < 1e-15);
+    let mut refused_f64 = 0;
+    for beta in [
+        1.0, 5.0, 20.0, 60.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e10,
+    ] {
+        let want = simplex_eta(n, d, rho, beta);
+        let p = Params::new(beta, 0.0);
+        for (dtype, got) in [
+            ("f64", eta_exact(x.view(), &p, &Options::default())),
+            ("f32", eta_exact(x32.view(), &p, &Options::default())),
+        ] {
+            let limit = if dtype == "f64" {
+                eta_error_limit::<f64>()
+            } else {
+                // f32 inputs: the tokens' own rounding (6e-8) moves the exact η by about
+                // β·6e-8 relative where the attention is in transition.
+                eta_error_limit::<f32>() + 1e-7 * beta
+            };
+            match got {
+                Ok(v) => assert!(
+                    (v - want).abs() <= limit * want,
+                    "{dtype} beta {beta}: {v} vs {want} (rel {:e})",
+                    (v - want).abs() / want
+                ),
+                Err(KernelError::PrecisionLoss { .. }) => {
+                    assert!(beta > 100.0, "{dtype} refused at moderate beta {beta}");
+                    if dtype == "f64" {
+                        refused_f64 += 1;
+                    }
+                }
+                Err(e) => panic!("{dtype} beta {beta}: {e}"),
+            }
+        }
+    }
+    // At β = 1e10 the f64 sums lose everything: refused, not printed.
+    assert!(refused_f64 >= 1);
+}
+
+/// Item 3 on random tokens: the f32 and f64 kernels against the reference Jacobian (which forms
+/// C_i from explicit differences and does not cancel) on the same (f32-rounded) tokens.
+#[test]
+fn exact_and_hutchinson_eta_on_random_tokens_are_right_or_refused() {
+    for (n, d, seed) in [(6usize, 4usize, 1u64), (9, 3, 2)] {
+        let x: Array2<f64> = critscale_model::gaussian_almost_simplex(&(), n, d, 0.3, seed);
+        let x32 = x.mapv(|v| v as f32);
+        let x_r = x32.mapv(f64::from);
+        for beta in [3.0, 30.0, 300.0, 3e3, 3e4, 3e6, 3e8, 1e10] {
+            let want =
+                critscale_model::eta_from_jacobian(&x_r, &LayerParams::new(beta, 0.0)).unwrap();
+            let p = Params::new(beta, 0.0);
+            for (dtype, got, limit) in [
+                (
+                    "f64",
+                    eta_exact(x_r.view(), &p, &Options::default()),
+                    eta_error_limit::<f64>(),
+                ),
+                (
+                    "f32",
+                    eta_exact(x32.view(), &p, &Options::default()),
+                    eta_error_limit::<f32>(),
+                ),
+            ] {
+                match got {
+                    // The reference itself rounds like u·β in its β·C_i terms.
+                    Ok(v) => assert!(
+                        (v - want).abs() <= (limit + 1e-15 * beta) * want,
+                        "{dtype} n {n} beta {beta}: {v} vs {want}"
+                    ),
+                    Err(KernelError::PrecisionLoss { .. }) => assert!(beta > 30.0),
+                    Err(e) => panic!("{dtype} beta {beta}: {e}"),
+                }
+            }
+            // Hutchinson in f32: refused or within its error bars of the exact value.
+            match eta_hutchinson(x32.view(), &p, 64, 7, &Options::default()) {
+                Ok(h) => assert!(
+                    (h.mean - want).abs() <= 5.0 * h.stderr + 1e-3 * want,
+                    "hutchinson beta {beta}: {} ± {} vs {want}",
+                    h.mean,
+                    h.stderr
+                ),
+                Err(KernelError::PrecisionLoss { .. }) => assert!(beta > 30.0),
+                Err(e) => panic!("hutchinson beta {beta}: {e}"),
+            }
+        }
+    }
+}
+
+/// Item 3 through the CLI: the two reproducers exit 3 with one line and print no number.
+#[test]
+fn simulate_refuses_eta_it_cannot_vouch_for_with_exit_3() {
+    let base = [
+        "simulate", "--config", "simplex", "--n", "64", "--d", "64", "--rho", "0.3",
+    ];
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend(["--gamma", "1e6", "--dtype", "f32"]);
+    refused(&critscale(&a), 3, &["exact eta", "rounding"]);
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend(["--beta", "1e10"]);
+    refused(&critscale(&a), 3, &["exact eta in f64", "beta = 1.0000e10"]);
+    // Hutchinson in f32 at that β cancels in the same way.
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend(["--gamma", "1e6", "--dtype", "f32", "--eta", "hutchinson"]);
+    refused(&critscale(&a), 3, &["Hutchinson eta"]);
+    // Moderate β is reported, and matches the closed form.
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend(["--gamma", "3", "--json"]);
+    let out = critscale(&a);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = simplex_eta(64, 64, 0.3, 3.0 * 64f64.ln());
+    let got = v["eta"].as_f64().unwrap();
+    assert!((got - want).abs() <= 1e-10 * want, "{got} vs {want}");
+}
+
+/// Moderate β in f32 with close pairs of tokens (d = 2) is reported, not refused for the
+/// pessimism of the error estimate, and agrees with f64.
+#[test]
+fn f32_eta_at_moderate_beta_is_reported() {
+    let eta = |dtype: &str| {
+        let out = critscale(&[
+            "simulate", "--config", "gaussian", "--n", "300", "--d", "2", "--rho", "0.8",
+            "--gamma", "4", "--dtype", dtype, "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["eta"].as_f64().unwrap()
+    };
+    let (e64, e32) = (eta("f64"), eta("f32"));
+    assert!((e64 - e32).abs() <= 1e-4 * e64, "{e64} vs {e32}");
+}
+
+/// Runs `simulate` on `x` (α = 0, β = 2) and returns (λ, cos_in_mean) or the error line.
+fn lambda_of(x: &Array2<f64>, dtype: NpyDType, work: &str) -> Result<(f64, f64), String> {
+    let path = temp_file(&to_npy_bytes(x, dtype));
+    let out = critscale(&[
+        "simulate",
+        "--tokens",
+        path.to_str().unwrap(),
+        "--beta",
+        "2",
+        "--eta",
+        "none",
+        "--dtype",
+        work,
+        "--json",
+    ]);
+    std::fs::remove_file(&path).ok();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Ok((
+        v["lambda"].as_f64().unwrap(),
+        v["cos_in_mean"].as_f64().unwrap(),
+    ))
+}
+
+/// Item 4: a row whose norm overflows f64 (entries 1e308), or whose entries are subnormal,
+/// keeps its exact direction: λ equals that of the same directions at unit scale.
+#[test]
+fn rows_at_the_ends_of_the_range_keep_their_direction() {
+    // Row 1 has few significant bits, so that it scales exactly even into the subnormals.
+    let base = ndarray::array![
+        [1.0, 0.5, -0.25],
+        [0.375, -1.0, 0.75],
+        [-0.7, 0.2, 0.9],
+        [0.1, 0.4, -1.0]
+    ];
+    let (want, cos) = lambda_of(&base, NpyDType::F64, "f64").unwrap();
+    // 2^−1065: the row's entries are subnormals with 10 significant bits, exact here; its norm
+    // computed directly would keep only about 10 bits.
+    let two_m1065 = 2f64.powi(-532) * 2f64.powi(-533);
+    for scale in [1e308, 1.7e308, 1e-310, two_m1065] {
+        let mut x = base.clone();
+        for v in x.row_mut(1) {
+            *v *= scale;
+        }
+        let (got, got_cos) =
+            lambda_of(&x, NpyDType::F64, "f64").unwrap_or_else(|e| panic!("scale {scale:e}: {e}"));
+        // The scaled row is exact up to the rounding of v·scale (none for 2^−1065).
+        let tol = 1e-12;
+        assert!(
+            (got - want).abs() <= tol * want && (got_cos - cos).abs() <= tol,
+            "scale {scale:e}: lambda {got} vs {want}, cos {got_cos} vs {cos}"
+        );
+    }
+    // f32 subnormal entries (stored in an f32 file) in f32 and f64 arithmetic.
+    let mut x = base.mapv(|v| f64::from(v as f32));
+    for v in x.row_mut(2) {
+        *v = f64::from((*v * 1e-39) as f32);
+    }
+    let (w64, _) = lambda_of(&x, NpyDType::F32, "f64").unwrap();
+    let (w32, _) = lambda_of(&x, NpyDType::F32, "f32").unwrap();
+    assert!((w64 - w32).abs() <= 1e-5 * w64, "{w64} vs {w32}");
+    let mut unit = x.clone();
+    let m = unit.row(2).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for v in unit.row_mut(2) {
+        *v /= m;
+    }
+    let (wu, _) = lambda_of(&unit, NpyDType::F64, "f64").unwrap();
+    assert!((w64 - wu).abs() <= 1e-12 * wu, "{w64} vs {wu}");
+}
+
+/// Item 12: values f32 cannot hold get a message that says so, not "zero vector" or
+/// "non-finite".
+#[test]
+fn f32_range_problems_are_named() {
+    let mut big = ndarray::array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]];
+    big[[1, 0]] = 1e39;
+    let e = lambda_of(&big, NpyDType::F64, "f32").unwrap_err();
+    assert!(
+        e.contains("token 1, column 0") && e.contains("overflows f32"),
+        "{e}"
+    );
+    assert!(
+        e.contains("--dtype f64") && !e.contains("non-finite"),
+        "{e}"
+    );
+    let mut tiny = ndarray::array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]];
+    tiny[[2, 0]] = 1e-41;
+    tiny[[2, 1]] = 3.3e-42;
+    let e = lambda_of(&tiny, NpyDType::F64, "f32").unwrap_err();
+    assert!(e.contains("token 2") && e.contains("underflows f32"), "{e}");
+    assert!(!e.contains("zero vector"), "{e}");
+    // Both are fine in f64.
+    assert!(lambda_of(&big, NpyDType::F64, "f64").is_ok());
+    assert!(lambda_of(&tiny, NpyDType::F64, "f64").is_ok());
+}
+
+/// Item 7: a token and a rescaled copy (x_7 = 2.5·x_3) are refused like an exact copy, in f64
+/// and f32, naming the two tokens; directions that differ by more than rounding are not.
+#[test]
+fn near_copies_are_refused_like_exact_copies() {
+    let mut x: Array2<f64> = critscale_model::gaussian_almost_simplex(&(), 10, 6, 0.3, 5);
+    let row3 = x.row(3).to_owned();
+    x.row_mut(7).assign(&row3.mapv(|v| 2.5 * v));
+    // The two directions are not bitwise equal (else this were the exact-copy case).
+    let p = critscale_kernels::prepare(x.view(), &Params::new(2.0, 0.0)).unwrap();
+    assert!((0..6).any(|a| p.y(3, a) != p.y(7, a)));
+    for work in ["f64", "f32"] {
+        let e = lambda_of(&x, NpyDType::F64, work).unwrap_err();
+        assert!(
+            e.contains("tokens 3 and 7") && e.contains("same direction"),
+            "{work}: {e}"
+        );
+    }
+    let mut exact = x.clone();
+    exact.row_mut(7).assign(&row3);
+    let e = lambda_of(&exact, NpyDType::F64, "f64").unwrap_err();
+    assert!(e.contains("tokens 3 and 7"), "{e}");
+    // Kernels directly: the same error as for the exact copy.
+    let f = forward(x.view(), &Params::new(2.0, 0.0), &Options::default()).unwrap();
+    assert_eq!(
+        observables(&f),
+        Err(KernelError::DuplicateDirection { i: 3, j: 7 })
+    );
+    // Distinct by 1e-9 in angle (1 − cos ≈ 5e-19): far above f64's rounding, accepted.
+    let mut close = x.clone();
+    close.row_mut(7).assign(&row3);
+    close[[7, 0]] += 1e-9 * row3.dot(&row3).sqrt();
+    assert!(lambda_of(&close, NpyDType::F64, "f64").is_ok());
+}
+
+/// `sh -c 'ulimit -v KIB; exec critscale simulate ARGS'`.
+fn under_ulimit(kib: u64, args: &[&str]) -> Output {
+    let cmd = format!("ulimit -v {kib}; exec \"$0\" \"$@\"");
+    // Two worker threads, so that the allowance for their stacks and arenas does not depend on
+    // the machine.
+    Command::new("sh")
+        .env("RAYON_NUM_THREADS", "2")
+        .arg("-c")
+        .arg(cmd)
+        .arg(env!("CARGO_BIN_EXE_critscale"))
+        .args(args)
+        .output()
+        .expect("sh runs")
+}
+
+/// Item 10: exact η at n = 40000 needs three 12.8 GB matrices; under a 2 GB address-space limit
+/// it is refused at once (exit 2, a hint), not aborted after the forward pass.
+#[test]
+fn runs_too_large_for_the_memory_are_refused_before_any_work() {
+    let start = Instant::now();
+    let out = under_ulimit(
+        2_000_000,
+        &[
+            "simulate", "--config", "gaussian", "--n", "40000", "--d", "8", "--rho", "0.3",
+            "--gamma", "1", "--eta", "exact",
+        ],
+    );
+    refused(
+        &out,
+        2,
+        &["--eta exact", "n = 40000", "--eta hutchinson", "ulimit -v"],
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // The forward pass alone of 1e9 tokens is refused too, whatever the limit.
+    let out = critscale(&[
+        "simulate", "--config", "gaussian", "--n", "1e9", "--d", "512", "--rho", "0.3", "--gamma",
+        "1", "--eta", "none",
+    ]);
+    refused(&out, 2, &["forward pass", "fewer tokens"]);
+    // A small run fits under the same limit.
+    let out = under_ulimit(
+        2_000_000,
+        &[
+            "simulate", "--config", "gaussian", "--n", "200", "--d", "8", "--rho", "0.3",
+            "--gamma", "1", "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Item 11 and 12: devices are refused before reading, and a file whose header declares more
+/// values than it holds is reported as such.
+#[test]
+fn token_files_are_read_header_first() {
+    let start = Instant::now();
+    let out = critscale(&["simulate", "--tokens", "/dev/zero", "--beta", "1"]);
+    refused(&out, 2, &["/dev/zero", "not a regular file"]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    // A header declaring 1e12 x 5 float64 values followed by 40 bytes.
+    let dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000, 5), }";
+    let mut dict = dict.to_owned();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    bytes.extend_from_slice(&[0u8; 40]);
+    let path = temp_file(&bytes);
+    let out = critscale(&[
+        "simulate",
+        "--tokens",
+        path.to_str().unwrap(),
+        "--beta",
+        "1",
+    ]);
+    std::fs::remove_file(&path).ok();
+    let line = refused(
+        &out,
+        2,
+        &[
+            "declares 1000000000000 x 5 float64 values",
+            "holds 40 bytes",
+        ],
+    );
+    assert!(!line.contains("fill whole buffer"), "{line}");
+}

@@ -273,9 +273,12 @@ fn usage_error(err: &clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        let code = if err.use_stderr() { EXIT_BAD_INPUT } else { 0 };
-        let _ = err.print();
-        return ExitCode::from(code);
+        if err.use_stderr() {
+            let _ = err.print();
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        // Help and version go to stdout like any output: a failed write is an error.
+        return emit(&err.render().to_string(), 0);
     }
     let text = err.render().to_string();
     let line = text

@@ -22,7 +22,13 @@ fn a_full_stdout_is_an_io_error_with_exit_1() {
         eprintln!("no /dev/full on this system: skipped");
         return;
     };
-    for args in [EVAL, SCHEMES] {
+    for args in [
+        EVAL,
+        SCHEMES,
+        &["--help"],
+        &["--version"],
+        &["eval", "--help"],
+    ] {
         let out = critscale()
             .args(args)
             .stdout(full.try_clone().unwrap())

@@ -130,6 +130,26 @@ fn edited_shards_are_refused() {
             true,
             Box::new(|v| unit(v, "claim/")["outcome"]["prediction"] = json!(1e6)),
         ),
+        // A measurement moved off its own interval while the interval keeps the verdict.
+        (
+            "outside its interval",
+            true,
+            Box::new(|v| {
+                let outcome = &mut unit(v, "claim/")["outcome"];
+                let hi = outcome["ci"][1].as_f64().unwrap();
+                outcome["measured"] = json!(hi + 0.1);
+            }),
+        ),
+        // A row moved to another rho than its place in the grid.
+        (
+            "does not match the grid",
+            true,
+            Box::new(|v| {
+                let row = unit(v, "gaussian/");
+                let rho = row["rho"].as_f64().unwrap();
+                row["rho"] = json!(rho + 0.01);
+            }),
+        ),
     ];
     for (why, checksum, edit) in &cases {
         let mut value = pristine.clone();

@@ -653,6 +653,41 @@ pub struct Gaussian {
     fits_realised: Vec<Option<Fit>>,
 }
 
+/// Checks that `row` was computed for its place in `grid`: its key names a cell of the grid,
+/// and its n, d, ρ, seed and γ values (and which γ carry η) are that cell's, bit for bit.
+///
+/// # Errors
+/// One line naming the row and what does not match.
+pub fn check_row_place(row: &RowResult, grid: &Grid) -> Result<(), String> {
+    let name = row_key_name(row.key, grid);
+    let (Some(&d), Some(&rho)) = (
+        grid.dims.get(row.key.dim_index),
+        grid.rhos.get(row.key.rho_index),
+    ) else {
+        return Err(format!("the row {name} is not a cell of the grid"));
+    };
+    let gammas_match = row.points.len() == grid.gammas.len()
+        && row
+            .points
+            .iter()
+            .zip(&grid.gammas)
+            .enumerate()
+            .all(|(j, (p, &g))| {
+                p.gamma.to_bits() == g.to_bits() && p.eta.is_some() == grid.has_eta(j)
+            });
+    if row.n != grid.n
+        || row.d != d
+        || row.rho.to_bits() != rho.to_bits()
+        || row.seed != row_seed(grid.seed, d, row.key.rho_index)
+        || !gammas_match
+    {
+        return Err(format!(
+            "the row {name} does not match the grid (its n, d, rho, seed or gamma values differ)"
+        ));
+    }
+    Ok(())
+}
+
 /// Puts the rows (in [`row_keys`] order) together; an error if a row is missing, extra, out of
 /// order, or was computed for another grid.
 pub fn assemble(grid: &Grid, rows: Vec<RowResult>) -> Result<Gaussian, ReportError> {
@@ -677,30 +712,14 @@ pub fn assemble(grid: &Grid, rows: Vec<RowResult>) -> Result<Gaussian, ReportErr
         )));
     }
     for (row, &key) in rows.iter().zip(&keys) {
-        let name = row_key_name(key, grid);
-        let d = grid.dims[key.dim_index];
-        let rho = grid.rhos[key.rho_index];
-        let gammas_match = row.points.len() == grid.gammas.len()
-            && row
-                .points
-                .iter()
-                .zip(&grid.gammas)
-                .enumerate()
-                .all(|(j, (p, &g))| {
-                    p.gamma.to_bits() == g.to_bits() && p.eta.is_some() == grid.has_eta(j)
-                });
-        if row.key != key
-            || row.n != grid.n
-            || row.d != d
-            || row.rho.to_bits() != rho.to_bits()
-            || row.seed != row_seed(grid.seed, d, key.rho_index)
-            || !gammas_match
-        {
+        if row.key != key {
             return Err(ReportError::Internal(format!(
-                "gaussian: the row at the place of {name} is {} and does not match the grid",
+                "gaussian: the row at the place of {} is {}",
+                row_key_name(key, grid),
                 row_key_name(row.key, grid)
             )));
         }
+        check_row_place(row, grid).map_err(|e| ReportError::Internal(format!("gaussian: {e}")))?;
     }
     let fits_by = |x: &dyn Fn(&RowResult) -> f64| -> Vec<Option<Fit>> {
         (0..grid.dims.len())

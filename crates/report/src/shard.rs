@@ -419,10 +419,12 @@ fn finite_non_negative(name: &str, x: f64) -> Result<(), String> {
     }
 }
 
-/// Checks every value of a Gaussian row against its meaning: λ, λ_angle, the self weight and λ at
+/// Checks that a Gaussian row belongs at its place in the grid
+/// ([`gaussian::check_row_place`]), and every value against its meaning: λ, λ_angle, the self weight and λ at
 /// a crossing in [0, 1]; cosines in [−1, 1]; the support in [1, n]; the entropy in [0, ln n]; η
 /// finite and ≥ 0; γ* finite and inside the grid's γ range (all up to rounding).
 pub fn check_gaussian_row(row: &gaussian::RowResult, grid: &gaussian::Grid) -> Result<(), String> {
+    gaussian::check_row_place(row, grid)?;
     let n = row.n as f64;
     for (name, x) in [
         ("cos_in_min", row.cos_in_min),
@@ -496,6 +498,14 @@ pub fn check_claim_row(row: &claims::Row) -> Result<(), String> {
     if e.measured.is_nan() || e.ci.iter().any(|x| x.is_nan()) || e.ci[0] > e.ci[1] {
         return bad(format!(
             "measured = {}, interval [{}, {}]: not an ordered interval of numbers",
+            e.measured, e.ci[0], e.ci[1]
+        ));
+    }
+    // Every check reports its measurement inside its interval (an enclosure, a mean ± half
+    // width, a fit's estimate ± its t-interval), so a measurement outside was edited.
+    if !(e.ci[0] <= e.measured && e.measured <= e.ci[1]) {
+        return bad(format!(
+            "measured = {} lies outside its interval [{}, {}]",
             e.measured, e.ci[0], e.ci[1]
         ));
     }
@@ -807,7 +817,11 @@ mod tests {
         assert!(edited(0, |v| v["simplex_crossing"] = json!(-1.0)).is_err());
         // A claim whose verdict says pass while its evidence fails, and the other way round.
         let err = edited(1, |v| v["outcome"]["measured"] = json!("inf")).unwrap_err();
-        assert!(err.contains("verdict"), "{err}");
+        assert!(err.contains("outside its interval"), "{err}");
+        // A measurement moved alone, its interval and verdict kept: the pass would still hold
+        // on the interval, but a measurement outside its own interval was edited.
+        let err = edited(1, |v| v["outcome"]["measured"] = json!(1.7)).unwrap_err();
+        assert!(err.contains("outside its interval"), "{err}");
         let err = edited(1, |v| v["outcome"]["prediction"] = json!(2.0)).unwrap_err();
         assert!(err.contains("verdict"), "{err}");
         let err = edited(1, |v| v["outcome"]["pass"] = json!(false)).unwrap_err();

@@ -447,7 +447,14 @@ pub fn check_target(out: &Path, force: bool) -> Result<Target, WriteError> {
         path: shown.clone(),
         reason: reason.to_owned(),
     };
-    if out.file_name().is_none() {
+    // `Path::file_name` skips a trailing `.` (`stray/.` names `stray`), but renaming onto such a
+    // path fails: look at the last component as written.
+    let last = out
+        .as_os_str()
+        .as_encoded_bytes()
+        .rsplit(|&b| b == b'/')
+        .next();
+    if out.file_name().is_none() || matches!(last, Some(b".") | Some(b"..")) {
         return Err(protected(
             "it has no final directory name (give a path such as reports/latest)",
         ));
@@ -974,6 +981,12 @@ mod tests {
         assert_eq!(check_target(&deep, false).unwrap(), Target::Absent);
         assert!(!root.join("a").exists(), "the probe leaves nothing behind");
         assert_eq!(siblings(&root), ["file"]);
+        // A path ending in `.` or `..` names no directory of its own, existing or not.
+        fs::create_dir(root.join("stray")).unwrap();
+        for out in ["stray/.", "new/.", "stray/..", "stray/./."] {
+            let err = check_target(&root.join(out), false).unwrap_err();
+            assert!(matches!(err, WriteError::Protected { .. }), "{out}: {err}");
+        }
         fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -277,6 +277,16 @@ fn valid_range(rule: &Rule, flag: &str, rhos: &[f64], lengths: &[f64], too_large
     }
 }
 
+/// γ for the table: three decimals, or three significant digits with an exponent once it is
+/// large (a 300-digit integer part would claim digits an f64 does not hold).
+fn gamma_text(gamma: f64) -> String {
+    if gamma.abs() < 1e6 {
+        format!("{gamma:.3}")
+    } else {
+        format!("{gamma:.3e}")
+    }
+}
+
 /// The crossings of γ_c(ρ) searched between n = 2 and this length.
 const N_MAX: f64 = 1e300;
 
@@ -298,7 +308,7 @@ pub fn render(plan: &Plan) -> String {
             let mut line = format!("  {:<12}", rule.name());
             for &n in &plan.ns {
                 let cell = match read(rule, rho, n) {
-                    Ok(r) => format!("{:.3} {}", r.gamma, r.regime.word()),
+                    Ok(r) => format!("{} {}", gamma_text(r.gamma), r.regime.word()),
                     Err(e) => format!("error: {e}"),
                 };
                 let _ = write!(line, "  {cell:>21}");

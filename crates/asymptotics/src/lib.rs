@@ -13,6 +13,8 @@
 //! Every function validates its input and returns a typed [`Error`] naming the offending argument
 //! and value; no result is NaN. Sizes enter as log n wherever n could exceed the f64 range.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod extrapolate;
 pub mod powerlaw;

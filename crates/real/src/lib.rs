@@ -25,6 +25,8 @@
 //! abstraction itself: it requires `Copy` and context-free constants (`Float::one()`), which a
 //! precision-carrying float cannot provide.
 
+#![warn(missing_docs)]
+
 pub mod big;
 pub mod decimal;
 pub mod float;

@@ -30,6 +30,8 @@
 //! `data/` and the SVG figures are meant to be identical across machines (the PNG copies depend
 //! on the installed fonts).
 
+#![warn(missing_docs)]
+
 pub mod certificates;
 pub mod claims;
 pub mod format;

@@ -2,6 +2,8 @@
 //! Polyanskiy, Rigollet). This library holds the command-line front end's logic so that the
 //! workspace test suite can call it; the binary in `main.rs` only parses arguments and prints.
 
+#![warn(missing_docs)]
+
 pub mod certify;
 pub mod check;
 pub mod eval;

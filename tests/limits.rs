@@ -80,7 +80,7 @@ fn t1_critical_lambda_and_the_brief_value() {
             assert!((value - critical_lambda_limit(&rho)).abs() <= bound(n, 1.0));
         }
     }
-    // THEORY §5 checked value: cos_out → 0.631579 at ρ = 0.3.
+    // THEORY §4 (T1 at γ_c): cos_out → 4ρ/(1 + 3ρ) = 0.631579 at ρ = 0.3.
     let value = layer(1e300, 0.3, Scaling::Critical, 0.0, 1.0, None).cos_out;
     assert!((value - 0.631579).abs() < 5e-7, "{value}");
 }

@@ -6,14 +6,13 @@ use std::path::Path;
 use std::process::Command;
 
 /// Dependencies whose versions the provenance lists: the numerics, kernels, fits and figures.
-const KEY_DEPENDENCIES: [&str; 13] = [
+const KEY_DEPENDENCIES: [&str; 12] = [
     "astro-float",
     "rug",
     "pulp",
     "gemm",
     "ndarray",
     "nalgebra",
-    "varpro",
     "statrs",
     "rand_chacha",
     "rayon",

@@ -1,6 +1,6 @@
 //! The one error type of the crate: every degenerate input gets a variant that names what was wrong.
 
-/// Why a fit, a search or a bootstrap refused to give an answer.
+/// Why a fit or a search refused to give an answer.
 ///
 /// Nothing in this crate returns a NaN or a silently wrong number for bad input: it returns one of
 /// these, naming the argument, the index and the offending value where there is one.
@@ -71,14 +71,6 @@ pub enum Error {
         /// (infinite for an exactly rank-deficient design).
         condition: f64,
     },
-    /// An iterative solver stopped without converging.
-    #[error("{what} did not converge: {detail}")]
-    NoConvergence {
-        /// The solver.
-        what: &'static str,
-        /// Its termination reason.
-        detail: String,
-    },
     /// The observable does not cross the level anywhere on the scan grid or bracket.
     #[error(
         "no crossing of level {level} in [{lo}, {hi}]: f({lo}) = {f_lo}, f({hi}) = {f_hi}, \
@@ -143,14 +135,6 @@ pub enum Error {
         value: f64,
         /// What to use instead.
         hint: &'static str,
-    },
-    /// A bootstrap statistic returned NaN or ±∞.
-    #[error("the statistic is not finite ({value}) on {on}")]
-    NonFiniteStatistic {
-        /// "the original sample" or "bootstrap replicate k".
-        on: String,
-        /// What it returned.
-        value: f64,
     },
 }
 

@@ -6,12 +6,11 @@
 //!
 //! `width = k·(log n)^e`
 //!
-//! — a power law in x = log n — by both estimators of [`crate::powerlaw`] ([`fit_width`]):
-//! nonlinear least squares on the widths, and least squares of `log width` on `log log n`. The
-//! prediction is e = −1; each fit reports e with its CI.
+//! — a power law in x = log n — by least squares of `log width` on `log log n` ([`fit_width`],
+//! with [`crate::powerlaw`]). The prediction is e = −1; the fit reports e with its CI.
 
 use crate::error::{Error, Result};
-use crate::powerlaw::{PowerLawFit, PowerLawFits, fit_log_ols_logs, fit_nls_log_n};
+use crate::powerlaw::{PowerLawFit, fit_log_ols_logs};
 use crate::stats::{check_finite, check_len, check_positive};
 use crate::threshold::{Crossing, Policy, refine, scan};
 
@@ -22,25 +21,14 @@ pub struct WidthFit {
     pub log_n: Vec<f64>,
     /// The widths |γ_hi − γ_lo|.
     pub widths: Vec<f64>,
-    /// Both estimates; in each, `alpha` is the exponent e and `c` the prefactor k.
-    pub fits: PowerLawFits,
+    /// The log–log estimate: `alpha` is the exponent e and `c` the prefactor k.
+    pub fit: PowerLawFit,
 }
 
 impl WidthFit {
-    /// Whether `e` lies in the CI of the exponent of both estimates.
+    /// Whether `e` lies in the CI of the exponent.
     pub fn exponent_consistent_with(&self, e: f64) -> bool {
-        crate::stats::contains(self.fits.nls.alpha_ci, e)
-            && crate::stats::contains(self.fits.ols.alpha_ci, e)
-    }
-
-    /// The nonlinear least-squares estimate (k, e).
-    pub fn nls(&self) -> &PowerLawFit {
-        &self.fits.nls
-    }
-
-    /// The log–log estimate (k, e).
-    pub fn ols(&self) -> &PowerLawFit {
-        &self.fits.ols
+        crate::stats::contains(self.fit.alpha_ci, e)
     }
 }
 
@@ -65,12 +53,11 @@ pub fn widths(gamma_lo: &[f64], gamma_hi: &[f64]) -> Result<Vec<f64>> {
 ///
 /// `log_n` are natural logs of the sizes (each > 0); `gamma_lo[i]`, `gamma_hi[i]` the γ's at which
 /// the observable crosses the two levels at that n; `weights` optional relative inverse variances
-/// of the widths (the nonlinear fit uses them as they are, the log–log fit uses `w_i·width_i²`,
-/// the delta-method inverse variance of log width); at least 3 points. Without weights, the
-/// nonlinear fit assumes equal absolute errors and the log–log fit equal relative errors.
+/// of the widths (the log–log fit uses `w_i·width_i²`, the delta-method inverse variance of
+/// log width); at least 3 points. Without weights it assumes equal relative errors.
 ///
 /// # Errors
-/// Bad or degenerate input as in [`widths`] and the power-law fits.
+/// Bad or degenerate input as in [`widths`] and [`fit_log_ols_logs`].
 pub fn fit_width(
     log_n: &[f64],
     gamma_lo: &[f64],
@@ -86,14 +73,11 @@ pub fn fit_width(
     // Var(log w) ≈ Var(w)/w²: the log fit's weights are w_i·width_i² (delta method).
     let log_weights: Option<Vec<f64>> =
         weights.map(|u| u.iter().zip(&w).map(|(u, w)| u * w * w).collect());
-    let fits = PowerLawFits {
-        ols: fit_log_ols_logs(&log_log_n, &log_w, log_weights.as_deref(), level)?,
-        nls: fit_nls_log_n(&log_log_n, &w, weights, level)?,
-    };
+    let fit = fit_log_ols_logs(&log_log_n, &log_w, log_weights.as_deref(), level)?;
     Ok(WidthFit {
         log_n: log_n.to_vec(),
         widths: w,
-        fits,
+        fit,
     })
 }
 
@@ -172,10 +156,10 @@ mod tests {
             hi.push(tw.second.root);
         }
         let fit = fit_width(&log_n, &lo, &hi, None, 0.95).unwrap();
-        for f in [fit.nls(), fit.ols()] {
-            assert!((f.alpha + 1.0).abs() < 1e-10, "{f:?}");
-            assert!((f.c - 2.0 * 3f64.ln() / (1.0 - rho)).abs() < 1e-9, "{f:?}");
-        }
+        let f = &fit.fit;
+        assert!((f.alpha + 1.0).abs() < 1e-10, "{f:?}");
+        assert!((f.c - 2.0 * 3f64.ln() / (1.0 - rho)).abs() < 1e-9, "{f:?}");
+        assert!(fit.exponent_consistent_with(-1.0));
     }
 
     #[test]
@@ -191,7 +175,7 @@ mod tests {
                 .collect();
             let fit = fit_width(&log_n, &lo, &hi, None, 0.95).unwrap();
             // Log-normal noise: the log-log fit is the correctly specified one.
-            hits += crate::stats::contains(fit.ols().alpha_ci, -1.0) as usize;
+            hits += fit.exponent_consistent_with(-1.0) as usize;
         }
         let cov = hits as f64 / reps as f64;
         assert!((0.88..=0.99).contains(&cov), "coverage {cov}");
@@ -260,11 +244,9 @@ mod tests {
             let lo: Vec<f64> = log_n.iter().map(|l| 1.0 + 0.01 * l).collect();
             let hi: Vec<f64> = log_n.iter().zip(&lo).map(|(l, a)| a + k * l.powf(e)).collect();
             let fit = fit_width(&log_n, &lo, &hi, None, 0.95).unwrap();
-            for f in [fit.nls(), fit.ols()] {
-                // The widths are differences of O(1) numbers: ~1e-16 absolute error each.
-                let tol = 1e-9 * (1.0 + 1.0 / k);
-                prop_assert!((f.alpha - e).abs() < tol, "{:?}", f);
-            }
+            // The widths are differences of O(1) numbers: ~1e-16 absolute error each.
+            let tol = 1e-9 * (1.0 + 1.0 / k);
+            prop_assert!((fit.fit.alpha - e).abs() < tol, "{:?}", fit.fit);
         }
     }
 }

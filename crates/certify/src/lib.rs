@@ -17,6 +17,8 @@
 //! Certificates are plain data ([`Outcome`], serde-serialisable) so that the report can include
 //! them.
 
+#![warn(missing_docs)]
+
 pub mod defaults;
 pub mod forms;
 

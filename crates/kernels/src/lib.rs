@@ -28,6 +28,8 @@
 //! Everything is checked against the reference model `critscale-model` (tests beside the code and
 //! in the workspace suite).
 
+#![warn(missing_docs)]
+
 pub mod element;
 pub mod error;
 pub mod eta;

@@ -14,6 +14,8 @@
 //! This is the *obviously correct* model: every other computation in the project (closed forms,
 //! fast paths, certificates) is checked against it on small n.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod jacobian;
 pub mod layer;

@@ -1,16 +1,16 @@
 //! The scalar abstraction of critscale.
 //!
-//! Every formula of the project (the reference attention layer, the simplex closed forms, later the
+//! Every formula of the project (the reference attention layer, the simplex closed forms, the
 //! certificates) is written once, generic over [`Real`]. A backend supplies the arithmetic and the
 //! elementary functions:
 //!
 //! | backend | type | context ([`Real::Ctx`]) |
 //! |---|---|---|
 //! | IEEE double | `f64` | `()` |
-//! | arbitrary precision (later) | a non-`Copy` big float | its precision in bits |
-//! | intervals (later) | an outward-rounded interval | its precision in bits |
+//! | arbitrary precision | [`BigReal`] (astro-float; `MpfrReal` with the `mpfr` feature) | its [`Precision`] |
+//! | intervals | [`Interval`], outward-rounded over astro-float | its [`Precision`] |
 //!
-//! Design choices that keep those later backends possible without touching generic code:
+//! Design choices that let the big-float and interval backends run the generic code unchanged:
 //!
 //! * **No `Copy`**: generic code clones. Binary operators are required both by value and with a
 //!   borrowed right-hand side (`a.clone() * &b`), so big floats need not be cloned twice.
@@ -18,12 +18,14 @@
 //!   [`Real::ctx`], so a function that receives any value can make constants of the same precision.
 //! * **Branch-free primitives**: functions whose natural implementation branches on a sign
 //!   ([`Real::softplus`], [`Real::ln_add_exp`], [`Real::max`], ...) are trait methods with a default
-//!   body, so an interval backend can override them with an evaluation that is monotone in each
+//!   body, so [`Interval`] overrides them with an evaluation that is monotone in each
 //!   endpoint instead of taking one side of an uncertain comparison.
 //!
 //! `num-traits` is used for the primitive floats (see [`float`]), but its `Float` trait cannot be the
 //! abstraction itself: it requires `Copy` and context-free constants (`Float::one()`), which a
 //! precision-carrying float cannot provide.
+
+#![warn(missing_docs)]
 
 pub mod big;
 pub mod decimal;

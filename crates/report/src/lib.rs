@@ -30,6 +30,8 @@
 //! `data/` and the SVG figures are meant to be identical across machines (the PNG copies depend
 //! on the installed fonts).
 
+#![warn(missing_docs)]
+
 pub mod certificates;
 pub mod claims;
 pub mod format;
@@ -144,24 +146,26 @@ impl Artifact {
     }
 }
 
-/// The computed sections, before they are turned into files.
+/// The computed sections, before they are turned into files. The report numbers them as
+/// [`markdown`] orders them: 1 Gaussian almost-simplices, 2 phase diagram, 3 rates, 4 claims,
+/// 5 certificates, 6 scaling rules, 7 provenance (built from the fields below).
 #[derive(Debug, Clone)]
 pub struct Sections {
     /// The budget used.
     pub budget: Budget,
     /// The claim filter (empty: all claims).
     pub claim_filter: Vec<String>,
-    /// Section 1.
+    /// Section 2: the simplex phase diagram.
     pub phase: phase::Phase,
-    /// Section 2.
+    /// Section 4: the claims.
     pub claims: Vec<claims::Row>,
-    /// Section 3.
+    /// Section 5: the certificates.
     pub certificates: Vec<certificates::Row>,
-    /// Section 4.
+    /// Section 6: the practical scaling rules.
     pub rules: rules::Rules,
-    /// Figures 1 and 2 of the paper.
+    /// Section 1: Figures 1 and 2 of the paper.
     pub gaussian: gaussian::Gaussian,
-    /// Rate plots and γ*(n) against 1/log n.
+    /// Section 3: rate plots and γ*(n) against 1/log n.
     pub rates: rates::Rates,
     /// Wall time per section, in order.
     pub seconds: Vec<(&'static str, f64)>,

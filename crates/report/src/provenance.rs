@@ -142,7 +142,7 @@ pub fn to_json(
         "seeds": {
             "gaussian_grid": gaussian.seed,
             "gaussian_rows": "ChaCha8 seed of row (d, rho index) = critscale_report::gaussian::row_seed(gaussian_grid, d, rho index)",
-            "claims": "claims that sample (Gaussian almost-simplices, bootstrap) use the fixed seeds written in crates/theorems",
+            "claims": "claims that sample (Gaussian almost-simplices) use the fixed seeds written in crates/theorems; no claim resamples: their intervals are Student-t intervals (of least-squares fits, or of a mean over seeds)",
             "closed_forms": "the phase diagram, rate plots, certificates and scaling rules draw no random numbers",
         },
         "png_font": machine.png_font,

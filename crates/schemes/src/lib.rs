@@ -20,6 +20,8 @@
 //! critical 1/2) is the **critical window** at that n, below it the tokens collapse, above it the
 //! layer is close to the identity.
 
+#![warn(missing_docs)]
+
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde::{Deserialize, Serialize};
 

@@ -17,6 +17,8 @@
 //! anything the backend represents (10^{300} in `f64`). Quantities that fall below the backend's
 //! range (λ ≈ n^{2κ}/ρ reaches 10^{−600} at n = 10^{300}) are also returned as logarithms.
 
+#![warn(missing_docs)]
+
 pub mod eta;
 pub mod limits;
 pub mod params;

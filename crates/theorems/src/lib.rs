@@ -28,6 +28,8 @@
 //! * inverse log: y = γ*(n) against x = 1/log n, y = a + b·x; the measurement is the
 //!   intercept a, the n → ∞ limit.
 
+#![warn(missing_docs)]
+
 pub mod t1;
 pub mod t2;
 pub mod t3;

@@ -156,6 +156,9 @@ fn count(
     Ok(v as usize)
 }
 
+/// The most Hutchinson probes `simulate` accepts (its work is O(probes · n² d)).
+pub const MAX_PROBES: usize = 1_000_000;
+
 /// What `simulate` computed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulateReport {
@@ -342,7 +345,13 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
                 "give --gamma (a number or crit) or --beta",
             ));
         }
-        (None, Some(b)) => number("beta", b)?,
+        (None, Some(b)) => {
+            let beta = number("beta", b)?;
+            if beta <= 0.0 {
+                return Err(bad("beta", b, "need a finite beta > 0"));
+            }
+            beta
+        }
         (Some(g), None) if g.trim() == "crit" => {
             let rho =
                 rho.ok_or_else(|| bad("gamma", g, "crit needs --rho (gamma_c = 1/(1-rho))"))?;
@@ -369,11 +378,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         "none" => EtaWork::None,
         _ => return Err(bad("eta", &args.eta, "need exact, hutchinson or none")),
     };
-    if args.eta == "hutchinson" && args.probes < 2 {
+    if args.eta == "hutchinson" && !(2..=MAX_PROBES).contains(&args.probes) {
         return Err(bad(
             "probes",
             &args.probes.to_string(),
-            "need at least 2 probes",
+            "need an integer in [2, 1e6] (the standard error falls like 1/sqrt(probes); \
+             for more accuracy use --eta exact)",
         ));
     }
     if args.block == Some(0) {

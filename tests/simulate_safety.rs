@@ -433,3 +433,79 @@ fn token_files_are_read_header_first() {
     );
     assert!(!line.contains("fill whole buffer"), "{line}");
 }
+
+/// Fault B: `--probes` is range-checked (exit 2, one line naming the flag, the value and the
+/// range) instead of aborting on a failed allocation or panicking on a capacity overflow, and
+/// the probes' buffers are part of the memory estimate.
+#[test]
+fn absurd_probe_counts_are_refused() {
+    let args = |p: &'static str| {
+        vec![
+            "simulate",
+            "--config",
+            "gaussian",
+            "--n",
+            "64",
+            "--d",
+            "8",
+            "--rho",
+            "0.3",
+            "--gamma",
+            "1",
+            "--eta",
+            "hutchinson",
+            "--probes",
+            p,
+        ]
+    };
+    for p in ["1000000000", "18446744073709551615", "1000001", "1"] {
+        let out = under_ulimit(2_000_000, &args(p));
+        refused(&out, 2, &["--probes", p, "[2, 1e6]"]);
+    }
+    // The largest accepted count passes the memory check (its buffers are counted: 16 MB).
+    let w = critscale_kernels::memory::Work {
+        n: 64,
+        d: 8,
+        elem: 8,
+        block: None,
+        eta: critscale_kernels::memory::EtaWork::Hutchinson(1_000_000),
+        threads: 2,
+    };
+    assert!(w.bytes() >= 16_000_000);
+    // A huge --block is clamped to n, not an allocation of block² values.
+    let out = critscale(&[
+        "simulate",
+        "--config",
+        "gaussian",
+        "--n",
+        "64",
+        "--d",
+        "8",
+        "--rho",
+        "0.3",
+        "--gamma",
+        "1",
+        "--eta",
+        "none",
+        "--block",
+        "18446744073709551615",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Fault G: β ≤ 0 is refused like γ ≤ 0 (exit 2, one line).
+#[test]
+fn nonpositive_beta_is_refused() {
+    for b in ["0", "-1", "-0", "inf", "nan", "1e400"] {
+        let out = critscale(&[
+            "simulate", "--config", "simplex", "--n", "16", "--d", "16", "--rho", "0.3", "--beta",
+            b, "--eta", "none",
+        ]);
+        refused(&out, 2, &["--beta", b]);
+    }
+}

@@ -556,7 +556,7 @@ fn check_lambda<T: Element>(obs: &Observables) -> Result<(), SimulateError> {
         ("lambda_angle", obs.lambda_angle, obs.lambda_angle_error),
     ] {
         // Written so that NaN (0/0) refuses too.
-        if !(e <= limit * v.abs()) {
+        if e.is_nan() || v.is_nan() || e > limit * v.abs() {
             return Err(SimulateError::LambdaPrecision {
                 what,
                 precision: T::NAME,

@@ -368,9 +368,9 @@ fn pairs_f32<T: Element>(
                 fold(hi_o, f32::max, f32::NEG_INFINITY),
             )
         });
-        for k in 0..len {
-            let half = 0.5 * f64::from(di[k]);
-            if di[k] > 0.0 && half < p.closest.0 {
+        for (k, &a) in di.iter().enumerate() {
+            let half = 0.5 * f64::from(a);
+            if a > 0.0 && half < p.closest.0 {
                 p.closest = (half, i, j0 + js + k);
             }
         }

@@ -13,7 +13,7 @@
 use critscale_kernels::memory::{EtaWork, Work, human, limits, worker_threads};
 use critscale_kernels::{
     Element, KernelError, NpyError, Observables, Options, Params, eta_exact, eta_hutchinson,
-    forward, inspect_tokens, observables, read_tokens,
+    forward, inspect_tokens, lambda_error_limit, observables, read_tokens,
 };
 use ndarray::Array2;
 use serde_json::{Map, Value};
@@ -101,6 +101,23 @@ pub enum SimulateError {
         /// What a valid value looks like.
         requirement: String,
     },
+    /// λ or λ_angle with a rounding error beyond what the working precision can vouch for.
+    #[error(
+        "{what} in {precision}: its rounding error could reach {bound:.1e} of its value (the limit \
+         is {limit:.0e}), so it is not reported: {cause}"
+    )]
+    LambdaPrecision {
+        /// `lambda` or `lambda_angle`.
+        what: &'static str,
+        /// `f64` or `f32`.
+        precision: &'static str,
+        /// Estimated relative error.
+        bound: f64,
+        /// The limit.
+        limit: f64,
+        /// Why, and what to try instead.
+        cause: String,
+    },
     /// The token file.
     #[error("{0}")]
     Npy(#[from] NpyError),
@@ -110,12 +127,13 @@ pub enum SimulateError {
 }
 
 impl SimulateError {
-    /// The process exit code: 3 when the working precision cannot vouch for η (precision
-    /// refused), 1 when a buffer could not be allocated after the up-front memory check passed
+    /// The process exit code: 3 when the working precision cannot vouch for η, λ or λ_angle
+    /// (precision refused), 1 when a buffer could not be allocated after the up-front memory check passed
     /// (a failure, not the input's fault), 2 for everything else (the input).
     pub fn exit_code(&self) -> u8 {
         match self {
-            SimulateError::Kernel(KernelError::PrecisionLoss { .. }) => 3,
+            SimulateError::Kernel(KernelError::PrecisionLoss { .. })
+            | SimulateError::LambdaPrecision { .. } => 3,
             SimulateError::Kernel(KernelError::OutOfMemory { .. })
             | SimulateError::Npy(NpyError::OutOfMemory { .. }) => 1,
             _ => 2,
@@ -155,6 +173,9 @@ fn count(
     }
     Ok(v as usize)
 }
+
+/// The most Hutchinson probes `simulate` accepts (its work is O(probes · n² d)).
+pub const MAX_PROBES: usize = 1_000_000;
 
 /// What `simulate` computed.
 #[derive(Debug, Clone, PartialEq)]
@@ -342,7 +363,13 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
                 "give --gamma (a number or crit) or --beta",
             ));
         }
-        (None, Some(b)) => number("beta", b)?,
+        (None, Some(b)) => {
+            let beta = number("beta", b)?;
+            if beta <= 0.0 {
+                return Err(bad("beta", b, "need a finite beta > 0"));
+            }
+            beta
+        }
         (Some(g), None) if g.trim() == "crit" => {
             let rho =
                 rho.ok_or_else(|| bad("gamma", g, "crit needs --rho (gamma_c = 1/(1-rho))"))?;
@@ -369,11 +396,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         "none" => EtaWork::None,
         _ => return Err(bad("eta", &args.eta, "need exact, hutchinson or none")),
     };
-    if args.eta == "hutchinson" && args.probes < 2 {
+    if args.eta == "hutchinson" && !(2..=MAX_PROBES).contains(&args.probes) {
         return Err(bad(
             "probes",
             &args.probes.to_string(),
-            "need at least 2 probes",
+            "need an integer in [2, 1e6] (the standard error falls like 1/sqrt(probes); \
+             for more accuracy use --eta exact)",
         ));
     }
     if args.block == Some(0) {
@@ -519,6 +547,54 @@ fn to_f32(x: &Array2<f64>) -> Result<Array2<f32>, SimulateError> {
     Ok(x.mapv(|v| v as f32))
 }
 
+/// Refuses λ and λ_angle whose estimated rounding error ([`critscale_kernels::ErrorModel`])
+/// exceeds [`lambda_error_limit`] of their value.
+fn check_lambda<T: Element>(obs: &Observables) -> Result<(), SimulateError> {
+    let limit = lambda_error_limit::<T>();
+    for (what, v, e) in [
+        ("lambda", obs.lambda, obs.lambda_error),
+        ("lambda_angle", obs.lambda_angle, obs.lambda_angle_error),
+    ] {
+        // Written so that NaN (0/0) refuses too.
+        if e.is_nan() || v.is_nan() || e > limit * v.abs() {
+            return Err(SimulateError::LambdaPrecision {
+                what,
+                precision: T::NAME,
+                bound: if v == 0.0 { f64::INFINITY } else { e / v.abs() },
+                limit,
+                cause: lambda_cause::<T>(obs),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Why λ lost its digits: a near-copy pair (named) or outputs that nearly coincide.
+fn lambda_cause<T: Element>(obs: &Observables) -> String {
+    let (i, j) = obs.closest_pair;
+    let dtype = if T::NAME == "f32" {
+        ", or use --dtype f64"
+    } else {
+        ""
+    };
+    // A pair within a million copy tolerances of a copy is named as the cause.
+    let near =
+        obs.closest_one_minus_cos <= 1e6 * critscale_kernels::observables::copy_distance2::<T>();
+    if near {
+        format!(
+            "tokens {i} and {j} nearly share a direction (1 - cos = {:.1e}, just above the copy \
+             tolerance), so their term is rounding noise; remove one of them{dtype}",
+            obs.closest_one_minus_cos
+        )
+    } else {
+        format!(
+            "the outputs nearly coincide (smallest 1 - cos' = {:.1e}), so 1 - cos' is rounding \
+             noise; raise beta or alpha{dtype}",
+            obs.min_one_minus_cos_out
+        )
+    }
+}
+
 type RunResult = (Observables, Option<f64>, Option<f64>);
 
 fn run<T: Element>(
@@ -534,6 +610,7 @@ fn run<T: Element>(
     let t = Instant::now();
     let obs = observables(&fwd)?;
     timings.push(("observables", t.elapsed().as_secs_f64()));
+    check_lambda::<T>(&obs)?;
     drop(fwd);
     let t = Instant::now();
     let (eta, se) = match args.eta.as_str() {

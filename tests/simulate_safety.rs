@@ -433,3 +433,258 @@ fn token_files_are_read_header_first() {
     );
     assert!(!line.contains("fill whole buffer"), "{line}");
 }
+
+/// Fault B: `--probes` is range-checked (exit 2, one line naming the flag, the value and the
+/// range) instead of aborting on a failed allocation or panicking on a capacity overflow, and
+/// the probes' buffers are part of the memory estimate.
+#[test]
+fn absurd_probe_counts_are_refused() {
+    let args = |p: &'static str| {
+        vec![
+            "simulate",
+            "--config",
+            "gaussian",
+            "--n",
+            "64",
+            "--d",
+            "8",
+            "--rho",
+            "0.3",
+            "--gamma",
+            "1",
+            "--eta",
+            "hutchinson",
+            "--probes",
+            p,
+        ]
+    };
+    for p in ["1000000000", "18446744073709551615", "1000001", "1"] {
+        let out = under_ulimit(2_000_000, &args(p));
+        refused(&out, 2, &["--probes", p, "[2, 1e6]"]);
+    }
+    // The largest accepted count passes the memory check (its buffers are counted: 16 MB).
+    let w = critscale_kernels::memory::Work {
+        n: 64,
+        d: 8,
+        elem: 8,
+        block: None,
+        eta: critscale_kernels::memory::EtaWork::Hutchinson(1_000_000),
+        threads: 2,
+    };
+    assert!(w.bytes() >= 16_000_000);
+    // A huge --block is clamped to n, not an allocation of block² values.
+    let out = critscale(&[
+        "simulate",
+        "--config",
+        "gaussian",
+        "--n",
+        "64",
+        "--d",
+        "8",
+        "--rho",
+        "0.3",
+        "--gamma",
+        "1",
+        "--eta",
+        "none",
+        "--block",
+        "18446744073709551615",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Fault G: β ≤ 0 is refused like γ ≤ 0 (exit 2, one line).
+#[test]
+fn nonpositive_beta_is_refused() {
+    for b in ["0", "-1", "-0", "inf", "nan", "1e400"] {
+        let out = critscale(&[
+            "simulate", "--config", "simplex", "--n", "16", "--d", "16", "--rho", "0.3", "--beta",
+            b, "--eta", "none",
+        ]);
+        refused(&out, 2, &["--beta", b]);
+    }
+}
+
+/// λ and λ_angle of `x` by the reference model at 256 bits (exact to far more digits than f64).
+fn lambda_exact(x: &Array2<f64>, beta: f64, alpha: f64) -> (f64, f64) {
+    use critscale_real::{BigReal, Precision, Real};
+    let ctx = Precision::new(256).unwrap();
+    let xb = x.mapv(|v| BigReal::from_f64(&ctx, v));
+    let p = LayerParams::new(
+        BigReal::from_f64(&ctx, beta),
+        BigReal::from_f64(&ctx, alpha),
+    );
+    let out = critscale_model::forward(&xb, &p).unwrap();
+    let o = critscale_model::observables(&out).unwrap();
+    (o.lambda.to_f64(), o.lambda_angle.to_f64())
+}
+
+/// λ and λ_angle of the simplex from the closed forms of `critscale-simplex`, at 256 bits.
+fn simplex_lambda(n: usize, d: usize, rho: f64, beta: f64) -> (f64, f64) {
+    use critscale_real::{BigReal, Precision, Real};
+    let ctx = Precision::new(256).unwrap();
+    let r = |v: f64| BigReal::from_f64(&ctx, v);
+    let sp = SimplexParams::new(
+        r(n as f64),
+        r(rho),
+        Scaling::Beta(r(beta)),
+        r(0.0),
+        r(1.0),
+        Some(r(d as f64)),
+    )
+    .unwrap();
+    let l = SimplexLayer::evaluate(&sp);
+    (l.lambda.to_f64(), l.lambda_angle.to_f64())
+}
+
+/// Fault C, kernels: on the exact simplex from β = 1e-20 to 1e3, in f64 and f32, the estimated
+/// rounding error of λ and λ_angle bounds the actual error (against the closed forms), so that
+/// whatever `simulate` prints (estimate ≤ the limit) is within the limit; and moderate β is
+/// not refused.
+#[test]
+fn lambda_error_estimate_bounds_the_error_on_the_simplex() {
+    let (n, d, rho) = (16usize, 16usize, 0.3);
+    let x: Array2<f64> = critscale_model::simplex(&(), n, d, &rho, &1.0).unwrap();
+    // The closed forms against the 256-bit reference model, once.
+    let (a, b) = simplex_lambda(n, d, rho, 1e-20);
+    let (ea, eb) = lambda_exact(&x, 1e-20, 0.0);
+    assert!(
+        (a - ea).abs() <= 1e-12 * ea && (b - eb).abs() <= 1e-12 * eb,
+        "{a} {ea} {b} {eb}"
+    );
+    let x32 = x.mapv(|v| v as f32);
+    let mut worst: f64 = 0.0;
+    for beta in [
+        1e-20, 1e-12, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-3, 0.1, 1.0, 4.0, 30.0, 1e3,
+    ] {
+        let (lam, ang) = simplex_lambda(n, d, rho, beta);
+        let p = Params::new(beta, 0.0);
+        let o = observables(&forward(x.view(), &p, &Options::default()).unwrap()).unwrap();
+        let o32 = observables(&forward(x32.view(), &p, &Options::default()).unwrap()).unwrap();
+        for (dtype, o, extra) in [("f64", o, 0.0), ("f32", o32, 1e-5)] {
+            for (what, got, err, want) in [
+                ("lambda", o.lambda, o.lambda_error, lam),
+                ("lambda_angle", o.lambda_angle, o.lambda_angle_error, ang),
+            ] {
+                // f32: the tokens' own rounding moves λ by about 1e-6 relative besides.
+                let actual = (got - want).abs();
+                assert!(
+                    actual <= err + extra * want,
+                    "{dtype} beta {beta:e} {what}: {got:e} vs {want:e}, error {actual:e} > \
+                     estimate {err:e}"
+                );
+                if dtype == "f64" {
+                    worst = worst.max(actual / err);
+                    if beta >= 1e-6 {
+                        assert!(err <= 1e-6 * got, "{what} refused at beta {beta}: {err:e}");
+                    }
+                }
+            }
+        }
+    }
+    // The estimate is safe but not absurd (calibration: actual/estimate).
+    assert!(worst > 1e-4, "{worst}");
+}
+
+/// Fault C through the CLI: λ at tiny β is refused (exit 3), never printed as 0, for the simplex
+/// and Gaussian tokens; at β = 1e-6 it is printed and matches the closed form to 1e-6.
+#[test]
+fn lambda_at_tiny_beta_is_refused_not_printed() {
+    for beta in ["1e-20", "1e-10"] {
+        let out = critscale(&[
+            "simulate", "--config", "simplex", "--n", "16", "--d", "16", "--rho", "0.3", "--beta",
+            beta, "--eta", "none",
+        ]);
+        refused(
+            &out,
+            3,
+            &["lambda in f64", "outputs nearly coincide", "raise beta"],
+        );
+        let out = critscale(&[
+            "simulate", "--config", "gaussian", "--n", "16", "--d", "8", "--rho", "0.3", "--beta",
+            beta, "--eta", "none", "--dtype", "f32",
+        ]);
+        refused(&out, 3, &["lambda in f32", "--dtype f64"]);
+    }
+    let out = critscale(&[
+        "simulate", "--config", "simplex", "--n", "16", "--d", "16", "--rho", "0.3", "--beta",
+        "1e-6", "--eta", "none", "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (lam, ang) = simplex_lambda(16, 16, 0.3, 1e-6);
+    let (got, got_a) = (
+        v["lambda"].as_f64().unwrap(),
+        v["lambda_angle"].as_f64().unwrap(),
+    );
+    assert!((got - lam).abs() <= 1e-6 * lam, "{got} vs {lam}");
+    assert!((got_a - ang).abs() <= 1e-6 * ang, "{got_a} vs {ang}");
+}
+
+/// Fault D: a near-copy just outside the copy tolerance (x_7 = x_3 with entry 0 raised by
+/// 3e-14·|x_3|, 1 − cos ≈ 5e-28) is refused with exit 3 naming tokens 3 and 7, and the kernels'
+/// estimate bounds the actual error (reference model at 256 bits); a pair 1e-9 apart is
+/// printed and right to 1e-6.
+#[test]
+fn near_copies_outside_the_tolerance_are_refused_or_right() {
+    let base: Array2<f64> = critscale_model::gaussian_almost_simplex(&(), 8, 16, 0.3, 3);
+    let beta = 8f64.ln();
+    for (eps, refuse) in [(3e-14, true), (1e-9, false)] {
+        let mut x = base.clone();
+        let row3 = x.row(3).to_owned();
+        x.row_mut(7).assign(&row3);
+        x[[7, 0]] += eps * row3.dot(&row3).sqrt();
+        let (lam, ang) = lambda_exact(&x, beta, 0.0);
+        let o =
+            observables(&forward(x.view(), &Params::new(beta, 0.0), &Options::default()).unwrap())
+                .unwrap();
+        assert!(
+            (o.lambda - lam).abs() <= o.lambda_error,
+            "{} vs {lam}",
+            o.lambda
+        );
+        assert!(
+            (o.lambda_angle - ang).abs() <= o.lambda_angle_error,
+            "{} vs {ang}",
+            o.lambda_angle
+        );
+        assert_eq!(o.closest_pair, (3, 7));
+        let path = temp_file(&to_npy_bytes(&x, NpyDType::F64));
+        let out = critscale(&[
+            "simulate",
+            "--tokens",
+            path.to_str().unwrap(),
+            "--gamma",
+            "1",
+            "--eta",
+            "none",
+            "--json",
+        ]);
+        std::fs::remove_file(&path).ok();
+        if refuse {
+            refused(&out, 3, &["tokens 3 and 7", "nearly share a direction"]);
+        } else {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let (g, ga) = (
+                v["lambda"].as_f64().unwrap(),
+                v["lambda_angle"].as_f64().unwrap(),
+            );
+            assert!((g - lam).abs() <= 1e-6 * lam, "{g} vs {lam}");
+            assert!((ga - ang).abs() <= 1e-6 * ang, "{ga} vs {ang}");
+        }
+    }
+}

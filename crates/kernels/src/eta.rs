@@ -564,6 +564,15 @@ pub fn eta_hutchinson<T: Element>(
     if probes < 2 {
         return Err(KernelError::TooFewProbes { probes });
     }
+    // One sample and one error bound per probe, allocated fallibly before any work.
+    let oom = || KernelError::OutOfMemory {
+        what: "the Hutchinson samples (2 x probes)",
+        bytes: (probes as u64).saturating_mul(16),
+    };
+    let mut samples: Vec<f64> = Vec::new();
+    let mut errors: Vec<f64> = Vec::new();
+    samples.try_reserve_exact(probes).map_err(|_| oom())?;
+    errors.try_reserve_exact(probes).map_err(|_| oom())?;
     let prep = prepare(x, params)?;
     let (n, d) = (prep.n, prep.d);
     let bs = opts.block(n);
@@ -584,8 +593,6 @@ pub fn eta_hutchinson<T: Element>(
     let zmax = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v)).sqrt();
     let ku = error_factor(n, d) * T::UNIT_ROUNDOFF;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut samples = Vec::with_capacity(probes);
-    let mut errors = Vec::with_capacity(probes);
     let mut done = 0;
     while done < probes {
         let batch = PROBE_BATCH.min(probes - done);
@@ -936,6 +943,21 @@ mod tests {
                 &Options::default()
             ),
             Err(KernelError::TooFewProbes { probes: 1 })
+        );
+    }
+
+    #[test]
+    fn absurd_probe_counts_are_an_allocation_error_not_an_abort() {
+        let got = eta_hutchinson(
+            tokens(0, 3, 2, 1, 0.0).view(),
+            &Params::new(1.0, 0.0),
+            usize::MAX / 8,
+            0,
+            &Options::default(),
+        );
+        assert!(
+            matches!(got, Err(KernelError::OutOfMemory { .. })),
+            "{got:?}"
         );
     }
 }

@@ -46,7 +46,7 @@ pub use error::KernelError;
 pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
 pub use forward::{Forward, forward};
 pub use npy::{NpyDType, NpyError, NpyInfo, inspect_tokens, read_tokens};
-pub use observables::{Observables, observables};
+pub use observables::{ErrorModel, Observables, lambda_error_limit, observables};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 
 #[cfg(test)]

@@ -146,8 +146,9 @@ impl Work {
             EtaWork::Hutchinson(probes) => {
                 let batch = probes.clamp(1, crate::eta::PROBE_BATCH) as u64;
                 // U and μ, per probe of a batch v (f64), u and ⟨c, u⟩; per thread four b × n
-                // blocks.
+                // blocks; the sample and error of every probe (two f64 each).
                 prepared
+                    .saturating_add(mul(16, probes as u64))
                     .saturating_add(mul(s + 8, nd))
                     .saturating_add(mul(batch, mul(8 + s, nd).saturating_add(mul(8, n))))
                     .saturating_add(mul(t, mul(4 * s, mul(b, n))))
@@ -253,6 +254,18 @@ mod tests {
             ..w
         };
         assert_eq!(huge.bytes(), u64::MAX);
+        // Hutchinson keeps a sample and an error per probe: 16 bytes each.
+        let probes = |k: usize| {
+            Work {
+                n: 64,
+                d: 8,
+                eta: EtaWork::Hutchinson(k),
+                ..w
+            }
+            .bytes()
+        };
+        assert!(probes(1_000_000_000) >= probes(8) + 16 * (1_000_000_000 - 8));
+        assert_eq!(probes(usize::MAX), u64::MAX);
     }
 
     #[test]

@@ -73,6 +73,93 @@ pub struct Observables {
     pub entropy: f64,
     /// Pairs whose distance was recomputed from the explicit difference (diagnostic).
     pub recomputed_pairs: u64,
+    /// An estimate (an upper bound in practice, see [`ErrorModel`]) of the absolute rounding
+    /// error of `lambda`, computed beside it without changing it.
+    pub lambda_error: f64,
+    /// The same for `lambda_angle`.
+    pub lambda_angle_error: f64,
+    /// The pair (i, j), i < j, of closest input directions (the smallest 1 − ⟨y_i, y_j⟩).
+    pub closest_pair: (usize, usize),
+    /// 1 − ⟨y_i, y_j⟩ of that pair (from the distance, without cancellation).
+    pub closest_one_minus_cos: f64,
+    /// The smallest 1 − ⟨y'_i, y'_j⟩ over the pairs (from the distance, without cancellation).
+    pub min_one_minus_cos_out: f64,
+}
+
+/// The largest relative rounding error of λ and λ_angle that `simulate` reports: 1e-6 in
+/// `f64`, 1e-3 in `f32` (whose inputs alone move λ by about 1e-5).
+pub fn lambda_error_limit<T: Element>() -> f64 {
+    if T::UNIT_ROUNDOFF < 1e-10 { 1e-6 } else { 1e-3 }
+}
+
+/// The rounding model behind [`Observables::lambda_error`].
+///
+/// Each term of λ is |Δy'|²/|Δy|² with Δy = y_i − y_j. The computed difference vectors carry
+/// an absolute error of at most about e_in = C·√d·u for the inputs (y_i and z_i = y_i − c are
+/// rounded entrywise, |z_i| ≤ 2) and e_out = C·√d·u·(1 + β·w) for the outputs, where w =
+/// max_i (1 − A_ii): a rounding ε of a Gram entry moves the weights A_ij (j ≠ i) by β·ε
+/// relative, and so y'_i by at most β·ε·(1 − A_ii)·max|y_j − y'_i|. A term then moves by
+///
+///   (2 e_out |Δy'| + e_out²)/|Δy|² + term·(2 e_in/|Δy| + e_in²/|Δy|²),
+///
+/// and the angle term θ'/θ (θ = 2 arcsin(|Δy|/2)) by (k' e_out + (θ'/θ) k e_in)/(θ/2) with
+/// k = 1/(2 cos(θ/2)) ≤ 1 up to 1 − cos = 1.5. The GEMM form of |Δy|² adds a relative error
+/// of about 32·√d·u (pairs below [`RECOMPUTE_BELOW`] are recomputed from the difference).
+/// These terms are summed over the pairs beside λ (not into it), so λ itself is unchanged.
+///
+/// The error is large where 1 − cos' is rounding noise: at small β (the outputs nearly
+/// coincide: 1 − cos' = O(β²)) and for near-copies just outside [`copy_distance2`].
+/// C = [`ErrorModel::C`] is calibrated against the exact simplex (`critscale-simplex`) and the
+/// reference model at 256 bits (tests in the workspace suite): the estimate exceeds the
+/// measured error by a factor of 10 or more there.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorModel {
+    /// e_in.
+    pub e_in: f64,
+    /// e_out.
+    pub e_out: f64,
+    /// The GEMM form's relative error.
+    pub gemm_rel: f64,
+}
+
+impl ErrorModel {
+    /// The constant C.
+    pub const C: f64 = 4.0;
+
+    /// The model for a forward pass.
+    pub fn of<T: Element>(fwd: &Forward<T>) -> Self {
+        let u = T::UNIT_ROUNDOFF;
+        let sd = (fwd.prep.d as f64).sqrt();
+        let w = fwd.row_sum.iter().fold(0.0f64, |m, s| m.max(s / (1.0 + s)));
+        let e_in = Self::C * sd * u;
+        ErrorModel {
+            e_in,
+            e_out: e_in * (1.0 + fwd.params.beta * w),
+            gemm_rel: 32.0 * sd * u,
+        }
+    }
+
+    /// The error bound of one λ term and one angle term, from the squared distances of the pair
+    /// and the half-angles asin(|Δy|/2) and asin(|Δy'|/2).
+    #[inline(always)]
+    fn pair(&self, din: f64, dout: f64, tin: f64, tout: f64) -> (f64, f64) {
+        let (e_in, e_out) = (self.e_in, self.e_out);
+        let r = 1.0 / din;
+        let term = dout * r;
+        let s_in = din.sqrt();
+        let lam = (2.0 * e_out * dout.sqrt() + e_out * e_out) * r
+            + term * (2.0 * e_in / s_in + e_in * e_in * r);
+        let k = |d2: f64| {
+            if d2 <= 3.0 {
+                1.0
+            } else {
+                0.5 / (1.0 - 0.25 * d2).max(1e-8).sqrt()
+            }
+        };
+        let ia = 1.0 / tin;
+        let ang = (k(dout) * e_out + tout * ia * k(din) * e_in) * ia;
+        (lam, ang)
+    }
 }
 
 /// The attention statistics (self weight, support, entropy) from the row sums of a forward pass.
@@ -98,6 +185,11 @@ struct Partial {
     cout: (f64, f64, f64),
     recomputed: u64,
     duplicate: Option<(usize, usize)>,
+    lam_err: f64,
+    ang_err: f64,
+    /// (1 − cos, i, j) of the closest input pair.
+    closest: (f64, usize, usize),
+    min_out: f64,
 }
 
 fn explicit_dist2<T: Element>(z: &[T], d: usize, i: usize, j: usize) -> f64 {
@@ -114,6 +206,7 @@ fn explicit_dist2<T: Element>(z: &[T], d: usize, i: usize, j: usize) -> f64 {
 /// What the f32 pair kernel reads besides the tiles.
 struct PairCtx<'a, T> {
     d: usize,
+    model: ErrorModel,
     z: &'a [T],
     zo: &'a [T],
     zn32: Vec<f32>,
@@ -164,6 +257,8 @@ fn pairs_f32<T: Element>(
         [0.0f64; LANES],
         [0.0f64; LANES],
     );
+    let (mut lerr, mut aerr) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let model = ctx.model;
     let (mut in_lo, mut in_hi) = (f32::INFINITY, f32::NEG_INFINITY);
     let (mut out_lo, mut out_hi) = (f32::INFINITY, f32::NEG_INFINITY);
     let mut count = 0u64;
@@ -236,6 +331,14 @@ fn pairs_f32<T: Element>(
                 let t = if valid { tout / tin } else { 0.0 };
                 lam[l] += f64::from(r);
                 ang[l] += f64::from(t);
+                let (el, ea) = model.pair(
+                    f64::from(if valid { a } else { 1.0 }),
+                    f64::from(b),
+                    f64::from(if valid { tin } else { 1.0 }),
+                    f64::from(tout),
+                );
+                lerr[l] += if valid { el } else { 0.0 };
+                aerr[l] += if valid { ea } else { 0.0 };
                 sin_[l] += f64::from(if valid { a } else { 0.0 });
                 sout[l] += f64::from(if valid { b } else { 0.0 });
                 lo_i[l] = if valid { lo_i[l].min(a) } else { lo_i[l] };
@@ -265,6 +368,13 @@ fn pairs_f32<T: Element>(
                 fold(hi_o, f32::max, f32::NEG_INFINITY),
             )
         });
+        for (k, &a) in di.iter().enumerate() {
+            let half = 0.5 * f64::from(a);
+            if a > 0.0 && half < p.closest.0 {
+                p.closest = (half, i, j0 + js + k);
+            }
+        }
+        p.min_out = p.min_out.min(0.5 * f64::from(lo_o));
         in_lo = in_lo.min(lo_i);
         in_hi = in_hi.max(hi_i);
         out_lo = out_lo.min(lo_o);
@@ -273,6 +383,8 @@ fn pairs_f32<T: Element>(
     let sum = |v: [f64; LANES]| v.iter().sum::<f64>();
     p.lam += sum(lam);
     p.ang += sum(ang);
+    p.lam_err += sum(lerr);
+    p.ang_err += sum(aerr);
     if count > 0 {
         // cos = 1 − δ/2: the extreme cosines from the extreme distances, the sums from Σδ.
         let c = count as f64;
@@ -303,8 +415,10 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
     let nb = starts.len() - 1;
     let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let (z, zn, zo, zno) = (&fwd.prep.z, &fwd.prep.zn, &fwd.z_out, &fwd.zn_out);
+    let model = ErrorModel::of(fwd);
     let ctx = PairCtx {
         d,
+        model,
         z,
         zo,
         zn32: if T::NAME == "f32" {
@@ -350,6 +464,10 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                     cout: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
                     recomputed: 0,
                     duplicate: None,
+                    lam_err: 0.0,
+                    ang_err: 0.0,
+                    closest: (f64::INFINITY, 0, 0),
+                    min_out: f64::INFINITY,
                 };
                 if T::NAME == "f32" {
                     pairs_f32(
@@ -391,6 +509,13 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                         let tin = (0.5 * din.sqrt()).min(1.0).asin();
                         let tout = (0.5 * dout.sqrt()).min(1.0).asin();
                         p.ang += tout / tin;
+                        let (el, ea) = model.pair(din, dout, tin, tout);
+                        p.lam_err += el;
+                        p.ang_err += ea;
+                        if 0.5 * din < p.closest.0 {
+                            p.closest = (0.5 * din, i, j);
+                        }
+                        p.min_out = p.min_out.min(0.5 * dout);
                         let ci = 1.0 - 0.5 * din;
                         let co = 1.0 - 0.5 * dout;
                         p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
@@ -410,7 +535,16 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
     let mut cin = (f64::INFINITY, 0.0, f64::NEG_INFINITY);
     let mut cout = (f64::INFINITY, 0.0, f64::NEG_INFINITY);
     let mut recomputed = 0;
+    let (mut lam_err, mut ang_err) = (0.0, 0.0);
+    let mut closest = (f64::INFINITY, 0, 0);
+    let mut min_out = f64::INFINITY;
     for p in &partials {
+        lam_err += p.lam_err;
+        ang_err += p.ang_err;
+        if p.closest.0 < closest.0 || (p.closest.0 == closest.0 && p.closest.1 < closest.1) {
+            closest = p.closest;
+        }
+        min_out = min_out.min(p.min_out);
         lam += p.lam;
         ang += p.ang;
         cin = (cin.0.min(p.cin.0), cin.1 + p.cin.1, cin.2.max(p.cin.2));
@@ -435,6 +569,11 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         support,
         entropy,
         recomputed_pairs: recomputed,
+        lambda_error: lam_err / pairs + model.gemm_rel * lam.abs() / pairs,
+        lambda_angle_error: ang_err / pairs + model.gemm_rel * ang.abs() / pairs,
+        closest_pair: (closest.1, closest.2),
+        closest_one_minus_cos: closest.0,
+        min_one_minus_cos_out: min_out,
     })
 }
 

@@ -55,11 +55,11 @@ pub struct Fitted {
 }
 
 impl Fitted {
-    /// Whether the claim passes: the rule of `critscale_theorems::Claim::run`.
+    /// Whether the claim passes, by the one verdict rule ([`critscale_theorems::Verdict::judge`]).
     pub fn passes(&self) -> bool {
         let m = &self.measurement;
-        let finite = m.measured.is_finite() && m.ci.iter().all(|x| x.is_finite());
-        finite && m.ci[0] - m.tolerance <= m.prediction && m.prediction <= m.ci[1] + m.tolerance
+        critscale_theorems::Verdict::judge(m.prediction, m.measured, m.ci, m.tolerance)
+            == critscale_theorems::Verdict::Pass
     }
 }
 

@@ -200,12 +200,12 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
         let (hint, range) = if beta.is_finite() {
             (
                 "too small for f64 to resolve (beta_n (1 - rho) is lost against log n)",
-                valid_range(rule, flag, &plan.rhos, &lengths, false),
+                valid_range(&plan.rules, flag, &plan.rhos, &lengths, false),
             )
         } else {
             (
                 "not a finite f64",
-                valid_range(rule, flag, &plan.rhos, &lengths, true),
+                valid_range(&plan.rules, flag, &plan.rhos, &lengths, true),
             )
         };
         return Err(BadOption::new(
@@ -259,11 +259,20 @@ fn with_option(rule: &Rule, flag: &str, value: f64) -> Rule {
 }
 
 /// The valid side of the option, as a power of ten: "; valid up to about 1e305" (`too_large`)
-/// or "; valid from about 1e-290", found by trying 10^k for k across f64's range.
-fn valid_range(rule: &Rule, flag: &str, rhos: &[f64], lengths: &[f64], too_large: bool) -> String {
+/// or "; valid from about 1e-290", found by trying 10^k for k across f64's range. Every rule
+/// that reads the option must work at 10^k, not only the one that failed first.
+fn valid_range(
+    rules: &[Rule],
+    flag: &str,
+    rhos: &[f64],
+    lengths: &[f64],
+    too_large: bool,
+) -> String {
     let works = |k: i32| {
-        let rule = with_option(rule, flag, 10f64.powi(k));
-        first_unprintable(&rule, rhos, lengths).is_none()
+        rules.iter().all(|rule| {
+            let rule = with_option(rule, flag, 10f64.powi(k));
+            first_unprintable(&rule, rhos, lengths).is_none()
+        })
     };
     let bound = if too_large {
         (-300..=308).rev().find(|&k| works(k))

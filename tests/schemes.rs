@@ -59,3 +59,27 @@ fn bad_options_exit_2() {
         assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
     }
 }
+
+#[test]
+fn the_valid_range_named_in_a_refusal_is_accepted() {
+    for (flag, value) in [
+        ("--beta0", "1e306"),
+        ("--beta0", "1e305"),
+        ("--ssmax-s", "1e306"),
+    ] {
+        let out = critscale(&["schemes", flag, value]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        let bound = stderr
+            .split("valid up to about ")
+            .nth(1)
+            .map(|rest| rest.trim().to_owned())
+            .unwrap_or_else(|| panic!("no valid range named: {stderr}"));
+        let accepted = critscale(&["schemes", flag, &bound]);
+        assert!(
+            accepted.status.success(),
+            "{flag} {bound}, named as valid, is refused: {}",
+            String::from_utf8_lossy(&accepted.stderr)
+        );
+    }
+}

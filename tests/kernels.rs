@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-fn critscale(args: &[&str]) -> Output {
+pub(crate) fn critscale(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_critscale"))
         .args(args)
         .output()
@@ -20,7 +20,7 @@ fn critscale(args: &[&str]) -> Output {
 }
 
 /// A fresh path in the temp directory holding `bytes`.
-fn temp_file(bytes: &[u8]) -> PathBuf {
+pub(crate) fn temp_file(bytes: &[u8]) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let k = COUNTER.fetch_add(1, Ordering::SeqCst);
     let path =

@@ -8,6 +8,7 @@
 //! `HOME` is set to one of them, so the real home directory is never touched.
 
 use super::report::{critscale, entries, quick_report, scratch};
+use super::shard_integrity::two_shards;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -221,25 +222,10 @@ fn leftovers_of_dead_runs_are_removed_only_when_ours() {
 #[test]
 fn merge_refuses_to_replace_its_own_input() {
     let root = scratch("own-input");
-    let mut shards = Vec::new();
-    for index in 1..=2 {
-        let dir = root.join(format!("s{index}"));
-        let spec = format!("{index}/2");
-        let run = critscale(&[
-            "report",
-            "--budget",
-            "quick",
-            "--claim",
-            "T1.limit",
-            "--quiet",
-            "--shard",
-            &spec,
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
-        assert!(run.status.success(), "{}", stderr(&run));
-        shards.push(dir.to_str().unwrap().to_owned());
-    }
+    let shards: Vec<String> = two_shards(&root)
+        .iter()
+        .map(|dir| dir.to_str().unwrap().to_owned())
+        .collect();
     let inside = root.join("s1/merged");
     let dotted = format!("{}/../s2", shards[0]);
     for out in [

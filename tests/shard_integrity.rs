@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// Two shards of a quick run with the Gaussian grid and the T1 limit claims.
-fn two_shards(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn two_shards(root: &Path) -> Vec<PathBuf> {
     (1..=2)
         .map(|index| {
             let dir = root.join(format!("s{index}"));

@@ -3,6 +3,7 @@
 //! refused like exact copies, runs too large for the memory are refused before any work, and
 //! token files are read header first and never past what they declare.
 
+use super::kernels::{critscale, temp_file};
 use critscale_kernels::npy::{NpyDType, to_npy_bytes};
 use critscale_kernels::{
     KernelError, Options, Params, eta_error_limit, eta_exact, eta_hutchinson, forward, observables,
@@ -10,27 +11,8 @@ use critscale_kernels::{
 use critscale_model::LayerParams;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use ndarray::Array2;
-use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
-
-/// A fresh path in the temp directory holding `bytes`.
-fn temp_file(bytes: &[u8]) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let k = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let path =
-        std::env::temp_dir().join(format!("critscale-safety-{}-{k}.npy", std::process::id()));
-    std::fs::write(&path, bytes).expect("temp dir is writable");
-    path
-}
 
 /// Asserts exit code `code`, nothing on stdout and one `error:` line on stderr containing every
 /// needle; returns the line.

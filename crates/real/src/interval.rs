@@ -192,13 +192,9 @@ impl Interval {
         Interval::new(lo, hi, self.bits)
     }
 
-    /// True when `x` is within relative `tol` of every point of the enclosure,
-    /// |x − v| ≤ tol·|v| for all v in [lo, hi], so of the enclosed value whichever it is. False
-    /// when the enclosure contains 0 or is not finite.
-    pub fn vouches_for(&self, x: &BigReal, tol: f64) -> bool {
-        if !self.is_normal() || !x.is_finite() {
-            return false;
-        }
+    /// The largest distance max(|x − lo|, |x − hi|), rounded to nearest at 64 bits beyond both
+    /// inputs, and that working precision (the callers' comparisons are made at it).
+    fn gap(&self, x: &BigReal) -> (BigFloat, usize) {
         let bits = self
             .bits
             .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
@@ -208,6 +204,17 @@ impl Interval {
             .sub(&self.lo, bits, NEAREST)
             .abs()
             .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        (gap, bits)
+    }
+
+    /// True when `x` is within relative `tol` of every point of the enclosure,
+    /// |x − v| ≤ tol·|v| for all v in [lo, hi], so of the enclosed value whichever it is. False
+    /// when the enclosure contains 0 or is not finite.
+    pub fn vouches_for(&self, x: &BigReal, tol: f64) -> bool {
+        if !self.is_normal() || !x.is_finite() {
+            return false;
+        }
+        let (gap, bits) = self.gap(x);
         let smallest = self.lo.abs().min(&self.hi.abs());
         // The comparison is rounded at 64 bits beyond both inputs; shave the tolerance for it.
         let allowed = smallest.mul(&BigFloat::from_f64(tol * (1.0 - 1e-9), bits), bits, NEAREST);
@@ -220,15 +227,7 @@ impl Interval {
         if !self.is_normal() || !x.is_finite() {
             return None;
         }
-        let bits = self
-            .bits
-            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
-            + 64;
-        let x = x.as_big();
-        let gap = x
-            .sub(&self.lo, bits, NEAREST)
-            .abs()
-            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        let (gap, bits) = self.gap(x);
         let smallest = self.lo.abs().min(&self.hi.abs());
         let ratio = big_to_f64(&gap.div(&smallest, bits, NEAREST));
         // Rounded to nearest twice (quotient, f64): a relative nudge keeps it an upper bound.
@@ -241,15 +240,7 @@ impl Interval {
         if !self.is_finite() || !x.is_finite() {
             return None;
         }
-        let bits = self
-            .bits
-            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
-            + 64;
-        let x = x.as_big();
-        let gap = x
-            .sub(&self.lo, bits, NEAREST)
-            .abs()
-            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        let (gap, _) = self.gap(x);
         Some(big_to_f64(&gap) * (1.0 + 1e-12))
     }
 
@@ -259,15 +250,7 @@ impl Interval {
         if !self.is_finite() || !x.is_finite() {
             return false;
         }
-        let bits = self
-            .bits
-            .max(x.as_big().mantissa_max_bit_len().unwrap_or(0))
-            + 64;
-        let x = x.as_big();
-        let gap = x
-            .sub(&self.lo, bits, NEAREST)
-            .abs()
-            .max(&x.sub(&self.hi, bits, NEAREST).abs());
+        let (gap, bits) = self.gap(x);
         gap <= BigFloat::from_f64(delta * (1.0 - 1e-9), bits)
     }
 

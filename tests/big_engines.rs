@@ -3,9 +3,9 @@
 //! those references, the f64 precision policy, and (feature `mpfr`) agreement of the two
 //! independent big-float engines on the closed forms.
 
+use super::support::critscale;
 use critscale_real::{BigReal, Precision, Real};
 use serde_json::Value;
-use std::process::{Command, Output};
 
 const FIELDS: [&str; 6] = [
     "self_weight",
@@ -18,13 +18,6 @@ const FIELDS: [&str; 6] = [
 
 /// Relative accuracy of the references: 40 significant digits, correctly rounded.
 const REFERENCE_REL: f64 = 1e-39;
-
-fn critscale(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
 
 fn reference_points() -> Vec<Value> {
     let data: Value = serde_json::from_str(include_str!("data/simplex_reference_big.json"))
@@ -68,12 +61,8 @@ fn precision_256_matches_forty_digit_references_up_to_n_1e100000() {
         let mut args = point_args(&point);
         args.extend(["--precision".to_owned(), "256".to_owned()]);
         let out = critscale(&args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(out.success(), "{args:?}: {}", out.stderr);
+        let ours: Value = out.json();
         assert_eq!(ours["backend"], "astro-float 256 bits");
         largest_n = largest_n.max(point["n"].as_str().unwrap().len());
         for field in FIELDS {
@@ -104,12 +93,8 @@ fn enclosures_contain_the_references() {
             "128".to_owned(),
         ]);
         let out = critscale(&args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(out.success(), "{args:?}: {}", out.stderr);
+        let ours: Value = out.json();
         for field in FIELDS {
             let Some(reference) = point[field].as_str() else {
                 continue;
@@ -140,10 +125,10 @@ fn f64_escalates_where_it_cannot_vouch() {
     .map(str::to_owned)
     .to_vec();
     let out = critscale(&args);
-    assert!(out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.success());
+    let stderr = &out.stderr;
     assert!(stderr.contains("cannot vouch"), "{stderr}");
-    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: Value = out.json();
     assert!(
         ours["backend"]
             .as_str()
@@ -168,8 +153,8 @@ fn f64_escalates_where_it_cannot_vouch() {
     let mut refuse = args.clone();
     refuse.extend(["--on-doubt".to_owned(), "refuse".to_owned()]);
     let out = critscale(&refuse);
-    assert_eq!(out.status.code(), Some(3));
-    assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+    assert_eq!(out.code, Some(3));
+    assert_eq!(out.stderr.lines().count(), 1);
 }
 
 #[test]
@@ -180,12 +165,8 @@ fn f64_is_kept_where_it_can_vouch() {
     .map(str::to_owned)
     .to_vec();
     let out = critscale(&args);
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+    let ours: Value = out.json();
     assert_eq!(ours["backend"], "f64");
 }
 
@@ -209,8 +190,8 @@ fn bad_engine_options_exit_2_with_one_line() {
             .map(|s| s.to_string())
             .collect();
         let out = critscale(&args);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(
             stderr.contains(extra[0].trim_start_matches('-')) || stderr.contains(extra[1]),
@@ -225,12 +206,8 @@ fn bad_engine_options_exit_2_with_one_line() {
             .map(|s| s.to_string())
             .collect();
         let out = critscale(&args);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(
-            String::from_utf8(out.stderr)
-                .unwrap()
-                .contains("features mpfr")
-        );
+        assert_eq!(out.code, Some(2));
+        assert!(out.stderr.contains("features mpfr"));
     }
 }
 
@@ -374,12 +351,8 @@ fn mpfr_engine_matches_forty_digit_references() {
         let mut args = point_args(&point);
         args.extend(["--precision", "256", "--engine", "mpfr"].map(str::to_owned));
         let out = critscale(&args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(out.success(), "{args:?}: {}", out.stderr);
+        let ours: Value = out.json();
         assert_eq!(ours["backend"], "mpfr 256 bits");
         for field in FIELDS {
             let Some(reference) = point[field].as_str() else {

@@ -1,24 +1,13 @@
 //! `critscale certify`: the default certificates are proved, a failed certificate makes the
 //! command fail, and the JSON is the serialised certificates.
 
-use std::process::{Command, Output};
-
-fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
+use super::support::critscale;
 
 #[test]
 fn default_set_is_proved_and_reported() {
     let out = critscale(&["certify"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.success(), "{}", out.stdout);
+    let text = &out.stdout;
     for id in [
         "T1.limit.sub",
         "T1.limit.crit",
@@ -46,8 +35,8 @@ fn json_lists_serialised_certificates() {
         "--id",
         "T3.rate.sub",
     ]);
-    assert!(out.status.success());
-    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.success());
+    let value: serde_json::Value = out.json();
     let items = value.as_array().unwrap();
     assert_eq!(items.len(), 2);
     for item in items {
@@ -61,8 +50,8 @@ fn json_lists_serialised_certificates() {
 #[test]
 fn an_unproved_certificate_fails_the_command() {
     let out = critscale(&["certify", "--id", "T1.rate.sub", "--max-boxes", "2"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stdout).unwrap().contains("UNDECIDED"));
+    assert_eq!(out.code, Some(1));
+    assert!(out.stdout.contains("UNDECIDED"));
 }
 
 #[test]
@@ -73,7 +62,7 @@ fn bad_options_exit_2() {
         &["certify", "--max-boxes", "0"],
     ] {
         let out = critscale(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+        assert_eq!(out.code, Some(2), "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1);
     }
 }

@@ -1,15 +1,8 @@
 //! The `critscale` binary: output of `eval`, and exit code 2 with one line for every bad input.
 
-use std::process::{Command, Output};
+use super::support::{Run, critscale};
 
-fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
-
-fn eval(extra: &[&str]) -> Output {
+fn eval(extra: &[&str]) -> Run {
     let mut args = vec!["eval"];
     args.extend_from_slice(extra);
     critscale(&args)
@@ -20,15 +13,15 @@ fn eval_table_snapshot() {
     let out = eval(&[
         "--n", "1e6", "--rho", "0.3", "--gamma", "crit", "--d", "1e6",
     ]);
-    assert!(out.status.success());
-    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+    assert!(out.success());
+    insta::assert_snapshot!(out.stdout);
 }
 
 #[test]
 fn eval_json_is_one_object_of_decimal_strings() {
     let out = eval(&["--n", "1e300", "--rho", "0.3", "--gamma", "0.1", "--json"]);
-    assert!(out.status.success());
-    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.success());
+    let value: serde_json::Value = out.json();
     let object = value.as_object().unwrap();
     assert_eq!(object["backend"], "f64");
     assert_eq!(object["regime"], "subcritical");
@@ -54,7 +47,7 @@ fn eval_reports_eta_only_with_d() {
     let out = eval(&[
         "--n", "64", "--rho", "0.5", "--beta", "3", "--d", "80", "--json",
     ]);
-    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let value: serde_json::Value = out.json();
     assert!(value["eta"].as_str().unwrap().parse::<f64>().unwrap() > 0.0);
 }
 
@@ -99,8 +92,8 @@ fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
     ];
     for (args, flag) in cases {
         let out = eval(args);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -111,8 +104,8 @@ fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
 #[test]
 fn non_positive_rho_is_evaluated_with_a_warning() {
     let out = eval(&["--n", "10", "--rho", "-0.05", "--gamma", "1", "--json"]);
-    assert!(out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.success());
+    let stderr = &out.stderr;
     assert!(
         stderr.starts_with("warning:") && stderr.contains("rho"),
         "{stderr}"

@@ -7,17 +7,11 @@
 //! 400 digits, inputs read as exact decimals; positive quantities as natural logarithms, so that
 //! a printed `m e k` is compared through ln m + k ln 10 at any exponent).
 
+use super::support::{Run, critscale};
+use approx::abs_diff_eq;
 use critscale::eval::{EvalArgs, EvalError, EvalOptions, EvalReport, run};
 use critscale_real::{BigReal, Precision, Real};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
 
 fn reference() -> Value {
     serde_json::from_str(include_str!("data/eval_extremes.json")).expect("reference JSON")
@@ -233,14 +227,8 @@ fn point(n: &str, rho: &str, kind: &str, scale: &str) -> Value {
         .clone()
 }
 
-fn json_of(out: &Output) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+fn json_of(out: &Run) -> Value {
+    out.expect_success().json()
 }
 
 /// Item 5, first reproducer: in f64 1 − λ at n = 1e300, γ = 1e6 came out 5e-8 wrong with exit 0.
@@ -358,8 +346,8 @@ fn an_undetermined_exponent_is_refused_with_exit_3() {
         "--precision",
         "64",
     ]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(3), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--precision 256"), "{stderr}");
     assert!(out.stdout.is_empty());
@@ -395,8 +383,8 @@ fn values_f64_cannot_hold_are_named_as_such() {
         let mut args = vec!["eval", "--n", "10"];
         args.extend_from_slice(extra);
         let out = critscale(&args);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains(hint) && stderr.contains("f64"),
@@ -404,12 +392,12 @@ fn values_f64_cannot_hold_are_named_as_such() {
         );
     }
     let out = critscale(&["eval", "--n", "1e400", "--rho", "0.3", "--gamma", "1"]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stderr = &out.stderr;
     assert!(stderr.contains("--precision 128"), "{stderr}");
     // Invalid at any precision: no suggestion to raise it.
     let out = critscale(&["eval", "--n", "10", "--rho", "1", "--gamma", "1"]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(2));
     assert!(!stderr.contains("--precision"), "{stderr}");
 }
 
@@ -436,8 +424,8 @@ fn schemes_refuses_what_f64_cannot_hold() {
         let mut args = vec!["schemes"];
         args.extend_from_slice(extra);
         let out = critscale(&args);
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains(reason),
@@ -448,12 +436,12 @@ fn schemes_refuses_what_f64_cannot_hold() {
     // The refusal names the valid side of the option (that the named value runs is
     // `schemes::the_valid_range_named_in_a_refusal_is_accepted`).
     let out = critscale(&["schemes", "--beta0", "1e308"]);
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stderr = &out.stderr;
     assert!(stderr.contains("valid up to about 1e30"), "{stderr}");
     // The largest sensible values still run, and print no error text.
     let out = critscale(&["schemes", "--beta0", "1e300", "--n", "1e308"]);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    let stdout = &out.stdout;
+    assert_eq!(out.code, Some(0));
     assert!(!stdout.contains("error") && !stdout.contains("inf") && !stdout.contains("NaN"));
 }
 
@@ -485,9 +473,9 @@ fn schemes_extreme_options_print_only_finite_numbers_or_exit_2() {
                     args.push("--json");
                 }
                 let out = critscale(&args);
-                let stdout = String::from_utf8(out.stdout).unwrap();
-                let stderr = String::from_utf8(out.stderr).unwrap();
-                match out.status.code() {
+                let stdout = &out.stdout;
+                let stderr = &out.stderr;
+                match out.code {
                     Some(0) => {
                         for bad in ["error", "inf", "NaN", "null"] {
                             assert!(!stdout.contains(bad), "{args:?} printed {bad}: {stdout}");
@@ -515,7 +503,13 @@ fn schemes_json_keeps_logarithms_of_underflowing_values() {
     let ssmax = &json[1]["readings"][0];
     assert_eq!(ssmax["lambda"].as_f64(), Some(0.0), "{ssmax}");
     let ln_lambda = ssmax["ln_lambda"].as_f64().unwrap();
-    assert!((ln_lambda - -964.500_215_197_376_9).abs() < 1e-9, "{ssmax}");
+    assert!(
+        abs_diff_eq!(ln_lambda, -964.500_215_197_376_9, epsilon = 1e-9),
+        "{ssmax}"
+    );
     let ln_p = ssmax["ln_self_weight"].as_f64().unwrap();
-    assert!((ln_p - -482.852_094_000_851_4).abs() < 1e-9, "{ssmax}");
+    assert!(
+        abs_diff_eq!(ln_p, -482.852_094_000_851_4, epsilon = 1e-9),
+        "{ssmax}"
+    );
 }

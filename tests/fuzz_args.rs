@@ -6,11 +6,11 @@
 //! Sizes are kept small so that a valid draw runs in well under a second; a draw that still
 //! runs longer than the time limit is stopped and not judged (it is slow, not wrong).
 
+use super::support::{Run, command};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest a single draw may run before it is stopped and left unjudged.
 const TIME_LIMIT: Duration = Duration::from_secs(20);
@@ -156,27 +156,8 @@ fn scratch() -> PathBuf {
 }
 
 /// Runs the binary on `args`; `None` when it ran past [`TIME_LIMIT`] and was stopped.
-fn run(args: &[String], dir: &std::path::Path) -> Option<std::process::Output> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the critscale binary runs");
-    let start = Instant::now();
-    loop {
-        if child.try_wait().expect("wait for critscale").is_some() {
-            return Some(child.wait_with_output().expect("read its output"));
-        }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+fn run(args: &[String], dir: &std::path::Path) -> Option<Run> {
+    command(args).cwd(dir).run_within(TIME_LIMIT)
 }
 
 /// Whether `text` holds a NaN printed as a value (a word `nan`, any case).
@@ -186,10 +167,10 @@ fn prints_nan(text: &str) -> bool {
 }
 
 /// The judgement of one run (see the module docs).
-fn judge(args: &[String], out: &std::process::Output) -> Result<(), TestCaseError> {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let code = out.status.code();
+fn judge(args: &[String], out: &Run) -> Result<(), TestCaseError> {
+    let stdout = &out.stdout;
+    let stderr = &out.stderr;
+    let code = out.code;
     prop_assert!(
         matches!(code, Some(0..=3)),
         "exit {code:?} for {args:?}\nstderr: {stderr}"
@@ -224,7 +205,7 @@ fn fuzz(words: &'static [&'static str], vocabulary: Vocabulary, extra: &[&str], 
             Some(out) => {
                 judge(&args, &out)?;
                 if all_bad {
-                    prop_assert_eq!(out.status.code(), Some(2), "{:?} was not refused", args);
+                    prop_assert_eq!(out.code, Some(2), "{:?} was not refused", args);
                 }
             }
             None => prop_assert!(!all_bad, "{:?} was not refused at once", args),

@@ -2,6 +2,8 @@
 //! and the simplex closed forms at sizes beyond the unit tests, and one clear line with exit code
 //! 2 for every bad input.
 
+use super::support::critscale;
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use critscale::simulate::{SimulateArgs, simulate};
 use critscale_kernels::npy::{NpyDType, to_npy_bytes};
 use critscale_kernels::{Options, Params, eta_exact, eta_hutchinson, forward, observables};
@@ -9,15 +11,7 @@ use critscale_model::{LayerParams, gaussian_almost_simplex};
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use ndarray::Array2;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-pub(crate) fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
 
 /// A fresh path in the temp directory holding `bytes`.
 pub(crate) fn temp_file(bytes: &[u8]) -> PathBuf {
@@ -66,7 +60,7 @@ fn kernels_agree_with_the_reference_model_at_n_200() {
             ("entropy", got.entropy, want.entropy),
         ] {
             assert!(
-                (g - w).abs() <= tol * w.abs().max(1e-3),
+                abs_diff_eq!(g, w, epsilon = tol * w.abs().max(1e-3)),
                 "beta {beta}: {name} {g:e} vs {w:e}"
             );
         }
@@ -82,7 +76,11 @@ fn kernels_agree_with_the_reference_model_at_n_200() {
             &Options::default(),
         )
         .unwrap();
-        assert!((h.mean - ref_h.mean).abs() <= 1e-12 * (1.0 + beta).powi(2) * ref_h.mean);
+        assert_abs_diff_eq!(
+            h.mean,
+            ref_h.mean,
+            epsilon = 1e-12 * (1.0 + beta).powi(2) * ref_h.mean
+        );
         let exact = eta_exact(x.view(), &Params::new(beta, alpha), &Options::default()).unwrap();
         let est = eta_hutchinson(
             x.view(),
@@ -93,7 +91,11 @@ fn kernels_agree_with_the_reference_model_at_n_200() {
         )
         .unwrap();
         assert!(
-            (est.mean - exact).abs() <= critscale_real::prec::MONTE_CARLO_SIGMAS * est.stderr,
+            abs_diff_eq!(
+                est.mean,
+                exact,
+                epsilon = critscale_real::prec::MONTE_CARLO_SIGMAS * est.stderr
+            ),
             "beta {beta}: Hutchinson {} ± {} vs exact {exact}",
             est.mean,
             est.stderr
@@ -125,13 +127,21 @@ fn simulate_on_a_simplex_matches_the_closed_forms() {
         let eta = report.eta.unwrap();
         let want_eta = closed.eta.unwrap();
         assert!(
-            (eta - want_eta).abs() <= tol * want_eta,
+            abs_diff_eq!(eta, want_eta, epsilon = tol * want_eta),
             "n {n}: eta {eta:e} vs {want_eta:e}"
         );
-        assert!((report.obs.lambda - closed.lambda).abs() <= 1e-10 * closed.lambda);
-        assert!((report.obs.self_weight - closed.self_weight).abs() <= 1e-12);
-        assert!((report.obs.cos_out_mean - closed.cos_out).abs() <= 1e-12);
-        assert!((report.obs.cos_out_min - report.obs.cos_out_max).abs() <= 1e-12);
+        assert_abs_diff_eq!(
+            report.obs.lambda,
+            closed.lambda,
+            epsilon = 1e-10 * closed.lambda
+        );
+        assert_abs_diff_eq!(report.obs.self_weight, closed.self_weight, epsilon = 1e-12);
+        assert_abs_diff_eq!(report.obs.cos_out_mean, closed.cos_out, epsilon = 1e-12);
+        assert_abs_diff_eq!(
+            report.obs.cos_out_min,
+            report.obs.cos_out_max,
+            epsilon = 1e-12
+        );
     }
 }
 
@@ -155,12 +165,8 @@ fn simulate_json_has_every_field_and_hutchinson_reports_its_error() {
         "8",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    let v: serde_json::Value = out.json();
     let o = v.as_object().unwrap();
     for key in [
         "lambda",
@@ -181,7 +187,7 @@ fn simulate_json_has_every_field_and_hutchinson_reports_its_error() {
             .unwrap_or_else(|| panic!("{key} is a number"));
         assert!(x.is_finite(), "{key} = {x}");
     }
-    assert!((o["gamma"].as_f64().unwrap() - 1.0 / 0.7).abs() < 1e-12);
+    assert_abs_diff_eq!(o["gamma"].as_f64().unwrap(), 1.0 / 0.7, epsilon = 1e-12);
     assert!(o["eta_stderr"].as_f64().unwrap() > 0.0);
     let t = o["timings"].as_object().unwrap();
     for phase in ["generate", "forward", "observables", "eta"] {
@@ -192,14 +198,14 @@ fn simulate_json_has_every_field_and_hutchinson_reports_its_error() {
         "simulate", "--config", "gaussian", "--n", "100", "--d", "8", "--rho", "0.5", "--beta",
         "3", "--json",
     ]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = out.json();
     assert!(v.get("eta").is_some() && v.get("eta_stderr").is_none());
     // Table output names the phases.
     let out = critscale(&[
         "simulate", "--config", "gaussian", "--n", "50", "--d", "8", "--rho", "0.5", "--beta", "3",
         "--eta", "none",
     ]);
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = &out.stdout;
     assert!(text.contains("lambda") && text.contains("time forward") && !text.contains("\neta "));
 }
 
@@ -218,21 +224,24 @@ fn simulate_reads_npy_files_in_f64_and_f32() {
         std::fs::remove_file(&path).ok();
         let (g, f) = (generated.obs, from_file.obs);
         assert!(
-            (g.lambda - f.lambda).abs() <= tol * g.lambda,
+            abs_diff_eq!(g.lambda, f.lambda, epsilon = tol * g.lambda),
             "{dt:?}: {} vs {}",
             g.lambda,
             f.lambda
         );
         let (ge, fe) = (generated.eta.unwrap(), from_file.eta.unwrap());
-        assert!((ge - fe).abs() <= tol * ge, "{dt:?}: eta {ge} vs {fe}");
+        assert!(
+            abs_diff_eq!(ge, fe, epsilon = tol * ge),
+            "{dt:?}: eta {ge} vs {fe}"
+        );
         // f32 arithmetic on the same tokens agrees with f64 to 1e-5.
         b.dtype = "f32".to_owned();
         let path = temp_file(&to_npy_bytes(&x, dt));
         b.tokens = Some(path.clone());
         let f32_run = simulate(&b).unwrap();
         std::fs::remove_file(&path).ok();
-        assert!((f32_run.obs.lambda - g.lambda).abs() <= 1e-5 * g.lambda);
-        assert!((f32_run.eta.unwrap() - ge).abs() <= 1e-5 * ge);
+        assert_abs_diff_eq!(f32_run.obs.lambda, g.lambda, epsilon = 1e-5 * g.lambda);
+        assert_abs_diff_eq!(f32_run.eta.unwrap(), ge, epsilon = 1e-5 * ge);
     }
 }
 
@@ -241,8 +250,8 @@ fn rejects(extra: &[&str], needle: &str) {
     let mut a = vec!["simulate"];
     a.extend_from_slice(extra);
     let out = critscale(&a);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{a:?}: {err}");
+    let err = &out.stderr;
+    assert_eq!(out.code, Some(2), "{a:?}: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{a:?}: {err}");
     assert!(
         err.starts_with("error: ") && err.contains(needle),

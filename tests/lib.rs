@@ -15,4 +15,5 @@ mod report;
 mod schemes;
 mod shard_integrity;
 mod simulate_safety;
+mod support;
 mod theorems;

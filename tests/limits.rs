@@ -4,6 +4,7 @@
 //! approach predicted by THEORY §5 and K = [`LIMIT_RATE_CONSTANT`]. The bound shrinks with n, so the
 //! test fails for a wrong limit, and for a deviation that shrinks more slowly than predicted.
 
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 use critscale_simplex::limits::{cos_out_limit, critical_lambda_limit, eta_limit};
 use critscale_simplex::{Regime, Scaling, SimplexLayer, SimplexParams};
@@ -49,21 +50,21 @@ fn t1_cos_out_limits_in_all_regimes() {
                     let value = layer(n, rho, gamma(rho, ratio), alpha, q, None).cos_out;
                     let limit = cos_out_limit(Regime::Subcritical, &rho, &a);
                     assert!(
-                        (value - limit).abs() <= bound(n, exponent),
+                        abs_diff_eq!(value, limit, epsilon = bound(n, exponent)),
                         "sub n={n:e} rho={rho} ratio={ratio} a={a}: {value} vs {limit}"
                     );
                 }
                 let value = layer(n, rho, Scaling::Critical, alpha, q, None).cos_out;
                 let limit = cos_out_limit(Regime::Critical, &rho, &a);
                 assert!(
-                    (value - limit).abs() <= bound(n, 1.0),
+                    abs_diff_eq!(value, limit, epsilon = bound(n, 1.0)),
                     "crit n={n:e} rho={rho} a={a}: {value} vs {limit}"
                 );
                 for ratio in SUPER {
                     let value = layer(n, rho, gamma(rho, ratio), alpha, q, None).cos_out;
                     let limit = cos_out_limit(Regime::Supercritical, &rho, &a);
                     assert!(
-                        (value - limit).abs() <= bound(n, ratio - 1.0),
+                        abs_diff_eq!(value, limit, epsilon = bound(n, ratio - 1.0)),
                         "super n={n:e} rho={rho} ratio={ratio} a={a}: {value} vs {limit}"
                     );
                 }
@@ -77,12 +78,12 @@ fn t1_critical_lambda_and_the_brief_value() {
     for n in NS {
         for rho in RHOS {
             let value = layer(n, rho, Scaling::Critical, 0.0, 1.0, None).lambda;
-            assert!((value - critical_lambda_limit(&rho)).abs() <= bound(n, 1.0));
+            assert_abs_diff_eq!(value, critical_lambda_limit(&rho), epsilon = bound(n, 1.0));
         }
     }
     // THEORY §4 (T1 at γ_c): cos_out → 4ρ/(1 + 3ρ) = 0.631579 at ρ = 0.3.
     let value = layer(1e300, 0.3, Scaling::Critical, 0.0, 1.0, None).cos_out;
-    assert!((value - 0.631579).abs() < 5e-7, "{value}");
+    assert!(abs_diff_eq!(value, 0.631579, epsilon = 5e-7), "{value}");
 }
 
 #[test]
@@ -106,7 +107,7 @@ fn t3_eta_limits_in_all_regimes() {
                             + LIMIT_RATE_CONSTANT / (n * q)
                             + covariance(ratio);
                         assert!(
-                            (value - limit).abs() <= tol,
+                            abs_diff_eq!(value, limit, epsilon = tol),
                             "sub n={n:e} rho={rho} q={q} d={d:e}: {value} vs {limit}"
                         );
                     }
@@ -114,7 +115,7 @@ fn t3_eta_limits_in_all_regimes() {
                     let limit = eta_limit(Regime::Critical, &q, &d);
                     let tol = bound(n, 1.0) / q + covariance(1.0);
                     assert!(
-                        (value - limit).abs() <= tol,
+                        abs_diff_eq!(value, limit, epsilon = tol),
                         "crit n={n:e} rho={rho} q={q} d={d:e}: {value} vs {limit}"
                     );
                     for ratio in SUPER {
@@ -122,7 +123,7 @@ fn t3_eta_limits_in_all_regimes() {
                         let limit = eta_limit(Regime::Supercritical, &q, &d);
                         let tol = bound(n, ratio - 1.0) / q + covariance(ratio);
                         assert!(
-                            (value - limit).abs() <= tol,
+                            abs_diff_eq!(value, limit, epsilon = tol),
                             "super n={n:e} rho={rho} q={q} d={d:e}: {value} vs {limit}"
                         );
                     }

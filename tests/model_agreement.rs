@@ -4,6 +4,7 @@
 //! (nd) × (nd) Jacobian; `critscale-simplex` evaluates the formulas. Agreement on random points
 //! validates the formulas (including the derived exact η) and the reference model together.
 
+use approx::abs_diff_eq;
 use critscale_model::{LayerParams, eta_from_jacobian, forward, observables, simplex};
 use critscale_real::prec::F64_MODEL_VS_CLOSED_REL;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
@@ -12,7 +13,7 @@ use proptest::prelude::*;
 fn close(model: f64, closed: f64, what: &str) -> Result<(), TestCaseError> {
     let scale = closed.abs().max(f64::MIN_POSITIVE);
     prop_assert!(
-        (model - closed).abs() <= F64_MODEL_VS_CLOSED_REL * scale,
+        abs_diff_eq!(model, closed, epsilon = F64_MODEL_VS_CLOSED_REL * scale),
         "{what}: model {model:e}, closed form {closed:e}"
     );
     Ok(())

@@ -2,12 +2,8 @@
 //! stderr. None of these may panic (exit 101): a write error is one line and exit 1, a closed
 //! pipe ends quietly with the command's own status.
 
+use super::support::command;
 use std::fs::File;
-use std::process::{Command, Stdio};
-
-fn critscale() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-}
 
 const EVAL: &[&str] = &["eval", "--n", "1e6", "--rho", "0.3", "--gamma", "crit"];
 const SCHEMES: &[&str] = &["schemes", "--json"];
@@ -29,13 +25,9 @@ fn a_full_stdout_is_an_io_error_with_exit_1() {
         &["--version"],
         &["eval", "--help"],
     ] {
-        let out = critscale()
-            .args(args)
-            .stdout(full.try_clone().unwrap())
-            .output()
-            .expect("critscale runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let out = command(args).stdout_to(full.try_clone().unwrap()).run();
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(1), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains("cannot write the output"), "{stderr}");
@@ -45,17 +37,10 @@ fn a_full_stdout_is_an_io_error_with_exit_1() {
 #[test]
 fn a_closed_pipe_ends_quietly_with_the_commands_status() {
     for args in [EVAL, SCHEMES] {
-        let mut child = critscale()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("critscale runs");
         // Close the reading end before the command writes: its first write meets a closed pipe.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().expect("critscale ends");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        let out = command(args).close_stdout().run();
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(0), "{args:?}: {stderr}");
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
@@ -67,10 +52,8 @@ fn an_unwritable_stderr_does_not_panic() {
         return;
     };
     // Bad input writes its one line to stderr; with stderr full it still exits 2, not 101.
-    let out = critscale()
-        .args(["eval", "--n", "1", "--rho", "0.3", "--gamma", "1"])
-        .stderr(full)
-        .output()
-        .expect("critscale runs");
-    assert_eq!(out.status.code(), Some(2));
+    let out = command(["eval", "--n", "1", "--rho", "0.3", "--gamma", "1"])
+        .stderr_to(full)
+        .run();
+    assert_eq!(out.code, Some(2));
 }

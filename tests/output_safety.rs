@@ -7,35 +7,26 @@
 //! Every directory here is a fresh one under the system's temporary directory; the child's
 //! `HOME` is set to one of them, so the real home directory is never touched.
 
-use super::report::{critscale, entries, quick_report, scratch};
+use super::report::{entries, quick_report, scratch};
 use super::shard_integrity::two_shards;
+use super::support::{Run, command, critscale};
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// `critscale report … --out OUT` at the quick budget with `HOME` and the current directory set.
-fn report_in(out: &str, extra: &[&str], home: &Path, cwd: &Path) -> Output {
+fn report_in(out: &str, extra: &[&str], home: &Path, cwd: &Path) -> Run {
     let mut args = vec![
         "report", "--budget", "quick", "--claim", "T1", "--claim", "T3", "--quiet", "--out", out,
     ];
     args.extend_from_slice(extra);
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(&args)
-        .env("HOME", home)
-        .current_dir(cwd)
-        .output()
-        .expect("the critscale binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    command(&args).env("HOME", home).cwd(cwd).run()
 }
 
 /// Exit code 2, one line that says why, and the directory's files unchanged.
-fn assert_refused(out: &Output, why: &str) {
-    let text = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "{text}");
+fn assert_refused(out: &Run, why: &str) {
+    let text = &out.stderr;
+    assert_eq!(out.code, Some(2), "{text}");
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains(why), "expected '{why}': {text}");
     assert!(out.stdout.is_empty());
@@ -80,7 +71,7 @@ fn the_current_directory_and_its_parents_are_never_replaced() {
     stray_marker_dir(&cwd);
     for out in [".", "..", cwd.to_str().unwrap(), root.to_str().unwrap()] {
         let result = report_in(out, &["--force"], &root, &cwd);
-        assert_eq!(result.status.code(), Some(2), "{out}: {}", stderr(&result));
+        assert_eq!(result.code, Some(2), "{out}: {}", result.stderr);
         assert_eq!(
             fs::read_to_string(cwd.join("thesis.tex")).unwrap(),
             "years of work"
@@ -148,7 +139,7 @@ fn a_stray_marker_does_not_make_a_directory_replaceable() {
 fn a_stray_or_changed_file_in_an_old_report_makes_replacement_refuse() {
     let root = scratch("stray");
     let out = root.join("latest");
-    assert!(quick_report(&out, &[]).status.success());
+    assert!(quick_report(&out, &[]).success());
     fs::write(out.join("data/my-notes.txt"), "mine").unwrap();
     assert_refused(&quick_report(&out, &[]), "my-notes.txt");
     assert_eq!(
@@ -175,14 +166,14 @@ fn force_moves_a_tree_with_a_git_subfolder_aside_intact() {
     fs::write(out.join("app/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
     fs::write(out.join("app/main.rs"), "fn main() {}").unwrap();
     let result = quick_report(&out, &["--force"]);
-    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(result.success(), "{}", result.stderr);
     let moved: Vec<String> = entries(&root)
         .into_iter()
         .filter(|e| e.starts_with("projects.moved-"))
         .collect();
     assert_eq!(moved.len(), 1, "{:?}", entries(&root));
     let moved = root.join(&moved[0]);
-    assert!(stderr(&result).contains(moved.to_str().unwrap()));
+    assert!(result.stderr.contains(moved.to_str().unwrap()));
     assert_eq!(
         fs::read_to_string(moved.join("app/main.rs")).unwrap(),
         "fn main() {}"
@@ -201,20 +192,24 @@ fn leftovers_of_dead_runs_are_removed_only_when_ours() {
     let dead = 4_194_400 + std::process::id() % 1000;
     let partial = root.join(format!(".latest.partial-{dead}"));
     let old = root.join(format!(".latest.old-{}", dead + 1));
-    assert!(quick_report(&partial, &[]).status.success());
-    assert!(quick_report(&old, &[]).status.success());
+    assert!(quick_report(&partial, &[]).success());
+    assert!(quick_report(&old, &[]).success());
     fs::write(old.join("theirs.txt"), "not ours").unwrap();
     let result = quick_report(&out, &[]);
-    assert!(result.status.success(), "{}", stderr(&result));
+    assert!(result.success(), "{}", result.stderr);
     assert!(
         !partial.exists(),
         "a partial directory of a dead run is ours"
     );
     assert!(old.join("theirs.txt").is_file(), "a foreign file stays");
-    assert!(stderr(&result).contains(old.file_name().unwrap().to_str().unwrap()));
+    assert!(
+        result
+            .stderr
+            .contains(old.file_name().unwrap().to_str().unwrap())
+    );
     let live = root.join(format!(".latest.partial-{}", std::process::id()));
     fs::create_dir_all(&live).unwrap();
-    assert!(quick_report(&out, &[]).status.success());
+    assert!(quick_report(&out, &[]).success());
     assert!(live.is_dir(), "a running process's directory stays");
     fs::remove_dir_all(&root).unwrap();
 }
@@ -238,7 +233,7 @@ fn merge_refuses_to_replace_its_own_input() {
         args.extend(shards.iter().map(String::as_str));
         let result = critscale(&args);
         assert_refused(&result, "--out");
-        assert!(stderr(&result).contains("shard directory"));
+        assert!(result.stderr.contains("shard directory"));
     }
     assert_eq!(entries(&root), ["s1", "s2"]);
     assert_eq!(

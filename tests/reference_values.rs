@@ -2,9 +2,10 @@
 //! (`tests/reference/simplex_reference.py`: direct formulas at 60 digits, a brute-force forward pass
 //! for n ≤ 64, and η from the explicit Jacobian checked against finite differences).
 
+use super::support::critscale;
+use approx::abs_diff_eq;
 use critscale_real::prec::F64_CLOSED_FORM_REL;
 use serde_json::Value;
-use std::process::Command;
 
 const FIELDS: [&str; 6] = [
     "self_weight",
@@ -43,7 +44,7 @@ fn relative_difference(ours: &str, reference: &str) -> f64 {
 fn split_decimal_handles_tiny_values() {
     assert_eq!(split_decimal("1.4e-420"), (1.4, -420));
     let (m, e) = split_decimal("0.025");
-    assert!((m - 2.5).abs() < 1e-15 && e == -2);
+    assert!(abs_diff_eq!(m, 2.5, epsilon = 1e-15) && e == -2);
     assert!(relative_difference("1.4000000000001e-420", "1.4e-420") < 1e-12);
     assert!(relative_difference("1.4e-421", "1.4e-420") > 0.5);
 }
@@ -76,16 +77,9 @@ fn eval_json_matches_forty_digit_references() {
                 args.push(value);
             }
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_critscale"))
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let out = critscale(&args);
+        assert!(out.success(), "{args:?}: {}", out.stderr);
+        let ours: Value = out.json();
         for field in FIELDS {
             let Some(reference) = text(field) else {
                 continue;

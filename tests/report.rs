@@ -3,19 +3,12 @@
 //! Every run here uses the quick budget and the closed-form claims only (`--claim T1 --claim T3`),
 //! so that a run takes about a second in the test profile.
 
+use super::support::{Run, command, critscale};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-pub(crate) fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
-
-pub(crate) fn quick_report(out: &Path, extra: &[&str]) -> Output {
+pub(crate) fn quick_report(out: &Path, extra: &[&str]) -> Run {
     let out = out.to_str().unwrap();
     let mut args = vec![
         "report", "--budget", "quick", "--claim", "T1", "--claim", "T3", "--quiet", "--out", out,
@@ -70,10 +63,10 @@ fn two_runs_give_byte_identical_files_whatever_the_thread_count() {
     let root = scratch("twice");
     let (a, b) = (root.join("a"), root.join("b"));
     let first = quick_report(&a, &["--jobs", "1"]);
-    assert!(first.status.success(), "{first:?}");
+    assert!(first.success(), "{first:?}");
     let second = quick_report(&b, &["--jobs", "2"]);
-    assert!(second.status.success(), "{second:?}");
-    let summary = String::from_utf8(first.stdout).unwrap();
+    assert!(second.success(), "{second:?}");
+    let summary = &first.stdout;
     assert!(summary.contains("claims pass"), "{summary}");
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
@@ -107,19 +100,19 @@ fn a_directory_that_is_not_a_report_is_refused_and_forced_aside() {
     fs::create_dir_all(&out).unwrap();
     fs::write(out.join("mine.txt"), "keep me").unwrap();
     let refused = quick_report(&out, &[]);
-    assert_eq!(refused.status.code(), Some(2));
-    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert_eq!(refused.code, Some(2));
+    let stderr = &refused.stderr;
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
     assert_eq!(fs::read_to_string(out.join("mine.txt")).unwrap(), "keep me");
     assert_eq!(entries(&root), ["notes"], "nothing else was written");
 
     let forced = quick_report(&out, &["--force"]);
-    assert!(forced.status.success(), "{forced:?}");
+    assert!(forced.success(), "{forced:?}");
     assert!(!out.join("mine.txt").exists());
     assert!(out.join(".critscale-report").is_file());
     // The old directory was moved aside, not deleted, and stderr says where.
-    let stderr = String::from_utf8(forced.stderr).unwrap();
+    let stderr = &forced.stderr;
     let moved: Vec<String> = entries(&root)
         .into_iter()
         .filter(|e| e.starts_with("notes.moved-"))
@@ -137,10 +130,10 @@ fn a_directory_that_is_not_a_report_is_refused_and_forced_aside() {
 fn an_existing_report_is_replaced_whole() {
     let root = scratch("replace");
     let out = root.join("latest");
-    assert!(quick_report(&out, &[]).status.success());
+    assert!(quick_report(&out, &[]).success());
     let before = fs::read(out.join("report.md")).unwrap();
     let again = quick_report(&out, &[]);
-    assert!(again.status.success(), "{again:?}");
+    assert!(again.success(), "{again:?}");
     assert_eq!(fs::read(out.join("report.md")).unwrap(), before);
     // No temporary or old sibling is left behind.
     assert_eq!(entries(&root), ["latest"]);
@@ -163,8 +156,8 @@ fn bad_options_get_one_line_and_exit_code_2() {
         vec!["report", "--shard", "two", "--out", out],
     ] {
         let result = critscale(&args);
-        assert_eq!(result.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(result.code, Some(2), "{args:?}");
+        let stderr = &result.stderr;
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
@@ -177,14 +170,14 @@ fn shards_merge_into_the_same_files_as_one_run() {
     let root = scratch("shards");
     let whole = root.join("whole");
     let single = quick_report(&whole, &[]);
-    assert!(single.status.success(), "{single:?}");
+    assert!(single.success(), "{single:?}");
     let count = 3;
     let mut dirs = Vec::new();
     for index in 1..=count {
         let dir = root.join(format!("shard{index}"));
         let spec = format!("{index}/{count}");
         let run = quick_report(&dir, &["--shard", &spec, "--jobs", "1"]);
-        assert!(run.status.success(), "{run:?}");
+        assert!(run.success(), "{run:?}");
         assert!(dir.join(".critscale-shard").is_file());
         assert!(
             !dir.join(".critscale-report").exists(),
@@ -203,7 +196,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
     ];
     args.extend(dirs.iter().rev().map(String::as_str));
     let merge = critscale(&args);
-    assert!(merge.status.success(), "{merge:?}");
+    assert!(merge.success(), "{merge:?}");
     let (fw, fm) = (files(&whole), files(&merged));
     assert_eq!(fw.keys().collect::<Vec<_>>(), fm.keys().collect::<Vec<_>>());
     for (path, bytes) in &fw {
@@ -234,7 +227,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
         "--out",
         other_budget.to_str().unwrap(),
     ]);
-    assert!(run.status.success(), "{run:?}");
+    assert!(run.success(), "{run:?}");
     for (args, why) in [
         (vec![dirs[0].as_str(), dirs[1].as_str()], "missing"),
         (
@@ -257,8 +250,8 @@ fn shards_merge_into_the_same_files_as_one_run() {
         let mut full = vec!["report", "merge", "--quiet", "--out", bad];
         full.extend(args);
         let result = critscale(&full);
-        assert_eq!(result.status.code(), Some(2), "{full:?}");
-        let stderr = String::from_utf8(result.stderr).unwrap();
+        assert_eq!(result.code, Some(2), "{full:?}");
+        let stderr = &result.stderr;
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(why), "{why}: {stderr}");
     }
@@ -270,17 +263,15 @@ fn shards_merge_into_the_same_files_as_one_run() {
 fn provenance_names_the_build_revision_wherever_it_runs() {
     // Run outside the checkout: the revision comes from the build, not the current directory.
     let root = scratch("provenance");
-    let run = Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args([
-            "report", "--budget", "quick", "--claim", "T1.limit", "--quiet", "--out", "r",
-        ])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
+    let run = command([
+        "report", "--budget", "quick", "--claim", "T1.limit", "--quiet", "--out", "r",
+    ])
+    .cwd(&root)
+    .run();
+    assert!(run.success(), "{run:?}");
     let provenance: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join("r/provenance.json")).unwrap()).unwrap();
-    let checkout = Command::new("git")
+    let checkout = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

@@ -1,13 +1,6 @@
 //! `critscale schemes`: the rules' effective γ(n) against γ_c, as a table and as JSON.
 
-use std::process::{Command, Output};
-
-fn critscale(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("the critscale binary runs")
-}
+use super::support::critscale;
 
 #[test]
 fn json_reports_every_rule_with_its_crossings() {
@@ -23,8 +16,8 @@ fn json_reports_every_rule_with_its_crossings() {
         "--train-len",
         "4096",
     ]);
-    assert!(out.status.success());
-    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.success());
+    let value: serde_json::Value = out.json();
     let items = value.as_array().unwrap();
     let names: Vec<&str> = items.iter().map(|i| i["name"].as_str().unwrap()).collect();
     assert_eq!(
@@ -55,8 +48,8 @@ fn bad_options_exit_2() {
         &["schemes", "--train-len", "x"],
     ] {
         let out = critscale(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert_eq!(String::from_utf8(out.stderr).unwrap().lines().count(), 1);
+        assert_eq!(out.code, Some(2), "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1);
     }
 }
 
@@ -68,8 +61,8 @@ fn the_valid_range_named_in_a_refusal_is_accepted() {
         ("--ssmax-s", "1e306"),
     ] {
         let out = critscale(&["schemes", flag, value]);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{flag} {value}: {stderr}");
         let bound = stderr
             .split("valid up to about ")
             .nth(1)
@@ -77,9 +70,9 @@ fn the_valid_range_named_in_a_refusal_is_accepted() {
             .unwrap_or_else(|| panic!("no valid range named: {stderr}"));
         let accepted = critscale(&["schemes", flag, &bound]);
         assert!(
-            accepted.status.success(),
+            accepted.success(),
             "{flag} {bound}, named as valid, is refused: {}",
-            String::from_utf8_lossy(&accepted.stderr)
+            accepted.stderr
         );
     }
 }

@@ -2,7 +2,8 @@
 //! checksum of `shard.json`, every value is range-checked, and each claim's verdict is judged
 //! again from its evidence. Each refusal is exit code 2 and one line naming the shard file.
 
-use super::report::{critscale, entries, scratch};
+use super::report::{entries, scratch};
+use super::support::{Run, critscale};
 use critscale_report::write::{Manifest, SHARD};
 use critscale_report::{Artifact, shard::SHARD_FILE};
 use serde_json::{Value, json};
@@ -27,13 +28,13 @@ pub(crate) fn two_shards(root: &Path) -> Vec<PathBuf> {
                 "--out",
                 dir.to_str().unwrap(),
             ]);
-            assert!(run.status.success(), "{run:?}");
+            assert!(run.success(), "{run:?}");
             dir
         })
         .collect()
 }
 
-fn merge(root: &Path, shards: &[PathBuf]) -> std::process::Output {
+fn merge(root: &Path, shards: &[PathBuf]) -> Run {
     let out = root.join("merged");
     let mut args = vec![
         "report".to_owned(),
@@ -76,9 +77,9 @@ fn unit<'a>(value: &'a mut Value, prefix: &str) -> &'a mut Value {
 /// An edit of a shard file's JSON.
 type Edit = Box<dyn Fn(&mut Value)>;
 
-fn assert_refused(result: &std::process::Output, file: &Path, why: &str) {
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    assert_eq!(result.status.code(), Some(2), "{why}: {stderr}");
+fn assert_refused(result: &Run, file: &Path, why: &str) {
+    let stderr = &result.stderr;
+    assert_eq!(result.code, Some(2), "{why}: {stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
     assert!(stderr.contains(why), "expected '{why}': {stderr}");
@@ -164,6 +165,6 @@ fn edited_shards_are_refused() {
         "a refused merge writes nothing"
     );
     let merged = merge(&root, &shards);
-    assert!(merged.status.success(), "{merged:?}");
+    assert!(merged.success(), "{merged:?}");
     fs::remove_dir_all(&root).unwrap();
 }

@@ -3,7 +3,9 @@
 //! refused like exact copies, runs too large for the memory are refused before any work, and
 //! token files are read header first and never past what they declare.
 
-use super::kernels::{critscale, temp_file};
+use super::kernels::temp_file;
+use super::support::{Run, command, critscale};
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use critscale_kernels::npy::{NpyDType, to_npy_bytes};
 use critscale_kernels::{
     KernelError, Options, Params, eta_error_limit, eta_exact, eta_hutchinson, forward, observables,
@@ -11,19 +13,14 @@ use critscale_kernels::{
 use critscale_model::LayerParams;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use ndarray::Array2;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// Asserts exit code `code`, nothing on stdout and one `error:` line on stderr containing every
 /// needle; returns the line.
-fn refused(out: &Output, code: i32, needles: &[&str]) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+fn refused(out: &Run, code: i32, needles: &[&str]) -> String {
+    let err = out.stderr.clone();
+    assert_eq!(out.code, Some(code), "{err}");
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.starts_with("error: "), "{err}");
     for n in needles {
@@ -48,7 +45,7 @@ fn exact_eta_at_large_beta_is_right_or_refused() {
     let x: Array2<f64> = critscale_model::simplex(&(), n, d, &rho, &1.0).unwrap();
     let x32 = x.mapv(|v| v as f32);
     // The identity limit (1 − 1/d)/q, checked once against the closed form.
-    assert!((simplex_eta(n, d, rho, 1e10) - 0.984375).abs() < 1e-15);
+    assert_abs_diff_eq!(simplex_eta(n, d, rho, 1e10), 0.984375, epsilon = 1e-15);
     let mut refused_f64 = 0;
     for beta in [
         1.0, 5.0, 20.0, 60.0, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e10,
@@ -68,7 +65,7 @@ fn exact_eta_at_large_beta_is_right_or_refused() {
             };
             match got {
                 Ok(v) => assert!(
-                    (v - want).abs() <= limit * want,
+                    abs_diff_eq!(v, want, epsilon = limit * want),
                     "{dtype} beta {beta}: {v} vs {want} (rel {:e})",
                     (v - want).abs() / want
                 ),
@@ -113,7 +110,7 @@ fn exact_and_hutchinson_eta_on_random_tokens_are_right_or_refused() {
                 match got {
                     // The reference itself rounds like u·β in its β·C_i terms.
                     Ok(v) => assert!(
-                        (v - want).abs() <= (limit + 1e-15 * beta) * want,
+                        abs_diff_eq!(v, want, epsilon = (limit + 1e-15 * beta) * want),
                         "{dtype} n {n} beta {beta}: {v} vs {want}"
                     ),
                     Err(KernelError::PrecisionLoss { .. }) => assert!(beta > 30.0),
@@ -123,7 +120,7 @@ fn exact_and_hutchinson_eta_on_random_tokens_are_right_or_refused() {
             // Hutchinson in f32: refused or within its error bars of the exact value.
             match eta_hutchinson(x32.view(), &p, 64, 7, &Options::default()) {
                 Ok(h) => assert!(
-                    (h.mean - want).abs() <= 5.0 * h.stderr + 1e-3 * want,
+                    abs_diff_eq!(h.mean, want, epsilon = 5.0 * h.stderr + 1e-3 * want),
                     "hutchinson beta {beta}: {} ± {} vs {want}",
                     h.mean,
                     h.stderr
@@ -155,15 +152,14 @@ fn simulate_refuses_eta_it_cannot_vouch_for_with_exit_3() {
     let mut a: Vec<&str> = base.to_vec();
     a.extend(["--gamma", "3", "--json"]);
     let out = critscale(&a);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    let v: serde_json::Value = out.json();
     let want = simplex_eta(64, 64, 0.3, 3.0 * 64f64.ln());
     let got = v["eta"].as_f64().unwrap();
-    assert!((got - want).abs() <= 1e-10 * want, "{got} vs {want}");
+    assert!(
+        abs_diff_eq!(got, want, epsilon = 1e-10 * want),
+        "{got} vs {want}"
+    );
 }
 
 /// Moderate β in f32 with close pairs of tokens (d = 2) is reported, not refused for the
@@ -175,16 +171,15 @@ fn f32_eta_at_moderate_beta_is_reported() {
             "simulate", "--config", "gaussian", "--n", "300", "--d", "2", "--rho", "0.8",
             "--gamma", "4", "--dtype", dtype, "--json",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(out.success(), "{}", out.stderr);
+        let v: serde_json::Value = out.json();
         v["eta"].as_f64().unwrap()
     };
     let (e64, e32) = (eta("f64"), eta("f32"));
-    assert!((e64 - e32).abs() <= 1e-4 * e64, "{e64} vs {e32}");
+    assert!(
+        abs_diff_eq!(e64, e32, epsilon = 1e-4 * e64),
+        "{e64} vs {e32}"
+    );
 }
 
 /// Runs `simulate` on `x` (α = 0, β = 2) and returns (λ, cos_in_mean) or the error line.
@@ -203,10 +198,10 @@ fn lambda_of(x: &Array2<f64>, dtype: NpyDType, work: &str) -> Result<(f64, f64),
         "--json",
     ]);
     std::fs::remove_file(&path).ok();
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    if !out.success() {
+        return Err(out.stderr.clone());
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: serde_json::Value = out.json();
     Ok((
         v["lambda"].as_f64().unwrap(),
         v["cos_in_mean"].as_f64().unwrap(),
@@ -238,7 +233,8 @@ fn rows_at_the_ends_of_the_range_keep_their_direction() {
         // The scaled row is exact up to the rounding of v·scale (none for 2^−1065).
         let tol = 1e-12;
         assert!(
-            (got - want).abs() <= tol * want && (got_cos - cos).abs() <= tol,
+            abs_diff_eq!(got, want, epsilon = tol * want)
+                && abs_diff_eq!(got_cos, cos, epsilon = tol),
             "scale {scale:e}: lambda {got} vs {want}, cos {got_cos} vs {cos}"
         );
     }
@@ -249,14 +245,17 @@ fn rows_at_the_ends_of_the_range_keep_their_direction() {
     }
     let (w64, _) = lambda_of(&x, NpyDType::F32, "f64").unwrap();
     let (w32, _) = lambda_of(&x, NpyDType::F32, "f32").unwrap();
-    assert!((w64 - w32).abs() <= 1e-5 * w64, "{w64} vs {w32}");
+    assert!(
+        abs_diff_eq!(w64, w32, epsilon = 1e-5 * w64),
+        "{w64} vs {w32}"
+    );
     let mut unit = x.clone();
     let m = unit.row(2).iter().fold(0.0f64, |m, v| m.max(v.abs()));
     for v in unit.row_mut(2) {
         *v /= m;
     }
     let (wu, _) = lambda_of(&unit, NpyDType::F64, "f64").unwrap();
-    assert!((w64 - wu).abs() <= 1e-12 * wu, "{w64} vs {wu}");
+    assert!(abs_diff_eq!(w64, wu, epsilon = 1e-12 * wu), "{w64} vs {wu}");
 }
 
 /// Item 12: values f32 cannot hold get a message that says so, not "zero vector" or
@@ -320,18 +319,14 @@ fn near_copies_are_refused_like_exact_copies() {
 }
 
 /// `sh -c 'ulimit -v KIB; exec critscale simulate ARGS'`.
-fn under_ulimit(kib: u64, args: &[&str]) -> Output {
+fn under_ulimit(kib: u64, args: &[&str]) -> Run {
     let cmd = format!("ulimit -v {kib}; exec \"$0\" \"$@\"");
     // Two worker threads, so that the allowance for their stacks and arenas does not depend on
     // the machine.
-    Command::new("sh")
+    command(args)
+        .via("sh", &["-c", &cmd])
         .env("RAYON_NUM_THREADS", "2")
-        .arg("-c")
-        .arg(cmd)
-        .arg(env!("CARGO_BIN_EXE_critscale"))
-        .args(args)
-        .output()
-        .expect("sh runs")
+        .run()
 }
 
 /// Item 10: exact η at n = 40000 needs three 12.8 GB matrices; under a 2 GB address-space limit
@@ -370,11 +365,7 @@ fn runs_too_large_for_the_memory_are_refused_before_any_work() {
             "--gamma", "1", "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.success(), "{}", out.stderr);
 }
 
 /// Item 11 and 12: devices are refused before reading, and a file whose header declares more
@@ -473,11 +464,7 @@ fn absurd_probe_counts_are_refused() {
         "18446744073709551615",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.success(), "{}", out.stderr);
 }
 
 /// Fault G: β ≤ 0 is refused like γ ≤ 0 (exit 2, one line).
@@ -536,7 +523,7 @@ fn lambda_error_estimate_bounds_the_error_on_the_simplex() {
     let (a, b) = simplex_lambda(n, d, rho, 1e-20);
     let (ea, eb) = lambda_exact(&x, 1e-20, 0.0);
     assert!(
-        (a - ea).abs() <= 1e-12 * ea && (b - eb).abs() <= 1e-12 * eb,
+        abs_diff_eq!(a, ea, epsilon = 1e-12 * ea) && abs_diff_eq!(b, eb, epsilon = 1e-12 * eb),
         "{a} {ea} {b} {eb}"
     );
     let x32 = x.mapv(|v| v as f32);
@@ -597,19 +584,21 @@ fn lambda_at_tiny_beta_is_refused_not_printed() {
         "simulate", "--config", "simplex", "--n", "16", "--d", "16", "--rho", "0.3", "--beta",
         "1e-6", "--eta", "none", "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.success(), "{}", out.stderr);
+    let v: serde_json::Value = out.json();
     let (lam, ang) = simplex_lambda(16, 16, 0.3, 1e-6);
     let (got, got_a) = (
         v["lambda"].as_f64().unwrap(),
         v["lambda_angle"].as_f64().unwrap(),
     );
-    assert!((got - lam).abs() <= 1e-6 * lam, "{got} vs {lam}");
-    assert!((got_a - ang).abs() <= 1e-6 * ang, "{got_a} vs {ang}");
+    assert!(
+        abs_diff_eq!(got, lam, epsilon = 1e-6 * lam),
+        "{got} vs {lam}"
+    );
+    assert!(
+        abs_diff_eq!(got_a, ang, epsilon = 1e-6 * ang),
+        "{got_a} vs {ang}"
+    );
 }
 
 /// Fault D: a near-copy just outside the copy tolerance (x_7 = x_3 with entry 0 raised by
@@ -630,12 +619,12 @@ fn near_copies_outside_the_tolerance_are_refused_or_right() {
             observables(&forward(x.view(), &Params::new(beta, 0.0), &Options::default()).unwrap())
                 .unwrap();
         assert!(
-            (o.lambda - lam).abs() <= o.lambda_error,
+            abs_diff_eq!(o.lambda, lam, epsilon = o.lambda_error),
             "{} vs {lam}",
             o.lambda
         );
         assert!(
-            (o.lambda_angle - ang).abs() <= o.lambda_angle_error,
+            abs_diff_eq!(o.lambda_angle, ang, epsilon = o.lambda_angle_error),
             "{} vs {ang}",
             o.lambda_angle
         );
@@ -655,18 +644,14 @@ fn near_copies_outside_the_tolerance_are_refused_or_right() {
         if refuse {
             refused(&out, 3, &["tokens 3 and 7", "nearly share a direction"]);
         } else {
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(out.success(), "{}", out.stderr);
+            let v: serde_json::Value = out.json();
             let (g, ga) = (
                 v["lambda"].as_f64().unwrap(),
                 v["lambda_angle"].as_f64().unwrap(),
             );
-            assert!((g - lam).abs() <= 1e-6 * lam, "{g} vs {lam}");
-            assert!((ga - ang).abs() <= 1e-6 * ang, "{ga} vs {ang}");
+            assert!(abs_diff_eq!(g, lam, epsilon = 1e-6 * lam), "{g} vs {lam}");
+            assert!(abs_diff_eq!(ga, ang, epsilon = 1e-6 * ang), "{ga} vs {ang}");
         }
     }
 }

@@ -278,6 +278,7 @@ pub fn fit_inverse_log(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -303,7 +304,7 @@ mod tests {
         let s2 = rss / (m - 2.0);
         let design = DMatrix::from_fn(7, 2, |i, j| if j == 0 { 1.0 } else { x[i] });
         let fit = linear_regression(&design, &y, None, 0.95).unwrap();
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+        let close = |a: f64, b: f64| abs_diff_eq!(a, b, epsilon = 1e-12 * b.abs().max(1.0));
         assert!(close(fit.coefficients[0], b0) && close(fit.coefficients[1], b1));
         assert!(close(fit.covariance[(1, 1)], s2 / sxx));
         assert!(close(
@@ -313,7 +314,7 @@ mod tests {
         assert!(close(fit.covariance[(0, 1)], -xb * s2 / sxx));
         assert!(close(fit.residual_sd, s2.sqrt()));
         let t = 2.570581835636314; // qt(0.975, 5)
-        assert!((fit.cis[1].1 - (b1 + t * (s2 / sxx).sqrt())).abs() < 1e-8);
+        assert_abs_diff_eq!(fit.cis[1].1, b1 + t * (s2 / sxx).sqrt(), epsilon = 1e-8);
         assert_eq!((fit.dof, fit.n_points), (5, 7));
         assert!(close(fit.predict(&[1.0, 2.5]), b0 + 2.5 * b1));
         let se_mean = (s2 * (1.0 / m + (2.5 - xb).powi(2) / sxx)).sqrt();
@@ -330,7 +331,7 @@ mod tests {
             .collect();
         let fit = linear_regression(&design, &y, None, 0.95).unwrap();
         for (got, want) in fit.coefficients.iter().zip(beta) {
-            assert!((got - want).abs() < 1e-12, "{fit:?}");
+            assert!(abs_diff_eq!(*got, want, epsilon = 1e-12), "{fit:?}");
         }
     }
 
@@ -344,10 +345,10 @@ mod tests {
         let g: Vec<f64> = log_n.iter().map(|l| a + b / l).collect();
         let fit = fit_inverse_log(&log_n, &g, None, 0.95).unwrap();
         assert!(
-            (fit.a - a).abs() < 1e-12 && (fit.b - b).abs() < 1e-11,
+            abs_diff_eq!(fit.a, a, epsilon = 1e-12) && abs_diff_eq!(fit.b, b, epsilon = 1e-11),
             "{fit:?}"
         );
-        assert!((fit.predict(20.0) - (a + b / 20.0)).abs() < 1e-12);
+        assert_abs_diff_eq!(fit.predict(20.0), a + b / 20.0, epsilon = 1e-12);
         assert!(fit.a_ci.0 <= fit.a && fit.a <= fit.a_ci.1);
     }
 
@@ -436,8 +437,8 @@ mod tests {
             let log_n: Vec<f64> = logs.iter().map(|&l| l as f64 * 0.1 + 0.5).collect();
             let g: Vec<f64> = log_n.iter().map(|l| a + b / l).collect();
             let fit = fit_inverse_log(&log_n, &g, None, 0.9).unwrap();
-            prop_assert!((fit.a - a).abs() < 1e-9 * (1.0 + b.abs()), "{:?}", fit);
-            prop_assert!((fit.b - b).abs() < 1e-9 * (1.0 + b.abs()) * 10.0, "{:?}", fit);
+            prop_assert!(abs_diff_eq!(fit.a, a, epsilon = 1e-9 * (1.0 + b.abs())), "{:?}", fit);
+            prop_assert!(abs_diff_eq!(fit.b, b, epsilon = 1e-9 * (1.0 + b.abs()) * 10.0), "{:?}", fit);
         }
 
         /// An integer weight k on a point gives the same coefficients as k copies of it.
@@ -461,7 +462,7 @@ mod tests {
             }
             let fd = linear_regression(&DMatrix::from_fn(xd.len(), 2, |i, j| row(xd[i], j)), &yd, None, 0.95).unwrap();
             for j in 0..2 {
-                prop_assert!((fw.coefficients[j] - fd.coefficients[j]).abs() < 1e-12);
+                prop_assert!(abs_diff_eq!(fw.coefficients[j], fd.coefficients[j], epsilon = 1e-12));
             }
         }
     }

@@ -194,6 +194,7 @@ pub fn fit_log_ols_logs(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
     use proptest::prelude::*;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -206,8 +207,9 @@ mod tests {
         .to_vec()
     }
 
-    fn rel(a: f64, b: f64) -> f64 {
-        (a - b).abs() / b.abs().max(1e-300)
+    /// `a` within `tol` of `b`, relative to `|b|`.
+    fn rel_close(a: f64, b: f64, tol: f64) -> bool {
+        abs_diff_eq!(a, b, epsilon = tol * b.abs().max(1e-300))
     }
 
     #[test]
@@ -216,15 +218,15 @@ mod tests {
             let n = sizes();
             let y: Vec<f64> = n.iter().map(|n| c * n.powf(alpha)).collect();
             let fit = fit_log_ols(&n, &y, None, 0.95).unwrap();
-            assert!((fit.alpha - alpha).abs() < 1e-10, "{fit:?}");
-            assert!(rel(fit.c, c) < 1e-10, "{fit:?}");
-            assert!((fit.log_c - c.ln()).abs() < 1e-10, "{fit:?}");
+            assert!(abs_diff_eq!(fit.alpha, alpha, epsilon = 1e-10), "{fit:?}");
+            assert!(rel_close(fit.c, c, 1e-10), "{fit:?}");
+            assert!(abs_diff_eq!(fit.log_c, c.ln(), epsilon = 1e-10), "{fit:?}");
             assert!(fit.alpha_se < 1e-9, "{fit:?}");
             assert!(fit.residual_sd < 1e-12, "{fit:?}");
             assert!(fit.alpha_ci.0 <= fit.alpha && fit.alpha <= fit.alpha_ci.1);
             assert!(fit.c_ci.0 <= fit.c && fit.c <= fit.c_ci.1);
             assert_eq!((fit.n_points, fit.dof), (9, 7));
-            assert!(rel(fit.predict(100.0), c * 100f64.powf(alpha)) < 1e-9);
+            assert!(rel_close(fit.predict(100.0), c * 100f64.powf(alpha), 1e-9));
         }
     }
 
@@ -234,8 +236,11 @@ mod tests {
         let log_n: Vec<f64> = (1..=6).map(|k| (50.0 * k as f64) * 10f64.ln()).collect();
         let log_y: Vec<f64> = log_n.iter().map(|l| 2f64.ln() - 2.0 * l).collect();
         let fit = fit_log_ols_logs(&log_n, &log_y, None, 0.95).unwrap();
-        assert!((fit.alpha + 2.0).abs() < 1e-12, "{fit:?}");
-        assert!((fit.log_c - 2f64.ln()).abs() < 1e-9, "{fit:?}");
+        assert!(abs_diff_eq!(fit.alpha, -2.0, epsilon = 1e-12), "{fit:?}");
+        assert!(
+            abs_diff_eq!(fit.log_c, 2f64.ln(), epsilon = 1e-9),
+            "{fit:?}"
+        );
     }
 
     /// Empirical coverage of the α interval over `reps` seeded replications (log-normal noise).
@@ -338,8 +343,8 @@ mod tests {
             let log_n: Vec<f64> = steps.iter().map(|s| { l += s; l }).collect();
             let log_y: Vec<f64> = log_n.iter().map(|l| c.ln() + alpha * l).collect();
             let fit = fit_log_ols_logs(&log_n, &log_y, None, 0.95).unwrap();
-            prop_assert!((fit.alpha - alpha).abs() < 1e-10, "{:?}", fit);
-            prop_assert!(rel(fit.c, c) < 1e-9, "{:?}", fit);
+            prop_assert!(abs_diff_eq!(fit.alpha, alpha, epsilon = 1e-10), "{:?}", fit);
+            prop_assert!(rel_close(fit.c, c, 1e-9), "{:?}", fit);
         }
 
         #[test]
@@ -357,8 +362,8 @@ mod tests {
             let ws: Vec<f64> = w.iter().map(|w| w * scale).collect();
             let a = fit_log_ols(&n, &y, Some(&w), 0.95).unwrap();
             let b = fit_log_ols(&n, &y, Some(&ws), 0.95).unwrap();
-            prop_assert!((a.alpha - b.alpha).abs() < 1e-6 * a.alpha_se);
-            prop_assert!((a.alpha_se - b.alpha_se).abs() < 1e-6 * a.alpha_se);
+            prop_assert!(abs_diff_eq!(a.alpha, b.alpha, epsilon = 1e-6 * a.alpha_se));
+            prop_assert!(abs_diff_eq!(a.alpha_se, b.alpha_se, epsilon = 1e-6 * a.alpha_se));
         }
 
         #[test]

@@ -139,6 +139,7 @@ pub(crate) fn check_weights(weights: Option<&[f64]>, n: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
 
     #[test]
     #[allow(clippy::excessive_precision)] // the references are kept as printed, to 20 digits
@@ -163,7 +164,7 @@ mod tests {
         for (level, dof, want) in cases {
             let got = t_critical(level, dof).unwrap();
             assert!(
-                (got - want).abs() < 1e-12 * want,
+                abs_diff_eq!(got, want, epsilon = 1e-12 * want),
                 "t({level}, {dof}) = {got}, want {want}"
             );
         }

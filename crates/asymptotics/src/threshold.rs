@@ -402,6 +402,7 @@ pub fn find_all_crossings(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
     use std::f64::consts::PI;
 
@@ -409,7 +410,7 @@ mod tests {
     fn bisection_finds_known_roots() {
         let c = bisect(|x| x * x, 2.0, 0.0, 2.0, 1e-13).unwrap();
         assert!(
-            (c.root - 2f64.sqrt()).abs() <= c.width / 2.0 + 1e-16,
+            abs_diff_eq!(c.root, 2f64.sqrt(), epsilon = c.width / 2.0 + 1e-16),
             "{c:?}"
         );
         assert!(c.width <= 1e-13 && c.direction == Direction::Upward && !c.exact);
@@ -419,7 +420,7 @@ mod tests {
 
         let c = bisect(f64::cos, 0.0, 1.0, 2.0, 0.0).unwrap();
         assert_eq!(c.direction, Direction::Downward);
-        assert!((c.root - PI / 2.0).abs() < 1e-15);
+        assert_abs_diff_eq!(c.root, PI / 2.0, epsilon = 1e-15);
         // xtol = 0: the bracket is two neighbouring doubles.
         assert_eq!(c.bracket.1, c.bracket.0.next_up());
     }
@@ -451,7 +452,7 @@ mod tests {
                 ..
             } => {
                 assert_eq!(points, 21);
-                assert!((f_min + 0.5).abs() < 1e-15 && f_max == 0.5);
+                assert!(abs_diff_eq!(f_min, -0.5, epsilon = 1e-15) && f_max == 0.5);
             }
             e => panic!("{e}"),
         }
@@ -474,12 +475,20 @@ mod tests {
         }
         let first = find_crossing(f64::sin, 0.0, &grid, 1e-12, Policy::First).unwrap();
         let last = find_crossing(f64::sin, 0.0, &grid, 1e-12, Policy::Last).unwrap();
-        assert!((first.root - PI).abs() < 1e-12 && first.direction == Direction::Downward);
-        assert!((last.root - 3.0 * PI).abs() < 1e-12 && last.direction == Direction::Downward);
+        assert!(
+            abs_diff_eq!(first.root, PI, epsilon = 1e-12) && first.direction == Direction::Downward
+        );
+        assert!(
+            abs_diff_eq!(last.root, 3.0 * PI, epsilon = 1e-12)
+                && last.direction == Direction::Downward
+        );
         let all = find_all_crossings(f64::sin, 0.0, &grid, 1e-12).unwrap();
         let roots: Vec<f64> = all.iter().map(|c| c.root).collect();
         assert_eq!(roots.len(), 3);
-        assert!((roots[1] - 2.0 * PI).abs() < 1e-12 && all[1].direction == Direction::Upward);
+        assert!(
+            abs_diff_eq!(roots[1], 2.0 * PI, epsilon = 1e-12)
+                && all[1].direction == Direction::Upward
+        );
     }
 
     #[test]
@@ -565,7 +574,7 @@ mod tests {
             prop_assume!((-1.0..=1.0).contains(&root));
             let grid = linspace(-1.0, 1.0, points).unwrap();
             let c = find_crossing(f, target, &grid, 1e-12, Policy::Unique).unwrap();
-            prop_assert!((c.root - root).abs() <= 1e-12, "{:?} vs {}", c, root);
+            prop_assert!(abs_diff_eq!(c.root, root, epsilon = 1e-12), "{:?} vs {}", c, root);
             prop_assert!(c.bracket.0 <= root + 1e-15 && root <= c.bracket.1 + 1e-15);
             prop_assert_eq!(c.direction, if up { Direction::Upward } else { Direction::Downward });
         }

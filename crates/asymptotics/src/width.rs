@@ -129,6 +129,7 @@ pub fn transition_width(
 mod tests {
     use super::*;
     use crate::threshold::linspace;
+    use approx::abs_diff_eq;
     use proptest::prelude::*;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -148,7 +149,7 @@ mod tests {
             let tw = transition_width(p, (0.25, 0.75), &grid, 1e-14, Policy::Unique).unwrap();
             let want = 2.0 * 3f64.ln() / ((1.0 - rho) * ln_n);
             assert!(
-                (tw.width - want).abs() < 1e-12 && tw.uncertainty <= 1e-14,
+                abs_diff_eq!(tw.width, want, epsilon = 1e-12) && tw.uncertainty <= 1e-14,
                 "{tw:?}"
             );
             log_n.push(ln_n);
@@ -157,8 +158,11 @@ mod tests {
         }
         let fit = fit_width(&log_n, &lo, &hi, None, 0.95).unwrap();
         let f = &fit.fit;
-        assert!((f.alpha + 1.0).abs() < 1e-10, "{f:?}");
-        assert!((f.c - 2.0 * 3f64.ln() / (1.0 - rho)).abs() < 1e-9, "{f:?}");
+        assert!(abs_diff_eq!(f.alpha, -1.0, epsilon = 1e-10), "{f:?}");
+        assert!(
+            abs_diff_eq!(f.c, 2.0 * 3f64.ln() / (1.0 - rho), epsilon = 1e-9),
+            "{f:?}"
+        );
         assert!(fit.exponent_consistent_with(-1.0));
     }
 
@@ -246,7 +250,7 @@ mod tests {
             let fit = fit_width(&log_n, &lo, &hi, None, 0.95).unwrap();
             // The widths are differences of O(1) numbers: ~1e-16 absolute error each.
             let tol = 1e-9 * (1.0 + 1.0 / k);
-            prop_assert!((fit.fit.alpha - e).abs() < tol, "{:?}", fit.fit);
+            prop_assert!(abs_diff_eq!(fit.fit.alpha, e, epsilon = tol), "{:?}", fit.fit);
         }
     }
 }

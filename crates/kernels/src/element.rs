@@ -244,6 +244,7 @@ pub fn gemm<T: Element>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
     use proptest::prelude::*;
 
     fn naive(a: &[f64], b: &[f64], m: usize, k: usize, n: usize, ta: bool, tb: bool) -> Vec<f64> {
@@ -274,7 +275,7 @@ mod tests {
             gemm(&mut c, n, true, am, if ta { Op::T } else { Op::N }, bm, if tb { Op::T } else { Op::N });
             let want = naive(&a, &b, m, k, n, ta, tb);
             for (g, w) in c.iter().zip(&want) {
-                prop_assert!((g - (w + 1.0)).abs() <= 1e-13);
+                prop_assert!(abs_diff_eq!(*g, w + 1.0, epsilon = 1e-13));
             }
         }
     }

@@ -768,6 +768,7 @@ pub fn eta_hutchinson<T: Element>(
 mod tests {
     use super::*;
     use crate::testutil::tokens;
+    use approx::abs_diff_eq;
     use critscale_model::{LayerParams, eta_from_jacobian};
     use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
     use proptest::prelude::*;
@@ -789,7 +790,7 @@ mod tests {
         let inv_r2 = x.rows().into_iter().map(|r| 1.0 / r.dot(&r)).sum::<f64>() / n as f64;
         let floor = 1e-13 * (1.0 + beta).powi(2) * inv_r2;
         prop_assert!(
-            (got - want).abs() <= tol * want.abs() + floor,
+            abs_diff_eq!(got, want, epsilon = tol * want.abs() + floor),
             "eta {got:e} vs {want:e} (rel {:e})",
             (got - want).abs() / want
         );
@@ -839,7 +840,7 @@ mod tests {
             let beta = gamma * (n as f64).ln();
             let got = eta_exact(x.view(), &Params::new(beta, alpha), &Options::default()).unwrap();
             let tol = 1e-11 * (1.0 + beta).powi(2);
-            prop_assert!((got - want).abs() <= tol * want, "eta {got:e} vs closed form {want:e}");
+            prop_assert!(abs_diff_eq!(got, want, epsilon = tol * want), "eta {got:e} vs closed form {want:e}");
         }
     }
 
@@ -872,7 +873,7 @@ mod tests {
                     }
                 }
                 assert!(
-                    (qs[i] - want).abs() <= 1e-13 * want.max(1e-300),
+                    abs_diff_eq!(qs[i], want, epsilon = 1e-13 * want.max(1e-300)),
                     "Q_{i}: {} vs {want}",
                     qs[i]
                 );
@@ -902,13 +903,13 @@ mod tests {
             assert_eq!(got.probes, 11);
             let tol = 1e-12 * (1.0 + beta).powi(2);
             assert!(
-                (got.mean - want.mean).abs() <= tol * want.mean,
+                abs_diff_eq!(got.mean, want.mean, epsilon = tol * want.mean),
                 "{} vs {}",
                 got.mean,
                 want.mean
             );
             assert!(
-                (got.stderr - want.stderr).abs() <= 1e-9 * want.stderr,
+                abs_diff_eq!(got.stderr, want.stderr, epsilon = 1e-9 * want.stderr),
                 "{} vs {}",
                 got.stderr,
                 want.stderr
@@ -928,7 +929,11 @@ mod tests {
             let est = eta_hutchinson(x.view(), &p, 200, seed, &Options::default()).unwrap();
             assert!(est.stderr > 0.0);
             assert!(
-                (est.mean - exact).abs() <= critscale_real::prec::MONTE_CARLO_SIGMAS * est.stderr,
+                abs_diff_eq!(
+                    est.mean,
+                    exact,
+                    epsilon = critscale_real::prec::MONTE_CARLO_SIGMAS * est.stderr
+                ),
                 "{} ± {} vs {exact}",
                 est.mean,
                 est.stderr

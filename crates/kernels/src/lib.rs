@@ -53,6 +53,7 @@ pub use prepare::{Options, Params, Prepared, default_block, prepare};
 mod determinism_tests {
     use super::*;
     use crate::testutil::tokens;
+    use approx::abs_diff_eq;
 
     fn run_all<T: Element>(
         x: ndarray::ArrayView2<'_, T>,
@@ -130,12 +131,16 @@ mod determinism_tests {
                 ("cos_out_mean", got.cos_out_mean, want.cos_out_mean),
             ] {
                 assert!(
-                    (g - w).abs() <= tol * w.abs().max(1e-3),
+                    abs_diff_eq!(g, w, epsilon = tol * w.abs().max(1e-3)),
                     "kind {kind}: {name} {g:e} vs {w:e}"
                 );
             }
             assert!(
-                (eta - want_eta).abs() <= tol * (1.0 + beta / 10.0) * want_eta,
+                abs_diff_eq!(
+                    eta,
+                    want_eta,
+                    epsilon = tol * (1.0 + beta / 10.0) * want_eta
+                ),
                 "kind {kind}: eta {eta:e} vs {want_eta:e}"
             );
         }

@@ -583,6 +583,7 @@ mod tests {
     use crate::forward::forward;
     use crate::prepare::{Options, Params};
     use crate::testutil::tokens;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use critscale_model::{LayerParams, forward as ref_forward, observables as ref_observables};
     use proptest::prelude::*;
 
@@ -613,7 +614,10 @@ mod tests {
             for a in 0..d {
                 let g = fwd.x_out[i * d + a];
                 let w = want_out.x_out[[i, a]];
-                prop_assert!((g - w).abs() <= tol * scale, "x'[{i},{a}] {g:e} vs {w:e}");
+                prop_assert!(
+                    abs_diff_eq!(g, w, epsilon = tol * scale),
+                    "x'[{i},{a}] {g:e} vs {w:e}"
+                );
             }
         }
         let (want, got) = match (want, got) {
@@ -674,7 +678,7 @@ mod tests {
                 slack
             };
             prop_assert!(
-                (g - w).abs() <= tol * w.abs().max(floor) + slack,
+                abs_diff_eq!(g, w, epsilon = tol * w.abs().max(floor) + slack),
                 "{name}: {g:e} vs {w:e} (tol {tol:e}, slack {slack:e})"
             );
         }
@@ -692,11 +696,15 @@ mod tests {
             let eps = (-beta).exp();
             let want = eps.ln_1p() + beta * eps / (1.0 + eps);
             assert!(
-                (got.entropy - want).abs() <= 4.0 * f64::EPSILON * want,
+                abs_diff_eq!(got.entropy, want, epsilon = 4.0 * f64::EPSILON * want),
                 "beta {beta}: {} vs {want}",
                 got.entropy
             );
-            assert!((got.self_weight - 1.0 / (1.0 + eps)).abs() <= 2.0 * f64::EPSILON);
+            assert_abs_diff_eq!(
+                got.self_weight,
+                1.0 / (1.0 + eps),
+                epsilon = 2.0 * f64::EPSILON
+            );
         }
     }
 
@@ -707,7 +715,7 @@ mod tests {
             let want = f64::from(x).asin();
             let got = f64::from(asin_f32(x));
             assert!(
-                (got - want).abs() <= 3.0 * f64::from(f32::EPSILON) * want,
+                abs_diff_eq!(got, want, epsilon = 3.0 * f64::from(f32::EPSILON) * want),
                 "asin({x}) = {got} vs {want}"
             );
         }
@@ -741,7 +749,7 @@ mod tests {
                     ("cos_out_max", got.cos_out_max, want.cos_out_max),
                 ] {
                     assert!(
-                        (g - w).abs() <= tol * w.abs().max(1e-2),
+                        abs_diff_eq!(g, w, epsilon = tol * w.abs().max(1e-2)),
                         "kind {kind} block {block:?}: {name} {g:e} vs {w:e}"
                     );
                 }

@@ -250,6 +250,7 @@ pub fn prepare<T: Element>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
 
     /// The direction of `v` at unit scale, in f64 (the reference for the scaled rows).
     fn unit_direction(v: &[f64]) -> Vec<f64> {
@@ -274,10 +275,13 @@ mod tests {
             for (g, w) in v.iter().zip(&want) {
                 // Subnormal entries carry fewer bits: 0.5·2^−1070 keeps only a few.
                 let tol = if k < -1050 { 1e-3 } else { 4e-16 };
-                assert!((g - w).abs() <= tol, "2^{k}: {g} vs {w}");
+                assert!(abs_diff_eq!(g, w, epsilon = tol), "2^{k}: {g} vs {w}");
             }
             let len: f64 = v.iter().map(|e| e * e).sum::<f64>().sqrt();
-            assert!((len - 1.0).abs() < 1e-15, "2^{k}: |y| = {len}");
+            assert!(
+                abs_diff_eq!(len, 1.0, epsilon = 1e-15),
+                "2^{k}: |y| = {len}"
+            );
         }
         // Every entry 1e308: the norm overflows, the direction is (1, 1, 1, 1)/2.
         let mut v = vec![1e308; 4];
@@ -286,7 +290,7 @@ mod tests {
         // Subnormal entries: the direction is exact, the norm is the subnormal it should be.
         let mut v = vec![1e-310, 1e-310, 0.0, 1e-310, 1e-310];
         let r = normalise_in_place(&mut v);
-        assert!(r > 0.0 && (r - 2e-310).abs() <= 1e-323, "{r}");
+        assert!(r > 0.0 && abs_diff_eq!(r, 2e-310, epsilon = 1e-323), "{r}");
         assert_eq!(v, vec![0.5, 0.5, 0.0, 0.5, 0.5]);
         // The zero vector is left alone.
         let mut v = vec![0.0; 3];
@@ -300,13 +304,20 @@ mod tests {
         let s = std::f64::consts::FRAC_1_SQRT_2;
         for (i, want) in [[s, s], [1.0, 0.0], [s, -s]].iter().enumerate() {
             for (a, w) in want.iter().enumerate() {
-                assert!((p.y(i, a) - w).abs() < 1e-15, "y[{i}][{a}] = {}", p.y(i, a));
+                assert!(
+                    abs_diff_eq!(p.y(i, a), w, epsilon = 1e-15),
+                    "y[{i}][{a}] = {}",
+                    p.y(i, a)
+                );
             }
         }
         assert_eq!(p.norms[0], f64::INFINITY);
         // f32 subnormals are widened exactly and normalised like any row.
         let x32 = ndarray::array![[1e-40f32, 1e-40], [1.0, 0.0]];
         let p = prepare(x32.view(), &Params::new(1.0, 0.0)).unwrap();
-        assert!((p.y(0, 0) - s).abs() < 1e-7 && (p.y(0, 1) - s).abs() < 1e-7);
+        assert!(
+            abs_diff_eq!(p.y(0, 0), s, epsilon = 1e-7)
+                && abs_diff_eq!(p.y(0, 1), s, epsilon = 1e-7)
+        );
     }
 }

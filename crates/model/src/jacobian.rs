@@ -329,6 +329,7 @@ mod tests {
     use super::*;
     use crate::layer::tests::random_tokens;
     use crate::tokens::simplex;
+    use approx::abs_diff_eq;
     use critscale_real::prec::{JACOBIAN_FD_REL, JACOBIAN_FD_STEP, MONTE_CARLO_SIGMAS};
     use proptest::prelude::*;
 
@@ -392,7 +393,7 @@ mod tests {
             assert_eq!(est.probes, 2000);
             assert!(est.stderr > 0.0);
             assert!(
-                (est.mean - eta).abs() <= MONTE_CARLO_SIGMAS * est.stderr,
+                abs_diff_eq!(est.mean, eta, epsilon = MONTE_CARLO_SIGMAS * est.stderr),
                 "case {n} {d} {beta} {alpha}: {} ± {} vs {eta}",
                 est.mean,
                 est.stderr
@@ -421,14 +422,20 @@ mod tests {
         let mean_inv_sq = x.rows().into_iter().map(|r| 1.0 / r.dot(&r)).sum::<f64>() / n as f64;
         let eta0 = eta_from_jacobian(&x, &LayerParams::new(0.0, 0.0)).unwrap();
         let want0 = (1.0 - 1.0 / d as f64) * mean_inv_sq / n as f64;
-        assert!((eta0 - want0).abs() <= 1e-14, "{eta0} vs {want0}");
+        assert!(
+            abs_diff_eq!(eta0, want0, epsilon = 1e-14),
+            "{eta0} vs {want0}"
+        );
 
         // Supercritical simplex (T3): A = I to machine precision, J_ik = δ_ik P_i, η = (1 − 1/d)/q.
         let (rho, q) = (0.3, 2.5);
         let xs = simplex::<f64>(&(), 6, 9, &rho, &q).unwrap();
         let eta_hi = eta_from_jacobian(&xs, &LayerParams::new(2000.0, 0.0)).unwrap();
         let want_hi = (1.0 - 1.0 / 9.0) / q;
-        assert!((eta_hi - want_hi).abs() <= 1e-14, "{eta_hi} vs {want_hi}");
+        assert!(
+            abs_diff_eq!(eta_hi, want_hi, epsilon = 1e-14),
+            "{eta_hi} vs {want_hi}"
+        );
     }
 
     #[test]

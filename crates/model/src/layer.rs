@@ -218,6 +218,7 @@ pub fn forward<T: Real>(
 pub(crate) mod tests {
     use super::*;
     use crate::observables::observables;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -272,7 +273,7 @@ pub(crate) mod tests {
             prop_assert_eq!(p.len(), scores.len());
             prop_assert!(p.iter().all(|v| v.is_finite() && *v >= 0.0));
             let s: f64 = p.iter().sum();
-            prop_assert!((s - 1.0).abs() <= 1e-14 * scores.len() as f64, "sum = {s}");
+            prop_assert!(abs_diff_eq!(s, 1.0, epsilon = 1e-14 * scores.len() as f64), "sum = {s}");
         }
 
         #[test]
@@ -288,7 +289,7 @@ pub(crate) mod tests {
             for i in 0..n {
                 let row = out.attention.row(i);
                 prop_assert!(row.iter().all(|v| v.is_finite() && *v >= 0.0));
-                prop_assert!((row.sum() - 1.0).abs() <= 1e-14 * n as f64);
+                prop_assert!(abs_diff_eq!(row.sum(), 1.0, epsilon = 1e-14 * n as f64));
             }
             prop_assert!(out.y_out.iter().all(|v| v.is_finite()));
         }
@@ -355,7 +356,7 @@ pub(crate) mod tests {
                 ];
                 for (k, (u, v)) in pairs.into_iter().enumerate() {
                     prop_assert!(
-                        (u - v).abs() <= 1e-9 * u.abs().max(1.0),
+                        abs_diff_eq!(u, v, epsilon = 1e-9 * u.abs().max(1.0)),
                         "observable #{k}: {u} vs {v}"
                     );
                 }
@@ -375,7 +376,10 @@ pub(crate) mod tests {
         // An output whose norm overflows keeps its direction too (α x_0 is finite).
         let out = forward(&x, &params(1.0, 1.0)).unwrap();
         let len: f64 = out.y_out.row(0).iter().map(|v| v * v).sum::<f64>().sqrt();
-        assert!((len - 1.0).abs() < 1e-15 && (out.y_out[[0, 0]] - s).abs() < 1e-15);
+        assert!(
+            abs_diff_eq!(len, 1.0, epsilon = 1e-15)
+                && abs_diff_eq!(out.y_out[[0, 0]], s, epsilon = 1e-15)
+        );
     }
 
     #[test]
@@ -386,8 +390,8 @@ pub(crate) mod tests {
         let out = forward(&x, &params(beta, alpha)).unwrap();
         let p = 1.0 / (1.0 + (-beta).exp());
         assert_eq!(out.norms, ndarray::array![2.0, 1.0]);
-        assert!((out.attention[[0, 0]] - p).abs() < 1e-15);
-        assert!((out.attention[[1, 0]] - (1.0 - p)).abs() < 1e-15);
+        assert_abs_diff_eq!(out.attention[[0, 0]], p, epsilon = 1e-15);
+        assert_abs_diff_eq!(out.attention[[1, 0]], 1.0 - p, epsilon = 1e-15);
         let want = ndarray::array![[p + 0.5, 1.0 - p], [1.0 - p, p + 0.25]];
         assert!(max_abs_diff(&out.x_out, &want) < 1e-15);
     }
@@ -395,7 +399,7 @@ pub(crate) mod tests {
     #[test]
     fn from_gamma_is_gamma_log_n() {
         let p = LayerParams::from_gamma(&2.0f64, 100, 0.5);
-        assert!((p.beta - 2.0 * 100f64.ln()).abs() < 1e-15);
+        assert_abs_diff_eq!(p.beta, 2.0 * 100f64.ln(), epsilon = 1e-15);
         assert_eq!(p.alpha, 0.5);
     }
 

@@ -172,6 +172,7 @@ mod tests {
     use crate::layer::tests::random_tokens;
     use crate::layer::{LayerParams, forward};
     use crate::tokens::simplex;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
 
     /// THEORY §5: in the simplex, x'_i = c y_i + r Σ_j y_j with p = A_ii, r = (1 − p)/(n − 1),
@@ -202,11 +203,11 @@ mod tests {
             let out = forward(&x, &params).unwrap();
             let obs = observables(&out).unwrap();
             let (p, lambda, cos_out) = simplex_closed_form(n, rho, q, params.beta, alpha);
-            prop_assert!((obs.self_weight - p).abs() <= 1e-12, "p {} vs {p}", obs.self_weight);
-            prop_assert!((obs.lambda - lambda).abs() <= 1e-9 * lambda, "λ {} vs {lambda}", obs.lambda);
-            prop_assert!((obs.cos_out_mean - cos_out).abs() <= 1e-12);
-            prop_assert!((obs.cos_out_min - obs.cos_out_max).abs() <= 1e-12);
-            prop_assert!((obs.cos_in_mean - rho).abs() <= 1e-13);
+            prop_assert!(abs_diff_eq!(obs.self_weight, p, epsilon = 1e-12), "p {} vs {p}", obs.self_weight);
+            prop_assert!(abs_diff_eq!(obs.lambda, lambda, epsilon = 1e-9 * lambda), "λ {} vs {lambda}", obs.lambda);
+            prop_assert!(abs_diff_eq!(obs.cos_out_mean, cos_out, epsilon = 1e-12));
+            prop_assert!(abs_diff_eq!(obs.cos_out_min, obs.cos_out_max, epsilon = 1e-12));
+            prop_assert!(abs_diff_eq!(obs.cos_in_mean, rho, epsilon = 1e-13));
         }
 
         #[test]
@@ -237,8 +238,8 @@ mod tests {
                 return Ok(());
             }
             let obs = observables(&out).unwrap();
-            prop_assert!((obs.lambda - naive / pairs).abs() <= 1e-10 * obs.lambda.max(1.0));
-            prop_assert!((obs.lambda_angle - naive_angle / pairs).abs() <= 1e-10 * obs.lambda_angle.max(1.0));
+            prop_assert!(abs_diff_eq!(obs.lambda, naive / pairs, epsilon = 1e-10 * obs.lambda.max(1.0)));
+            prop_assert!(abs_diff_eq!(obs.lambda_angle, naive_angle / pairs, epsilon = 1e-10 * obs.lambda_angle.max(1.0)));
             // Row-level sanity of the attention statistics.
             prop_assert!(obs.support >= 1.0 - 1e-12 && obs.support <= n as f64 + 1e-9);
             prop_assert!(obs.entropy >= -1e-15 && obs.entropy <= (n as f64).ln() + 1e-12);
@@ -263,7 +264,7 @@ mod tests {
         let want = c * c / norm_sq;
         assert!(want < 1e-12);
         assert!(
-            (obs.lambda - want).abs() <= 1e-6 * want,
+            abs_diff_eq!(obs.lambda, want, epsilon = 1e-6 * want),
             "{} vs {want}",
             obs.lambda
         );
@@ -288,7 +289,7 @@ mod tests {
         assert_eq!(obs.entropy, 0.0);
         assert_eq!(obs.support, 1.0);
         assert_eq!(obs.self_weight, 1.0);
-        assert!((obs.lambda - 1.0).abs() < 1e-15);
-        assert!((obs.lambda_angle - 1.0).abs() < 1e-15);
+        assert_abs_diff_eq!(obs.lambda, 1.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(obs.lambda_angle, 1.0, epsilon = 1e-15);
     }
 }

@@ -172,6 +172,7 @@ pub fn validate_tokens<T: Real>(x: &Array2<T>) -> Result<(), ModelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
     use proptest::prelude::*;
 
     proptest! {
@@ -191,7 +192,7 @@ mod tests {
                 for j in 0..n {
                     let g: f64 = (0..d).map(|a| x[[i, a]] * x[[j, a]]).sum();
                     let want = if i == j { q } else { q * rho };
-                    prop_assert!((g - want).abs() <= 1e-13 * q, "G[{i}][{j}] = {g}, want {want}");
+                    prop_assert!(abs_diff_eq!(g, want, epsilon = 1e-13 * q), "G[{i}][{j}] = {g}, want {want}");
                 }
                 for a in n..d {
                     prop_assert_eq!(x[[i, a]], 0.0);
@@ -241,7 +242,10 @@ mod tests {
         let mean_sq: f64 = a.rows().into_iter().map(|r| r.dot(&r)).sum::<f64>() / n;
         // |x_i|² has mean 1 and standard deviation about √(2/d) per token; z₀ is shared, so the
         // average over tokens still fluctuates by about ρ√(2/d) ≈ 0.02.
-        assert!((mean_sq - 1.0).abs() < 0.1, "mean |x|^2 = {mean_sq}");
+        assert!(
+            abs_diff_eq!(mean_sq, 1.0, epsilon = 0.1),
+            "mean |x|^2 = {mean_sq}"
+        );
         let mut cos_sum = 0.0;
         for i in 0..64 {
             for j in 0..i {
@@ -249,7 +253,10 @@ mod tests {
             }
         }
         let mean_ip = cos_sum / (64.0 * 63.0 / 2.0);
-        assert!((mean_ip - 0.3).abs() < 0.1, "mean <x_i, x_j> = {mean_ip}");
+        assert!(
+            abs_diff_eq!(mean_ip, 0.3, epsilon = 0.1),
+            "mean <x_i, x_j> = {mean_ip}"
+        );
     }
 
     #[test]

@@ -428,6 +428,7 @@ impl Real for BigReal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
 
     fn p(bits: u64) -> Precision {
@@ -487,7 +488,7 @@ mod tests {
     fn log_of_a_huge_number() {
         let n = BigReal::parse_decimal(&p(256), "1e100000").unwrap();
         let expected = 100000.0 * std::f64::consts::LN_10;
-        assert!((n.ln().to_f64() - expected).abs() < 1e-9);
+        assert_abs_diff_eq!(n.ln().to_f64(), expected, epsilon = 1e-9);
     }
 
     #[test]
@@ -504,7 +505,8 @@ mod tests {
         #[test]
         fn agrees_with_f64_where_f64_is_accurate(x in -20.0f64..20.0) {
             let b = big(x);
-            let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1e-300);
+            let close =
+                |a: f64, b: f64| abs_diff_eq!(a, b, epsilon = 4.0 * f64::EPSILON * b.abs().max(1e-300));
             prop_assert!(close(b.exp().to_f64(), x.exp()));
             prop_assert!(close(b.exp_m1().to_f64(), x.exp_m1()));
             if x > -1.0 {

@@ -115,6 +115,7 @@ impl Real for f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
     use proptest::prelude::*;
 
     #[test]
@@ -145,7 +146,7 @@ mod tests {
         // reference only from x ≈ −1 up.
         fn softplus_matches_naive_where_naive_is_safe(x in -1.0f64..30.0) {
             let naive = (1.0 + x.exp()).ln();
-            prop_assert!((Real::softplus(&x) - naive).abs() <= 8.0 * f64::EPSILON * naive);
+            prop_assert!(abs_diff_eq!(Real::softplus(&x), naive, epsilon = 8.0 * f64::EPSILON * naive));
         }
 
         #[test]
@@ -160,7 +161,7 @@ mod tests {
         fn logistic_tails_are_complementary(x in -700.0f64..700.0) {
             let a = Real::logistic(&x);
             let b = Real::logistic(&-x);
-            prop_assert!((a + b - 1.0).abs() <= 4.0 * f64::EPSILON);
+            prop_assert!(abs_diff_eq!(a + b, 1.0, epsilon = 4.0 * f64::EPSILON));
             prop_assert!(a > 0.0 && b > 0.0);
         }
 
@@ -168,7 +169,7 @@ mod tests {
         fn ln_add_exp_matches_direct(x in -300.0f64..300.0, y in -300.0f64..300.0) {
             let direct = (x.exp() + y.exp()).ln();
             let stable = x.ln_add_exp(&y);
-            prop_assert!((stable - direct).abs() <= 8.0 * f64::EPSILON * direct.abs().max(1.0));
+            prop_assert!(abs_diff_eq!(stable, direct, epsilon = 8.0 * f64::EPSILON * direct.abs().max(1.0)));
         }
     }
 

@@ -137,6 +137,7 @@ pub fn integer_decimal<T: Real>(k: &T) -> String {
 mod tests {
     use super::*;
     use crate::{BigReal, Precision};
+    use approx::abs_diff_eq;
 
     fn big(text: &str, bits: u64) -> BigReal {
         BigReal::parse_decimal(&Precision::new(bits).unwrap(), text).unwrap()
@@ -152,7 +153,7 @@ mod tests {
         assert_eq!(decimal_from_ln(&0.0f64).unwrap(), "1e0");
         let (m, e) = (decimal_from_ln(&(0.3f64).ln()).unwrap(), "-1");
         assert_eq!(split(&m).1, e);
-        assert!((split(&m).0 - 3.0).abs() < 1e-14, "{m}");
+        assert!(abs_diff_eq!(split(&m).0, 3.0, epsilon = 1e-14), "{m}");
     }
 
     #[test]
@@ -162,7 +163,7 @@ mod tests {
         let s = decimal_from_ln(&ln_x).unwrap();
         let (mantissa, exponent) = split(&s);
         assert_eq!(exponent, "-600");
-        assert!((mantissa - 2.5).abs() < 1e-12, "{s}");
+        assert!(abs_diff_eq!(mantissa, 2.5, epsilon = 1e-12), "{s}");
         // 17 digits of f64, 3 taken by the exponent, one guard digit: 13 digits at most.
         assert!(s.split_once('e').unwrap().0.len() <= 14, "{s}");
     }
@@ -173,7 +174,7 @@ mod tests {
         let s = decimal_from_ln(&ln_x).unwrap();
         let (mantissa, exponent) = split(&s);
         assert_eq!(exponent, "1000");
-        assert!((mantissa - 7.0).abs() < 1e-11, "{s}");
+        assert!(abs_diff_eq!(mantissa, 7.0, epsilon = 1e-11), "{s}");
     }
 
     #[test]
@@ -200,7 +201,7 @@ mod tests {
             let s = decimal_from_ln(&big(ln_x, 256)).unwrap();
             let (m, e) = split(&s);
             assert_eq!(e, exponent, "{ln_x}: {s}");
-            assert!((m - mantissa).abs() < 1e-14, "{ln_x}: {s}");
+            assert!(abs_diff_eq!(m, mantissa, epsilon = 1e-14), "{ln_x}: {s}");
         }
     }
 
@@ -214,7 +215,7 @@ mod tests {
             e,
             "-51681043346486967490484341351076004793033243690636321367620000196737893255855622192777768971273378049926026702627190144303359835171916704881737306694874659636403123301671769221611133489400375911408469320880371199847749134546894374413113181637269503075881668852075320643905148607676278895163156536918590538499"
         );
-        assert!((m - 5.638455940242314).abs() < 1e-14, "{s}");
+        assert!(abs_diff_eq!(m, 5.638455940242314, epsilon = 1e-14), "{s}");
     }
 
     #[test]

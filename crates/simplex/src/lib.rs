@@ -178,6 +178,7 @@ impl<T: Real> SimplexLayer<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
 
     fn point(
@@ -197,7 +198,11 @@ mod tests {
         // THEORY §5: at n = 10⁶, γ = γ_c, ρ = 0.3, d = n, q = 1: η = 0.2500 to four digits.
         let params = SimplexParams::new(1e6, 0.3, Scaling::Critical, 0.0, 1.0, Some(1e6)).unwrap();
         let layer = SimplexLayer::evaluate(&params);
-        assert!((layer.eta.unwrap() - 0.25).abs() < 5e-5, "{:?}", layer.eta);
+        assert!(
+            abs_diff_eq!(layer.eta.unwrap(), 0.25, epsilon = 5e-5),
+            "{:?}",
+            layer.eta
+        );
         assert_eq!(params.regime(), Regime::Critical);
     }
 
@@ -207,8 +212,8 @@ mod tests {
         let layer = point(2.0, 0.4, 1.3, 0.0, 1.0, None);
         let t = 1.3 * 2f64.ln() * 0.6;
         let p = 1.0 / (1.0 + (-t).exp());
-        assert!((layer.self_weight - p).abs() < 1e-15);
-        assert!((layer.other_weight - (1.0 - p)).abs() < 1e-15);
+        assert_abs_diff_eq!(layer.self_weight, p, epsilon = 1e-15);
+        assert_abs_diff_eq!(layer.other_weight, 1.0 - p, epsilon = 1e-15);
     }
 
     #[test]
@@ -220,7 +225,7 @@ mod tests {
         assert!(layer.ln_lambda < -1000.0);
         let expected = 2.0 * (-0.9) * 1e300f64.ln() - 0.3f64.ln();
         assert!(
-            (layer.ln_lambda - expected).abs() < 1e-6,
+            abs_diff_eq!(layer.ln_lambda, expected, epsilon = 1e-6),
             "{}",
             layer.ln_lambda
         );
@@ -250,8 +255,11 @@ mod tests {
         .unwrap();
         let exact = SimplexLayer::evaluate(&params).ln_lambda_angle.to_f64();
         assert!(layer.ln_lambda_angle.is_finite());
-        let rel = (layer.ln_lambda_angle - exact).abs() / exact.abs();
-        assert!(rel < 1e-12, "{} vs {exact}", layer.ln_lambda_angle);
+        assert!(
+            abs_diff_eq!(layer.ln_lambda_angle, exact, epsilon = 1e-12 * exact.abs()),
+            "{} vs {exact}",
+            layer.ln_lambda_angle
+        );
     }
 
     #[test]
@@ -290,7 +298,7 @@ mod tests {
             let layer = point(10f64.powf(log10_n), rho, gamma, 0.0, 1.0, None);
             prop_assert!(layer.lambda >= 0.0 && layer.lambda <= 1.0);
             prop_assert!(layer.one_minus_lambda >= 0.0 && layer.one_minus_lambda <= 1.0);
-            prop_assert!((layer.lambda + layer.one_minus_lambda - 1.0).abs() <= 4e-16);
+            prop_assert!(abs_diff_eq!(layer.lambda + layer.one_minus_lambda, 1.0, epsilon = 4e-16));
             prop_assert!(layer.lambda_angle >= 0.0 && layer.lambda_angle <= 1.0 + 1e-15);
         }
 
@@ -328,12 +336,13 @@ mod tests {
         ) {
             let layer = point(10f64.powf(log10_n), rho, gamma, alpha, 1.0, None);
             if layer.lambda.is_normal() {
-                let rel = (layer.ln_lambda.exp() / layer.lambda - 1.0).abs();
-                prop_assert!(rel <= 1e-12 * layer.ln_lambda.abs().max(1.0));
+                let ratio = layer.ln_lambda.exp() / layer.lambda;
+                prop_assert!(abs_diff_eq!(ratio, 1.0, epsilon = 1e-12 * layer.ln_lambda.abs().max(1.0)));
             }
             if layer.one_minus_lambda.is_normal() {
-                let rel = (layer.ln_one_minus_lambda.exp() / layer.one_minus_lambda - 1.0).abs();
-                prop_assert!(rel <= 1e-12 * layer.ln_one_minus_lambda.abs().max(1.0));
+                let ratio = layer.ln_one_minus_lambda.exp() / layer.one_minus_lambda;
+                let tol = 1e-12 * layer.ln_one_minus_lambda.abs().max(1.0);
+                prop_assert!(abs_diff_eq!(ratio, 1.0, epsilon = tol));
             }
         }
     }

@@ -61,7 +61,7 @@ fn precision_256_matches_forty_digit_references_up_to_n_1e100000() {
         let mut args = point_args(&point);
         args.extend(["--precision".to_owned(), "256".to_owned()]);
         let out = critscale(&args);
-        assert!(out.success(), "{args:?}: {}", out.stderr);
+        out.expect_success();
         let ours: Value = out.json();
         assert_eq!(ours["backend"], "astro-float 256 bits");
         largest_n = largest_n.max(point["n"].as_str().unwrap().len());
@@ -93,7 +93,7 @@ fn enclosures_contain_the_references() {
             "128".to_owned(),
         ]);
         let out = critscale(&args);
-        assert!(out.success(), "{args:?}: {}", out.stderr);
+        out.expect_success();
         let ours: Value = out.json();
         for field in FIELDS {
             let Some(reference) = point[field].as_str() else {
@@ -125,7 +125,7 @@ fn f64_escalates_where_it_cannot_vouch() {
     .map(str::to_owned)
     .to_vec();
     let out = critscale(&args);
-    assert!(out.success());
+    out.expect_success();
     let stderr = &out.stderr;
     assert!(stderr.contains("cannot vouch"), "{stderr}");
     let ours: Value = out.json();
@@ -153,7 +153,7 @@ fn f64_escalates_where_it_cannot_vouch() {
     let mut refuse = args.clone();
     refuse.extend(["--on-doubt".to_owned(), "refuse".to_owned()]);
     let out = critscale(&refuse);
-    assert_eq!(out.code, Some(3));
+    out.expect_exit(3);
     assert_eq!(out.stderr.lines().count(), 1);
 }
 
@@ -191,7 +191,7 @@ fn bad_engine_options_exit_2_with_one_line() {
             .collect();
         let out = critscale(&args);
         let stderr = &out.stderr;
-        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
+        out.expect_exit(2);
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(
             stderr.contains(extra[0].trim_start_matches('-')) || stderr.contains(extra[1]),
@@ -206,7 +206,7 @@ fn bad_engine_options_exit_2_with_one_line() {
             .map(|s| s.to_string())
             .collect();
         let out = critscale(&args);
-        assert_eq!(out.code, Some(2));
+        out.expect_exit(2);
         assert!(out.stderr.contains("features mpfr"));
     }
 }
@@ -351,7 +351,7 @@ fn mpfr_engine_matches_forty_digit_references() {
         let mut args = point_args(&point);
         args.extend(["--precision", "256", "--engine", "mpfr"].map(str::to_owned));
         let out = critscale(&args);
-        assert!(out.success(), "{args:?}: {}", out.stderr);
+        out.expect_success();
         let ours: Value = out.json();
         assert_eq!(ours["backend"], "mpfr 256 bits");
         for field in FIELDS {

@@ -6,7 +6,7 @@ use super::support::critscale;
 #[test]
 fn default_set_is_proved_and_reported() {
     let out = critscale(&["certify"]);
-    assert!(out.success(), "{}", out.stdout);
+    out.expect_success();
     let text = &out.stdout;
     for id in [
         "T1.limit.sub",
@@ -35,7 +35,7 @@ fn json_lists_serialised_certificates() {
         "--id",
         "T3.rate.sub",
     ]);
-    assert!(out.success());
+    out.expect_success();
     let value: serde_json::Value = out.json();
     let items = value.as_array().unwrap();
     assert_eq!(items.len(), 2);
@@ -50,7 +50,7 @@ fn json_lists_serialised_certificates() {
 #[test]
 fn an_unproved_certificate_fails_the_command() {
     let out = critscale(&["certify", "--id", "T1.rate.sub", "--max-boxes", "2"]);
-    assert_eq!(out.code, Some(1));
+    out.expect_exit(1);
     assert!(out.stdout.contains("UNDECIDED"));
 }
 
@@ -62,7 +62,7 @@ fn bad_options_exit_2() {
         &["certify", "--max-boxes", "0"],
     ] {
         let out = critscale(args);
-        assert_eq!(out.code, Some(2), "{args:?}");
+        out.expect_exit(2);
         assert_eq!(out.stderr.lines().count(), 1);
     }
 }

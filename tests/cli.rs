@@ -13,14 +13,14 @@ fn eval_table_snapshot() {
     let out = eval(&[
         "--n", "1e6", "--rho", "0.3", "--gamma", "crit", "--d", "1e6",
     ]);
-    assert!(out.success());
+    out.expect_success();
     insta::assert_snapshot!(out.stdout);
 }
 
 #[test]
 fn eval_json_is_one_object_of_decimal_strings() {
     let out = eval(&["--n", "1e300", "--rho", "0.3", "--gamma", "0.1", "--json"]);
-    assert!(out.success());
+    out.expect_success();
     let value: serde_json::Value = out.json();
     let object = value.as_object().unwrap();
     assert_eq!(object["backend"], "f64");
@@ -93,7 +93,7 @@ fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
     for (args, flag) in cases {
         let out = eval(args);
         let stderr = &out.stderr;
-        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
+        out.expect_exit(2);
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains(flag), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -104,7 +104,7 @@ fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
 #[test]
 fn non_positive_rho_is_evaluated_with_a_warning() {
     let out = eval(&["--n", "10", "--rho", "-0.05", "--gamma", "1", "--json"]);
-    assert!(out.success());
+    out.expect_success();
     let stderr = &out.stderr;
     assert!(
         stderr.starts_with("warning:") && stderr.contains("rho"),

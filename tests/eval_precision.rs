@@ -347,7 +347,7 @@ fn an_undetermined_exponent_is_refused_with_exit_3() {
         "64",
     ]);
     let stderr = &out.stderr;
-    assert_eq!(out.code, Some(3), "{stderr}");
+    out.expect_exit(3);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--precision 256"), "{stderr}");
     assert!(out.stdout.is_empty());
@@ -384,7 +384,7 @@ fn values_f64_cannot_hold_are_named_as_such() {
         args.extend_from_slice(extra);
         let out = critscale(&args);
         let stderr = &out.stderr;
-        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
+        out.expect_exit(2);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains(hint) && stderr.contains("f64"),
@@ -397,7 +397,7 @@ fn values_f64_cannot_hold_are_named_as_such() {
     // Invalid at any precision: no suggestion to raise it.
     let out = critscale(&["eval", "--n", "10", "--rho", "1", "--gamma", "1"]);
     let stderr = &out.stderr;
-    assert_eq!(out.code, Some(2));
+    out.expect_exit(2);
     assert!(!stderr.contains("--precision"), "{stderr}");
 }
 
@@ -425,7 +425,7 @@ fn schemes_refuses_what_f64_cannot_hold() {
         args.extend_from_slice(extra);
         let out = critscale(&args);
         let stderr = &out.stderr;
-        assert_eq!(out.code, Some(2), "{args:?}: {stderr}");
+        out.expect_exit(2);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
             stderr.contains(flag) && stderr.contains(reason),
@@ -441,7 +441,7 @@ fn schemes_refuses_what_f64_cannot_hold() {
     // The largest sensible values still run, and print no error text.
     let out = critscale(&["schemes", "--beta0", "1e300", "--n", "1e308"]);
     let stdout = &out.stdout;
-    assert_eq!(out.code, Some(0));
+    out.expect_success();
     assert!(!stdout.contains("error") && !stdout.contains("inf") && !stdout.contains("NaN"));
 }
 

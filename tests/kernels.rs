@@ -165,7 +165,7 @@ fn simulate_json_has_every_field_and_hutchinson_reports_its_error() {
         "8",
         "--json",
     ]);
-    assert!(out.success(), "{}", out.stderr);
+    out.expect_success();
     let v: serde_json::Value = out.json();
     let o = v.as_object().unwrap();
     for key in [
@@ -251,7 +251,7 @@ fn rejects(extra: &[&str], needle: &str) {
     a.extend_from_slice(extra);
     let out = critscale(&a);
     let err = &out.stderr;
-    assert_eq!(out.code, Some(2), "{a:?}: {err}");
+    out.expect_exit(2);
     assert_eq!(err.trim_end().lines().count(), 1, "{a:?}: {err}");
     assert!(
         err.starts_with("error: ") && err.contains(needle),

@@ -27,7 +27,7 @@ fn a_full_stdout_is_an_io_error_with_exit_1() {
     ] {
         let out = command(args).stdout_to(full.try_clone().unwrap()).run();
         let stderr = &out.stderr;
-        assert_eq!(out.code, Some(1), "{args:?}: {stderr}");
+        out.expect_exit(1);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.contains("cannot write the output"), "{stderr}");
@@ -40,7 +40,7 @@ fn a_closed_pipe_ends_quietly_with_the_commands_status() {
         // Close the reading end before the command writes: its first write meets a closed pipe.
         let out = command(args).close_stdout().run();
         let stderr = &out.stderr;
-        assert_eq!(out.code, Some(0), "{args:?}: {stderr}");
+        out.expect_success();
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
@@ -55,5 +55,5 @@ fn an_unwritable_stderr_does_not_panic() {
     let out = command(["eval", "--n", "1", "--rho", "0.3", "--gamma", "1"])
         .stderr_to(full)
         .run();
-    assert_eq!(out.code, Some(2));
+    out.expect_exit(2);
 }

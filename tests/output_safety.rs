@@ -26,7 +26,7 @@ fn report_in(out: &str, extra: &[&str], home: &Path, cwd: &Path) -> Run {
 /// Exit code 2, one line that says why, and the directory's files unchanged.
 fn assert_refused(out: &Run, why: &str) {
     let text = &out.stderr;
-    assert_eq!(out.code, Some(2), "{text}");
+    out.expect_exit(2);
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains(why), "expected '{why}': {text}");
     assert!(out.stdout.is_empty());
@@ -139,7 +139,7 @@ fn a_stray_marker_does_not_make_a_directory_replaceable() {
 fn a_stray_or_changed_file_in_an_old_report_makes_replacement_refuse() {
     let root = scratch("stray");
     let out = root.join("latest");
-    assert!(quick_report(&out, &[]).success());
+    quick_report(&out, &[]).expect_success();
     fs::write(out.join("data/my-notes.txt"), "mine").unwrap();
     assert_refused(&quick_report(&out, &[]), "my-notes.txt");
     assert_eq!(
@@ -166,7 +166,7 @@ fn force_moves_a_tree_with_a_git_subfolder_aside_intact() {
     fs::write(out.join("app/.git/HEAD"), "ref: refs/heads/main\n").unwrap();
     fs::write(out.join("app/main.rs"), "fn main() {}").unwrap();
     let result = quick_report(&out, &["--force"]);
-    assert!(result.success(), "{}", result.stderr);
+    result.expect_success();
     let moved: Vec<String> = entries(&root)
         .into_iter()
         .filter(|e| e.starts_with("projects.moved-"))
@@ -192,11 +192,11 @@ fn leftovers_of_dead_runs_are_removed_only_when_ours() {
     let dead = 4_194_400 + std::process::id() % 1000;
     let partial = root.join(format!(".latest.partial-{dead}"));
     let old = root.join(format!(".latest.old-{}", dead + 1));
-    assert!(quick_report(&partial, &[]).success());
-    assert!(quick_report(&old, &[]).success());
+    quick_report(&partial, &[]).expect_success();
+    quick_report(&old, &[]).expect_success();
     fs::write(old.join("theirs.txt"), "not ours").unwrap();
     let result = quick_report(&out, &[]);
-    assert!(result.success(), "{}", result.stderr);
+    result.expect_success();
     assert!(
         !partial.exists(),
         "a partial directory of a dead run is ours"
@@ -209,7 +209,7 @@ fn leftovers_of_dead_runs_are_removed_only_when_ours() {
     );
     let live = root.join(format!(".latest.partial-{}", std::process::id()));
     fs::create_dir_all(&live).unwrap();
-    assert!(quick_report(&out, &[]).success());
+    quick_report(&out, &[]).expect_success();
     assert!(live.is_dir(), "a running process's directory stays");
     fs::remove_dir_all(&root).unwrap();
 }

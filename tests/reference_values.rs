@@ -78,7 +78,7 @@ fn eval_json_matches_forty_digit_references() {
             }
         }
         let out = critscale(&args);
-        assert!(out.success(), "{args:?}: {}", out.stderr);
+        out.expect_success();
         let ours: Value = out.json();
         for field in FIELDS {
             let Some(reference) = text(field) else {

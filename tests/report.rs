@@ -63,9 +63,9 @@ fn two_runs_give_byte_identical_files_whatever_the_thread_count() {
     let root = scratch("twice");
     let (a, b) = (root.join("a"), root.join("b"));
     let first = quick_report(&a, &["--jobs", "1"]);
-    assert!(first.success(), "{first:?}");
+    first.expect_success();
     let second = quick_report(&b, &["--jobs", "2"]);
-    assert!(second.success(), "{second:?}");
+    second.expect_success();
     let summary = &first.stdout;
     assert!(summary.contains("claims pass"), "{summary}");
     let (fa, fb) = (files(&a), files(&b));
@@ -100,7 +100,7 @@ fn a_directory_that_is_not_a_report_is_refused_and_forced_aside() {
     fs::create_dir_all(&out).unwrap();
     fs::write(out.join("mine.txt"), "keep me").unwrap();
     let refused = quick_report(&out, &[]);
-    assert_eq!(refused.code, Some(2));
+    refused.expect_exit(2);
     let stderr = &refused.stderr;
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
@@ -108,7 +108,7 @@ fn a_directory_that_is_not_a_report_is_refused_and_forced_aside() {
     assert_eq!(entries(&root), ["notes"], "nothing else was written");
 
     let forced = quick_report(&out, &["--force"]);
-    assert!(forced.success(), "{forced:?}");
+    forced.expect_success();
     assert!(!out.join("mine.txt").exists());
     assert!(out.join(".critscale-report").is_file());
     // The old directory was moved aside, not deleted, and stderr says where.
@@ -130,10 +130,10 @@ fn a_directory_that_is_not_a_report_is_refused_and_forced_aside() {
 fn an_existing_report_is_replaced_whole() {
     let root = scratch("replace");
     let out = root.join("latest");
-    assert!(quick_report(&out, &[]).success());
+    quick_report(&out, &[]).expect_success();
     let before = fs::read(out.join("report.md")).unwrap();
     let again = quick_report(&out, &[]);
-    assert!(again.success(), "{again:?}");
+    again.expect_success();
     assert_eq!(fs::read(out.join("report.md")).unwrap(), before);
     // No temporary or old sibling is left behind.
     assert_eq!(entries(&root), ["latest"]);
@@ -156,7 +156,7 @@ fn bad_options_get_one_line_and_exit_code_2() {
         vec!["report", "--shard", "two", "--out", out],
     ] {
         let result = critscale(&args);
-        assert_eq!(result.code, Some(2), "{args:?}");
+        result.expect_exit(2);
         let stderr = &result.stderr;
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
@@ -170,14 +170,14 @@ fn shards_merge_into_the_same_files_as_one_run() {
     let root = scratch("shards");
     let whole = root.join("whole");
     let single = quick_report(&whole, &[]);
-    assert!(single.success(), "{single:?}");
+    single.expect_success();
     let count = 3;
     let mut dirs = Vec::new();
     for index in 1..=count {
         let dir = root.join(format!("shard{index}"));
         let spec = format!("{index}/{count}");
         let run = quick_report(&dir, &["--shard", &spec, "--jobs", "1"]);
-        assert!(run.success(), "{run:?}");
+        run.expect_success();
         assert!(dir.join(".critscale-shard").is_file());
         assert!(
             !dir.join(".critscale-report").exists(),
@@ -196,7 +196,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
     ];
     args.extend(dirs.iter().rev().map(String::as_str));
     let merge = critscale(&args);
-    assert!(merge.success(), "{merge:?}");
+    merge.expect_success();
     let (fw, fm) = (files(&whole), files(&merged));
     assert_eq!(fw.keys().collect::<Vec<_>>(), fm.keys().collect::<Vec<_>>());
     for (path, bytes) in &fw {
@@ -227,7 +227,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
         "--out",
         other_budget.to_str().unwrap(),
     ]);
-    assert!(run.success(), "{run:?}");
+    run.expect_success();
     for (args, why) in [
         (vec![dirs[0].as_str(), dirs[1].as_str()], "missing"),
         (
@@ -250,7 +250,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
         let mut full = vec!["report", "merge", "--quiet", "--out", bad];
         full.extend(args);
         let result = critscale(&full);
-        assert_eq!(result.code, Some(2), "{full:?}");
+        result.expect_exit(2);
         let stderr = &result.stderr;
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.contains(why), "{why}: {stderr}");
@@ -268,7 +268,7 @@ fn provenance_names_the_build_revision_wherever_it_runs() {
     ])
     .cwd(&root)
     .run();
-    assert!(run.success(), "{run:?}");
+    run.expect_success();
     let provenance: serde_json::Value =
         serde_json::from_slice(&fs::read(root.join("r/provenance.json")).unwrap()).unwrap();
     let checkout = std::process::Command::new("git")

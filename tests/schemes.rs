@@ -16,7 +16,7 @@ fn json_reports_every_rule_with_its_crossings() {
         "--train-len",
         "4096",
     ]);
-    assert!(out.success());
+    out.expect_success();
     let value: serde_json::Value = out.json();
     let items = value.as_array().unwrap();
     let names: Vec<&str> = items.iter().map(|i| i["name"].as_str().unwrap()).collect();
@@ -48,7 +48,7 @@ fn bad_options_exit_2() {
         &["schemes", "--train-len", "x"],
     ] {
         let out = critscale(args);
-        assert_eq!(out.code, Some(2), "{args:?}");
+        out.expect_exit(2);
         assert_eq!(out.stderr.lines().count(), 1);
     }
 }

@@ -28,7 +28,7 @@ pub(crate) fn two_shards(root: &Path) -> Vec<PathBuf> {
                 "--out",
                 dir.to_str().unwrap(),
             ]);
-            assert!(run.success(), "{run:?}");
+            run.expect_success();
             dir
         })
         .collect()
@@ -165,6 +165,6 @@ fn edited_shards_are_refused() {
         "a refused merge writes nothing"
     );
     let merged = merge(&root, &shards);
-    assert!(merged.success(), "{merged:?}");
+    merged.expect_success();
     fs::remove_dir_all(&root).unwrap();
 }

@@ -152,7 +152,7 @@ fn simulate_refuses_eta_it_cannot_vouch_for_with_exit_3() {
     let mut a: Vec<&str> = base.to_vec();
     a.extend(["--gamma", "3", "--json"]);
     let out = critscale(&a);
-    assert!(out.success(), "{}", out.stderr);
+    out.expect_success();
     let v: serde_json::Value = out.json();
     let want = simplex_eta(64, 64, 0.3, 3.0 * 64f64.ln());
     let got = v["eta"].as_f64().unwrap();
@@ -171,7 +171,7 @@ fn f32_eta_at_moderate_beta_is_reported() {
             "simulate", "--config", "gaussian", "--n", "300", "--d", "2", "--rho", "0.8",
             "--gamma", "4", "--dtype", dtype, "--json",
         ]);
-        assert!(out.success(), "{}", out.stderr);
+        out.expect_success();
         let v: serde_json::Value = out.json();
         v["eta"].as_f64().unwrap()
     };
@@ -365,7 +365,7 @@ fn runs_too_large_for_the_memory_are_refused_before_any_work() {
             "--gamma", "1", "--json",
         ],
     );
-    assert!(out.success(), "{}", out.stderr);
+    out.expect_success();
 }
 
 /// Item 11 and 12: devices are refused before reading, and a file whose header declares more
@@ -464,7 +464,7 @@ fn absurd_probe_counts_are_refused() {
         "18446744073709551615",
         "--json",
     ]);
-    assert!(out.success(), "{}", out.stderr);
+    out.expect_success();
 }
 
 /// Fault G: β ≤ 0 is refused like γ ≤ 0 (exit 2, one line).
@@ -584,7 +584,7 @@ fn lambda_at_tiny_beta_is_refused_not_printed() {
         "simulate", "--config", "simplex", "--n", "16", "--d", "16", "--rho", "0.3", "--beta",
         "1e-6", "--eta", "none", "--json",
     ]);
-    assert!(out.success(), "{}", out.stderr);
+    out.expect_success();
     let v: serde_json::Value = out.json();
     let (lam, ang) = simplex_lambda(16, 16, 0.3, 1e-6);
     let (got, got_a) = (
@@ -644,7 +644,7 @@ fn near_copies_outside_the_tolerance_are_refused_or_right() {
         if refuse {
             refused(&out, 3, &["tokens 3 and 7", "nearly share a direction"]);
         } else {
-            assert!(out.success(), "{}", out.stderr);
+            out.expect_success();
             let v: serde_json::Value = out.json();
             let (g, ga) = (
                 v["lambda"].as_f64().unwrap(),

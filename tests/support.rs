@@ -213,20 +213,21 @@ impl Run {
         self.code == Some(0)
     }
 
-    /// Asserts exit code 0, showing the arguments and standard error otherwise.
+    /// Asserts exit code 0, showing the arguments and both output streams otherwise.
     #[track_caller]
     pub(crate) fn expect_success(&self) -> &Self {
         self.expect_exit(0)
     }
 
-    /// Asserts exit code `code`, showing the arguments and standard error otherwise.
+    /// Asserts exit code `code`, showing the arguments and both output streams otherwise.
     #[track_caller]
     pub(crate) fn expect_exit(&self, code: i32) -> &Self {
         assert_eq!(
             self.code,
             Some(code),
-            "critscale {:?}\nstderr: {}",
+            "critscale {:?}\nstdout: {}\nstderr: {}",
             self.args,
+            self.stdout,
             self.stderr
         );
         self

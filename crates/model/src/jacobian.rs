@@ -329,7 +329,7 @@ mod tests {
     use super::*;
     use crate::layer::tests::random_tokens;
     use crate::tokens::simplex;
-    use approx::abs_diff_eq;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use critscale_real::prec::{JACOBIAN_FD_REL, JACOBIAN_FD_STEP, MONTE_CARLO_SIGMAS};
     use proptest::prelude::*;
 
@@ -351,8 +351,11 @@ mod tests {
             let jac = jacobian(&x, &params).unwrap();
             let fd = jacobian_finite_difference(&x, &params, JACOBIAN_FD_STEP);
             let scale = max_abs(&jac);
-            let err = max_abs(&(&jac - &fd));
-            prop_assert!(err <= JACOBIAN_FD_REL * scale, "max error {err:e}, scale {scale:e}");
+            prop_assert!(
+                abs_diff_eq!(jac, fd, epsilon = JACOBIAN_FD_REL * scale),
+                "max error {:e}, scale {scale:e}",
+                max_abs(&(&jac - &fd))
+            );
         }
 
         #[test]
@@ -372,8 +375,11 @@ mod tests {
             let got = jacobian_vector_product(&x, &params, &v).unwrap();
             let got_flat = Array1::from_iter(got.iter().copied());
             let scale = want.iter().fold(1.0f64, |m, e| m.max(e.abs()));
-            let err = (&want - &got_flat).iter().fold(0.0f64, |m, e| m.max(e.abs()));
-            prop_assert!(err <= 1e-12 * scale, "error {err:e}");
+            prop_assert!(
+                abs_diff_eq!(got_flat, want, epsilon = 1e-12 * scale),
+                "error {:e}",
+                (&want - &got_flat).iter().fold(0.0f64, |m, e| m.max(e.abs()))
+            );
         }
     }
 
@@ -445,7 +451,7 @@ mod tests {
         let params = LayerParams::new(0.0, 0.0);
         let jac = jacobian(&x, &params).unwrap();
         let fd = jacobian_finite_difference(&x, &params, JACOBIAN_FD_STEP);
-        assert!(max_abs(&(&jac - &fd)) <= JACOBIAN_FD_REL * max_abs(&jac));
+        assert_abs_diff_eq!(jac, fd, epsilon = JACOBIAN_FD_REL * max_abs(&jac));
     }
 
     #[test]

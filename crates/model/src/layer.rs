@@ -254,14 +254,6 @@ pub(crate) mod tests {
         q
     }
 
-    fn max_abs_diff(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-        assert_eq!(a.dim(), b.dim());
-        a.iter()
-            .zip(b.iter())
-            .map(|(u, v)| (u - v).abs())
-            .fold(0.0, f64::max)
-    }
-
     fn params(beta: f64, alpha: f64) -> LayerParams<f64> {
         LayerParams::new(beta, alpha)
     }
@@ -317,8 +309,8 @@ pub(crate) mod tests {
             let outp = forward(&xp, &p).unwrap();
             let want_x = Array2::from_shape_fn((n, d), |(i, a)| out.x_out[[perm[i], a]]);
             let want_a = Array2::from_shape_fn((n, n), |(i, j)| out.attention[[perm[i], perm[j]]]);
-            prop_assert!(max_abs_diff(&outp.x_out, &want_x) <= 1e-13);
-            prop_assert!(max_abs_diff(&outp.attention, &want_a) <= 1e-13);
+            prop_assert!(abs_diff_eq!(outp.x_out, want_x, epsilon = 1e-13));
+            prop_assert!(abs_diff_eq!(outp.attention, want_a, epsilon = 1e-13));
         }
 
         #[test]
@@ -337,8 +329,8 @@ pub(crate) mod tests {
             let p = params(beta, alpha);
             let out = forward(&x, &p).unwrap();
             let outr = forward(&xr, &p).unwrap();
-            prop_assert!(max_abs_diff(&outr.x_out, &out.x_out.dot(&q.t())) <= 1e-12);
-            prop_assert!(max_abs_diff(&outr.attention, &out.attention) <= 1e-12);
+            prop_assert!(abs_diff_eq!(outr.x_out, out.x_out.dot(&q.t()), epsilon = 1e-12));
+            prop_assert!(abs_diff_eq!(outr.attention, out.attention, epsilon = 1e-12));
             let (o, or) = (observables(&out), observables(&outr));
             if let (Ok(o), Ok(or)) = (o, or) {
                 let pairs = [
@@ -371,7 +363,7 @@ pub(crate) mod tests {
         let out = forward(&x, &params(1.0, 0.0)).unwrap();
         let s = std::f64::consts::FRAC_1_SQRT_2;
         let want = ndarray::array![[s, s], [1.0, 0.0], [s, -s]];
-        assert!(max_abs_diff(&out.y, &want) < 1e-15, "{:?}", out.y);
+        assert!(abs_diff_eq!(out.y, want, epsilon = 1e-15), "{:?}", out.y);
         assert_eq!(out.norms[0], f64::INFINITY);
         // An output whose norm overflows keeps its direction too (α x_0 is finite).
         let out = forward(&x, &params(1.0, 1.0)).unwrap();
@@ -393,7 +385,7 @@ pub(crate) mod tests {
         assert_abs_diff_eq!(out.attention[[0, 0]], p, epsilon = 1e-15);
         assert_abs_diff_eq!(out.attention[[1, 0]], 1.0 - p, epsilon = 1e-15);
         let want = ndarray::array![[p + 0.5, 1.0 - p], [1.0 - p, p + 0.25]];
-        assert!(max_abs_diff(&out.x_out, &want) < 1e-15);
+        assert_abs_diff_eq!(out.x_out, want, epsilon = 1e-15);
     }
 
     #[test]

@@ -176,7 +176,7 @@ fn judge(args: &[String], out: &Run) -> Result<(), TestCaseError> {
         "exit {code:?} for {args:?}\nstderr: {stderr}"
     );
     prop_assert!(!stderr.contains("panicked"), "panic for {args:?}: {stderr}");
-    prop_assert!(!prints_nan(&stdout), "NaN printed for {args:?}:\n{stdout}");
+    prop_assert!(!prints_nan(stdout), "NaN printed for {args:?}:\n{stdout}");
     prop_assert!(
         !stdout.contains("error:"),
         "an error printed among the results for {args:?}:\n{stdout}"

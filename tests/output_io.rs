@@ -52,7 +52,7 @@ fn an_unwritable_stderr_does_not_panic() {
         return;
     };
     // Bad input writes its one line to stderr; with stderr full it still exits 2, not 101.
-    let out = command(["eval", "--n", "1", "--rho", "0.3", "--gamma", "1"])
+    let out = command(&["eval", "--n", "1", "--rho", "0.3", "--gamma", "1"])
         .stderr_to(full)
         .run();
     out.expect_exit(2);

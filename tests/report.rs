@@ -263,7 +263,7 @@ fn shards_merge_into_the_same_files_as_one_run() {
 fn provenance_names_the_build_revision_wherever_it_runs() {
     // Run outside the checkout: the revision comes from the build, not the current directory.
     let root = scratch("provenance");
-    let run = command([
+    let run = command(&[
         "report", "--budget", "quick", "--claim", "T1.limit", "--quiet", "--out", "r",
     ])
     .cwd(&root)

@@ -14,22 +14,14 @@ use std::time::{Duration, Instant};
 
 /// Runs `critscale ARGS` to completion, with no input on standard input.
 #[track_caller]
-pub(crate) fn critscale<I, S>(args: I) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
+pub(crate) fn critscale<S: AsRef<OsStr>>(args: &[S]) -> Run {
     command(args).run()
 }
 
 /// A `critscale ARGS` invocation to be configured, then started with [`Cli::run`].
-pub(crate) fn command<I, S>(args: I) -> Cli
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
+pub(crate) fn command<S: AsRef<OsStr>>(args: &[S]) -> Cli {
     let args: Vec<String> = args
-        .into_iter()
+        .iter()
         .map(|a| a.as_ref().to_string_lossy().into_owned())
         .collect();
     Cli {

@@ -63,6 +63,7 @@ impl Cli {
     }
 
     /// Feeds `bytes` on standard input (otherwise standard input is empty).
+    // No command reads standard input yet; kept so that the first one needs no second runner.
     #[allow(dead_code)]
     pub(crate) fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(bytes.into());

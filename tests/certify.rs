@@ -20,12 +20,12 @@ fn default_set_is_proved_and_reported() {
     );
     let text = String::from_utf8(out.stdout).unwrap();
     for id in [
-        "T1.limit.sub",
-        "T1.limit.crit",
-        "T1.limit.super",
-        "T1.rate.sub",
-        "T3.limit.crit",
-        "T3.rate.super",
+        "cert.T1.limit.sub",
+        "cert.T1.limit.crit",
+        "cert.T1.limit.super",
+        "cert.T1.rate.sub",
+        "cert.T3.limit.crit",
+        "cert.T3.rate.super",
     ] {
         assert!(
             text.contains(&format!("proved  {id}\n")),
@@ -42,9 +42,9 @@ fn json_lists_serialised_certificates() {
         "certify",
         "--json",
         "--id",
-        "T1.limit.crit",
+        "cert.T1.limit.crit",
         "--id",
-        "T3.rate.sub",
+        "cert.T3.rate.sub",
     ]);
     assert!(out.status.success());
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -60,7 +60,7 @@ fn json_lists_serialised_certificates() {
 
 #[test]
 fn an_unproved_certificate_fails_the_command() {
-    let out = critscale(&["certify", "--id", "T1.rate.sub", "--max-boxes", "2"]);
+    let out = critscale(&["certify", "--id", "cert.T1.rate.sub", "--max-boxes", "2"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stdout).unwrap().contains("UNDECIDED"));
 }

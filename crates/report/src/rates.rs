@@ -102,7 +102,7 @@ pub fn compute(budget: Budget) -> Result<Rates, ReportError> {
 const RHO: f64 = t1::RHO;
 
 fn gamma_c() -> f64 {
-    1.0 / (1.0 - RHO)
+    critscale_simplex::gamma_c(&RHO)
 }
 
 fn logit(p: f64) -> f64 {
@@ -654,7 +654,7 @@ impl Rates {
             &json!({
                 "description": "least-squares fits of the series in rates.json (95% intervals) and the measurement of each claim; estimate is the slope for power laws and the intercept a for thresholds",
                 "budget": budget_word(self.budget),
-                "level": num(t1::LEVEL),
+                "level": num(critscale_theorems::CONFIDENCE_LEVEL),
                 "claims": fits_json,
             }),
         ));

@@ -30,6 +30,21 @@
 
 #![warn(missing_docs)]
 
+/// A [`Claim`] from its ID, statement, [`Prediction`] kind and check; the theorem is the ID's
+/// first component (`T1.rate.sub` → `T1`). Defined before the theorem modules so that each of
+/// them can use it.
+macro_rules! claim {
+    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
+        $crate::Claim {
+            id: $id,
+            theorem: $crate::theorem_of($id),
+            statement: $statement,
+            prediction: $crate::Prediction::$kind,
+            check: $check,
+        }
+    };
+}
+
 pub mod t1;
 pub mod t2;
 pub mod t3;
@@ -40,6 +55,14 @@ use critscale_asymptotics::fit_inverse_log;
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+
+/// Confidence level of every fitted interval in the claims (t-intervals of least-squares fits).
+pub const CONFIDENCE_LEVEL: f64 = 0.95;
+
+/// The theorem a claim ID belongs to: its first dot-separated component (`T1.rate.sub` → `T1`).
+pub fn theorem_of(id: &'static str) -> &'static str {
+    id.split('.').next().unwrap_or(id)
+}
 
 /// How much work a check may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,7 +299,7 @@ pub struct Series {
 pub struct SeriesFit {
     /// The measurement: the slope (power laws) or the intercept (inverse log).
     pub estimate: f64,
-    /// Its confidence interval at [`t1::LEVEL`].
+    /// Its confidence interval at [`CONFIDENCE_LEVEL`].
     pub ci: [f64; 2],
     /// Slope of the fitted line.
     pub slope: f64,
@@ -317,8 +340,8 @@ impl Series {
         let centroid = [mean(&x), mean(&self.y)];
         match self.model {
             Model::PowerLaw | Model::PowerOfLog => {
-                let fit =
-                    fit_log_ols_logs(&x, &self.y, None, t1::LEVEL).map_err(|e| e.to_string())?;
+                let fit = fit_log_ols_logs(&x, &self.y, None, CONFIDENCE_LEVEL)
+                    .map_err(|e| e.to_string())?;
                 Ok(SeriesFit {
                     estimate: fit.alpha,
                     ci: [fit.alpha_ci.0, fit.alpha_ci.1],
@@ -329,7 +352,7 @@ impl Series {
                 })
             }
             Model::InverseLog => {
-                let fit = fit_inverse_log(&self.log_n, &self.y, None, t1::LEVEL)
+                let fit = fit_inverse_log(&self.log_n, &self.y, None, CONFIDENCE_LEVEL)
                     .map_err(|e| e.to_string())?;
                 Ok(SeriesFit {
                     estimate: fit.a,
@@ -506,6 +529,23 @@ mod tests {
             }
         }
         assert!(series("T1.limit.sub", Budget::Quick).is_none());
+    }
+
+    #[test]
+    fn every_claim_belongs_to_the_theorem_its_id_names() {
+        for claim in registry() {
+            assert!(
+                ["T1", "T2", "T3", "T4", "T5"].contains(&claim.theorem),
+                "{}",
+                claim.id
+            );
+            assert!(
+                claim.id.starts_with(&format!("{}.", claim.theorem)),
+                "{}",
+                claim.id
+            );
+        }
+        assert_eq!(theorem_of("T3.threshold.coincide"), "T3");
     }
 
     #[test]

@@ -10,9 +10,7 @@
 //! n = 1e300, the big-float engine beyond (1e10000) and wherever a deviation is below `f64`'s
 //! resolution.
 
-use crate::{
-    Budget, Claim, Measurement, Model, Perturbation, Prediction, Series, SeriesCheck, judge_single,
-};
+use crate::{Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, judge_single};
 use critscale_asymptotics::threshold::linspace;
 use critscale_asymptotics::width::widths;
 use critscale_asymptotics::{Policy, find_crossing, transition_width};
@@ -29,11 +27,10 @@ pub const SUB: f64 = 0.7;
 pub const SUPER: f64 = 1.3;
 /// Residual weight of the residual variants.
 pub const ALPHA: f64 = 0.5;
-/// Confidence level of every fit.
-pub const LEVEL: f64 = 0.95;
 
-fn gamma_c() -> f64 {
-    1.0 / (1.0 - RHO)
+/// γ_c at [`RHO`].
+pub(crate) fn gamma_c() -> f64 {
+    critscale_simplex::gamma_c(&RHO)
 }
 
 /// The closed forms in `f64` at (n, γ/γ_c, α), q = 1, d = n.
@@ -56,8 +53,7 @@ pub(crate) fn layer_big(log10_n: u32, ratio: f64, alpha: f64, bits: u64) -> Simp
     let scaling = if ratio == 1.0 {
         Scaling::Critical
     } else {
-        let gamma_c = (BigReal::one(&p) - &rho).recip();
-        Scaling::Gamma(gamma_c * &BigReal::from_f64(&p, ratio))
+        Scaling::Gamma(critscale_simplex::gamma_c(&rho) * &BigReal::from_f64(&p, ratio))
     };
     let params = SimplexParams::new(
         n.clone(),
@@ -372,18 +368,6 @@ pub const WIDTH: SeriesCheck = SeriesCheck {
 /// The fitted T1 claims, in registry order.
 pub fn series_checks() -> Vec<SeriesCheck> {
     vec![RATE_SUB, RATE_SUPER, RATE_CRIT, THRESHOLD, WIDTH]
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T1",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T1 claims.

@@ -6,10 +6,10 @@
 //! its critical value; any fixed level in (0, 1) would do) both extrapolate to γ_c: gradients
 //! vanish exactly where tokens collapse.
 
-use crate::t1::{self, RHO, decades, layer_big, layer_f64, ln_decades, power_law, threshold_sizes};
-use crate::{
-    Budget, Claim, Measurement, Model, Perturbation, Prediction, Series, SeriesCheck, judge_single,
+use crate::t1::{
+    self, decades, gamma_c, layer_big, layer_f64, ln_decades, power_law, threshold_sizes,
 };
+use crate::{Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, judge_single};
 use critscale_asymptotics::Policy;
 use critscale_asymptotics::threshold::{find_crossing, linspace};
 use critscale_real::Real;
@@ -19,10 +19,6 @@ use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 pub const SUB: f64 = 0.8;
 /// γ/γ_c above (κ = 0.3).
 pub const SUPER: f64 = 1.3;
-
-fn gamma_c() -> f64 {
-    1.0 / (1.0 - RHO)
-}
 
 /// η at n = 1e300, d = n, q = 1 against (1 − 1/d)·{0, 1/4, 1}. The tolerance is
 /// K·(n^{−e} + 1/n + β²/d) plus rounding: the p² term approaches like the self weight, the
@@ -186,18 +182,6 @@ pub const THRESHOLDS_COINCIDE: SeriesCheck = SeriesCheck {
 /// The fitted T3 claims, in registry order.
 pub fn series_checks() -> Vec<SeriesCheck> {
     vec![RATE_SUB, RATE_SUPER, THRESHOLDS_COINCIDE]
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T3",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T3 claims.

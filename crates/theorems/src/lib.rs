@@ -59,6 +59,27 @@ use std::time::Instant;
 /// Confidence level of every fitted interval in the claims (t-intervals of least-squares fits).
 pub const CONFIDENCE_LEVEL: f64 = 0.95;
 
+/// A parameter for display: at most 10 significant digits in shortest form, with a Unicode minus
+/// (`0.7 − 1` → `−0.3`, not `-0.30000000000000004`).
+pub fn number_text(x: f64) -> String {
+    let rounded: f64 = format!("{x:.9e}").parse().unwrap_or(x);
+    format!("{}", rounded + 0.0).replace('-', "−")
+}
+
+/// A level in (0, 1) as a fraction with the smallest denominator up to 64 (`0.125` → `1/8`),
+/// or as [`number_text`] when there is none.
+pub fn fraction_text(x: f64) -> String {
+    (1..=64u32)
+        .find_map(|k| {
+            let top = x * f64::from(k);
+            (top == top.round()).then(|| match k {
+                1 => format!("{}", top as i64),
+                _ => format!("{}/{k}", top as i64),
+            })
+        })
+        .unwrap_or_else(|| number_text(x))
+}
+
 /// The theorem a claim ID belongs to: its first dot-separated component (`T1.rate.sub` → `T1`).
 pub fn theorem_of(id: &'static str) -> &'static str {
     id.split('.').next().unwrap_or(id)
@@ -194,7 +215,15 @@ impl Claim {
             id: self.id.to_owned(),
             reason,
         })?;
-        Ok(Evidence {
+        Ok(self.evidence(m, start.elapsed().as_secs_f64()))
+    }
+
+    /// Judges a measurement of this claim by [`Verdict::judge`]: the measurement its check
+    /// returns, or for a fitted claim its [`SeriesCheck::judge`] applied to series already
+    /// computed (so that a caller that also plots the series computes them once). `seconds` is
+    /// the wall time the measurement took.
+    pub fn evidence(&self, m: Measurement, seconds: f64) -> Evidence {
+        Evidence {
             id: self.id.to_owned(),
             statement: self.statement.to_owned(),
             prediction: m.prediction,
@@ -202,9 +231,9 @@ impl Claim {
             ci: m.ci,
             tolerance: m.tolerance,
             verdict: Verdict::judge(m.prediction, m.measured, m.ci, m.tolerance),
-            seconds: start.elapsed().as_secs_f64(),
+            seconds,
             method: m.method,
-        })
+        }
     }
 
     /// A perturbation that moves this claim's prediction by `size` in its own kind.
@@ -280,6 +309,19 @@ pub struct Series {
     pub x_label: String,
     /// The fit's ordinate in words (`log lambda`, `gamma*`, …; natural logs).
     pub y_label: String,
+    /// A title for a figure of the series (Unicode): the quantity, where it is taken and at
+    /// what parameters, e.g. `λ below γ_c (γ = 0.7 γ_c, κ = −0.3)`. Written from the values the
+    /// series is computed at, so it cannot disagree with them.
+    pub title: String,
+    /// The prediction in words with its number (Unicode, THEORY §5), e.g.
+    /// `λ ≈ n^{2κ}/ρ: slope 2κ = −0.6`.
+    pub law: String,
+    /// γ/γ_c of every point; `None` when γ is what the series measures (thresholds, widths).
+    pub gamma_ratio: Option<f64>,
+    /// For a threshold series ([`Model::InverseLog`]): the leading-order slope b₀ = γ_c·logit p_ℓ
+    /// of γ*(n) = γ_c + b/log n, p_ℓ the self weight at which the level is reached (THEORY §5);
+    /// `None` for the other models.
+    pub leading_slope: Option<f64>,
     /// k with n = 10^k, per point.
     pub log10_n: Vec<u32>,
     /// log n (natural), per point.
@@ -546,6 +588,23 @@ mod tests {
             );
         }
         assert_eq!(theorem_of("T3.threshold.coincide"), "T3");
+    }
+
+    #[test]
+    fn display_numbers_are_rounded_and_signed() {
+        assert_eq!(number_text(0.7 - 1.0), "−0.3");
+        assert_eq!(number_text(2.0 * (0.8 - 1.0)), "−0.4");
+        assert_eq!(number_text(1.3), "1.3");
+        assert_eq!(number_text(-1.0), "−1");
+        assert_eq!(number_text(0.0), "0");
+        assert_eq!(fraction_text(0.5), "1/2");
+        assert_eq!(fraction_text(0.125), "1/8");
+        assert_eq!(fraction_text(0.75), "3/4");
+        assert_eq!(fraction_text(0.3), "3/10");
+        assert_eq!(
+            fraction_text(std::f64::consts::FRAC_1_SQRT_2),
+            "0.7071067812"
+        );
     }
 
     #[test]

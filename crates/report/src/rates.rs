@@ -418,6 +418,32 @@ mod tests {
         }
     }
 
+    /// The claims section judges the fitted claims on the series computed here: the same rows
+    /// (times aside) as running their checks.
+    #[test]
+    fn claims_judged_on_these_series_match_their_checks() {
+        let rates = quick();
+        let fitted: Vec<_> = registry()
+            .into_iter()
+            .filter(|c| rates.claims.iter().any(|f| f.id == c.id))
+            .collect();
+        let budget = crate::Budget::Quick;
+        let strip = |rows: Vec<crate::claims::Row>| {
+            rows.into_iter()
+                .map(|r| (r.id, r.outcome))
+                .collect::<Vec<_>>()
+        };
+        let reused = strip(crate::claims::compute_with(
+            &fitted,
+            budget,
+            &rates.claims,
+            &|| {},
+        ));
+        let run = strip(crate::claims::compute(&fitted, budget, &|| {}));
+        assert_eq!(reused.len(), series_checks().len());
+        assert_eq!(reused, run);
+    }
+
     #[test]
     fn figures_are_small_svgs_with_their_data() {
         let files = quick().artifacts().unwrap();

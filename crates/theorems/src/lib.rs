@@ -564,6 +564,13 @@ mod tests {
                 assert_eq!(s.log_n.len(), s.y.len());
                 assert_eq!(s.log10_n.len(), s.y.len());
                 assert_eq!(s.model.prediction(), claim.prediction);
+                // The words are written from the parameters the points are computed at.
+                if let Some(r) = s.gamma_ratio.filter(|&r| r != 1.0) {
+                    assert!(s.title.contains(&number_text(r)), "{}", s.title);
+                    assert!(s.title.contains(&number_text(r - 1.0)), "{}", s.title);
+                }
+                assert!(s.law.contains(&number_text(s.predicted)) || s.law.contains("γ_c"));
+                assert_eq!(s.leading_slope.is_some(), s.model == Model::InverseLog);
                 // The fitted line passes through the centroid of the points.
                 let fit = s.fit().unwrap();
                 let [x, y] = fit.centroid;

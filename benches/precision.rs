@@ -106,10 +106,10 @@ fn certificates(c: &mut Criterion) {
     let mut group = c.benchmark_group("certificate");
     group.sample_size(20);
     for id in [
-        "T1.limit.sub",
-        "T1.rate.sub",
-        "T1.limit.super.range",
-        "T3.rate.super",
+        "cert.T1.limit.sub",
+        "cert.T1.rate.sub",
+        "cert.T1.limit.super.range",
+        "cert.T3.rate.super",
     ] {
         let statement = default_statements()
             .into_iter()

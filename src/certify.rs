@@ -1,7 +1,7 @@
 //! `critscale certify`: run certificates (computer-assisted proofs over all n ≥ N) and print them.
 
 use critscale_certify::defaults::default_statements;
-use critscale_certify::{Budget, Outcome, Statement, Verdict, certify};
+use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify};
 use std::fmt::Write as _;
 
 /// The options of `certify`, as typed.
@@ -69,11 +69,11 @@ pub fn run(statements: &[Statement], budget: Budget) -> Vec<Result<Outcome, Stri
         .collect()
 }
 
-fn verdict_word(verdict: Verdict) -> &'static str {
+fn verdict_word(verdict: ProofStatus) -> &'static str {
     match verdict {
-        Verdict::Proved => "proved",
-        Verdict::Disproved => "DISPROVED",
-        Verdict::Undecided => "UNDECIDED",
+        ProofStatus::Proved => "proved",
+        ProofStatus::Disproved => "DISPROVED",
+        ProofStatus::Undecided => "UNDECIDED",
     }
 }
 
@@ -111,7 +111,7 @@ pub fn render(outcomes: &[Result<Outcome, String>]) -> String {
     }
     let proved = outcomes
         .iter()
-        .filter(|o| matches!(o, Ok(o) if o.verdict == Verdict::Proved))
+        .filter(|o| matches!(o, Ok(o) if o.verdict == ProofStatus::Proved))
         .count();
     let _ = writeln!(text, "{proved} of {} certificates proved", outcomes.len());
     text
@@ -121,5 +121,5 @@ pub fn render(outcomes: &[Result<Outcome, String>]) -> String {
 pub fn all_proved(outcomes: &[Result<Outcome, String>]) -> bool {
     outcomes
         .iter()
-        .all(|o| matches!(o, Ok(o) if o.verdict == Verdict::Proved))
+        .all(|o| matches!(o, Ok(o) if o.verdict == ProofStatus::Proved))
 }

@@ -9,12 +9,12 @@ fn default_set_is_proved_and_reported() {
     out.expect_success();
     let text = &out.stdout;
     for id in [
-        "T1.limit.sub",
-        "T1.limit.crit",
-        "T1.limit.super",
-        "T1.rate.sub",
-        "T3.limit.crit",
-        "T3.rate.super",
+        "cert.T1.limit.sub",
+        "cert.T1.limit.crit",
+        "cert.T1.limit.super",
+        "cert.T1.rate.sub",
+        "cert.T3.limit.crit",
+        "cert.T3.rate.super",
     ] {
         assert!(
             text.contains(&format!("proved  {id}\n")),
@@ -31,9 +31,9 @@ fn json_lists_serialised_certificates() {
         "certify",
         "--json",
         "--id",
-        "T1.limit.crit",
+        "cert.T1.limit.crit",
         "--id",
-        "T3.rate.sub",
+        "cert.T3.rate.sub",
     ]);
     out.expect_success();
     let value: serde_json::Value = out.json();
@@ -49,7 +49,7 @@ fn json_lists_serialised_certificates() {
 
 #[test]
 fn an_unproved_certificate_fails_the_command() {
-    let out = critscale(&["certify", "--id", "T1.rate.sub", "--max-boxes", "2"]);
+    let out = critscale(&["certify", "--id", "cert.T1.rate.sub", "--max-boxes", "2"]);
     out.expect_exit(1);
     assert!(out.stdout.contains("UNDECIDED"));
 }

@@ -91,7 +91,10 @@ const SCHEMES: Vocabulary = &[
 ];
 
 const CERTIFY: Vocabulary = &[
-    ("--id", &["T1.limit.crit", "T3.limit.sub", "T9.nothing"]),
+    (
+        "--id",
+        &["cert.T1.limit.crit", "cert.T3.limit.sub", "T9.nothing"],
+    ),
     ("--precision", &["64", "128", "8"]),
     ("--max-boxes", &["10", "1000", "0"]),
     ("--json", &[]),

@@ -6,6 +6,11 @@
 //! a few tens of per cent (the crate README lists them): a certificate proves that the limit is
 //! approached at least that fast from N on, not merely that it is approached, and ε cannot be
 //! made much smaller without the claim becoming false at n = N.
+//!
+//! IDs are `cert.` followed by the theorem, quantity and side (`cert.T1.rate.sub`). They are not
+//! claim IDs: the claims of `critscale-theorems` with the same stem are finite-n checks at other
+//! γ (e.g. the claim `T1.rate.sub` fits λ at 0.7 γ_c; the certificate `cert.T1.rate.sub` bounds
+//! n^{−2κ}λ at 0.8 γ_c for all n ≥ 10⁶).
 
 use crate::{Quantity, Statement};
 
@@ -39,49 +44,98 @@ const SUPER: (&str, &str) = ("1.25", "1.25");
 pub fn default_statements() -> Vec<Statement> {
     use Quantity::*;
     vec![
-        statement("T1.limit.sub", CosOut, "0", SUB, "1", "0.01"),
-        statement("T1.limit.crit", CosOut, "0", CRIT, "1", "1e-6"),
-        statement("T1.limit.super", CosOut, "0", SUPER, "1", "0.015"),
+        statement("cert.T1.limit.sub", CosOut, "0", SUB, "1", "0.01"),
+        statement("cert.T1.limit.crit", CosOut, "0", CRIT, "1", "1e-6"),
+        statement("cert.T1.limit.super", CosOut, "0", SUPER, "1", "0.015"),
         statement(
-            "T1.limit.super.range",
+            "cert.T1.limit.super.range",
             CosOut,
             "0",
             ("1.25", "4"),
             "1",
             "0.015",
         ),
-        statement("T1.limit.sub.residual", CosOut, "0.5", SUB, "1", "0.05"),
-        statement("T1.limit.crit.residual", CosOut, "0.5", CRIT, "1", "1e-6"),
-        statement("T1.limit.super.residual", CosOut, "0.5", SUPER, "1", "0.01"),
-        statement("T1.rate.sub", LambdaRateSub, "0", SUB, "1", "0.5"),
         statement(
-            "T1.rate.super",
+            "cert.T1.limit.sub.residual",
+            CosOut,
+            "0.5",
+            SUB,
+            "1",
+            "0.05",
+        ),
+        statement(
+            "cert.T1.limit.crit.residual",
+            CosOut,
+            "0.5",
+            CRIT,
+            "1",
+            "1e-6",
+        ),
+        statement(
+            "cert.T1.limit.super.residual",
+            CosOut,
+            "0.5",
+            SUPER,
+            "1",
+            "0.01",
+        ),
+        statement("cert.T1.rate.sub", LambdaRateSub, "0", SUB, "1", "0.5"),
+        statement(
+            "cert.T1.rate.super",
             OneMinusLambdaRateSuper,
             "0",
             SUPER,
             "1",
             "0.05",
         ),
-        statement("T3.limit.sub", EtaMinusLimit, "0", SUB, "1", "0.004"),
-        statement("T3.limit.crit", EtaMinusLimit, "0", CRIT, "1", "2e-5"),
-        statement("T3.limit.crit.d10n", EtaMinusLimit, "0", CRIT, "10", "2e-6"),
-        statement("T3.limit.super", EtaMinusLimit, "0", SUPER, "1", "0.07"),
-        statement("T3.rate.sub", EtaRateSub, "0", SUB, "1", "0.15"),
-        statement("T3.rate.super", EtaDeficitRateSuper, "0", SUPER, "1", "0.1"),
+        statement("cert.T3.limit.sub", EtaMinusLimit, "0", SUB, "1", "0.004"),
+        statement("cert.T3.limit.crit", EtaMinusLimit, "0", CRIT, "1", "2e-5"),
+        statement(
+            "cert.T3.limit.crit.d10n",
+            EtaMinusLimit,
+            "0",
+            CRIT,
+            "10",
+            "2e-6",
+        ),
+        statement(
+            "cert.T3.limit.super",
+            EtaMinusLimit,
+            "0",
+            SUPER,
+            "1",
+            "0.07",
+        ),
+        statement("cert.T3.rate.sub", EtaRateSub, "0", SUB, "1", "0.15"),
+        statement(
+            "cert.T3.rate.super",
+            EtaDeficitRateSuper,
+            "0",
+            SUPER,
+            "1",
+            "0.1",
+        ),
     ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Budget, Verdict, certify};
+    use crate::{Budget, ProofStatus, certify};
 
     #[test]
     fn default_statements_are_proved() {
         for statement in default_statements() {
             let outcome = certify(&statement, Budget::default()).unwrap();
-            assert_eq!(outcome.verdict, Verdict::Proved, "{outcome:#?}");
+            assert_eq!(outcome.verdict, ProofStatus::Proved, "{outcome:#?}");
             assert!(outcome.enclosure.is_some());
+        }
+    }
+
+    #[test]
+    fn ids_are_certificate_ids() {
+        for statement in default_statements() {
+            assert!(statement.id.starts_with("cert.T"), "{}", statement.id);
         }
     }
 

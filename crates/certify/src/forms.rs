@@ -384,8 +384,7 @@ mod tests {
         let fine = Precision::new(1024).unwrap();
         let big = |x: &str| BigReal::parse_decimal(&fine, x).unwrap();
         let rho_b = big(rho);
-        let gamma_c = (BigReal::one(&fine) - &rho_b).recip();
-        let gamma = gamma_c * &BigReal::from_f64(&fine, ratio);
+        let gamma = critscale_simplex::gamma_c(&rho_b) * &BigReal::from_f64(&fine, ratio);
         let n_b = big(n);
         let d_b = n_b.clone() * &big(mu);
         let scaling = if ratio == 1.0 {

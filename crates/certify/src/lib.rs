@@ -69,7 +69,10 @@ impl Quantity {
 /// enclosures).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Statement {
-    /// Claim ID, e.g. `T1.limit.sub`.
+    /// Certificate ID, e.g. `cert.T1.limit.sub`. Certificate IDs start with `cert.` so that they
+    /// never coincide with a claim ID of `critscale-theorems`: a certificate states a bound for
+    /// all n ≥ N at its own γ, which is a different statement from the finite-n claim of the same
+    /// theorem and quantity.
     pub id: String,
     /// What is bounded.
     pub quantity: Quantity,
@@ -95,16 +98,18 @@ pub struct Statement {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("statement {id}: {reason}")]
 pub struct BadStatement {
-    /// The claim ID.
+    /// The certificate ID.
     pub id: String,
     /// What is wrong.
     pub reason: String,
 }
 
-/// The result of the check.
+/// What the branch and bound established about a statement. Certificates are proofs over all
+/// n ≥ N, so their outcome is three-valued; a claim of `critscale-theorems` is a finite-n check
+/// judged pass or fail (its `Verdict`), a different thing with a different name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum ProofStatus {
     /// The bound holds for every n ≥ N (and every γ in the range).
     Proved,
     /// A point violates the bound.
@@ -135,8 +140,8 @@ pub struct Outcome {
     pub side: Side,
     /// Enclosure of the target used.
     pub target: [String; 2],
-    /// The verdict.
-    pub verdict: Verdict,
+    /// What was proved (serialised as `verdict`: `proved`, `disproved`, `undecided`).
+    pub verdict: ProofStatus,
     /// Hull of F over the boxes that fit (the range of F found), when any did.
     pub enclosure: Option<[String; 2]>,
     /// Boxes evaluated.
@@ -408,12 +413,12 @@ pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStat
     let mut stack = vec![(root, 0usize)];
     let mut boxes = 0usize;
     let mut hull: Option<Interval> = None;
-    let mut verdict = Verdict::Proved;
+    let mut verdict = ProofStatus::Proved;
     let mut witness = None;
     while let Some((cell, depth)) = stack.pop() {
         boxes += 1;
         if boxes > budget.max_boxes {
-            verdict = Verdict::Undecided;
+            verdict = ProofStatus::Undecided;
             break;
         }
         let value = prep.evaluate(statement.quantity, &cell);
@@ -456,11 +461,11 @@ pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStat
             }
         }
         if witness.is_some() {
-            verdict = Verdict::Disproved;
+            verdict = ProofStatus::Disproved;
             break;
         }
         if cell.u.is_point() && cell.kappa.is_point() {
-            verdict = Verdict::Undecided;
+            verdict = ProofStatus::Undecided;
             break;
         }
         let split_kappa = !cell.kappa.is_point() && (depth % 2 == 1 || cell.u.is_point());
@@ -468,7 +473,7 @@ pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStat
         if split_kappa {
             let (k1, k2) = split_mid(&cell.kappa);
             if !(progress(&cell.u, &k1) && progress(&cell.u, &k2)) {
-                verdict = Verdict::Undecided;
+                verdict = ProofStatus::Undecided;
                 break;
             }
             stack.push((
@@ -489,7 +494,7 @@ pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStat
             let (u1, u2) = split_u(&cell.u);
             if !(progress(&u1, &cell.kappa) && progress(&u2, &cell.kappa)) {
                 // The box is as narrow as the precision allows.
-                verdict = Verdict::Undecided;
+                verdict = ProofStatus::Undecided;
                 break;
             }
             stack.push((
@@ -541,10 +546,10 @@ mod tests {
     #[test]
     fn a_wrong_limit_is_disproved_with_a_witness() {
         for id in [
-            "T1.limit.sub",
-            "T1.limit.crit",
-            "T1.limit.super",
-            "T3.limit.crit",
+            "cert.T1.limit.sub",
+            "cert.T1.limit.crit",
+            "cert.T1.limit.super",
+            "cert.T3.limit.crit",
         ] {
             let mut s = default(id);
             let outcome = verdict(&s);
@@ -552,41 +557,41 @@ mod tests {
             s.target = Some(format!("{}", target + 0.01));
             s.epsilon = "0.005".to_owned();
             let wrong = verdict(&s);
-            assert_eq!(wrong.verdict, Verdict::Disproved, "{id}: {wrong:#?}");
+            assert_eq!(wrong.verdict, ProofStatus::Disproved, "{id}: {wrong:#?}");
             assert!(wrong.witness.is_some());
         }
     }
 
     #[test]
     fn an_epsilon_too_small_for_n_is_disproved_at_small_n() {
-        let mut s = default("T1.limit.sub");
+        let mut s = default("cert.T1.limit.sub");
         s.epsilon = "0.005".to_owned(); // the deviation at n = 1e6 is 0.0092
         let outcome = verdict(&s);
-        assert_eq!(outcome.verdict, Verdict::Disproved);
+        assert_eq!(outcome.verdict, ProofStatus::Disproved);
         let n: f64 = outcome.witness.unwrap().n.parse().unwrap();
         assert!(n.is_finite() && n >= 1e6);
         // The same ε is fine from a larger N on: (1e6)^0.4·(0.0092/0.005)^(1/0.4) ≈ 4.6e6.
         s.n_min = "1e7".to_owned();
-        assert_eq!(verdict(&s).verdict, Verdict::Proved);
+        assert_eq!(verdict(&s).verdict, ProofStatus::Proved);
     }
 
     #[test]
     fn a_wrong_rate_constant_is_disproved() {
-        let mut s = default("T1.rate.super");
+        let mut s = default("cert.T1.rate.super");
         s.target = Some("0.66".to_owned()); // 2ρ = 0.6
-        assert_eq!(verdict(&s).verdict, Verdict::Disproved);
-        let mut s = default("T3.rate.super");
+        assert_eq!(verdict(&s).verdict, ProofStatus::Disproved);
+        let mut s = default("cert.T3.rate.super");
         s.target = Some("2.2".to_owned()); // the deficit rate is 2
-        assert_eq!(verdict(&s).verdict, Verdict::Disproved);
-        let mut s = default("T1.rate.sub");
+        assert_eq!(verdict(&s).verdict, ProofStatus::Disproved);
+        let mut s = default("cert.T1.rate.sub");
         s.target = Some("3.0".to_owned()); // 1/ρ = 3.33
         s.epsilon = "0.2".to_owned();
-        assert_eq!(verdict(&s).verdict, Verdict::Disproved);
+        assert_eq!(verdict(&s).verdict, ProofStatus::Disproved);
     }
 
     #[test]
     fn a_box_budget_too_small_leaves_the_claim_undecided() {
-        let s = default("T1.rate.sub");
+        let s = default("cert.T1.rate.sub");
         let outcome = certify(
             &s,
             Budget {
@@ -595,31 +600,31 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(outcome.verdict, Verdict::Undecided);
+        assert_eq!(outcome.verdict, ProofStatus::Undecided);
     }
 
     #[test]
     fn ill_posed_statements_are_rejected() {
-        let mut s = default("T1.limit.sub");
+        let mut s = default("cert.T1.limit.sub");
         s.gamma_ratio = ["0.8".to_owned(), "1.2".to_owned()];
         assert!(certify(&s, Budget::default()).is_err());
-        let mut s = default("T3.limit.sub");
+        let mut s = default("cert.T3.limit.sub");
         s.alpha = "0.5".to_owned();
         assert!(certify(&s, Budget::default()).is_err());
-        let mut s = default("T3.rate.sub");
+        let mut s = default("cert.T3.rate.sub");
         s.gamma_ratio = ["0.3".to_owned(), "0.3".to_owned()]; // κ = −0.7 < −1/2
         assert!(certify(&s, Budget::default()).is_err());
-        let mut s = default("T1.limit.sub");
+        let mut s = default("cert.T1.limit.sub");
         s.rho = "1.5".to_owned();
         assert!(certify(&s, Budget::default()).is_err());
     }
 
     #[test]
     fn outcomes_round_trip_through_json() {
-        let outcome = verdict(&default("T1.limit.crit"));
+        let outcome = verdict(&default("cert.T1.limit.crit"));
         let text = serde_json::to_string(&outcome).unwrap();
         let back: Outcome = serde_json::from_str(&text).unwrap();
         assert_eq!(back.statement, outcome.statement);
-        assert_eq!(back.verdict, Verdict::Proved);
+        assert_eq!(back.verdict, ProofStatus::Proved);
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::format::{Csv, csv_text};
 use crate::{Artifact, ReportError};
-use critscale_certify::{Budget, Outcome, Statement, Verdict, certify, defaults};
+use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify, defaults};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -50,9 +50,9 @@ pub fn compute(tick: &(dyn Fn() + Sync)) -> Vec<Row> {
 fn verdict_word(row: &Row) -> &'static str {
     match &row.outcome {
         Ok(o) => match o.verdict {
-            Verdict::Proved => "proved",
-            Verdict::Disproved => "disproved",
-            Verdict::Undecided => "undecided",
+            ProofStatus::Proved => "proved",
+            ProofStatus::Disproved => "disproved",
+            ProofStatus::Undecided => "undecided",
         },
         Err(_) => "error",
     }
@@ -62,7 +62,7 @@ fn verdict_word(row: &Row) -> &'static str {
 pub fn tally(rows: &[Row]) -> (usize, usize) {
     let proved = rows
         .iter()
-        .filter(|r| matches!(&r.outcome, Ok(o) if o.verdict == Verdict::Proved))
+        .filter(|r| matches!(&r.outcome, Ok(o) if o.verdict == ProofStatus::Proved))
         .count();
     (proved, rows.len())
 }

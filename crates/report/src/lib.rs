@@ -227,10 +227,20 @@ pub fn compute(config: &Config) -> Result<Sections, ReportError> {
         let start = Instant::now();
         let rows = compute_gaussian_rows(&grid, &gaussian::row_keys(&grid), config.quiet)?;
         let gaussian_seconds = start.elapsed().as_secs_f64();
+        // The rates section's series first: the fitted claims are judged on them, not recomputed.
         let start = Instant::now();
-        let claim_rows = compute_claims(&chosen, config.budget, config.quiet);
+        let rates = rates::compute(config.budget.theorems())?;
+        let rates_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let claim_rows = compute_claims_with(&chosen, config.budget, config.quiet, &rates.claims);
         let claims_seconds = start.elapsed().as_secs_f64();
-        let mut sections = assemble(config, rows, claim_rows, Vec::new())?;
+        let mut sections = assemble_with(
+            config,
+            rows,
+            claim_rows,
+            Vec::new(),
+            Some((rates, rates_seconds)),
+        )?;
         sections.seconds.insert(0, ("gaussian", gaussian_seconds));
         sections.seconds.insert(1, ("claims", claims_seconds));
         Ok(sections)
@@ -263,8 +273,18 @@ pub(crate) fn compute_claims(
     budget: Budget,
     quiet: bool,
 ) -> Vec<claims::Row> {
+    compute_claims_with(chosen, budget, quiet, &[])
+}
+
+/// As [`compute_claims`], judging the claims found in `fitted` on their series there.
+fn compute_claims_with(
+    chosen: &[critscale_theorems::Claim],
+    budget: Budget,
+    quiet: bool,
+    fitted: &[rates::Fitted],
+) -> Vec<claims::Row> {
     let progress = bar(quiet, chosen.len(), "claims");
-    let rows = claims::compute(chosen, budget, &|| progress.inc(1));
+    let rows = claims::compute_with(chosen, budget, fitted, &|| progress.inc(1));
     progress.finish_and_clear();
     rows
 }
@@ -276,6 +296,18 @@ pub(crate) fn assemble(
     rows: Vec<gaussian::RowResult>,
     claims: Vec<claims::Row>,
     shard_times: Vec<Value>,
+) -> Result<Sections, ReportError> {
+    assemble_with(config, rows, claims, shard_times, None)
+}
+
+/// As [`assemble`], with the rates section already computed (and its wall time), or `None` to
+/// compute it here.
+fn assemble_with(
+    config: &Config,
+    rows: Vec<gaussian::RowResult>,
+    claims: Vec<claims::Row>,
+    shard_times: Vec<Value>,
+    rates: Option<(rates::Rates, f64)>,
 ) -> Result<Sections, ReportError> {
     let budget = config.budget;
     let mut seconds = Vec::new();
@@ -294,9 +326,17 @@ pub(crate) fn assemble(
     progress.finish_and_clear();
     seconds.push(("certificates", start.elapsed().as_secs_f64()));
 
-    let start = Instant::now();
-    let rates = rates::compute(budget.theorems())?;
-    seconds.push(("rates", start.elapsed().as_secs_f64()));
+    let (rates, rates_seconds) = match rates {
+        Some(done) => done,
+        None => {
+            let start = Instant::now();
+            (
+                rates::compute(budget.theorems())?,
+                start.elapsed().as_secs_f64(),
+            )
+        }
+    };
+    seconds.push(("rates", rates_seconds));
 
     let start = Instant::now();
     let rules = rules::compute()?;

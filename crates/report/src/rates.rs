@@ -30,16 +30,16 @@
 //! fitted line passes through it too). `plot.rs` has no point markers: each point is drawn as a
 //! small "+" made of a polyline.
 
-use crate::format::{Csv, csv_num, csv_text, md_num, num, round};
-use crate::plot::{self, Line, LinePlot, LineStyle};
-use crate::{Artifact, ReportError};
+use crate::ReportError;
+use crate::format::{csv_num, md_num, round};
 use critscale_theorems::{
-    Budget, Measurement, Model, Perturbation, Series, SeriesFit, series_checks, t1, t3,
+    Budget, Measurement, Model, Perturbation, Series, SeriesFit, number_text, series_checks, t1, t3,
 };
 use rayon::prelude::*;
-use serde_json::json;
-use std::f64::consts::LN_10;
 use std::fmt::Write as _;
+
+mod data;
+mod figures;
 
 /// One fitted claim: its series, their fits and the claim's measurement (unperturbed).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +52,8 @@ pub struct Fitted {
     pub fits: Vec<SeriesFit>,
     /// The claim's measurement: its judge applied to `series` with no perturbation.
     pub measurement: Measurement,
+    /// Wall time of computing, fitting and judging the series (timings only).
+    pub seconds: f64,
 }
 
 impl Fitted {
@@ -79,6 +81,7 @@ pub fn compute(budget: Budget) -> Result<Rates, ReportError> {
     let claims = checks
         .par_iter()
         .map(|check| {
+            let start = std::time::Instant::now();
             let error = |e: String| ReportError::Internal(format!("{}: {e}", check.id));
             let series = (check.series)(budget).map_err(error)?;
             let fits = series
@@ -92,6 +95,7 @@ pub fn compute(budget: Budget) -> Result<Rates, ReportError> {
                 series,
                 fits,
                 measurement,
+                seconds: start.elapsed().as_secs_f64(),
             })
         })
         .collect::<Result<Vec<_>, ReportError>>()?;
@@ -102,24 +106,7 @@ pub fn compute(budget: Budget) -> Result<Rates, ReportError> {
 const RHO: f64 = t1::RHO;
 
 fn gamma_c() -> f64 {
-    1.0 / (1.0 - RHO)
-}
-
-fn logit(p: f64) -> f64 {
-    (p / (1.0 - p)).ln()
-}
-
-/// The leading-order coefficient b of γ*(n) = γ_c + b/log n for a threshold series (see the
-/// module docs), from the level in its quantity; `None` for an unknown level.
-fn leading_b(series: &Series) -> Option<f64> {
-    let p = if series.quantity.contains("lambda = 1/2") {
-        (RHO / (1.0 + RHO)).sqrt()
-    } else if series.quantity.contains("= 1/8") {
-        (0.125f64).sqrt()
-    } else {
-        return None;
-    };
-    Some(gamma_c() * logit(p))
+    critscale_simplex::gamma_c(&RHO)
 }
 
 /// The n → ∞ limit of width·log n in γ units: γ_c·w(ρ).
@@ -150,45 +137,6 @@ fn stem(id: &str) -> String {
     )
 }
 
-/// Title and the prediction in words, per claim.
-fn describe(id: &str) -> (&'static str, &'static str) {
-    match id {
-        "T1.rate.sub" => (
-            "λ below γ_c (γ = 0.7 γ_c, κ = −0.3)",
-            "λ ≈ n^{2κ}/ρ: slope 2κ = −0.6",
-        ),
-        "T1.rate.super" => (
-            "1 − λ above γ_c (γ = 1.3 γ_c, κ = 0.3)",
-            "1 − λ ≈ 2ρ n^{−κ}: slope −κ = −0.3",
-        ),
-        "T1.rate.crit" => (
-            "|cos_out − 4ρ/(1+3ρ)| at γ_c (512 bits)",
-            "|cos_out − 4ρ/(1+3ρ)| ≈ C/n: slope −1",
-        ),
-        "T1.width" => (
-            "width of the transition (λ = 1/4 → 3/4)",
-            "width ≈ γ_c w(ρ)/log n: slope −1 against log log n",
-        ),
-        "T3.rate.sub" => (
-            "η below γ_c (γ = 0.8 γ_c, κ = −0.2)",
-            "η ≈ (1 − 1/d) n^{2κ}/q: slope 2κ = −0.4",
-        ),
-        "T3.rate.super" => (
-            "1 − qη/(1 − 1/d) above γ_c (γ = 1.3 γ_c, κ = 0.3, 512 bits)",
-            "1 − qη/(1 − 1/d) ≈ 2 n^{−κ}: slope −κ = −0.3",
-        ),
-        "T1.threshold" => (
-            "γ*(n) where λ = 1/2",
-            "γ*(n) = γ_c + b/log n + O(1/n): intercept γ_c",
-        ),
-        "T3.threshold.coincide" => (
-            "γ*(n) of λ = 1/2 and of qη/(1 − 1/d) = 1/8",
-            "both intercepts equal γ_c: difference 0",
-        ),
-        _ => ("", ""),
-    }
-}
-
 /// The sizes of a series in words: `n = 1e20 … 1e300 (41 sizes)`.
 fn sizes(series: &Series) -> String {
     let ks = &series.log10_n;
@@ -198,158 +146,12 @@ fn sizes(series: &Series) -> String {
     }
 }
 
-/// A "+" marker of half-size (hx, hy) at (x, y), as one polyline.
-fn marker(x: f64, y: f64, hx: f64, hy: f64, label: String, style: LineStyle) -> Line {
-    Line {
-        label,
-        points: vec![(x - hx, y), (x + hx, y), (x, y), (x, y + hy), (x, y - hy)],
-        style,
-    }
-}
-
-/// Points of a series as markers; the first carries the legend label.
-fn markers(
-    points: &[(f64, f64)],
-    x_range: (f64, f64),
-    y_range: (f64, f64),
-    label: String,
-    style: LineStyle,
-) -> Vec<Line> {
-    let hx = 0.007 * (x_range.1 - x_range.0);
-    let hy = 0.009 * (y_range.1 - y_range.0);
-    points
-        .iter()
-        .enumerate()
-        .map(|(i, &(x, y))| {
-            let label = if i == 0 { label.clone() } else { String::new() };
-            marker(x, y, hx, hy, label, style)
-        })
-        .collect()
-}
-
-/// (min, max) of values, padded by `low` and `high` times the span.
-fn padded(values: impl Iterator<Item = f64>, low: f64, high: f64) -> (f64, f64) {
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for v in values.filter(|v| v.is_finite()) {
-        lo = lo.min(v);
-        hi = hi.max(v);
-    }
-    let span = (hi - lo).max(1e-12);
-    (lo - low * span, hi + high * span)
-}
-
-/// The plotted coordinates of a power-law series: (log10 n or log10 log n, log10 of the quantity),
-/// and the conversion of fit coordinates (natural logs) to them.
-fn to_plot(model: Model, x: f64, y: f64) -> (f64, f64) {
-    match model {
-        Model::PowerLaw | Model::PowerOfLog => (x / LN_10, y / LN_10),
-        Model::InverseLog => (x, y),
-    }
-}
-
 impl Rates {
     /// The fitted claims judged on one power-law series (the log-log figures), in order.
     fn rate_claims(&self) -> impl Iterator<Item = &Fitted> {
         self.claims.iter().filter(|c| {
             c.series.len() == 1 && matches!(c.series[0].model, Model::PowerLaw | Model::PowerOfLog)
         })
-    }
-
-    /// The log-log figure of a claim with one power-law series.
-    pub fn rate_plot(&self, claim: &Fitted) -> LinePlot {
-        let series = &claim.series[0];
-        let fit = &claim.fits[0];
-        let model = series.model;
-        let xs = series.x();
-        let points: Vec<(f64, f64)> = xs
-            .iter()
-            .zip(&series.y)
-            .map(|(&x, &y)| to_plot(model, x, y))
-            .collect();
-        let (x0, x1) = (
-            xs.iter().copied().fold(f64::INFINITY, f64::min),
-            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        );
-        let [cx, cy] = fit.centroid;
-        let predicted = |x: f64| cy + series.predicted * (x - cx);
-        let fitted_line = vec![
-            to_plot(model, x0, fit.at(x0)),
-            to_plot(model, x1, fit.at(x1)),
-        ];
-        let predicted_line = vec![
-            to_plot(model, x0, predicted(x0)),
-            to_plot(model, x1, predicted(x1)),
-        ];
-        let log_n_axis = model == Model::PowerLaw;
-        let x_range = if log_n_axis {
-            let span = (x1 - x0) / LN_10;
-            (
-                (x0 / LN_10 - 0.05 * span).floor(),
-                (x1 / LN_10 + 0.05 * span).ceil(),
-            )
-        } else {
-            padded(points.iter().map(|p| p.0), 0.05, 0.05)
-        };
-        let y_range = padded(
-            points
-                .iter()
-                .chain(&fitted_line)
-                .chain(&predicted_line)
-                .map(|p| p.1),
-            0.08,
-            0.35,
-        );
-        let (title, formula) = describe(claim.id);
-        let mut lines = markers(
-            &points,
-            x_range,
-            y_range,
-            format!("{} ({})", series.quantity, sizes(series)),
-            LineStyle::Series(0),
-        );
-        lines.push(Line {
-            label: format!(
-                "fitted slope {} ± {} (95%)",
-                short(fit.estimate),
-                half_width(fit.ci)
-            ),
-            points: fitted_line,
-            style: LineStyle::SolidRed,
-        });
-        lines.push(Line {
-            label: format!(
-                "predicted slope {} (through the centroid)",
-                short(series.predicted)
-            ),
-            points: predicted_line,
-            style: LineStyle::DashedBlack,
-        });
-        let note_y = y_range.0 + 0.04 * (y_range.1 - y_range.0);
-        let note_x = x_range.0 + 0.03 * (x_range.1 - x_range.0);
-        LinePlot {
-            title: format!("{}: {title}", claim.id),
-            x_label: if log_n_axis {
-                "n (log10 scale)".to_owned()
-            } else {
-                "log10(log n)".to_owned()
-            },
-            y_label: format!("log10({})", series.quantity),
-            x_range,
-            y_range,
-            x_log: log_n_axis,
-            lines,
-            bands: Vec::new(),
-            notes: vec![(
-                note_x,
-                note_y,
-                format!(
-                    "{formula}; fitted − predicted = {:.1e}, tolerance {:.0e}",
-                    round(fit.estimate - series.predicted),
-                    series.tolerance
-                ),
-            )],
-            legend_left: false,
-        }
     }
 
     /// The threshold series (the λ series of `T1.threshold` and the η series of
@@ -367,73 +169,6 @@ impl Rates {
         out
     }
 
-    /// γ*(n) against 1/log n with the fitted a + b/log n, extended to 1/log n = 0.
-    pub fn gamma_star_plot(&self) -> LinePlot {
-        let thresholds = self.threshold_series();
-        let x_max = thresholds
-            .iter()
-            .flat_map(|(s, _)| s.x())
-            .fold(0.0, f64::max)
-            * 1.05;
-        let x_range = (0.0, x_max);
-        let y_range = padded(
-            thresholds
-                .iter()
-                .flat_map(|(s, _)| s.y.iter().copied())
-                .chain([gamma_c()]),
-            0.08,
-            0.45,
-        );
-        let mut lines = vec![Line {
-            label: format!("γ_c = 1/(1 − ρ) = {}", short(gamma_c())),
-            points: vec![(0.0, gamma_c()), (x_max, gamma_c())],
-            style: LineStyle::DashedBlack,
-        }];
-        for (k, (s, f)) in thresholds.iter().enumerate() {
-            let points: Vec<(f64, f64)> = s.x().into_iter().zip(s.y.iter().copied()).collect();
-            lines.extend(markers(
-                &points,
-                x_range,
-                y_range,
-                format!("{} ({})", s.quantity, sizes(s)),
-                LineStyle::Series(k),
-            ));
-            lines.push(Line {
-                label: format!(
-                    "fit a + b/log n: a = {} ± {}, b = {}",
-                    short(f.intercept),
-                    half_width(f.ci),
-                    short(f.slope)
-                ),
-                points: vec![(0.0, f.at(0.0)), (x_max, f.at(x_max))],
-                style: LineStyle::Series(k),
-            });
-            if let Some(b) = leading_b(s) {
-                lines.push(Line {
-                    label: if k == 0 {
-                        "leading order γ_c + γ_c logit(p_ℓ)/log n".to_owned()
-                    } else {
-                        String::new()
-                    },
-                    points: vec![(0.0, gamma_c()), (x_max, gamma_c() + b * x_max)],
-                    style: LineStyle::ThinGrey,
-                });
-            }
-        }
-        LinePlot {
-            title: "γ*(n) against 1/log n: the extrapolation to γ_c".to_owned(),
-            x_label: "1/log n (natural log)".to_owned(),
-            y_label: "γ*(n)".to_owned(),
-            x_range,
-            y_range,
-            x_log: false,
-            lines,
-            bands: Vec::new(),
-            notes: Vec::new(),
-            legend_left: false,
-        }
-    }
-
     /// The `T1.width` series as width·log n against 1/log n, with its limit γ_c·w(ρ).
     fn width_series(&self) -> Option<(&Series, Vec<(f64, f64)>)> {
         let claim = self.claims.iter().find(|c| c.id == t1::WIDTH.id)?;
@@ -447,239 +182,29 @@ impl Rates {
         Some((s, points))
     }
 
-    /// width·log n against 1/log n.
-    pub fn width_plot(&self) -> Option<LinePlot> {
-        let (s, points) = self.width_series()?;
-        let limit = width_limit();
-        let x_max = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.05;
-        let x_range = (0.0, x_max);
-        // ±3 %: the points sit on the limit to ~1e-8, far below what a figure can show; the
-        // note gives the largest deviation.
-        let y_range = (0.97 * limit, 1.03 * limit);
-        let deviation = points
+    /// γ/γ_c, κ and −κ of the series of claim `id` as text (`["0.7", "−0.3", "0.3"]`); `?` when
+    /// the claim is not fitted at one γ.
+    fn setting(&self, id: &str) -> [String; 3] {
+        let ratio = self
+            .claims
             .iter()
-            .map(|p| (p.1 - limit).abs())
-            .fold(0.0, f64::max);
-        let mut lines = vec![Line {
-            label: format!("γ_c w(ρ) = {}", short(limit)),
-            points: vec![(0.0, limit), (x_max, limit)],
-            style: LineStyle::DashedBlack,
-        }];
-        lines.extend(markers(
-            &points,
-            x_range,
-            y_range,
-            format!("width·log n ({})", sizes(s)),
-            LineStyle::Series(0),
-        ));
-        Some(LinePlot {
-            title: "T1.width: width·log n is constant (width ∝ 1/log n)".to_owned(),
-            x_label: "1/log n (natural log)".to_owned(),
-            y_label: "width·log n (γ units)".to_owned(),
-            x_range,
-            y_range,
-            x_log: false,
-            lines,
-            bands: Vec::new(),
-            notes: vec![(
-                0.03 * x_max,
-                y_range.0 + 0.04 * (y_range.1 - y_range.0),
-                format!(
-                    "largest |width·log n − γ_c w(ρ)| = {:.1e}",
-                    round(deviation)
-                ),
-            )],
-            legend_left: false,
-        })
+            .find(|c| c.id == id)
+            .and_then(|c| c.series.first())
+            .and_then(|s| s.gamma_ratio);
+        match ratio {
+            Some(r) => [number_text(r), number_text(r - 1.0), number_text(1.0 - r)],
+            None => ["?".to_owned(), "?".to_owned(), "?".to_owned()],
+        }
     }
 
-    /// The data files and figures.
-    pub fn artifacts(&self) -> Result<Vec<Artifact>, ReportError> {
-        let mut out = Vec::new();
-        // All points.
-        let mut csv = Csv::new(&[
-            "claim",
-            "quantity",
-            "model",
-            "log10_n",
-            "log_n",
-            "x",
-            "y",
-            "y_fitted",
-            "y_predicted",
-        ]);
-        let mut series_json = Vec::new();
-        for claim in &self.claims {
-            for (s, f) in claim.series.iter().zip(&claim.fits) {
-                let xs = s.x();
-                let predicted: Vec<f64> = xs.iter().map(|&x| predicted_at(s, f, x)).collect();
-                for (i, &x) in xs.iter().enumerate() {
-                    csv.row([
-                        csv_text(claim.id),
-                        csv_text(&s.quantity),
-                        model_word(s.model).to_owned(),
-                        s.log10_n[i].to_string(),
-                        csv_num(s.log_n[i]),
-                        csv_num(x),
-                        csv_num(s.y[i]),
-                        csv_num(f.at(x)),
-                        csv_num(predicted[i]),
-                    ]);
-                }
-                let list = |v: &[f64]| v.iter().map(|&x| num(x)).collect::<Vec<_>>();
-                series_json.push(json!({
-                    "claim": claim.id,
-                    "quantity": s.quantity,
-                    "model": model_word(s.model),
-                    "x": s.x_label,
-                    "y": s.y_label,
-                    "method": s.method,
-                    "log10_n": s.log10_n,
-                    "log_n": list(&s.log_n),
-                    "x_values": list(&xs),
-                    "y_values": list(&s.y),
-                    "y_fitted": xs.iter().map(|&x| num(f.at(x))).collect::<Vec<_>>(),
-                    "y_predicted": list(&predicted),
-                }));
-            }
-        }
-        out.push(Artifact::new("data/rates.csv", csv.into_bytes()));
-        out.push(Artifact::json(
-            "data/rates.json",
-            &json!({
-                "description": "the series the fitted claims are judged on (rho = 0.3, q = 1, d = n, alpha = 0; n = 10^log10_n; natural logs). x and y are the fit's coordinates: (log n, log Y) for power laws in n, (log log n, log Y) for power laws in log n, (1/log n, gamma*) for thresholds. y_fitted is the least-squares line; y_predicted the line with the predicted slope through the centroid (power laws) or gamma_c + b0/log n with the leading-order b0 (thresholds).",
-                "budget": budget_word(self.budget),
-                "series": series_json,
-            }),
-        ));
-
-        // Fits, one row per series, with the claim's measurement beside it.
-        let mut csv = Csv::new(&[
-            "claim",
-            "quantity",
-            "model",
-            "x",
-            "y",
-            "points",
-            "log10_n_min",
-            "log10_n_max",
-            "predicted",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "estimate_minus_predicted",
-            "ci_half_width",
-            "slope",
-            "intercept",
-            "centroid_x",
-            "centroid_y",
-            "residual_sd",
-            "claim_prediction",
-            "claim_measured",
-            "claim_ci_low",
-            "claim_ci_high",
-            "claim_tolerance",
-            "claim_verdict",
-        ]);
-        let mut fits_json = Vec::new();
-        for claim in &self.claims {
-            let m = &claim.measurement;
-            let verdict = if claim.passes() { "pass" } else { "fail" };
-            let mut per_series = Vec::new();
-            for (s, f) in claim.series.iter().zip(&claim.fits) {
-                let (k0, k1) = (
-                    s.log10_n.first().copied().unwrap_or(0),
-                    s.log10_n.last().copied().unwrap_or(0),
-                );
-                csv.row([
-                    csv_text(claim.id),
-                    csv_text(&s.quantity),
-                    model_word(s.model).to_owned(),
-                    csv_text(&s.x_label),
-                    csv_text(&s.y_label),
-                    s.y.len().to_string(),
-                    k0.to_string(),
-                    k1.to_string(),
-                    csv_num(s.predicted),
-                    csv_num(f.estimate),
-                    csv_num(f.ci[0]),
-                    csv_num(f.ci[1]),
-                    csv_num(f.estimate - s.predicted),
-                    csv_num((f.ci[1] - f.ci[0]) / 2.0),
-                    csv_num(f.slope),
-                    csv_num(f.intercept),
-                    csv_num(f.centroid[0]),
-                    csv_num(f.centroid[1]),
-                    csv_num(f.residual_sd),
-                    csv_num(m.prediction),
-                    csv_num(m.measured),
-                    csv_num(m.ci[0]),
-                    csv_num(m.ci[1]),
-                    csv_num(m.tolerance),
-                    verdict.to_owned(),
-                ]);
-                per_series.push(json!({
-                    "quantity": s.quantity,
-                    "model": model_word(s.model),
-                    "x": s.x_label,
-                    "y": s.y_label,
-                    "points": s.y.len(),
-                    "log10_n_min": k0,
-                    "log10_n_max": k1,
-                    "predicted": num(s.predicted),
-                    "estimate": num(f.estimate),
-                    "ci": [num(f.ci[0]), num(f.ci[1])],
-                    "estimate_minus_predicted": num(f.estimate - s.predicted),
-                    "ci_half_width": num((f.ci[1] - f.ci[0]) / 2.0),
-                    "slope": num(f.slope),
-                    "intercept": num(f.intercept),
-                    "centroid": [num(f.centroid[0]), num(f.centroid[1])],
-                    "residual_sd": num(f.residual_sd),
-                }));
-            }
-            fits_json.push(json!({
-                "claim": claim.id,
-                "prediction": num(m.prediction),
-                "measured": num(m.measured),
-                "ci": [num(m.ci[0]), num(m.ci[1])],
-                "tolerance": num(m.tolerance),
-                "verdict": verdict,
-                "method": m.method,
-                "series": per_series,
-            }));
-        }
-        out.push(Artifact::new("data/rates_fits.csv", csv.into_bytes()));
-        out.push(Artifact::json(
-            "data/rates_fits.json",
-            &json!({
-                "description": "least-squares fits of the series in rates.json (95% intervals) and the measurement of each claim; estimate is the slope for power laws and the intercept a for thresholds",
-                "budget": budget_word(self.budget),
-                "level": num(t1::LEVEL),
-                "claims": fits_json,
-            }),
-        ));
-
-        // Figures.
-        for claim in self.rate_claims() {
-            let svg = plot::lines(&self.rate_plot(claim))?;
-            out.push(Artifact::new(
-                &format!("figures/{}.svg", stem(claim.id)),
-                svg.into_bytes(),
-            ));
-        }
-        if !self.threshold_series().is_empty() {
-            out.push(Artifact::new(
-                "figures/gamma_star.svg",
-                plot::lines(&self.gamma_star_plot())?.into_bytes(),
-            ));
-        }
-        if let Some(plot) = self.width_plot() {
-            out.push(Artifact::new(
-                "figures/gamma_star_width.svg",
-                plot::lines(&plot)?.into_bytes(),
-            ));
-        }
-        Ok(out)
+    /// The largest n of the series of claim `id`, as `1e{k}`.
+    fn largest_n(&self, id: &str) -> String {
+        self.claims
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.series.first())
+            .and_then(|s| s.log10_n.last())
+            .map_or_else(|| "?".to_owned(), |k| format!("1e{k}"))
     }
 
     /// The Markdown of the section.
@@ -704,27 +229,30 @@ impl Rates {
              asymptotic exponent only by the next correction, relatively ≤ n^{{−|κ|}}, and the note in each \
              figure gives fitted − predicted. The predictions (THEORY §5):\n"
         );
+        let ([ratio_l, kappa_l, _], [ratio_e, kappa_e, _]) =
+            (self.setting(t1::RATE_SUB.id), self.setting(t3::RATE_SUB.id));
+        let [ratio_s, _, minus_kappa_s] = self.setting(t1::RATE_SUPER.id);
         let _ = writeln!(
             md,
-            "- below γ_c, p ≈ n^κ, so **λ ≈ n^{{2κ}}/ρ** and **η ≈ (1 − 1/d) n^{{2κ}}/q** (slope 2κ; κ = −0.3 \
-             for λ at γ = {}·γ_c, κ = −0.2 for η at γ = {}·γ_c, where n^{{2κ}} dominates the 1/n terms);",
-            t1::SUB,
-            t3::SUB
+            "- below γ_c, p ≈ n^κ, so **λ ≈ n^{{2κ}}/ρ** and **η ≈ (1 − 1/d) n^{{2κ}}/q** (slope 2κ; \
+             κ = {kappa_l} for λ at γ = {ratio_l}·γ_c, κ = {kappa_e} for η at γ = {ratio_e}·γ_c, where n^{{2κ}} \
+             dominates the 1/n terms);"
         );
         let _ = writeln!(
             md,
             "- above γ_c, 1 − p ≈ n^{{−κ}}, so **1 − λ ≈ 2ρ n^{{−κ}}** and **1 − qη/(1 − 1/d) ≈ 2 n^{{−κ}}** \
-             (slope −κ = −0.3 at γ = {}·γ_c);",
-            t1::SUPER
+             (slope −κ = {minus_kappa_s} at γ = {ratio_s}·γ_c);"
         );
         let _ = writeln!(
             md,
             "- at γ_c, **|cos_out − 4ρ/(1 + 3ρ)| ≈ C/n** (slope −1). This deviation and the gradient deficit \
-             cancel in f64, so those two series use 512-bit floats up to n = 1e120; the others use f64 (in the \
-             log domain for λ) up to n = 1e300.\n"
+             cancel in f64, so those two series use 512-bit floats up to n = {}; the others use f64 (in the \
+             log domain for λ) up to n = {}.\n",
+            self.largest_n(t1::RATE_CRIT.id),
+            self.largest_n(t1::RATE_SUB.id)
         );
         for claim in self.rate_claims() {
-            let (title, formula) = describe(claim.id);
+            let (title, formula) = (&claim.series[0].title, &claim.series[0].law);
             let _ = writeln!(
                 md,
                 "![{}: {title}](figures/{}.svg)\n",
@@ -755,7 +283,7 @@ impl Rates {
         );
         let _ = writeln!(md, "![gamma*(n) against 1/log n](figures/gamma_star.svg)\n");
         for (s, f) in self.threshold_series() {
-            let b0 = leading_b(s).map_or_else(|| "–".to_owned(), md_num);
+            let b0 = s.leading_slope.map_or_else(|| "–".to_owned(), md_num);
             let _ = writeln!(
                 md,
                 "- {}: a = {} ± {} (95%), a − γ_c = {}, b = {} (leading order {}), {}.",
@@ -827,23 +355,6 @@ impl Rates {
     }
 }
 
-/// The predicted ordinate at x: the predicted slope through the centroid (power laws), or
-/// γ_c + b₀x with the leading-order b₀ (thresholds; NaN when b₀ is unknown).
-fn predicted_at(s: &Series, f: &SeriesFit, x: f64) -> f64 {
-    match s.model {
-        Model::PowerLaw | Model::PowerOfLog => f.centroid[1] + s.predicted * (x - f.centroid[0]),
-        Model::InverseLog => leading_b(s).map_or(f64::NAN, |b| s.predicted + b * x),
-    }
-}
-
-fn model_word(model: Model) -> &'static str {
-    match model {
-        Model::PowerLaw => "power_law",
-        Model::PowerOfLog => "power_of_log",
-        Model::InverseLog => "inverse_log",
-    }
-}
-
 fn budget_word(budget: Budget) -> &'static str {
     match budget {
         Budget::Quick => "quick",
@@ -854,6 +365,7 @@ fn budget_word(budget: Budget) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plot::{Line, LinePlot};
     use critscale_theorems::registry;
 
     fn quick() -> Rates {
@@ -904,6 +416,32 @@ mod tests {
                 .unwrap_or_else(|| panic!("no row for {}", fitted.id));
             assert!(row.contains(&short(fitted.measurement.measured)), "{row}");
         }
+    }
+
+    /// The claims section judges the fitted claims on the series computed here: the same rows
+    /// (times aside) as running their checks.
+    #[test]
+    fn claims_judged_on_these_series_match_their_checks() {
+        let rates = quick();
+        let fitted: Vec<_> = registry()
+            .into_iter()
+            .filter(|c| rates.claims.iter().any(|f| f.id == c.id))
+            .collect();
+        let budget = crate::Budget::Quick;
+        let strip = |rows: Vec<crate::claims::Row>| {
+            rows.into_iter()
+                .map(|r| (r.id, r.outcome))
+                .collect::<Vec<_>>()
+        };
+        let reused = strip(crate::claims::compute_with(
+            &fitted,
+            budget,
+            &rates.claims,
+            &|| {},
+        ));
+        let run = strip(crate::claims::compute(&fitted, budget, &|| {}));
+        assert_eq!(reused.len(), series_checks().len());
+        assert_eq!(reused, run);
     }
 
     #[test]
@@ -1008,7 +546,7 @@ mod tests {
     fn threshold_slopes_and_width_match_the_leading_order() {
         let rates = quick();
         for (s, f) in rates.threshold_series() {
-            let b0 = leading_b(s).unwrap();
+            let b0 = s.leading_slope.unwrap();
             assert!(
                 (f.slope - b0).abs() < 1e-3 * b0.abs(),
                 "{}: {} vs {b0}",

@@ -26,6 +26,7 @@ pub mod params;
 use critscale_real::Real;
 
 pub use eta::eta;
+pub use limits::gamma_c;
 pub use params::{InvalidParameter, Regime, Scaling, SimplexParams};
 
 /// Every closed-form quantity of the simplex layer at one parameter point.

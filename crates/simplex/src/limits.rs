@@ -16,6 +16,14 @@
 use crate::Regime;
 use critscale_real::Real;
 
+/// The critical scale γ_c = 1/(1 − ρ) (THEORY §4, T1) for pairwise cosine ρ < 1: at β = γ log n
+/// the layer collapses the simplex for γ < γ_c and leaves it (κ = γ/γ_c − 1 > 0) above. Generic
+/// over the scalar: in `f64` it is exactly `1.0 / (1.0 - rho)`; for an interval it encloses γ_c.
+/// ρ = 1 gives an infinite (or, for intervals, unbounded) result, not an error.
+pub fn gamma_c<T: Real>(rho: &T) -> T {
+    (T::one(&rho.ctx()) - rho).recip()
+}
+
 /// T1: lim cos_out in `regime`, for pairwise cosine ρ and a = α√q.
 pub fn cos_out_limit<T: Real>(regime: Regime, rho: &T, a: &T) -> T {
     let ctx = rho.ctx();

@@ -177,9 +177,9 @@ impl<T: Real> SimplexParams<T> {
         out
     }
 
-    /// γ_c = 1/(1 − ρ).
+    /// γ_c = 1/(1 − ρ) ([`crate::gamma_c`]).
     pub fn gamma_c(&self) -> T {
-        (T::one(&self.rho.ctx()) - &self.rho).recip()
+        crate::gamma_c(&self.rho)
     }
 
     /// γ, however the scale was given.

@@ -30,6 +30,21 @@
 
 #![warn(missing_docs)]
 
+/// A [`Claim`] from its ID, statement, [`Prediction`] kind and check; the theorem is the ID's
+/// first component (`T1.rate.sub` → `T1`). Defined before the theorem modules so that each of
+/// them can use it.
+macro_rules! claim {
+    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
+        $crate::Claim {
+            id: $id,
+            theorem: $crate::theorem_of($id),
+            statement: $statement,
+            prediction: $crate::Prediction::$kind,
+            check: $check,
+        }
+    };
+}
+
 pub mod t1;
 pub mod t2;
 pub mod t3;
@@ -40,6 +55,35 @@ use critscale_asymptotics::fit_inverse_log;
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+
+/// Confidence level of every fitted interval in the claims (t-intervals of least-squares fits).
+pub const CONFIDENCE_LEVEL: f64 = 0.95;
+
+/// A parameter for display: at most 10 significant digits in shortest form, with a Unicode minus
+/// (`0.7 − 1` → `−0.3`, not `-0.30000000000000004`).
+pub fn number_text(x: f64) -> String {
+    let rounded: f64 = format!("{x:.9e}").parse().unwrap_or(x);
+    format!("{}", rounded + 0.0).replace('-', "−")
+}
+
+/// A level in (0, 1) as a fraction with the smallest denominator up to 64 (`0.125` → `1/8`),
+/// or as [`number_text`] when there is none.
+pub fn fraction_text(x: f64) -> String {
+    (1..=64u32)
+        .find_map(|k| {
+            let top = x * f64::from(k);
+            (top == top.round()).then(|| match k {
+                1 => format!("{}", top as i64),
+                _ => format!("{}/{k}", top as i64),
+            })
+        })
+        .unwrap_or_else(|| number_text(x))
+}
+
+/// The theorem a claim ID belongs to: its first dot-separated component (`T1.rate.sub` → `T1`).
+pub fn theorem_of(id: &'static str) -> &'static str {
+    id.split('.').next().unwrap_or(id)
+}
 
 /// How much work a check may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,7 +215,15 @@ impl Claim {
             id: self.id.to_owned(),
             reason,
         })?;
-        Ok(Evidence {
+        Ok(self.evidence(m, start.elapsed().as_secs_f64()))
+    }
+
+    /// Judges a measurement of this claim by [`Verdict::judge`]: the measurement its check
+    /// returns, or for a fitted claim its [`SeriesCheck::judge`] applied to series already
+    /// computed (so that a caller that also plots the series computes them once). `seconds` is
+    /// the wall time the measurement took.
+    pub fn evidence(&self, m: Measurement, seconds: f64) -> Evidence {
+        Evidence {
             id: self.id.to_owned(),
             statement: self.statement.to_owned(),
             prediction: m.prediction,
@@ -179,9 +231,9 @@ impl Claim {
             ci: m.ci,
             tolerance: m.tolerance,
             verdict: Verdict::judge(m.prediction, m.measured, m.ci, m.tolerance),
-            seconds: start.elapsed().as_secs_f64(),
+            seconds,
             method: m.method,
-        })
+        }
     }
 
     /// A perturbation that moves this claim's prediction by `size` in its own kind.
@@ -257,6 +309,19 @@ pub struct Series {
     pub x_label: String,
     /// The fit's ordinate in words (`log lambda`, `gamma*`, …; natural logs).
     pub y_label: String,
+    /// A title for a figure of the series (Unicode): the quantity, where it is taken and at
+    /// what parameters, e.g. `λ below γ_c (γ = 0.7 γ_c, κ = −0.3)`. Written from the values the
+    /// series is computed at, so it cannot disagree with them.
+    pub title: String,
+    /// The prediction in words with its number (Unicode, THEORY §5), e.g.
+    /// `λ ≈ n^{2κ}/ρ: slope 2κ = −0.6`.
+    pub law: String,
+    /// γ/γ_c of every point; `None` when γ is what the series measures (thresholds, widths).
+    pub gamma_ratio: Option<f64>,
+    /// For a threshold series ([`Model::InverseLog`]): the leading-order slope b₀ = γ_c·logit p_ℓ
+    /// of γ*(n) = γ_c + b/log n, p_ℓ the self weight at which the level is reached (THEORY §5);
+    /// `None` for the other models.
+    pub leading_slope: Option<f64>,
     /// k with n = 10^k, per point.
     pub log10_n: Vec<u32>,
     /// log n (natural), per point.
@@ -276,7 +341,7 @@ pub struct Series {
 pub struct SeriesFit {
     /// The measurement: the slope (power laws) or the intercept (inverse log).
     pub estimate: f64,
-    /// Its confidence interval at [`t1::LEVEL`].
+    /// Its confidence interval at [`CONFIDENCE_LEVEL`].
     pub ci: [f64; 2],
     /// Slope of the fitted line.
     pub slope: f64,
@@ -317,8 +382,8 @@ impl Series {
         let centroid = [mean(&x), mean(&self.y)];
         match self.model {
             Model::PowerLaw | Model::PowerOfLog => {
-                let fit =
-                    fit_log_ols_logs(&x, &self.y, None, t1::LEVEL).map_err(|e| e.to_string())?;
+                let fit = fit_log_ols_logs(&x, &self.y, None, CONFIDENCE_LEVEL)
+                    .map_err(|e| e.to_string())?;
                 Ok(SeriesFit {
                     estimate: fit.alpha,
                     ci: [fit.alpha_ci.0, fit.alpha_ci.1],
@@ -329,7 +394,7 @@ impl Series {
                 })
             }
             Model::InverseLog => {
-                let fit = fit_inverse_log(&self.log_n, &self.y, None, t1::LEVEL)
+                let fit = fit_inverse_log(&self.log_n, &self.y, None, CONFIDENCE_LEVEL)
                     .map_err(|e| e.to_string())?;
                 Ok(SeriesFit {
                     estimate: fit.a,
@@ -499,6 +564,13 @@ mod tests {
                 assert_eq!(s.log_n.len(), s.y.len());
                 assert_eq!(s.log10_n.len(), s.y.len());
                 assert_eq!(s.model.prediction(), claim.prediction);
+                // The words are written from the parameters the points are computed at.
+                if let Some(r) = s.gamma_ratio.filter(|&r| r != 1.0) {
+                    assert!(s.title.contains(&number_text(r)), "{}", s.title);
+                    assert!(s.title.contains(&number_text(r - 1.0)), "{}", s.title);
+                }
+                assert!(s.law.contains(&number_text(s.predicted)) || s.law.contains("γ_c"));
+                assert_eq!(s.leading_slope.is_some(), s.model == Model::InverseLog);
                 // The fitted line passes through the centroid of the points.
                 let fit = s.fit().unwrap();
                 let [x, y] = fit.centroid;
@@ -506,6 +578,40 @@ mod tests {
             }
         }
         assert!(series("T1.limit.sub", Budget::Quick).is_none());
+    }
+
+    #[test]
+    fn every_claim_belongs_to_the_theorem_its_id_names() {
+        for claim in registry() {
+            assert!(
+                ["T1", "T2", "T3", "T4", "T5"].contains(&claim.theorem),
+                "{}",
+                claim.id
+            );
+            assert!(
+                claim.id.starts_with(&format!("{}.", claim.theorem)),
+                "{}",
+                claim.id
+            );
+        }
+        assert_eq!(theorem_of("T3.threshold.coincide"), "T3");
+    }
+
+    #[test]
+    fn display_numbers_are_rounded_and_signed() {
+        assert_eq!(number_text(0.7 - 1.0), "−0.3");
+        assert_eq!(number_text(2.0 * (0.8 - 1.0)), "−0.4");
+        assert_eq!(number_text(1.3), "1.3");
+        assert_eq!(number_text(-1.0), "−1");
+        assert_eq!(number_text(0.0), "0");
+        assert_eq!(fraction_text(0.5), "1/2");
+        assert_eq!(fraction_text(0.125), "1/8");
+        assert_eq!(fraction_text(0.75), "3/4");
+        assert_eq!(fraction_text(0.3), "3/10");
+        assert_eq!(
+            fraction_text(std::f64::consts::FRAC_1_SQRT_2),
+            "0.7071067812"
+        );
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! resolution.
 
 use crate::{
-    Budget, Claim, Measurement, Model, Perturbation, Prediction, Series, SeriesCheck, judge_single,
+    Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, fraction_text,
+    judge_single, number_text,
 };
 use critscale_asymptotics::threshold::linspace;
 use critscale_asymptotics::width::widths;
@@ -29,11 +30,14 @@ pub const SUB: f64 = 0.7;
 pub const SUPER: f64 = 1.3;
 /// Residual weight of the residual variants.
 pub const ALPHA: f64 = 0.5;
-/// Confidence level of every fit.
-pub const LEVEL: f64 = 0.95;
+/// The level of λ whose crossing γ*(n) is the threshold of `T1.threshold`.
+pub const THRESHOLD_LEVEL: f64 = 0.5;
+/// The levels of λ between which `T1.width` measures the transition width.
+pub const WIDTH_LEVELS: (f64, f64) = (0.25, 0.75);
 
-fn gamma_c() -> f64 {
-    1.0 / (1.0 - RHO)
+/// γ_c at [`RHO`].
+pub(crate) fn gamma_c() -> f64 {
+    critscale_simplex::gamma_c(&RHO)
 }
 
 /// The closed forms in `f64` at (n, γ/γ_c, α), q = 1, d = n.
@@ -56,8 +60,7 @@ pub(crate) fn layer_big(log10_n: u32, ratio: f64, alpha: f64, bits: u64) -> Simp
     let scaling = if ratio == 1.0 {
         Scaling::Critical
     } else {
-        let gamma_c = (BigReal::one(&p) - &rho).recip();
-        Scaling::Gamma(gamma_c * &BigReal::from_f64(&p, ratio))
+        Scaling::Gamma(critscale_simplex::gamma_c(&rho) * &BigReal::from_f64(&p, ratio))
     };
     let params = SimplexParams::new(
         n.clone(),
@@ -149,21 +152,54 @@ pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
 /// tolerance is 1e-4.
 pub(crate) const EXPONENT_TOLERANCE: f64 = 1e-4;
 
-/// A power-law series log Y against log n (see [`Model::PowerLaw`]).
+/// logit p = log(p/(1 − p)).
+pub(crate) fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// The words of a series: its quantity (ASCII, for data files), title and law (Unicode, for
+/// figures; see [`Series`]).
+pub(crate) struct Words {
+    pub quantity: String,
+    pub title: String,
+    pub law: String,
+}
+
+/// The title of a rate series at γ = `ratio`·γ_c: `{what} {below|above} γ_c (γ = … γ_c, κ = …{extra})`.
+pub(crate) fn rate_title(what: &str, ratio: f64, extra: &str) -> String {
+    let side = if ratio < 1.0 { "below" } else { "above" };
+    format!(
+        "{what} {side} γ_c (γ = {} γ_c, κ = {}{extra})",
+        number_text(ratio),
+        number_text(ratio - 1.0)
+    )
+}
+
+/// A power-law series log Y against log n (see [`Model::PowerLaw`]) at γ = `gamma_ratio`·γ_c.
 pub(crate) fn power_law(
     id: &'static str,
-    quantity: &str,
+    words: Words,
+    gamma_ratio: f64,
     ks: &[u32],
     log_y: Vec<f64>,
     predicted: f64,
     method: String,
 ) -> Series {
+    let Words {
+        quantity,
+        title,
+        law,
+    } = words;
     Series {
         id,
-        quantity: quantity.to_owned(),
         model: Model::PowerLaw,
         x_label: "log n".to_owned(),
         y_label: format!("log({quantity})"),
+        quantity,
+        title,
+        law,
+        gamma_ratio: Some(gamma_ratio),
+        leading_slope: None,
         log10_n: ks.to_vec(),
         log_n: ln_decades(ks),
         y: log_y,
@@ -184,12 +220,19 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
         "OLS of log lambda on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
         ks.len()
     );
+    let slope = 2.0 * (SUB - 1.0);
+    let words = Words {
+        quantity: "lambda".to_owned(),
+        title: rate_title("λ", SUB, ""),
+        law: format!("λ ≈ n^{{2κ}}/ρ: slope 2κ = {}", number_text(slope)),
+    };
     Ok(vec![power_law(
         RATE_SUB.id,
-        "lambda",
+        words,
+        SUB,
         &ks,
         log_y,
-        2.0 * (SUB - 1.0),
+        slope,
         method,
     )])
 }
@@ -205,12 +248,19 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
         "OLS of log(1 - lambda) on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
         ks.len()
     );
+    let slope = -(SUPER - 1.0);
+    let words = Words {
+        quantity: "1 - lambda".to_owned(),
+        title: rate_title("1 − λ", SUPER, ""),
+        law: format!("1 − λ ≈ 2ρ n^{{−κ}}: slope −κ = {}", number_text(slope)),
+    };
     Ok(vec![power_law(
         RATE_SUPER.id,
-        "1 - lambda",
+        words,
+        SUPER,
         &ks,
         log_y,
-        -(SUPER - 1.0),
+        slope,
         method,
     )])
 }
@@ -230,18 +280,28 @@ pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
         log_y.push(deviation.ln().to_f64());
     }
     let method = format!(
-        "OLS of log|cos_out - limit| on log n, 512 bits, n = 1e10..1e120 ({} sizes)",
+        "OLS of log|cos_out - limit| on log n, {bits} bits, n = 1e10..1e120 ({} sizes)",
         ks.len()
     );
+    let slope = -1.0;
+    let words = Words {
+        quantity: "|cos_out - 4 rho/(1+3 rho)|".to_owned(),
+        title: format!("|cos_out − 4ρ/(1+3ρ)| at γ_c ({bits} bits)"),
+        law: format!("|cos_out − 4ρ/(1+3ρ)| ≈ C/n: slope {}", number_text(slope)),
+    };
     Ok(vec![power_law(
         RATE_CRIT.id,
-        "|cos_out - 4 rho/(1+3 rho)|",
+        words,
+        1.0,
         &ks,
         log_y,
-        -1.0,
+        slope,
         method,
     )])
 }
+
+/// The law of every threshold series (THEORY §5).
+pub(crate) const THRESHOLD_LAW: &str = "γ*(n) = γ_c + b/log n + O(1/n): intercept γ_c";
 
 /// Sizes of the threshold fits.
 pub(crate) fn threshold_sizes(budget: Budget) -> Vec<u32> {
@@ -266,22 +326,34 @@ pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
     let grid = linspace(0.5 * gamma_c(), 3.0 * gamma_c(), 50).map_err(|e| e.to_string())?;
     let mut gamma_star = Vec::new();
     for &k in &ks {
-        let crossing = find_crossing(lambda_of_gamma(k), 0.5, &grid, 1e-14, Policy::Unique)
-            .map_err(|e| format!("n = 1e{k}: {e}"))?;
+        let crossing = find_crossing(
+            lambda_of_gamma(k),
+            THRESHOLD_LEVEL,
+            &grid,
+            1e-14,
+            Policy::Unique,
+        )
+        .map_err(|e| format!("n = 1e{k}: {e}"))?;
         gamma_star.push(crossing.root);
     }
+    let level = fraction_text(THRESHOLD_LEVEL);
     Ok(vec![Series {
         id: THRESHOLD.id,
-        quantity: "gamma* (lambda = 1/2)".to_owned(),
+        quantity: format!("gamma* (lambda = {level})"),
         model: Model::InverseLog,
         x_label: "1/log n".to_owned(),
         y_label: "gamma*".to_owned(),
+        title: format!("γ*(n) where λ = {level}"),
+        law: THRESHOLD_LAW.to_owned(),
+        gamma_ratio: None,
+        // λ = 1/2 where p² = ρ/(1 + ρ) at leading order (THEORY §5).
+        leading_slope: Some(gamma_c() * logit((RHO / (1.0 + RHO)).sqrt())),
         log_n: ln_decades(&ks),
         y: gamma_star,
         predicted: gamma_c(),
         tolerance: 1e-6,
         method: format!(
-            "gamma*(n) where lambda = 1/2 (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes)",
+            "gamma*(n) where lambda = {level} (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes)",
             ks[0],
             ks[ks.len() - 1],
             ks.len()
@@ -301,7 +373,7 @@ pub fn width_series(budget: Budget) -> Result<Vec<Series>, String> {
     for &k in &ks {
         let w = transition_width(
             lambda_of_gamma(k),
-            (0.25, 0.75),
+            WIDTH_LEVELS,
             &grid,
             1e-14,
             Policy::Unique,
@@ -315,18 +387,27 @@ pub fn width_series(budget: Budget) -> Result<Vec<Series>, String> {
         .iter()
         .map(|w| w.ln())
         .collect();
+    let (from, to) = (fraction_text(WIDTH_LEVELS.0), fraction_text(WIDTH_LEVELS.1));
+    let predicted = -1.0;
     Ok(vec![Series {
         id: WIDTH.id,
-        quantity: "width (lambda = 1/4 -> 3/4)".to_owned(),
+        quantity: format!("width (lambda = {from} -> {to})"),
         model: Model::PowerOfLog,
         x_label: "log log n".to_owned(),
         y_label: "log(width)".to_owned(),
+        title: format!("width of the transition (λ = {from} → {to})"),
+        law: format!(
+            "width ≈ γ_c w(ρ)/log n: slope {} against log log n",
+            number_text(predicted)
+        ),
+        gamma_ratio: None,
+        leading_slope: None,
         log_n: ln_decades(&ks),
         y: log_width,
-        predicted: -1.0,
+        predicted,
         tolerance: EXPONENT_TOLERANCE,
         method: format!(
-            "width between lambda = 1/4 and 3/4, OLS of log width on log log n, n = 1e{}..1e{}",
+            "width between lambda = {from} and {to}, OLS of log width on log log n, n = 1e{}..1e{}",
             ks[0],
             ks[ks.len() - 1]
         ),
@@ -372,18 +453,6 @@ pub const WIDTH: SeriesCheck = SeriesCheck {
 /// The fitted T1 claims, in registry order.
 pub fn series_checks() -> Vec<SeriesCheck> {
     vec![RATE_SUB, RATE_SUPER, RATE_CRIT, THRESHOLD, WIDTH]
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T1",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T1 claims.

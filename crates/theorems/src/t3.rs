@@ -6,9 +6,13 @@
 //! its critical value; any fixed level in (0, 1) would do) both extrapolate to γ_c: gradients
 //! vanish exactly where tokens collapse.
 
-use crate::t1::{self, RHO, decades, layer_big, layer_f64, ln_decades, power_law, threshold_sizes};
+use crate::t1::{
+    self, THRESHOLD_LAW, Words, decades, gamma_c, layer_big, layer_f64, ln_decades, logit,
+    power_law, rate_title, threshold_sizes,
+};
 use crate::{
-    Budget, Claim, Measurement, Model, Perturbation, Prediction, Series, SeriesCheck, judge_single,
+    Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, fraction_text,
+    judge_single, number_text,
 };
 use critscale_asymptotics::Policy;
 use critscale_asymptotics::threshold::{find_crossing, linspace};
@@ -19,10 +23,8 @@ use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 pub const SUB: f64 = 0.8;
 /// γ/γ_c above (κ = 0.3).
 pub const SUPER: f64 = 1.3;
-
-fn gamma_c() -> f64 {
-    1.0 / (1.0 - RHO)
-}
+/// The level of qη/(1 − 1/d) whose crossing is the gradient threshold (half its critical value).
+pub const GRADIENT_LEVEL: f64 = 0.125;
 
 /// η at n = 1e300, d = n, q = 1 against (1 − 1/d)·{0, 1/4, 1}. The tolerance is
 /// K·(n^{−e} + 1/n + β²/d) plus rounding: the p² term approaches like the self weight, the
@@ -58,12 +60,22 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
         "OLS of log eta on log n, f64, d = n = 1e20..1e300 ({} sizes)",
         ks.len()
     );
+    let slope = 2.0 * (SUB - 1.0);
+    let words = Words {
+        quantity: "eta".to_owned(),
+        title: rate_title("η", SUB, ""),
+        law: format!(
+            "η ≈ (1 − 1/d) n^{{2κ}}/q: slope 2κ = {}",
+            number_text(slope)
+        ),
+    };
     Ok(vec![power_law(
         RATE_SUB.id,
-        "eta",
+        words,
+        SUB,
         &ks,
         log_y,
-        2.0 * (SUB - 1.0),
+        slope,
         method,
     )])
 }
@@ -72,9 +84,10 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
 /// deficit (≈ 2n^{−κ}) cancels in f64, so this uses 512-bit big floats up to n = 1e120.
 pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
+    let bits = 512;
     let mut log_y = Vec::new();
     for &k in &ks {
-        let layer = layer_big(k, SUPER, 0.0, 512);
+        let layer = layer_big(k, SUPER, 0.0, bits);
         let eta = layer.eta.ok_or("no eta")?;
         let one = critscale_real::BigReal::one(&eta.ctx());
         let n = critscale_real::BigReal::parse_decimal(&eta.ctx(), &format!("1e{k}"))
@@ -83,15 +96,25 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
         log_y.push(deficit.ln().to_f64());
     }
     let method = format!(
-        "OLS of log(1 - q eta/(1-1/d)) on log n, 512 bits, d = n = 1e10..1e120 ({} sizes)",
+        "OLS of log(1 - q eta/(1-1/d)) on log n, {bits} bits, d = n = 1e10..1e120 ({} sizes)",
         ks.len()
     );
+    let slope = -(SUPER - 1.0);
+    let words = Words {
+        quantity: "1 - q eta/(1 - 1/d)".to_owned(),
+        title: rate_title("1 − qη/(1 − 1/d)", SUPER, &format!(", {bits} bits")),
+        law: format!(
+            "1 − qη/(1 − 1/d) ≈ 2 n^{{−κ}}: slope −κ = {}",
+            number_text(slope)
+        ),
+    };
     Ok(vec![power_law(
         RATE_SUPER.id,
-        "1 - q eta/(1 - 1/d)",
+        words,
+        SUPER,
         &ks,
         log_y,
-        -(SUPER - 1.0),
+        slope,
         method,
     )])
 }
@@ -113,22 +136,28 @@ pub fn thresholds_series(budget: Budget) -> Result<Vec<Series>, String> {
         let eta = |gamma: f64| {
             layer_f64(n, gamma / gamma_c(), 0.0).eta.unwrap_or(f64::NAN) / (1.0 - 1.0 / n)
         };
-        let b = find_crossing(eta, 0.125, &grid, 1e-14, Policy::Unique)
+        let b = find_crossing(eta, GRADIENT_LEVEL, &grid, 1e-14, Policy::Unique)
             .map_err(|e| format!("eta, n = 1e{k}: {e}"))?;
         backward.push(b.root);
     }
+    let level = fraction_text(GRADIENT_LEVEL);
     let backward = Series {
         id: THRESHOLDS_COINCIDE.id,
-        quantity: "gamma* (q eta/(1 - 1/d) = 1/8)".to_owned(),
+        quantity: format!("gamma* (q eta/(1 - 1/d) = {level})"),
         model: Model::InverseLog,
         x_label: "1/log n".to_owned(),
         y_label: "gamma*".to_owned(),
+        title: format!("γ*(n) where qη/(1 − 1/d) = {level}"),
+        law: THRESHOLD_LAW.to_owned(),
+        gamma_ratio: None,
+        // qη/(1 − 1/d) ≈ p² at leading order, so the level is reached at p² = GRADIENT_LEVEL.
+        leading_slope: Some(gamma_c() * logit(GRADIENT_LEVEL.sqrt())),
         log_n: ln_decades(&ks),
         y: backward,
         predicted: gamma_c(),
         tolerance: 1e-6,
         method: format!(
-            "gamma*(n) where q eta/(1-1/d) = 1/8 (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes)",
+            "gamma*(n) where q eta/(1-1/d) = {level} (bisection), fit a + b/log n over n = 1e{}..1e{} ({} sizes)",
             ks[0],
             ks[ks.len() - 1],
             ks.len()
@@ -186,18 +215,6 @@ pub const THRESHOLDS_COINCIDE: SeriesCheck = SeriesCheck {
 /// The fitted T3 claims, in registry order.
 pub fn series_checks() -> Vec<SeriesCheck> {
     vec![RATE_SUB, RATE_SUPER, THRESHOLDS_COINCIDE]
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T3",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T3 claims.

@@ -304,7 +304,7 @@ pub fn render(plan: &Plan) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "gamma(n) = beta_n / log n against gamma_c = 1/(1-rho); regime from kappa log n (critical: |kappa| log n <= 1)"
+        "gamma(n) = beta_n / log n against gamma_c = 1/(1-rho); regime at each n from kappa log n (near-critical: |kappa log n| <= 1)"
     );
     for &rho in &plan.rhos {
         let _ = writeln!(text, "\nrho = {rho}  (gamma_c = {:.4})", 1.0 / (1.0 - rho));

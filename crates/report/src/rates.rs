@@ -548,7 +548,7 @@ impl Rates {
             "data/rates.json",
             &json!({
                 "description": "the series the fitted claims are judged on (rho = 0.3, q = 1, d = n, alpha = 0; n = 10^log10_n; natural logs). x and y are the fit's coordinates: (log n, log Y) for power laws in n, (log log n, log Y) for power laws in log n, (1/log n, gamma*) for thresholds. y_fitted is the least-squares line; y_predicted the line with the predicted slope through the centroid (power laws) or gamma_c + b0/log n with the leading-order b0 (thresholds).",
-                "budget": budget_word(self.budget),
+                "budget": self.budget.word(),
                 "series": series_json,
             }),
         ));
@@ -653,7 +653,7 @@ impl Rates {
             "data/rates_fits.json",
             &json!({
                 "description": "least-squares fits of the series in rates.json (95% intervals) and the measurement of each claim; estimate is the slope for power laws and the intercept a for thresholds",
-                "budget": budget_word(self.budget),
+                "budget": self.budget.word(),
                 "level": num(t1::LEVEL),
                 "claims": fits_json,
             }),
@@ -693,7 +693,7 @@ impl Rates {
              plot those very series — computed by the functions the claims' checks call, at the {} budget — with \
              the fits the verdicts were reached on; the fitted numbers are the ones in the claims table. \
              κ = γ(1 − ρ) − 1 = γ/γ_c − 1 and p = A_ii is the self weight.\n",
-            budget_word(self.budget)
+            self.budget.word()
         );
         let _ = writeln!(
             md,
@@ -841,13 +841,6 @@ fn model_word(model: Model) -> &'static str {
         Model::PowerLaw => "power_law",
         Model::PowerOfLog => "power_of_log",
         Model::InverseLog => "inverse_log",
-    }
-}
-
-fn budget_word(budget: Budget) -> &'static str {
-    match budget {
-        Budget::Quick => "quick",
-        Budget::Full => "full",
     }
 }
 

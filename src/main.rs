@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use critscale::eval::{EngineName, EvalArgs, EvalError, EvalOptions, OnDoubt};
 use critscale::options::{self, Given};
 use critscale::schemes;
+use critscale::simulate::{self, Dtype, EtaMethod, GammaArg, TokenConfig};
 use critscale_report::shard::ShardSpec;
 use critscale_schemes::defaults;
 use critscale_theorems::Budget;
@@ -159,35 +160,35 @@ struct SimulateCli {
     #[arg(long)]
     tokens: Option<std::path::PathBuf>,
     /// Generated tokens: simplex (d >= n, |x_i| = 1) or gaussian (almost-simplex, seeded).
-    #[arg(long)]
-    config: Option<String>,
+    #[arg(long, value_parser = simulate::token_config)]
+    config: Option<TokenConfig>,
     /// Number of tokens (with --config).
-    #[arg(long)]
-    n: Option<String>,
+    #[arg(long, value_parser = simulate::token_count)]
+    n: Option<usize>,
     /// Dimension (with --config).
-    #[arg(long)]
-    d: Option<String>,
+    #[arg(long, value_parser = simulate::dimension)]
+    d: Option<usize>,
     /// Pairwise cosine rho (with --config; also used by --gamma crit).
-    #[arg(long, allow_hyphen_values = true)]
-    rho: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = simulate::finite)]
+    rho: Option<Given<f64>>,
     /// Seed of the gaussian configuration.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta")]
-    gamma: Option<String>,
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta", value_parser = simulate::gamma)]
+    gamma: Option<GammaArg>,
     /// beta given directly (instead of --gamma).
-    #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma")]
-    beta: Option<String>,
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma", value_parser = simulate::finite)]
+    beta: Option<Given<f64>>,
     /// Residual weight alpha >= 0.
-    #[arg(long, allow_hyphen_values = true, default_value = "0")]
-    alpha: String,
+    #[arg(long, allow_hyphen_values = true, default_value = "0", value_parser = simulate::finite)]
+    alpha: Given<f64>,
     /// Working precision: f64 or f32.
-    #[arg(long, default_value = "f64")]
-    dtype: String,
+    #[arg(long, default_value = "f64", value_parser = simulate::dtype)]
+    dtype: Dtype,
     /// Gradient size: exact, hutchinson or none.
-    #[arg(long, default_value = "exact")]
-    eta: String,
+    #[arg(long, default_value = "exact", value_parser = simulate::eta_method)]
+    eta: EtaMethod,
     /// Hutchinson probes (with --eta hutchinson).
     #[arg(long, default_value_t = 32)]
     probes: usize,

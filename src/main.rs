@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use critscale::eval::{EngineName, EvalArgs, EvalError, EvalOptions, OnDoubt};
-use critscale::options::{self, Given};
+use critscale::options::{self, BadInput, Given};
 use critscale::schemes;
 use critscale::simulate::{self, Dtype, EtaMethod, GammaArg, TokenConfig};
 use critscale_report::shard::ShardSpec;
@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate the simplex closed forms (THEORY §5) at one point: self weight, cos_out, lambda,
-    /// lambda_angle, eta (with --d), gamma_c and the regime.
+    /// lambda_angle, eta (with --d), gamma_c and the theorems' regime (gamma against gamma_c).
     Eval(EvalCli),
     /// Run one token configuration through the fast kernels: observables, eta and phase timings.
     Simulate(SimulateCli),
@@ -35,7 +35,8 @@ enum Command {
     /// confidence interval, tolerance and verdict; exits 1 if any claim fails.
     Check(CheckCli),
     /// Practical scaling rules (Qwen log-n, SSMax, YaRN, a SWAN-style log rule): their effective
-    /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n and where they cross.
+    /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n (collapse, near-critical
+    /// or identity by kappa log n) and where they cross.
     Schemes(SchemesCli),
     /// Write the reproducible report (report.md, SVG figures, CSV/JSON data, provenance) to a
     /// directory, replaced whole; exits 1 if a claim fails or a certificate is not proved.
@@ -485,7 +486,7 @@ fn run_eval(cli: EvalCli) -> ExitCode {
     };
     let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
-        Err(EvalError::Bad(bad)) => return fail(bad, EXIT_BAD_INPUT),
+        Err(EvalError::Bad(bad)) => return fail(BadInput::from(bad), EXIT_BAD_INPUT),
         // Refused, unvouched or unprintable at this precision.
         Err(refused) => return fail(refused, EXIT_REFUSED),
     };

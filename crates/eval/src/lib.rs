@@ -9,11 +9,12 @@
 //! # Precision policy
 //!
 //! In `f64` (the default) every result is checked against a rigorous enclosure computed from the
-//! *decimal* inputs at 128 bits ([`Interval`]). When an `f64` value is not within the requested
+//! *decimal* inputs at 128 bits ([`critscale_real::Interval`]). When an `f64` value is not within the requested
 //! relative tolerance (`--rel-tol`, default 1e-12) of the enclosure — cancellation, an
 //! ill-conditioned point, or the rounding of the inputs to binary — `eval` says so on stderr and,
 //! by default, **re-evaluates** the point with the big-float engine at the first precision of
-//! 128, 256, 512, … bits whose enclosures are that tight, and prints those values (the `backend`
+//! 128, 256, 512, … bits whose enclosures are that tight (the 128-bit enclosures of the check
+//! serve as the first step's, so they are computed once), and prints those values (the `backend`
 //! field names the engine, precision and the escalation). `--on-doubt refuse` exits with code 3
 //! instead; `--on-doubt off` prints the `f64` values unchecked.
 //!
@@ -32,9 +33,10 @@
 //!
 //! Quantities that can underflow (the self weight, λ, 1 − λ, 1 − cos_out, λ_angle) are carried
 //! with their logarithm and printed from it with an exact decimal exponent
-//! ([`decimal_from_ln`]); with `--enclose` their enclosure is printed from an enclosure of the
+//! ([`critscale_real::decimal_from_ln`]); with `--enclose` their enclosure is printed from an enclosure of the
 //! logarithm, so its lower end stays positive. When the precision does not determine the
 //! exponent and a digit of such a value, `eval` refuses with exit code 3 and names the precision
+//! that would.
 //!
 //! # Layout
 //!

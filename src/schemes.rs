@@ -165,7 +165,7 @@ pub struct Plan {
 }
 
 /// The request, refused before anything is printed when some printed value would not be a
-/// finite `f64` (see [`check_printable`]).
+/// finite `f64` (every reading at every requested n, and γ(n) over the crossing search).
 pub fn plan(args: &SchemesArgs) -> Result<Plan, BadInput> {
     let rules = defaults::rules_with(
         args.beta0.value,

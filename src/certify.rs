@@ -4,41 +4,27 @@ use critscale_certify::defaults::default_statements;
 use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify};
 use std::fmt::Write as _;
 
-/// The options of `certify`, as typed.
+/// The options of `certify`.
 #[derive(Debug, Clone, Default)]
 pub struct CertifyArgs {
     /// Run only these claim IDs (all defaults when empty).
     pub ids: Vec<String>,
-    /// Interval precision in bits (absent: 128).
-    pub precision: Option<String>,
-    /// Box budget per certificate (absent: 200000).
-    pub max_boxes: Option<String>,
+    /// Interval precision in bits (absent: the certificates' default, 128).
+    pub precision: Option<u64>,
+    /// Box budget per certificate (absent: the default, 200000).
+    pub max_boxes: Option<usize>,
 }
 
-pub use crate::options::BadOption;
+use crate::options::BadInput;
 
 /// Reads the options into the statements to run and the budget.
-pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadOption> {
+pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadInput> {
     let mut budget = Budget::default();
-    if let Some(text) = &args.precision {
-        let bits = text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|b| (53..=4096).contains(b));
-        budget.precision_bits = bits.ok_or_else(|| BadOption {
-            flag: "precision",
-            value: text.clone(),
-            requirement: "must be a whole number of bits in [53, 4096]".to_owned(),
-        })?;
+    if let Some(bits) = args.precision {
+        budget.precision_bits = bits;
     }
-    if let Some(text) = &args.max_boxes {
-        let boxes = text.trim().parse::<usize>().ok().filter(|&b| b >= 1);
-        budget.max_boxes = boxes.ok_or_else(|| BadOption {
-            flag: "max-boxes",
-            value: text.clone(),
-            requirement: "must be a positive whole number".to_owned(),
-        })?;
+    if let Some(boxes) = args.max_boxes {
+        budget.max_boxes = boxes;
     }
     let all = default_statements();
     if args.ids.is_empty() {
@@ -50,11 +36,11 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadOption> {
             Some(statement) => chosen.push(statement.clone()),
             None => {
                 let known: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
-                return Err(BadOption {
-                    flag: "id",
-                    value: id.clone(),
-                    requirement: format!("known claims: {}", known.join(", ")),
-                });
+                return Err(BadInput::new(
+                    "id",
+                    id.clone(),
+                    format!("known claims: {}", known.join(", ")),
+                ));
             }
         }
     }

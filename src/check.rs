@@ -1,61 +1,41 @@
 //! `critscale check`: run the registered claims and print the evidence.
 
-use critscale_theorems::{Budget, Claim, Evidence, Perturbation, Verdict, registry};
+use critscale_theorems::{Budget, Claim, Evidence, Perturbation, Verdict, select};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::time::Instant;
 
-/// The options of `check`, as typed.
-#[derive(Debug, Clone, Default)]
+/// The options of `check`.
+#[derive(Debug, Clone)]
 pub struct CheckArgs {
     /// Run only these claim IDs (or ID prefixes such as `T1.rate`); all when empty.
     pub claims: Vec<String>,
-    /// `quick` or `full` (absent: quick).
-    pub budget: Option<String>,
+    /// The budget (`check`'s default is quick).
+    pub budget: Budget,
 }
 
-pub use crate::options::BadOption;
+impl Default for CheckArgs {
+    /// All claims at the quick budget.
+    fn default() -> Self {
+        CheckArgs {
+            claims: Vec::new(),
+            budget: Budget::Quick,
+        }
+    }
+}
 
-/// The claims to run and the budget.
-pub fn plan(args: &CheckArgs) -> Result<(Vec<Claim>, Budget), BadOption> {
-    let budget = match args.budget.as_deref().map(str::trim) {
-        None | Some("quick") => Budget::Quick,
-        Some("full") => Budget::Full,
-        Some(other) => {
-            return Err(BadOption {
-                flag: "budget",
-                value: other.to_owned(),
-                requirement: "expected 'quick' or 'full'".to_owned(),
-            });
-        }
-    };
-    let all = registry();
-    if args.claims.is_empty() {
-        return Ok((all, budget));
-    }
-    let mut chosen: Vec<Claim> = Vec::new();
-    for wanted in &args.claims {
-        let matching: Vec<Claim> = all
-            .iter()
-            .filter(|c| c.id == wanted || c.id.starts_with(&format!("{wanted}.")))
-            .copied()
-            .collect();
-        if matching.is_empty() {
-            let known: Vec<&str> = all.iter().map(|c| c.id).collect();
-            return Err(BadOption {
-                flag: "claim",
-                value: wanted.clone(),
-                requirement: format!("known claims: {}", known.join(", ")),
-            });
-        }
-        for claim in matching {
-            if !chosen.iter().any(|c| c.id == claim.id) {
-                chosen.push(claim);
-            }
-        }
-    }
-    Ok((chosen, budget))
+use crate::options::BadInput;
+
+/// The claims to run ([`critscale_theorems::select`]: registry order).
+pub fn plan(args: &CheckArgs) -> Result<Vec<Claim>, BadInput> {
+    select(&args.claims).map_err(|unknown| {
+        BadInput::new(
+            "claim",
+            unknown.wanted,
+            format!("known claims: {}", unknown.known),
+        )
+    })
 }
 
 /// The outcome of one claim: its evidence, or why no evidence could be produced.
@@ -154,32 +134,19 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
         text,
         "\n{passed} of {} claims pass ({} budget, {seconds:.1} s)\n\nhow each was measured:\n{notes}",
         outcomes.len(),
-        match budget {
-            Budget::Quick => "quick",
-            Budget::Full => "full",
-        }
+        budget.word()
     );
     text
 }
 
-/// The JSON array of the issue: id, statement, prediction, measured, ci, tolerance, verdict,
-/// seconds (and method).
+/// The JSON array: each claim's [`Evidence`] as serde writes it (id, statement, prediction,
+/// measured, ci, tolerance, verdict, seconds, method), or `{"error": …, "verdict": "fail"}`.
 pub fn to_json(outcomes: &[Outcome]) -> Value {
     Value::Array(
         outcomes
             .iter()
             .map(|o| match o {
-                Ok(e) => json!({
-                    "id": e.id,
-                    "statement": e.statement,
-                    "prediction": e.prediction,
-                    "measured": e.measured,
-                    "ci": [e.ci[0], e.ci[1]],
-                    "tolerance": e.tolerance,
-                    "verdict": match e.verdict { Verdict::Pass => "pass", Verdict::Fail => "fail" },
-                    "seconds": e.seconds,
-                    "method": e.method,
-                }),
+                Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
                 Err(reason) => json!({ "error": reason, "verdict": "fail" }),
             })
             .collect(),

@@ -1,7 +1,13 @@
 //! The `critscale` command line: parse, call the library, print.
 
 use clap::{Args, Parser, Subcommand};
-use critscale::eval::{EvalArgs, EvalError, EvalOptions};
+use critscale::eval::{EngineName, EvalArgs, EvalError, EvalOptions, OnDoubt};
+use critscale::options::{self, BadInput, Given};
+use critscale::schemes;
+use critscale::simulate::{self, Dtype, EtaMethod, GammaArg, TokenConfig};
+use critscale_report::shard::ShardSpec;
+use critscale_schemes::defaults;
+use critscale_theorems::Budget;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -18,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate the simplex closed forms (THEORY §5) at one point: self weight, cos_out, lambda,
-    /// lambda_angle, eta (with --d), gamma_c and the regime.
+    /// lambda_angle, eta (with --d), gamma_c and the theorems' regime (gamma against gamma_c).
     Eval(EvalCli),
     /// Run one token configuration through the fast kernels: observables, eta and phase timings.
     Simulate(SimulateCli),
@@ -29,7 +35,8 @@ enum Command {
     /// confidence interval, tolerance and verdict; exits 1 if any claim fails.
     Check(CheckCli),
     /// Practical scaling rules (Qwen log-n, SSMax, YaRN, a SWAN-style log rule): their effective
-    /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n and where they cross.
+    /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n (collapse, near-critical
+    /// or identity by kappa log n) and where they cross.
     Schemes(SchemesCli),
     /// Write the reproducible report (report.md, SVG figures, CSV/JSON data, provenance) to a
     /// directory, replaced whole; exits 1 if a claim fails or a certificate is not proved.
@@ -45,11 +52,11 @@ struct ReportCli {
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// 'full' (the default: the reference report) or 'quick' (seconds, coarse grids).
-    #[arg(long)]
-    budget: Option<String>,
+    #[arg(long, value_parser = options::budget, default_value = "full")]
+    budget: Budget,
     /// Threads (default: one per core); the results do not depend on it.
-    #[arg(long, allow_hyphen_values = true)]
-    jobs: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = options::jobs)]
+    jobs: Option<usize>,
     /// Run only this claim or claim prefix, e.g. T1 (repeatable); default: all.
     #[arg(long = "claim")]
     claims: Vec<String>,
@@ -61,8 +68,8 @@ struct ReportCli {
     quiet: bool,
     /// Compute only shard i of N (1-based, e.g. 2/8) of the expensive work and write a shard
     /// directory (default out: reports/shard-i-of-N); merge the N shards with `report merge`.
-    #[arg(long)]
-    shard: Option<String>,
+    #[arg(long, value_parser = options::shard)]
+    shard: Option<ShardSpec>,
 }
 
 #[derive(Subcommand)]
@@ -81,8 +88,8 @@ struct MergeCli {
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// Threads for the closed-form sections recomputed here (default: one per core).
-    #[arg(long, allow_hyphen_values = true)]
-    jobs: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = options::jobs)]
+    jobs: Option<usize>,
     /// Move an existing --out that critscale cannot vouch for aside (DIR.moved-…; never deleted).
     #[arg(long)]
     force: bool,
@@ -94,27 +101,23 @@ struct MergeCli {
 #[derive(Args)]
 struct SchemesCli {
     /// Pairwise token cosines rho, comma-separated.
-    #[arg(long, allow_hyphen_values = true, default_value = "0.3")]
-    rho: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = schemes::rhos, default_value = schemes::DEFAULT_RHO)]
+    rho: Given<Vec<f64>>,
     /// Context lengths, comma-separated.
-    #[arg(
-        long,
-        allow_hyphen_values = true,
-        default_value = "1e3,1e4,1e5,1e6,1e8"
-    )]
-    n: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = schemes::lengths, default_value = schemes::DEFAULT_LENGTHS)]
+    n: Given<Vec<f64>>,
     /// Score scale beta at training time (Qwen, YaRN, SWAN-style).
-    #[arg(long, allow_hyphen_values = true, default_value = "10")]
-    beta0: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = schemes::beta0, default_value_t = Given::of(defaults::BETA0))]
+    beta0: Given<f64>,
     /// Training context length L.
-    #[arg(long, allow_hyphen_values = true, default_value = "4096")]
-    train_len: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = schemes::train_len, default_value_t = Given::of(defaults::TRAIN_LEN))]
+    train_len: Given<f64>,
     /// SSMax's s (0.43 in its paper's figure).
-    #[arg(long, allow_hyphen_values = true, default_value = "0.43")]
-    ssmax_s: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = schemes::ssmax_s, default_value_t = Given::of(defaults::SSMAX_S))]
+    ssmax_s: Given<f64>,
     /// Slope tau of the SWAN-style rule beta0 + tau log(n/L).
-    #[arg(long, allow_hyphen_values = true, default_value = "2")]
-    swan_tau: String,
+    #[arg(long, allow_hyphen_values = true, value_parser = schemes::swan_tau, default_value_t = Given::of(defaults::SWAN_TAU))]
+    swan_tau: Given<f64>,
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
@@ -125,9 +128,9 @@ struct CheckCli {
     /// Run only this claim or claim prefix, e.g. T1.rate (repeatable); default: all.
     #[arg(long = "claim")]
     claims: Vec<String>,
-    /// 'quick' (seconds, the test suite's budget) or 'full' (the report's).
-    #[arg(long)]
-    budget: Option<String>,
+    /// 'quick' (the default: seconds, the test suite's budget) or 'full' (the report's).
+    #[arg(long, value_parser = options::budget, default_value = "quick")]
+    budget: Budget,
     /// Print a JSON array of evidence instead of the table.
     #[arg(long)]
     json: bool,
@@ -142,11 +145,11 @@ struct CertifyCli {
     #[arg(long = "id")]
     ids: Vec<String>,
     /// Interval precision in bits (default 128).
-    #[arg(long)]
-    precision: Option<String>,
+    #[arg(long, value_parser = options::certify_bits)]
+    precision: Option<u64>,
     /// Box budget per certificate (default 200000).
-    #[arg(long)]
-    max_boxes: Option<String>,
+    #[arg(long, value_parser = options::max_boxes)]
+    max_boxes: Option<usize>,
     /// Print the certificates as a JSON array.
     #[arg(long)]
     json: bool,
@@ -158,35 +161,35 @@ struct SimulateCli {
     #[arg(long)]
     tokens: Option<std::path::PathBuf>,
     /// Generated tokens: simplex (d >= n, |x_i| = 1) or gaussian (almost-simplex, seeded).
-    #[arg(long)]
-    config: Option<String>,
+    #[arg(long, value_parser = simulate::token_config)]
+    config: Option<TokenConfig>,
     /// Number of tokens (with --config).
-    #[arg(long)]
-    n: Option<String>,
+    #[arg(long, value_parser = simulate::token_count)]
+    n: Option<usize>,
     /// Dimension (with --config).
-    #[arg(long)]
-    d: Option<String>,
+    #[arg(long, value_parser = simulate::dimension)]
+    d: Option<usize>,
     /// Pairwise cosine rho (with --config; also used by --gamma crit).
-    #[arg(long, allow_hyphen_values = true)]
-    rho: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = simulate::finite)]
+    rho: Option<Given<f64>>,
     /// Seed of the gaussian configuration.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta")]
-    gamma: Option<String>,
+    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta", value_parser = simulate::gamma)]
+    gamma: Option<GammaArg>,
     /// beta given directly (instead of --gamma).
-    #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma")]
-    beta: Option<String>,
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma", value_parser = simulate::finite)]
+    beta: Option<Given<f64>>,
     /// Residual weight alpha >= 0.
-    #[arg(long, allow_hyphen_values = true, default_value = "0")]
-    alpha: String,
+    #[arg(long, allow_hyphen_values = true, default_value = "0", value_parser = simulate::finite)]
+    alpha: Given<f64>,
     /// Working precision: f64 or f32.
-    #[arg(long, default_value = "f64")]
-    dtype: String,
+    #[arg(long, default_value = "f64", value_parser = simulate::dtype)]
+    dtype: Dtype,
     /// Gradient size: exact, hutchinson or none.
-    #[arg(long, default_value = "exact")]
-    eta: String,
+    #[arg(long, default_value = "exact", value_parser = simulate::eta_method)]
+    eta: EtaMethod,
     /// Hutchinson probes (with --eta hutchinson).
     #[arg(long, default_value_t = 32)]
     probes: usize,
@@ -228,22 +231,23 @@ struct EvalCli {
     #[arg(long)]
     json: bool,
     /// Working precision in bits (53 to 1000000) for the big-float engine; without it, f64.
-    #[arg(long, allow_hyphen_values = true)]
-    precision: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = options::eval_bits)]
+    precision: Option<u64>,
     /// Big-float engine: 'big' (astro-float, pure Rust, the default) or 'mpfr' (feature mpfr).
-    #[arg(long)]
-    engine: Option<String>,
+    #[arg(long, value_parser = options::engine)]
+    engine: Option<EngineName>,
     /// Print a rigorous enclosure [lo, hi] of every value (outward-rounded intervals; 256 bits
     /// unless --precision says otherwise).
     #[arg(long)]
     enclose: bool,
-    /// Relative accuracy f64 results must be vouched for (checked against a 128-bit enclosure).
-    #[arg(long, allow_hyphen_values = true)]
-    rel_tol: Option<String>,
+    /// Relative accuracy f64 results must be vouched for (checked against a 128-bit enclosure;
+    /// default 1e-12).
+    #[arg(long, allow_hyphen_values = true, value_parser = options::rel_tol)]
+    rel_tol: Option<f64>,
     /// When f64 cannot vouch for a result: 'escalate' to high precision (default), 'refuse'
     /// (exit 3), or 'off' (print f64 unchecked).
-    #[arg(long)]
-    on_doubt: Option<String>,
+    #[arg(long, value_parser = options::on_doubt)]
+    on_doubt: Option<OnDoubt>,
 }
 
 /// Exit code for bad user input, as for clap's own usage errors.
@@ -280,6 +284,9 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         // Help and version go to stdout like any output: a failed write is an error.
         return emit(&err.render().to_string(), 0);
     }
+    if let Some(line) = refused_value(err) {
+        return fail(line, EXIT_BAD_INPUT);
+    }
     let text = err.render().to_string();
     let line = text
         .lines()
@@ -290,6 +297,25 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         .join(" ");
     let line = line.strip_prefix("error: ").unwrap_or(&line);
     fail(line, EXIT_BAD_INPUT)
+}
+
+/// A value refused by one of the typed parsers (`critscale::options`), in the shape of every
+/// other refusal: `invalid value 'VALUE' for --FLAG: REQUIREMENT` (clap would name the flag as
+/// `'--flag <FLAG>'`).
+fn refused_value(err: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        err.get(ContextKind::InvalidArg),
+        err.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let requirement = std::error::Error::source(err)?;
+    let flag = arg.split_whitespace().next().unwrap_or(arg);
+    Some(format!("invalid value '{value}' for {flag}: {requirement}"))
 }
 
 /// Exit code when writing the output fails.
@@ -399,10 +425,11 @@ fn run_check(cli: CheckCli) -> ExitCode {
         claims: cli.claims,
         budget: cli.budget,
     };
-    let (claims, budget) = match plan(&args) {
-        Ok(plan) => plan,
+    let claims = match plan(&args) {
+        Ok(claims) => claims,
         Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
+    let budget = args.budget;
     let (outcomes, seconds) = run(&claims, budget, cli.quiet || cli.json);
     let text = if cli.json {
         format!("{}\n", to_json(&outcomes))
@@ -449,16 +476,17 @@ fn run_eval(cli: EvalCli) -> ExitCode {
         q: cli.q,
         d: cli.d,
     };
+    let defaults = EvalOptions::default();
     let options = EvalOptions {
         precision: cli.precision,
         engine: cli.engine,
         enclose: cli.enclose,
-        rel_tol: cli.rel_tol,
-        on_doubt: cli.on_doubt,
+        rel_tol: cli.rel_tol.unwrap_or(defaults.rel_tol),
+        on_doubt: cli.on_doubt.unwrap_or(defaults.on_doubt),
     };
     let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
-        Err(EvalError::Bad(bad)) => return fail(bad, EXIT_BAD_INPUT),
+        Err(EvalError::Bad(bad)) => return fail(BadInput::from(bad), EXIT_BAD_INPUT),
         // Refused, unvouched or unprintable at this precision.
         Err(refused) => return fail(refused, EXIT_REFUSED),
     };
@@ -474,7 +502,7 @@ fn run_eval(cli: EvalCli) -> ExitCode {
     let text = if cli.json {
         format!("{}\n", report.to_json())
     } else {
-        report.to_table()
+        critscale::eval::to_table(&report)
     };
     emit(&text, 0)
 }

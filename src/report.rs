@@ -8,7 +8,7 @@
 //! cannot be written, and shards that cannot be merged. Notes of the write (a directory moved
 //! aside by `--force`, leftovers kept) go to standard error as `note:` lines.
 
-use crate::options::BadOption;
+use crate::options::BadInput;
 use critscale_report::shard::{MergeError, ShardSpec, compute_shard, merge, read_shard};
 use critscale_report::{
     Budget, Config, ReportError, Sections, WriteError, artifacts, check_target, claims, compute,
@@ -20,23 +20,38 @@ use std::time::Instant;
 /// The default output directory.
 pub const DEFAULT_OUT: &str = "reports/latest";
 
-/// The options of `report`, as typed.
-#[derive(Debug, Clone, Default)]
+/// The options of `report`.
+#[derive(Debug, Clone)]
 pub struct ReportArgs {
     /// Output directory (default `reports/latest`).
     pub out: Option<PathBuf>,
-    /// `quick` or `full` (absent: full).
-    pub budget: Option<String>,
+    /// The budget (`report`'s default is full: the reference report).
+    pub budget: Budget,
     /// Rayon threads (absent: one per core).
-    pub jobs: Option<String>,
+    pub jobs: Option<usize>,
     /// Claim IDs or prefixes (empty: all).
     pub claims: Vec<String>,
     /// Move aside a directory that critscale cannot vouch for.
     pub force: bool,
     /// No progress bars.
     pub quiet: bool,
-    /// `i/N`: compute only shard i of N and write a shard directory.
-    pub shard: Option<String>,
+    /// Compute only shard i of N and write a shard directory.
+    pub shard: Option<ShardSpec>,
+}
+
+impl Default for ReportArgs {
+    /// The reference report, at the full budget, to the default directory.
+    fn default() -> Self {
+        ReportArgs {
+            out: None,
+            budget: Budget::Full,
+            jobs: None,
+            claims: Vec::new(),
+            force: false,
+            quiet: false,
+            shard: None,
+        }
+    }
 }
 
 /// What `report` will do.
@@ -57,7 +72,7 @@ pub struct Plan {
 pub enum ReportFailure {
     /// A bad option (exit 2).
     #[error(transparent)]
-    Bad(#[from] BadOption),
+    Bad(#[from] BadInput),
     /// The target may not be written (exit 2), or writing failed (exit 1).
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -92,34 +107,11 @@ impl ReportFailure {
     }
 }
 
-fn parse_jobs(jobs: Option<&str>) -> Result<Option<usize>, BadOption> {
-    match jobs.map(str::trim) {
-        None => Ok(None),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=1024).contains(&n) => Ok(Some(n)),
-            _ => Err(BadOption::new("jobs", text, "an integer from 1 to 1024")),
-        },
-    }
-}
-
 /// Reads the options and checks the target (nothing is computed or written yet).
 pub fn plan(args: &ReportArgs) -> Result<Plan, ReportFailure> {
-    let budget = match args.budget.as_deref().map(str::trim) {
-        None | Some("full") => Budget::Full,
-        Some("quick") => Budget::Quick,
-        Some(other) => {
-            return Err(BadOption::new("budget", other, "expected 'quick' or 'full'").into());
-        }
-    };
-    let jobs = parse_jobs(args.jobs.as_deref())?;
-    let shard = match args.shard.as_deref() {
-        None => None,
-        Some(text) => {
-            Some(ShardSpec::parse(text).map_err(|why| BadOption::new("shard", text, why))?)
-        }
-    };
+    let shard = args.shard;
     if let Err(ReportError::UnknownClaim(wanted, known)) = claims::select(&args.claims) {
-        return Err(BadOption::new("claim", wanted, format!("known claims: {known}")).into());
+        return Err(BadInput::new("claim", wanted, format!("known claims: {known}")).into());
     }
     let out = args.out.clone().unwrap_or_else(|| match shard {
         None => PathBuf::from(DEFAULT_OUT),
@@ -130,8 +122,8 @@ pub fn plan(args: &ReportArgs) -> Result<Plan, ReportFailure> {
         out,
         force: args.force,
         config: Config {
-            budget,
-            jobs,
+            budget: args.budget,
+            jobs: args.jobs,
             quiet: args.quiet,
             claims: args.claims.clone(),
         },
@@ -213,7 +205,7 @@ fn write_sections(
     })
 }
 
-/// The options of `report merge`, as typed.
+/// The options of `report merge`.
 #[derive(Debug, Clone, Default)]
 pub struct MergeArgs {
     /// The shard directories.
@@ -221,7 +213,7 @@ pub struct MergeArgs {
     /// Output directory (default `reports/latest`).
     pub out: Option<PathBuf>,
     /// Rayon threads for the recomputed closed-form sections.
-    pub jobs: Option<String>,
+    pub jobs: Option<usize>,
     /// Move aside a directory that critscale cannot vouch for.
     pub force: bool,
     /// No progress bars.
@@ -263,12 +255,12 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// Refuses an `--out` that is one of the shard directories, lies inside one or contains one:
 /// replacing it would destroy the merge's own input.
-fn check_not_an_input(out: &Path, shards: &[PathBuf]) -> Result<(), BadOption> {
+fn check_not_an_input(out: &Path, shards: &[PathBuf]) -> Result<(), BadInput> {
     let target = resolved(out);
     for shard in shards {
         let input = resolved(shard);
         if target.starts_with(&input) || input.starts_with(&target) {
-            return Err(BadOption::new(
+            return Err(BadInput::new(
                 "out",
                 out.display().to_string(),
                 format!(
@@ -284,7 +276,7 @@ fn check_not_an_input(out: &Path, shards: &[PathBuf]) -> Result<(), BadOption> {
 /// Merges shard directories into a report (the same files as one unsharded run).
 pub fn run_merge(args: &MergeArgs) -> Result<Written, ReportFailure> {
     let start = Instant::now();
-    let jobs = parse_jobs(args.jobs.as_deref())?;
+    let jobs = args.jobs;
     let out = args
         .out
         .clone()

@@ -1,28 +1,52 @@
 //! `critscale schemes`: practical scaling rules against the critical band γ_c(ρ) = 1/(1 − ρ).
 
-use critscale_schemes::{Rule, YarnConvention, crossings, read};
+use critscale_schemes::{Rule, crossings, defaults, read};
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
-/// The options of `schemes`, as typed.
+/// The options of `schemes`, each with the text it was read from (for messages).
 #[derive(Debug, Clone)]
 pub struct SchemesArgs {
-    /// Pairwise cosines ρ (comma-separated).
-    pub rho: String,
-    /// Context lengths n (comma-separated).
-    pub n: String,
-    /// β at training time (Qwen, YaRN, SWAN-style).
-    pub beta0: String,
-    /// Training length L.
-    pub train_len: String,
-    /// SSMax's s.
-    pub ssmax_s: String,
-    /// The SWAN-style slope τ.
-    pub swan_tau: String,
+    /// Pairwise cosines ρ ([`rhos`]).
+    pub rho: Given<Vec<f64>>,
+    /// Context lengths n ([`lengths`]).
+    pub n: Given<Vec<f64>>,
+    /// β at training time (Qwen, YaRN, SWAN-style; [`beta0`]).
+    pub beta0: Given<f64>,
+    /// Training length L ([`train_len`]).
+    pub train_len: Given<f64>,
+    /// SSMax's s ([`ssmax_s`]).
+    pub ssmax_s: Given<f64>,
+    /// The SWAN-style slope τ ([`swan_tau`]).
+    pub swan_tau: Given<f64>,
 }
 
-pub use crate::options::BadOption;
+impl Default for SchemesArgs {
+    /// The command line's defaults: ρ = 0.3, n = 1e3 … 1e8 and the rules' defaults
+    /// ([`critscale_schemes::defaults`]).
+    fn default() -> Self {
+        let given = |text: &str, values: Vec<f64>| Given {
+            value: values,
+            text: text.to_owned(),
+        };
+        SchemesArgs {
+            rho: given(DEFAULT_RHO, vec![0.3]),
+            n: given(DEFAULT_LENGTHS, vec![1e3, 1e4, 1e5, 1e6, 1e8]),
+            beta0: Given::of(defaults::BETA0),
+            train_len: Given::of(defaults::TRAIN_LEN),
+            ssmax_s: Given::of(defaults::SSMAX_S),
+            swan_tau: Given::of(defaults::SWAN_TAU),
+        }
+    }
+}
+
+/// The default `--rho`.
+pub const DEFAULT_RHO: &str = "0.3";
+/// The default `--n`.
+pub const DEFAULT_LENGTHS: &str = "1e3,1e4,1e5,1e6,1e8";
+
+use crate::options::{BadInput, Given};
 
 /// The largest finite `f64`, as users read it.
 const F64_MAX_TEXT: &str = "1.8e308";
@@ -38,69 +62,98 @@ fn exactly(text: &str, x: f64) -> bool {
 /// One number of an option, or the one-line reason it is refused: not a number, beyond `f64`
 /// (schemes evaluates in `f64`), rounded by `f64` onto or past a bound of the valid range, or
 /// outside that range.
-fn number(
-    flag: &'static str,
-    text: &str,
-    token: &str,
-    ok: &impl Fn(f64) -> bool,
-    requirement: &str,
-) -> Result<f64, BadOption> {
+fn number(token: &str, ok: &impl Fn(f64) -> bool, requirement: &str) -> Result<f64, String> {
     let token = token.trim();
-    let refuse = |why: String| BadOption::new(flag, text, why);
     let literal = critscale_real::decimal::is_decimal_literal(token);
     let Some(x) = token.parse::<f64>().ok().filter(|_| literal) else {
-        return Err(refuse(format!("'{token}' is not a number; {requirement}")));
+        return Err(format!("'{token}' is not a number; {requirement}"));
     };
     let word = token
         .trim_start_matches(['+', '-'])
         .starts_with(|c: char| c.is_ascii_alphabetic());
     if !x.is_finite() {
-        return Err(refuse(if word {
+        return Err(if word {
             format!("'{token}' is not finite; {requirement}")
         } else {
             format!(
                 "'{token}' is beyond the range of f64, in which schemes evaluates (magnitudes up to {F64_MAX_TEXT}); {requirement}"
             )
-        }));
+        });
     }
     if ok(x) {
         return Ok(x);
     }
     if !exactly(token, x) && (ok(x.next_up()) || ok(x.next_down())) {
-        return Err(refuse(format!(
+        return Err(format!(
             "f64, in which schemes evaluates, rounds '{token}' to {x:e}, which is outside the range; {requirement} (at f64 resolution)"
-        )));
-    }
-    Err(refuse(format!(
-        "'{token}' is outside the range; {requirement}"
-    )))
-}
-
-fn numbers(
-    flag: &'static str,
-    text: &str,
-    ok: impl Fn(f64) -> bool,
-    requirement: &'static str,
-) -> Result<Vec<f64>, BadOption> {
-    text.split(',')
-        .map(|token| number(flag, text, token, &ok, requirement))
-        .collect()
-}
-
-fn one(
-    flag: &'static str,
-    text: &str,
-    ok: impl Fn(f64) -> bool,
-    requirement: &'static str,
-) -> Result<f64, BadOption> {
-    if text.contains(',') {
-        return Err(BadOption::new(
-            flag,
-            text,
-            format!("give one number: {requirement}"),
         ));
     }
-    number(flag, text, text, &ok, requirement)
+    Err(format!("'{token}' is outside the range; {requirement}"))
+}
+
+/// A comma-separated list of numbers, each accepted by `ok`.
+fn numbers(
+    text: &str,
+    ok: impl Fn(f64) -> bool,
+    requirement: &str,
+) -> Result<Given<Vec<f64>>, String> {
+    let value = text
+        .split(',')
+        .map(|token| number(token, &ok, requirement))
+        .collect::<Result<_, _>>()?;
+    Ok(Given {
+        value,
+        text: text.to_owned(),
+    })
+}
+
+/// One number accepted by `ok`.
+fn one(text: &str, ok: impl Fn(f64) -> bool, requirement: &str) -> Result<Given<f64>, String> {
+    if text.contains(',') {
+        return Err(format!("give one number: {requirement}"));
+    }
+    Ok(Given {
+        value: number(text, &ok, requirement)?,
+        text: text.to_owned(),
+    })
+}
+
+/// `--rho`: comma-separated cosines in (0, 1).
+pub fn rhos(text: &str) -> Result<Given<Vec<f64>>, String> {
+    numbers(
+        text,
+        |x| x > 0.0 && x < 1.0,
+        "comma-separated numbers in (0, 1)",
+    )
+}
+
+/// `--n`: comma-separated lengths in [2, 1.8e308].
+pub fn lengths(text: &str) -> Result<Given<Vec<f64>>, String> {
+    numbers(
+        text,
+        |x| x >= 2.0,
+        "comma-separated numbers in [2, 1.8e308] (e.g. 1e3,1e6)",
+    )
+}
+
+/// `--beta0`: a positive number.
+pub fn beta0(text: &str) -> Result<Given<f64>, String> {
+    one(text, |x| x > 0.0, "a positive number (up to 1.8e308)")
+}
+
+/// `--train-len`: a length in [2, 1.8e308].
+pub fn train_len(text: &str) -> Result<Given<f64>, String> {
+    one(text, |x| x >= 2.0, "a number in [2, 1.8e308]")
+}
+
+/// `--ssmax-s`: a positive number.
+pub fn ssmax_s(text: &str) -> Result<Given<f64>, String> {
+    one(text, |x| x > 0.0, "a positive number (up to 1.8e308)")
+}
+
+/// `--swan-tau`: a positive number.
+pub fn swan_tau(text: &str) -> Result<Given<f64>, String> {
+    one(text, |x| x > 0.0, "a positive number (up to 1.8e308)")
 }
 
 /// The parsed request.
@@ -111,64 +164,20 @@ pub struct Plan {
     rules: Vec<Rule>,
 }
 
-/// Reads the options.
-pub fn plan(args: &SchemesArgs) -> Result<Plan, BadOption> {
-    let rhos = numbers(
-        "rho",
-        &args.rho,
-        |x| x > 0.0 && x < 1.0,
-        "comma-separated numbers in (0, 1)",
-    )?;
-    let ns = numbers(
-        "n",
-        &args.n,
-        |x| x >= 2.0,
-        "comma-separated numbers in [2, 1.8e308] (e.g. 1e3,1e6)",
-    )?;
-    let beta0 = one(
-        "beta0",
-        &args.beta0,
-        |x| x > 0.0,
-        "a positive number (up to 1.8e308)",
-    )?;
-    let train_len = one(
-        "train-len",
-        &args.train_len,
-        |x| x >= 2.0,
-        "a number in [2, 1.8e308]",
-    )?;
-    let s = one(
-        "ssmax-s",
-        &args.ssmax_s,
-        |x| x > 0.0,
-        "a positive number (up to 1.8e308)",
-    )?;
-    let tau = one(
-        "swan-tau",
-        &args.swan_tau,
-        |x| x > 0.0,
-        "a positive number (up to 1.8e308)",
-    )?;
-    let rules = vec![
-        Rule::QwenLogN { beta0, train_len },
-        Rule::SsMax { s },
-        Rule::Yarn {
-            beta0,
-            train_len,
-            convention: YarnConvention::Squared,
-        },
-        Rule::Yarn {
-            beta0,
-            train_len,
-            convention: YarnConvention::Single,
-        },
-        Rule::SwanStyle {
-            beta0,
-            train_len,
-            tau,
-        },
-    ];
-    let plan = Plan { rhos, ns, rules };
+/// The request, refused before anything is printed when some printed value would not be a
+/// finite `f64` (every reading at every requested n, and γ(n) over the crossing search).
+pub fn plan(args: &SchemesArgs) -> Result<Plan, BadInput> {
+    let rules = defaults::rules_with(
+        args.beta0.value,
+        args.train_len.value,
+        args.ssmax_s.value,
+        args.swan_tau.value,
+    );
+    let plan = Plan {
+        rhos: args.rho.value.clone(),
+        ns: args.n.value.clone(),
+        rules,
+    };
     check_printable(&plan, args)?;
     Ok(plan)
 }
@@ -177,18 +186,18 @@ pub fn plan(args: &SchemesArgs) -> Result<Plan, BadOption> {
 /// on it, s for SSMax, τ for the SWAN-style rule when τ·log(n/L) alone leaves the range.
 fn culprit(rule: &Rule, n: f64, args: &SchemesArgs) -> (&'static str, String) {
     match *rule {
-        Rule::SsMax { .. } => ("ssmax-s", args.ssmax_s.clone()),
+        Rule::SsMax { .. } => ("ssmax-s", args.ssmax_s.text.clone()),
         Rule::SwanStyle { train_len, tau, .. } if !(tau * (n / train_len).ln()).is_finite() => {
-            ("swan-tau", args.swan_tau.clone())
+            ("swan-tau", args.swan_tau.text.clone())
         }
-        _ => ("beta0", args.beta0.clone()),
+        _ => ("beta0", args.beta0.text.clone()),
     }
 }
 
 /// Refuses, before anything is printed, a request in which some printed value would not be a
 /// finite `f64`: every reading at every requested n, and γ(n) over the crossing search up to
 /// [`N_MAX`] (β_n grows with n in every rule, so its ends are the extremes).
-fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
+fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadInput> {
     let n_top = plan.ns.iter().copied().fold(N_MAX, f64::max);
     let lengths: Vec<f64> = plan.ns.iter().copied().chain([2.0, n_top]).collect();
     for rule in &plan.rules {
@@ -208,7 +217,7 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadOption> {
                 valid_range(&plan.rules, flag, &plan.rhos, &lengths, true),
             )
         };
-        return Err(BadOption::new(
+        return Err(BadInput::new(
             flag,
             value,
             format!(
@@ -304,7 +313,7 @@ pub fn render(plan: &Plan) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "gamma(n) = beta_n / log n against gamma_c = 1/(1-rho); regime from kappa log n (critical: |kappa| log n <= 1)"
+        "gamma(n) = beta_n / log n against gamma_c = 1/(1-rho); regime at each n from kappa log n (near-critical: |kappa log n| <= 1)"
     );
     for &rho in &plan.rhos {
         let _ = writeln!(text, "\nrho = {rho}  (gamma_c = {:.4})", 1.0 / (1.0 - rho));

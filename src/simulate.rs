@@ -21,37 +21,175 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// The parameters of `simulate`, as typed.
-#[derive(Debug, Clone, Default)]
+use crate::options::{BadInput, Given};
+
+/// The `--config` word of a configuration.
+fn config_word(config: TokenConfig) -> &'static str {
+    match config {
+        TokenConfig::Simplex => "simplex",
+        TokenConfig::Gaussian => "gaussian",
+    }
+}
+
+/// Generated tokens (`--config`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenConfig {
+    /// The exact simplex, |x_i|² = 1 (needs d ≥ n).
+    Simplex,
+    /// The seeded Gaussian almost-simplex.
+    Gaussian,
+}
+
+/// The working precision of the kernels (`--dtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dtype {
+    /// IEEE double.
+    #[default]
+    F64,
+    /// IEEE single.
+    F32,
+}
+
+/// How η is computed (`--eta`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EtaMethod {
+    /// Exactly, in O(n²d).
+    #[default]
+    Exact,
+    /// Hutchinson's estimator with `--probes` probes.
+    Hutchinson,
+    /// Not at all.
+    None,
+}
+
+/// `--gamma`: a number, or `crit` for γ_c = 1/(1 − ρ).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GammaArg {
+    /// γ_c of `--rho`.
+    Critical,
+    /// A finite number (checked positive by [`simulate`]).
+    Value(Given<f64>),
+}
+
+/// The parameters of `simulate`.
+#[derive(Debug, Clone)]
 pub struct SimulateArgs {
     /// A `.npy` file with the tokens (exclusive with `config`).
     pub tokens: Option<PathBuf>,
-    /// `simplex` or `gaussian`.
-    pub config: Option<String>,
-    /// Number of tokens (generated configurations).
-    pub n: Option<String>,
-    /// Dimension (generated configurations).
-    pub d: Option<String>,
+    /// Generated tokens.
+    pub config: Option<TokenConfig>,
+    /// Number of tokens (generated configurations; [`token_count`]).
+    pub n: Option<usize>,
+    /// Dimension (generated configurations; [`dimension`]).
+    pub d: Option<usize>,
     /// Pairwise cosine ρ (generated configurations; also needed by `--gamma crit`).
-    pub rho: Option<String>,
+    pub rho: Option<Given<f64>>,
     /// Seed of the Gaussian configuration.
     pub seed: u64,
     /// γ in β = γ ln n, or `crit`.
-    pub gamma: Option<String>,
+    pub gamma: Option<GammaArg>,
     /// β given directly.
-    pub beta: Option<String>,
+    pub beta: Option<Given<f64>>,
     /// Residual weight α.
-    pub alpha: String,
-    /// `f64` or `f32`.
-    pub dtype: String,
-    /// `exact`, `hutchinson` or `none`.
-    pub eta: String,
+    pub alpha: Given<f64>,
+    /// The working precision.
+    pub dtype: Dtype,
+    /// How η is computed.
+    pub eta: EtaMethod,
     /// Hutchinson probes.
     pub probes: usize,
     /// Seed of the Hutchinson probes.
     pub probe_seed: u64,
     /// Rows per block (default: chosen from n).
     pub block: Option<usize>,
+}
+
+impl Default for SimulateArgs {
+    /// No tokens yet; α = 0, f64, exact η, 32 probes, seeds 0.
+    fn default() -> Self {
+        SimulateArgs {
+            tokens: None,
+            config: None,
+            n: None,
+            d: None,
+            rho: None,
+            seed: 0,
+            gamma: None,
+            beta: None,
+            alpha: Given::of(0.0),
+            dtype: Dtype::F64,
+            eta: EtaMethod::Exact,
+            probes: 32,
+            probe_seed: 0,
+            block: None,
+        }
+    }
+}
+
+/// `--config`: `simplex` or `gaussian`.
+pub fn token_config(text: &str) -> Result<TokenConfig, String> {
+    match text {
+        "simplex" => Ok(TokenConfig::Simplex),
+        "gaussian" => Ok(TokenConfig::Gaussian),
+        _ => Err("need simplex or gaussian".to_owned()),
+    }
+}
+
+/// `--dtype`: `f64` or `f32`.
+pub fn dtype(text: &str) -> Result<Dtype, String> {
+    match text {
+        "f64" => Ok(Dtype::F64),
+        "f32" => Ok(Dtype::F32),
+        _ => Err("need f64 or f32".to_owned()),
+    }
+}
+
+/// `--eta`: `exact`, `hutchinson` or `none`.
+pub fn eta_method(text: &str) -> Result<EtaMethod, String> {
+    match text {
+        "exact" => Ok(EtaMethod::Exact),
+        "hutchinson" => Ok(EtaMethod::Hutchinson),
+        "none" => Ok(EtaMethod::None),
+        _ => Err("need exact, hutchinson or none".to_owned()),
+    }
+}
+
+/// A finite number (`--rho`, `--beta`, `--alpha`); ranges are checked by [`simulate`].
+pub fn finite(text: &str) -> Result<Given<f64>, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(Given {
+            value,
+            text: text.to_owned(),
+        }),
+        _ => Err("need a finite number".to_owned()),
+    }
+}
+
+/// `--gamma`: `crit` or a finite number.
+pub fn gamma(text: &str) -> Result<GammaArg, String> {
+    if text.trim() == "crit" {
+        return Ok(GammaArg::Critical);
+    }
+    finite(text).map(GammaArg::Value)
+}
+
+/// A whole number in [min, 1e9], also written as a decimal such as `1e3`.
+fn count(text: &str, min: usize, what: &str) -> Result<usize, String> {
+    let v = finite(text)?.value;
+    if v.fract() != 0.0 || v < min as f64 || v > 1e9 {
+        return Err(format!("need an integer in [{min}, 1e9] ({what})"));
+    }
+    Ok(v as usize)
+}
+
+/// `--n`: tokens, an integer in [2, 1e9].
+pub fn token_count(text: &str) -> Result<usize, String> {
+    count(text, 2, "number of tokens")
+}
+
+/// `--d`: dimension, an integer in [1, 1e9].
+pub fn dimension(text: &str) -> Result<usize, String> {
+    count(text, 1, "dimension")
 }
 
 /// Why `simulate` could not run; [`SimulateError::exit_code`] says which exit code it gets.
@@ -91,16 +229,9 @@ pub enum SimulateError {
         /// What goes wrong in f32.
         reason: &'static str,
     },
-    /// A flag with a bad value.
-    #[error("invalid value '{value}' for --{flag}: {requirement}")]
-    BadParameter {
-        /// The flag, without dashes.
-        flag: String,
-        /// The text given.
-        value: String,
-        /// What a valid value looks like.
-        requirement: String,
-    },
+    /// A flag with a bad value, or flags that do not go together.
+    #[error(transparent)]
+    Bad(#[from] BadInput),
     /// λ or λ_angle with a rounding error beyond what the working precision can vouch for.
     #[error(
         "{what} in {precision}: its rounding error could reach {bound:.1e} of its value (the limit \
@@ -142,36 +273,7 @@ impl SimulateError {
 }
 
 fn bad(flag: &str, value: &str, requirement: &str) -> SimulateError {
-    SimulateError::BadParameter {
-        flag: flag.to_owned(),
-        value: value.to_owned(),
-        requirement: requirement.to_owned(),
-    }
-}
-
-fn number(flag: &str, text: &str) -> Result<f64, SimulateError> {
-    match text.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(bad(flag, text, "need a finite number")),
-    }
-}
-
-fn count(
-    flag: &str,
-    text: Option<&String>,
-    min: usize,
-    what: &str,
-) -> Result<usize, SimulateError> {
-    let text = text.ok_or_else(|| bad(flag, "", &format!("required with --config ({what})")))?;
-    let v = number(flag, text)?;
-    if v.fract() != 0.0 || v < min as f64 || v > 1e9 {
-        return Err(bad(
-            flag,
-            text,
-            &format!("need an integer in [{min}, 1e9] ({what})"),
-        ));
-    }
-    Ok(v as usize)
+    SimulateError::Bad(BadInput::new(flag, value, requirement))
 }
 
 /// The most Hutchinson probes `simulate` accepts (its work is O(probes · n² d)).
@@ -302,12 +404,12 @@ enum Source<'a> {
 /// λ, an output that vanishes), or η beyond what the working precision can vouch for.
 pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     let t0 = Instant::now();
-    let rho = args.rho.as_deref().map(|r| number("rho", r)).transpose()?;
-    let (n, d, src) = match (&args.tokens, &args.config) {
+    let rho = args.rho.as_ref().map(|r| r.value);
+    let (n, d, src) = match (&args.tokens, args.config) {
         (Some(_), Some(c)) => {
             return Err(bad(
                 "config",
-                c,
+                config_word(c),
                 "give either --tokens or --config, not both",
             ));
         }
@@ -324,12 +426,20 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
             (info.n, info.d, Source::File(path))
         }
         (None, Some(cfg)) => {
-            let n = count("n", args.n.as_ref(), 2, "number of tokens")?;
-            let d = count("d", args.d.as_ref(), 1, "dimension")?;
-            let rho_text = args.rho.clone().unwrap_or_default();
+            let n = args
+                .n
+                .ok_or_else(|| bad("n", "", "required with --config (number of tokens)"))?;
+            let d = args
+                .d
+                .ok_or_else(|| bad("d", "", "required with --config (dimension)"))?;
+            let rho_text = args
+                .rho
+                .as_ref()
+                .map(|r| r.text.clone())
+                .unwrap_or_default();
             let rho = rho.ok_or_else(|| bad("rho", "", "required with --config"))?;
-            match cfg.as_str() {
-                "gaussian" => {
+            match cfg {
+                TokenConfig::Gaussian => {
                     if !(0.0..1.0).contains(&rho) {
                         return Err(bad(
                             "rho",
@@ -339,7 +449,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
                     }
                     (n, d, Source::Gaussian(rho))
                 }
-                "simplex" => {
+                TokenConfig::Simplex => {
                     if d < n {
                         return Err(bad(
                             "d",
@@ -349,13 +459,12 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
                     }
                     (n, d, Source::Simplex(rho, rho_text))
                 }
-                other => return Err(bad("config", other, "need simplex or gaussian")),
             }
         }
     };
     let ln_n = (n as f64).ln();
     let beta = match (&args.gamma, &args.beta) {
-        (Some(_), Some(b)) => return Err(bad("beta", b, "give either --gamma or --beta")),
+        (Some(_), Some(b)) => return Err(bad("beta", &b.text, "give either --gamma or --beta")),
         (None, None) => {
             return Err(bad(
                 "gamma",
@@ -364,39 +473,36 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
             ));
         }
         (None, Some(b)) => {
-            let beta = number("beta", b)?;
-            if beta <= 0.0 {
-                return Err(bad("beta", b, "need a finite beta > 0"));
+            if b.value <= 0.0 {
+                return Err(bad("beta", &b.text, "need a finite beta > 0"));
             }
-            beta
+            b.value
         }
-        (Some(g), None) if g.trim() == "crit" => {
+        (Some(GammaArg::Critical), None) => {
             let rho =
-                rho.ok_or_else(|| bad("gamma", g, "crit needs --rho (gamma_c = 1/(1-rho))"))?;
+                rho.ok_or_else(|| bad("gamma", "crit", "crit needs --rho (gamma_c = 1/(1-rho))"))?;
             if rho >= 1.0 {
                 return Err(bad("rho", &rho.to_string(), "gamma crit needs rho < 1"));
             }
             ln_n / (1.0 - rho)
         }
-        (Some(g), None) => {
-            let gamma = number("gamma", g)?;
-            if gamma <= 0.0 {
-                return Err(bad("gamma", g, "need gamma > 0"));
+        (Some(GammaArg::Value(g)), None) => {
+            if g.value <= 0.0 {
+                return Err(bad("gamma", &g.text, "need gamma > 0"));
             }
-            gamma * ln_n
+            g.value * ln_n
         }
     };
-    let alpha = number("alpha", &args.alpha)?;
+    let alpha = args.alpha.value;
     if alpha < 0.0 {
-        return Err(bad("alpha", &args.alpha, "need alpha >= 0"));
+        return Err(bad("alpha", &args.alpha.text, "need alpha >= 0"));
     }
-    let eta_work = match args.eta.as_str() {
-        "exact" => EtaWork::Exact,
-        "hutchinson" => EtaWork::Hutchinson(args.probes),
-        "none" => EtaWork::None,
-        _ => return Err(bad("eta", &args.eta, "need exact, hutchinson or none")),
+    let eta_work = match args.eta {
+        EtaMethod::Exact => EtaWork::Exact,
+        EtaMethod::Hutchinson => EtaWork::Hutchinson(args.probes),
+        EtaMethod::None => EtaWork::None,
     };
-    if args.eta == "hutchinson" && !(2..=MAX_PROBES).contains(&args.probes) {
+    if args.eta == EtaMethod::Hutchinson && !(2..=MAX_PROBES).contains(&args.probes) {
         return Err(bad(
             "probes",
             &args.probes.to_string(),
@@ -407,10 +513,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     if args.block == Some(0) {
         return Err(bad("block", "0", "need at least 1 row per block"));
     }
-    let elem = match args.dtype.as_str() {
-        "f64" => 8,
-        "f32" => 4,
-        other => return Err(bad("dtype", other, "need f64 or f32")),
+    let elem = match args.dtype {
+        Dtype::F64 => 8,
+        Dtype::F32 => 4,
     };
     check_memory(n, d, elem, args, eta_work)?;
 
@@ -451,7 +556,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         obs: run.0,
         eta: run.1,
         eta_stderr: run.2,
-        probes: (args.eta == "hutchinson").then_some(args.probes),
+        probes: (args.eta == EtaMethod::Hutchinson).then_some(args.probes),
         timings,
     })
 }
@@ -613,13 +718,13 @@ fn run<T: Element>(
     check_lambda::<T>(&obs)?;
     drop(fwd);
     let t = Instant::now();
-    let (eta, se) = match args.eta.as_str() {
-        "exact" => (Some(eta_exact(x.view(), params, opts)?), None),
-        "hutchinson" => {
+    let (eta, se) = match args.eta {
+        EtaMethod::Exact => (Some(eta_exact(x.view(), params, opts)?), None),
+        EtaMethod::Hutchinson => {
             let e = eta_hutchinson(x.view(), params, args.probes, args.probe_seed, opts)?;
             (Some(e.mean), Some(e.stderr))
         }
-        _ => (None, None),
+        EtaMethod::None => (None, None),
     };
     if eta.is_some() {
         timings.push(("eta", t.elapsed().as_secs_f64()));

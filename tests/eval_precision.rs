@@ -185,7 +185,7 @@ fn big_and_enclosures_are_right_on_the_extreme_grid() {
     let data = reference();
     for point in grid(&data) {
         let big = EvalOptions {
-            precision: Some("256".to_owned()),
+            precision: Some(256),
             ..EvalOptions::default()
         };
         match run(&args_of(point), &big) {
@@ -204,7 +204,7 @@ fn big_and_enclosures_are_right_on_the_extreme_grid() {
         // never a NaN exponent (BigReal::from_i64 below 64 bits was NaN).
         let narrow = EvalOptions {
             enclose: true,
-            precision: Some("53".to_owned()),
+            precision: Some(53),
             ..EvalOptions::default()
         };
         match run(&args_of(point), &narrow) {

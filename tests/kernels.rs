@@ -4,7 +4,8 @@
 
 use super::support::critscale;
 use approx::{abs_diff_eq, assert_abs_diff_eq};
-use critscale::simulate::{SimulateArgs, simulate};
+use critscale::options::Given;
+use critscale::simulate::{self, GammaArg, SimulateArgs, simulate};
 use critscale_kernels::npy::{NpyDType, to_npy_bytes};
 use critscale_kernels::{Options, Params, eta_exact, eta_hutchinson, forward, observables};
 use critscale_model::{LayerParams, gaussian_almost_simplex};
@@ -25,15 +26,12 @@ pub(crate) fn temp_file(bytes: &[u8]) -> PathBuf {
 
 fn args(config: &str, n: usize, d: usize, rho: f64) -> SimulateArgs {
     SimulateArgs {
-        config: Some(config.to_owned()),
-        n: Some(n.to_string()),
-        d: Some(d.to_string()),
-        rho: Some(rho.to_string()),
+        config: Some(simulate::token_config(config).unwrap()),
+        n: Some(n),
+        d: Some(d),
+        rho: Some(Given::of(rho)),
         seed: 3,
-        gamma: Some("1.1".to_owned()),
-        alpha: "0".to_owned(),
-        dtype: "f64".to_owned(),
-        eta: "exact".to_owned(),
+        gamma: Some(GammaArg::Value(Given::of(1.1))),
         probes: 16,
         ..SimulateArgs::default()
     }
@@ -111,7 +109,7 @@ fn simulate_on_a_simplex_matches_the_closed_forms() {
         (120, 2.5, 0.5),
     ] {
         let mut a = args("simplex", n, n + 3, rho);
-        a.gamma = Some(gamma.to_string());
+        a.gamma = Some(GammaArg::Value(Given::of(gamma)));
         let report = simulate(&a).unwrap();
         let sp = SimplexParams::new(
             n as f64,
@@ -235,7 +233,7 @@ fn simulate_reads_npy_files_in_f64_and_f32() {
             "{dt:?}: eta {ge} vs {fe}"
         );
         // f32 arithmetic on the same tokens agrees with f64 to 1e-5.
-        b.dtype = "f32".to_owned();
+        b.dtype = simulate::Dtype::F32;
         let path = temp_file(&to_npy_bytes(&x, dt));
         b.tokens = Some(path.clone());
         let f32_run = simulate(&b).unwrap();

@@ -7,7 +7,7 @@
 
 use crate::format::{Csv, csv_num, csv_text, md_num, num};
 use crate::{Artifact, Budget, ReportError};
-use critscale_theorems::{Claim, Perturbation, Verdict, registry};
+use critscale_theorems::{Claim, Perturbation, Verdict};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -45,24 +45,10 @@ pub struct Evidence {
     pub method: String,
 }
 
-/// The claims whose ID equals, or starts with `prefix.`, one of `filter` (all when empty), in
-/// registry order.
+/// The claims `--claim` selects: [`critscale_theorems::select`] (the one rule `critscale check`
+/// also uses), its refusal as a [`ReportError`].
 pub fn select(filter: &[String]) -> Result<Vec<Claim>, ReportError> {
-    let all = registry();
-    if filter.is_empty() {
-        return Ok(all);
-    }
-    let matches = |id: &str, wanted: &str| id == wanted || id.starts_with(&format!("{wanted}."));
-    for wanted in filter {
-        if !all.iter().any(|c| matches(c.id, wanted)) {
-            let known: Vec<&str> = all.iter().map(|c| c.id).collect();
-            return Err(ReportError::UnknownClaim(wanted.clone(), known.join(", ")));
-        }
-    }
-    Ok(all
-        .into_iter()
-        .filter(|c| filter.iter().any(|w| matches(c.id, w)))
-        .collect())
+    critscale_theorems::select(filter).map_err(|e| ReportError::UnknownClaim(e.wanted, e.known))
 }
 
 /// Runs the claims in parallel (results in the given order).
@@ -85,7 +71,7 @@ pub fn compute_with(
             let known = fitted.iter().find(|f| f.id == claim.id);
             let outcome = match known {
                 Some(f) => Ok(claim.evidence(f.measurement.clone(), f.seconds)),
-                None => claim.run(budget.theorems(), &Perturbation::default()),
+                None => claim.run(budget, &Perturbation::default()),
             };
             let outcome = outcome
                 .map(|e| Evidence {

@@ -52,42 +52,27 @@ use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::time::Instant;
 
-/// How much work the report does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
-    /// Seconds: coarse grids, the theorems' quick budget (what the tests run).
-    Quick,
-    /// The reference report: fine grids, the theorems' full budget.
-    Full,
+/// How much work the report does: the workspace's one budget (`quick` runs the claims at the
+/// theorems' quick budget on coarse grids, `full` is the reference report).
+pub use critscale_theorems::Budget;
+
+/// The report's grids at a [`Budget`].
+pub trait BudgetGrids {
+    /// The Gaussian grid of Figures 1 and 2.
+    fn gaussian(self) -> gaussian::Grid;
+    /// The phase diagram's grid.
+    fn grid(self) -> phase::Grid;
 }
 
-impl Budget {
-    /// `quick` or `full`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Budget::Quick => "quick",
-            Budget::Full => "full",
-        }
-    }
-
-    /// The theorems' budget.
-    pub fn theorems(self) -> critscale_theorems::Budget {
-        match self {
-            Budget::Quick => critscale_theorems::Budget::Quick,
-            Budget::Full => critscale_theorems::Budget::Full,
-        }
-    }
-
-    /// The Gaussian grid of Figures 1 and 2.
-    pub fn gaussian(self) -> gaussian::Grid {
+impl BudgetGrids for Budget {
+    fn gaussian(self) -> gaussian::Grid {
         match self {
             Budget::Quick => gaussian::Grid::quick(),
             Budget::Full => gaussian::Grid::full(),
         }
     }
 
-    /// The phase diagram's grid.
-    pub fn grid(self) -> phase::Grid {
+    fn grid(self) -> phase::Grid {
         match self {
             Budget::Quick => phase::Grid {
                 rho_cells: 20,
@@ -229,7 +214,7 @@ pub fn compute(config: &Config) -> Result<Sections, ReportError> {
         let gaussian_seconds = start.elapsed().as_secs_f64();
         // The rates section's series first: the fitted claims are judged on them, not recomputed.
         let start = Instant::now();
-        let rates = rates::compute(config.budget.theorems())?;
+        let rates = rates::compute(config.budget)?;
         let rates_seconds = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let claim_rows = compute_claims_with(&chosen, config.budget, config.quiet, &rates.claims);
@@ -331,7 +316,7 @@ fn assemble_with(
         None => {
             let start = Instant::now();
             (
-                rates::compute(budget.theorems())?,
+                rates::compute(budget)?,
                 start.elapsed().as_secs_f64(),
             )
         }

@@ -218,7 +218,7 @@ impl Rates {
              plot those very series — computed by the functions the claims' checks call, at the {} budget — with \
              the fits the verdicts were reached on; the fitted numbers are the ones in the claims table. \
              κ = γ(1 − ρ) − 1 = γ/γ_c − 1 and p = A_ii is the self weight.\n",
-            budget_word(self.budget)
+            self.budget.word()
         );
         let _ = writeln!(
             md,
@@ -352,13 +352,6 @@ impl Rates {
              in [`rates_fits.csv`](data/rates_fits.csv) ([JSON](data/rates_fits.json)).\n"
         );
         md
-    }
-}
-
-fn budget_word(budget: Budget) -> &'static str {
-    match budget {
-        Budget::Quick => "quick",
-        Budget::Full => "full",
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Each rule fixes β_n; its effective γ(n) = β_n / log n is compared with γ_c(ρ) = 1/(1 − ρ) for
 //! ρ = 0.1, …, 0.9. The regime at (ρ, n) follows from κ·log n = β_n(1 − ρ) − log n (the simplex
-//! self weight is p = σ(κ log n + log(n/(n−1)))): collapse when κ log n < −1, the critical window
-//! when |κ log n| ≤ 1, identity when κ log n > 1. Two kinds of lengths are reported:
+//! self weight is p = σ(κ log n + log(n/(n−1)))): the `FiniteRegime` of `critscale_schemes::regime_at`,
+//! collapse when κ log n < −1, near-critical when |κ log n| ≤ 1, identity when κ log n > 1. Two kinds of lengths are reported:
 //!
 //! * where γ(n) = γ_c(ρ) (`critscale_schemes::crossings`), and
 //! * where the regime changes, i.e. where κ log n crosses −1 or +1: found on a grid of 4000
@@ -16,18 +16,11 @@
 use crate::format::{Csv, csv_num, csv_text, md_num, num};
 use crate::plot::{self, Band, Line, LineStyle};
 use crate::{Artifact, ReportError};
-use critscale_schemes::{Regime, Rule, YarnConvention, crossings, read};
+use critscale_schemes::{FiniteRegime as Regime, Rule, crossings, defaults, read};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
-/// β at training time.
-pub const BETA0: f64 = 10.0;
-/// Training length L.
-pub const TRAIN_LEN: f64 = 4096.0;
-/// SSMax's s.
-pub const SSMAX_S: f64 = 0.43;
-/// SWAN-style slope τ.
-pub const SWAN_TAU: f64 = 2.0;
+pub use critscale_schemes::defaults::{BETA0, SSMAX_S, SWAN_TAU, TRAIN_LEN};
 /// The ρ of the table.
 pub const RHOS: [f64; 9] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /// The context lengths of the table (as labels and values).
@@ -41,7 +34,7 @@ pub const LENGTHS: [(&str, f64); 6] = [
 ];
 /// Crossings are searched up to this length.
 pub const N_MAX: f64 = 1e300;
-/// The ρ whose critical window is shaded in the figure.
+/// The ρ whose near-critical band is shaded in the figure.
 pub const WINDOW_RHO: f64 = 0.3;
 /// The figure's range of log10 n.
 const PLOT_LOG10: (f64, f64) = (2.0, 12.0);
@@ -50,30 +43,9 @@ const Y_MAX: f64 = 5.5;
 /// Points per curve in the figure.
 const PLOT_POINTS: usize = 201;
 
-/// The rules of the report.
+/// The rules of the report: those of `critscale schemes` at its defaults.
 pub fn rules() -> Vec<Rule> {
-    vec![
-        Rule::QwenLogN {
-            beta0: BETA0,
-            train_len: TRAIN_LEN,
-        },
-        Rule::SsMax { s: SSMAX_S },
-        Rule::Yarn {
-            beta0: BETA0,
-            train_len: TRAIN_LEN,
-            convention: YarnConvention::Squared,
-        },
-        Rule::Yarn {
-            beta0: BETA0,
-            train_len: TRAIN_LEN,
-            convention: YarnConvention::Single,
-        },
-        Rule::SwanStyle {
-            beta0: BETA0,
-            train_len: TRAIN_LEN,
-            tau: SWAN_TAU,
-        },
-    ]
+    defaults::rules()
 }
 
 /// A change of regime along n.
@@ -88,15 +60,7 @@ pub struct Change {
 }
 
 fn regime_at(rule: &Rule, rho: f64, log_n: f64) -> (Regime, f64) {
-    let k = rule.beta(log_n.exp()) * (1.0 - rho) - log_n;
-    let regime = if k < -1.0 {
-        Regime::Collapse
-    } else if k > 1.0 {
-        Regime::Identity
-    } else {
-        Regime::CriticalWindow
-    };
-    (regime, k)
+    critscale_schemes::regime_at(rule.beta(log_n.exp()), rho, log_n)
 }
 
 /// Where the regime of `rule` changes for n ∈ [2, N_MAX] (see the module docs).
@@ -269,7 +233,7 @@ impl Rules {
         out.push(Artifact::new("data/rules_crossings.csv", csv.into_bytes()));
         out.push(Artifact::json("data/rules.json", &Value::Array(items)));
 
-        // Figure data: γ(n) per rule, the γ_c levels and the critical window at ρ = 0.3.
+        // Figure data: γ(n) per rule, the γ_c levels and the near-critical band at ρ = 0.3.
         let log10s: Vec<f64> = (0..PLOT_POINTS)
             .map(|k| {
                 PLOT_LOG10.0 + (PLOT_LOG10.1 - PLOT_LOG10.0) * k as f64 / (PLOT_POINTS - 1) as f64
@@ -306,7 +270,7 @@ impl Rules {
                     "values": log10s.iter().map(|&x| num(r.gamma(10f64.powf(x)))).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(1.0 / (1.0 - rho)) })).collect::<Vec<_>>(),
-                "critical_window": {
+                "near_critical_band": {
                     "rho": num(WINDOW_RHO),
                     "definition": "gamma_c +- 1/((1-rho) log n), i.e. |kappa log n| <= 1",
                     "low": log10s.iter().map(|&x| num(window(x).0)).collect::<Vec<_>>(),
@@ -352,7 +316,7 @@ impl Rules {
             x_log: true,
             lines,
             bands: vec![Band {
-                label: format!("critical window, rho = {WINDOW_RHO}"),
+                label: format!("near-critical band, rho = {WINDOW_RHO}"),
                 points: log10s
                     .iter()
                     .map(|&x| {
@@ -392,7 +356,8 @@ impl Rules {
              the YaRN paper's convention), while `yarn (m)` shows engines that multiply the logits by m once; \
              `swan-style` is our stand-in for SWAN-GPT's dynamic logarithmic scaling, β₀ + τ·log(n/L) past L with \
              τ = {SWAN_TAU} (SWAN-GPT's exact formula was not available). The regime at (ρ, n) is read from \
-             κ·log n = β_n(1 − ρ) − log n: **collapse** below −1, **critical** window within ±1, **identity** above +1.\n"
+             κ·log n = β_n(1 − ρ) − log n: **collapse** below −1, **near-critical** within ±1, **identity** above +1 \
+             (the regime at this n; the theorems' regime compares a fixed γ with γ_c as n → ∞).\n"
         );
         let _ = writeln!(
             md,

@@ -29,7 +29,7 @@
 //! unsharded run (tested in `tests/report.rs` of the workspace suite). `timings.json` lists each
 //! shard's wall time and host.
 
-use crate::{Budget, Config, ReportError, Sections, claims, gaussian};
+use crate::{Budget, BudgetGrids, Config, ReportError, Sections, claims, gaussian};
 use serde_json::{Value, json};
 use std::fmt;
 use std::path::Path;
@@ -290,11 +290,10 @@ impl ShardRun {
         if spec.count == 0 || spec.index == 0 || spec.index > spec.count {
             return Err(format!("invalid shard {spec}"));
         }
-        let budget = match field_str(value, "budget")?.as_str() {
-            "quick" => Budget::Quick,
-            "full" => Budget::Full,
-            other => return Err(format!("unknown budget '{other}'")),
-        };
+        let budget = field_str(value, "budget")?;
+        let budget = budget
+            .parse::<Budget>()
+            .map_err(|_| format!("unknown budget '{budget}'"))?;
         let claim_filter = value
             .get("claims")
             .and_then(Value::as_array)

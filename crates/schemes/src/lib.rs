@@ -15,13 +15,16 @@
 //! SWAN-GPT's exact formula was not available to us; the SWAN-style rule is our stand-in for a
 //! dynamic logarithmic scaling of the logits: the score grows additively in log(n/L) with slope τ.
 //!
-//! At a length n the regime follows from κ = γ(n)(1 − ρ) − 1 (THEORY §5): the self weight of the
-//! simplex is p = σ(κ log n + log(n/(n−1))), so |κ|·log n ≤ 1 (p within σ(±1) ≈ 0.27…0.73 of its
-//! critical 1/2) is the **critical window** at that n, below it the tokens collapse, above it the
-//! layer is close to the identity.
+//! At a length n the regime is the [`FiniteRegime`] of κ·log n = β_n(1 − ρ) − log n
+//! ([`regime_at`], THEORY.md §5): the self weight of the simplex is p = σ(κ log n + log(n/(n−1))),
+//! so |κ log n| ≤ 1 (p within σ(±1) ≈ 0.27…0.73 of its critical ½) is the **near-critical** band
+//! at that n, below it the tokens collapse, above it the layer is close to the identity. This is
+//! not the theorems' regime (`critscale_simplex::Regime`, γ against γ_c as n → ∞): a constant
+//! γ = (1 − ε)γ_c is subcritical, yet near-critical for every n ≤ e^{1/ε}.
 
 #![warn(missing_docs)]
 
+pub use critscale_simplex::FiniteRegime;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde::{Deserialize, Serialize};
 
@@ -135,26 +138,54 @@ impl Rule {
     }
 }
 
-/// Where a rule sits at one (ρ, n).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Regime {
-    /// κ log n < −1: the tokens collapse.
-    Collapse,
-    /// |κ| log n ≤ 1.
-    CriticalWindow,
-    /// κ log n > 1: close to the identity.
-    Identity,
+/// The excess exponent κ·log n = β_n(1 − ρ) − log n of a scale β_n at a length with logarithm
+/// `ln_n`, and the [`FiniteRegime`] it puts the simplex in (THEORY.md §5, §7). The one place the
+/// κ·log n rule is applied to a scaling rule: [`read`] and the report's regime changes use it.
+pub fn regime_at(beta: f64, rho: f64, ln_n: f64) -> (FiniteRegime, f64) {
+    let kappa_log_n = beta * (1.0 - rho) - ln_n;
+    (FiniteRegime::of_excess_exponent(kappa_log_n), kappa_log_n)
 }
 
-impl Regime {
-    /// The regime's name.
-    pub fn word(self) -> &'static str {
-        match self {
-            Regime::Collapse => "collapse",
-            Regime::CriticalWindow => "critical",
-            Regime::Identity => "identity",
-        }
+/// The scaling rules' default parameters: `critscale schemes`' defaults and the report's table.
+pub mod defaults {
+    use super::{Rule, YarnConvention};
+
+    /// β at training time β₀.
+    pub const BETA0: f64 = 10.0;
+    /// Training length L.
+    pub const TRAIN_LEN: f64 = 4096.0;
+    /// SSMax's s (0.43 in its paper's figure).
+    pub const SSMAX_S: f64 = 0.43;
+    /// The SWAN-style slope τ.
+    pub const SWAN_TAU: f64 = 2.0;
+
+    /// The five rules compared (Qwen log-n, SSMax, YaRN in both conventions, SWAN-style) at β₀,
+    /// L, s and τ; [`rules`] at the defaults above.
+    pub fn rules_with(beta0: f64, train_len: f64, s: f64, tau: f64) -> Vec<Rule> {
+        vec![
+            Rule::QwenLogN { beta0, train_len },
+            Rule::SsMax { s },
+            Rule::Yarn {
+                beta0,
+                train_len,
+                convention: YarnConvention::Squared,
+            },
+            Rule::Yarn {
+                beta0,
+                train_len,
+                convention: YarnConvention::Single,
+            },
+            Rule::SwanStyle {
+                beta0,
+                train_len,
+                tau,
+            },
+        ]
+    }
+
+    /// The five rules at the default parameters.
+    pub fn rules() -> Vec<Rule> {
+        rules_with(BETA0, TRAIN_LEN, SSMAX_S, SWAN_TAU)
     }
 }
 
@@ -171,8 +202,8 @@ pub struct Reading {
     pub gamma_c: f64,
     /// κ·log n.
     pub kappa_log_n: f64,
-    /// The regime.
-    pub regime: Regime,
+    /// The regime at this n.
+    pub regime: FiniteRegime,
     /// Self weight A_ii of the simplex at (n, ρ, β_n).
     pub self_weight: f64,
     /// λ of the simplex at (n, ρ, β_n): 0 collapse, 1 identity.
@@ -217,14 +248,7 @@ pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
     }
     let gamma = beta / n.ln();
     let gamma_c = 1.0 / (1.0 - rho);
-    let kappa_log_n = beta * (1.0 - rho) - n.ln();
-    let regime = if kappa_log_n < -1.0 {
-        Regime::Collapse
-    } else if kappa_log_n > 1.0 {
-        Regime::Identity
-    } else {
-        Regime::CriticalWindow
-    };
+    let (regime, kappa_log_n) = regime_at(beta, rho, n.ln());
     let params = SimplexParams::new(n, rho, Scaling::Beta(beta), 0.0, 1.0, None).map_err(|e| {
         BadParameter {
             name: e.name,
@@ -293,7 +317,7 @@ mod tests {
         }
         // s = 0.43 is below gamma_c(rho) for every rho > 0: collapse at long contexts.
         let r = read(&rule, 0.3, 1e6).unwrap();
-        assert_eq!(r.regime, Regime::Collapse);
+        assert_eq!(r.regime, FiniteRegime::Collapse);
         assert!(crossings(&rule, 0.3, 2.0, 1e300).is_empty());
     }
 
@@ -309,7 +333,10 @@ mod tests {
         }
         assert!((rule.gamma(100.0) - 20.0 / 100f64.ln()).abs() < 1e-12);
         // gamma = 2.405 > gamma_c(0.3) = 1.43 past L: identity there.
-        assert_eq!(read(&rule, 0.3, 1e8).unwrap().regime, Regime::Identity);
+        assert_eq!(
+            read(&rule, 0.3, 1e8).unwrap().regime,
+            FiniteRegime::Identity
+        );
     }
 
     #[test]
@@ -356,9 +383,9 @@ mod tests {
         fn regime_agrees_with_the_self_weight(s in 0.1f64..10.0, rho in 0.05f64..0.95, log10_n in 1.0f64..12.0) {
             let r = read(&Rule::SsMax { s }, rho, 10f64.powf(log10_n)).unwrap();
             match r.regime {
-                Regime::Collapse => prop_assert!(r.self_weight < 0.5),
-                Regime::Identity => prop_assert!(r.self_weight > 0.5),
-                Regime::CriticalWindow => prop_assert!(r.self_weight > 0.2 && r.self_weight < 0.8),
+                FiniteRegime::Collapse => prop_assert!(r.self_weight < 0.5),
+                FiniteRegime::Identity => prop_assert!(r.self_weight > 0.5),
+                FiniteRegime::NearCritical => prop_assert!(r.self_weight > 0.2 && r.self_weight < 0.8),
             }
         }
     }

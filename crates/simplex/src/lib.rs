@@ -27,7 +27,7 @@ use critscale_real::Real;
 
 pub use eta::eta;
 pub use limits::gamma_c;
-pub use params::{InvalidParameter, Regime, Scaling, SimplexParams};
+pub use params::{FiniteRegime, InvalidParameter, Regime, Scaling, SimplexParams};
 
 /// Every closed-form quantity of the simplex layer at one parameter point.
 #[derive(Debug, Clone)]

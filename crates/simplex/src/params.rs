@@ -14,14 +14,17 @@ pub enum Scaling<T> {
     Critical,
 }
 
-/// Which side of the critical scaling γ_c = 1/(1 − ρ) a point lies on (T1, T3).
+/// The regime of the theorems (T1, T3): which side of the critical scaling γ_c = 1/(1 − ρ) the
+/// constant γ of β = γ log n lies on, i.e. the sign of κ = γ(1 − ρ) − 1. It says what happens as
+/// n → ∞ at fixed γ; at one finite n the layer may still look otherwise (a γ just below γ_c is
+/// far from collapse at n = 10⁶): that is [`FiniteRegime`]. THEORY.md §5 defines both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Regime {
-    /// γ < γ_c: tokens collapse, gradients vanish.
+    /// γ < γ_c (κ < 0): tokens collapse, gradients vanish.
     Subcritical,
-    /// γ = γ_c.
+    /// γ = γ_c (κ = 0).
     Critical,
-    /// γ > γ_c: the layer tends to the identity.
+    /// γ > γ_c (κ > 0): the layer tends to the identity.
     Supercritical,
 }
 
@@ -32,6 +35,52 @@ impl fmt::Display for Regime {
             Regime::Critical => "critical",
             Regime::Supercritical => "supercritical",
         })
+    }
+}
+
+/// Where the layer is at one finite n, read from the excess exponent κ·log n = β(1 − ρ) − log n
+/// ([`SimplexParams::excess_exponent`]): the self weight is p = σ(κ log n + log(n/(n − 1)))
+/// (THEORY.md §5), so |κ log n| ≤ 1 keeps p within σ(±1) ≈ 0.27…0.73 of its critical value ½.
+/// This is how a scaling rule whose γ(n) = β_n/log n varies with n is read at each length
+/// (`critscale schemes`); it is not the theorems' [`Regime`], which fixes γ and lets n → ∞.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FiniteRegime {
+    /// κ log n < −1: the tokens collapse at this n.
+    Collapse,
+    /// |κ log n| ≤ 1: the near-critical band at this n.
+    NearCritical,
+    /// κ log n > 1: the layer is close to the identity at this n.
+    Identity,
+}
+
+impl FiniteRegime {
+    /// The regime of an excess exponent κ·log n (the band's ends ±1 belong to the band; NaN is
+    /// read as near-critical, since no side can be named).
+    pub fn of_excess_exponent(kappa_log_n: f64) -> Self {
+        if kappa_log_n < -1.0 {
+            FiniteRegime::Collapse
+        } else if kappa_log_n > 1.0 {
+            FiniteRegime::Identity
+        } else {
+            FiniteRegime::NearCritical
+        }
+    }
+
+    /// The regime's name as printed and written to data files: `collapse`, `near-critical` or
+    /// `identity` (the same words as its serde form).
+    pub fn word(self) -> &'static str {
+        match self {
+            FiniteRegime::Collapse => "collapse",
+            FiniteRegime::NearCritical => "near-critical",
+            FiniteRegime::Identity => "identity",
+        }
+    }
+}
+
+impl fmt::Display for FiniteRegime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.word())
     }
 }
 
@@ -240,5 +289,46 @@ impl<T: Real> SimplexParams<T> {
         } else {
             Regime::Supercritical
         }
+    }
+
+    /// The regime at this finite n, from κ·log n ([`FiniteRegime`]).
+    pub fn finite_regime(&self) -> FiniteRegime {
+        FiniteRegime::of_excess_exponent(self.excess_exponent().to_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finite_regime_words_are_their_serde_form() {
+        for regime in [
+            FiniteRegime::Collapse,
+            FiniteRegime::NearCritical,
+            FiniteRegime::Identity,
+        ] {
+            let json = serde_json::to_string(&regime).unwrap();
+            assert_eq!(json, format!("\"{}\"", regime.word()));
+        }
+    }
+
+    #[test]
+    fn the_theorems_regime_and_the_finite_regime_can_differ() {
+        // γ = 0.9 γ_c at ρ = 0.3 is subcritical, yet κ log n = −0.1 · log 10⁴ ≈ −0.92 puts
+        // n = 10⁴ in the near-critical band; by n = 10⁵ (κ log n ≈ −1.15) it collapses.
+        let at =
+            |n: f64| SimplexParams::new(n, 0.3, Scaling::Gamma(0.9 / 0.7), 0.0, 1.0, None).unwrap();
+        assert_eq!(at(1e4).regime(), Regime::Subcritical);
+        assert_eq!(at(1e4).finite_regime(), FiniteRegime::NearCritical);
+        assert_eq!(at(1e5).finite_regime(), FiniteRegime::Collapse);
+        assert_eq!(
+            FiniteRegime::of_excess_exponent(1.0),
+            FiniteRegime::NearCritical
+        );
+        assert_eq!(
+            FiniteRegime::of_excess_exponent(1.5),
+            FiniteRegime::Identity
+        );
     }
 }

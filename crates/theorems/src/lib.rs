@@ -85,7 +85,9 @@ pub fn theorem_of(id: &'static str) -> &'static str {
     id.split('.').next().unwrap_or(id)
 }
 
-/// How much work a check may do.
+/// How much work a check (and the report built on the checks) may do: the one budget of the
+/// workspace. `critscale check` runs at `quick` unless told otherwise (seconds, the test
+/// suite's budget), `critscale report` at `full` (the committed reference report).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Budget {
@@ -93,6 +95,36 @@ pub enum Budget {
     Quick,
     /// The report's budget: more sizes, larger n, more points in each fit.
     Full,
+}
+
+impl Budget {
+    /// Both budgets, in the order the command line lists them.
+    pub const ALL: [Budget; 2] = [Budget::Quick, Budget::Full];
+
+    /// `quick` or `full`: the word the command line, the data files and the shards use.
+    pub fn word(self) -> &'static str {
+        match self {
+            Budget::Quick => "quick",
+            Budget::Full => "full",
+        }
+    }
+}
+
+/// A budget name that is neither `quick` nor `full`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected 'quick' or 'full'")]
+pub struct UnknownBudget;
+
+impl std::str::FromStr for Budget {
+    type Err = UnknownBudget;
+
+    /// Reads [`Budget::word`] back, exactly.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Budget::ALL
+            .into_iter()
+            .find(|b| b.word() == text)
+            .ok_or(UnknownBudget)
+    }
 }
 
 /// A deliberate error in a check's prediction, to show that the check can fail.
@@ -263,6 +295,51 @@ pub fn registry() -> Vec<Claim> {
     claims.extend(t4::claims());
     claims.extend(t5::claims());
     claims
+}
+
+/// A `--claim` filter that matches no claim of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no claim is {wanted} or starts with {wanted}.; known claims: {known}")]
+pub struct UnknownClaim {
+    /// The filter as given.
+    pub wanted: String,
+    /// The registry's IDs, comma-separated.
+    pub known: String,
+}
+
+/// The claims of [`registry`] whose ID equals one of `filter` or starts with it followed by a
+/// dot (`T1` selects `T1.limit.sub`, `T1.rate` selects `T1.rate.sub`, but `T1.r` selects
+/// nothing), in registry order, each once; the whole registry when `filter` is empty. This is
+/// the one selection `critscale check --claim` and `critscale report --claim` share.
+///
+/// # Errors
+///
+/// [`UnknownClaim`] for the first filter that matches no claim.
+pub fn select(filter: &[String]) -> Result<Vec<Claim>, UnknownClaim> {
+    let all = registry();
+    let matches = |id: &str, wanted: &str| {
+        id == wanted
+            || id
+                .strip_prefix(wanted)
+                .is_some_and(|rest| rest.starts_with('.'))
+    };
+    if let Some(wanted) = filter
+        .iter()
+        .find(|wanted| !all.iter().any(|c| matches(c.id, wanted)))
+    {
+        let known: Vec<&str> = all.iter().map(|c| c.id).collect();
+        return Err(UnknownClaim {
+            wanted: wanted.clone(),
+            known: known.join(", "),
+        });
+    }
+    if filter.is_empty() {
+        return Ok(all);
+    }
+    Ok(all
+        .into_iter()
+        .filter(|c| filter.iter().any(|w| matches(c.id, w)))
+        .collect())
 }
 
 /// How a [`Series`] is fitted (see the crate docs).
@@ -487,6 +564,47 @@ pub fn cited_ids(markdown: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budgets_read_back_their_words() {
+        for budget in Budget::ALL {
+            assert_eq!(budget.word().parse::<Budget>(), Ok(budget));
+            assert_eq!(
+                serde_json::to_value(budget).unwrap(),
+                serde_json::json!(budget.word())
+            );
+        }
+        assert_eq!(" full".parse::<Budget>(), Err(UnknownBudget));
+        assert_eq!("Full".parse::<Budget>(), Err(UnknownBudget));
+    }
+
+    #[test]
+    fn selection_is_by_whole_id_parts_in_registry_order() {
+        let ids = |filter: &[&str]| -> Vec<&'static str> {
+            let filter: Vec<String> = filter.iter().map(|s| (*s).to_owned()).collect();
+            select(&filter).unwrap().iter().map(|c| c.id).collect()
+        };
+        let all: Vec<&str> = registry().iter().map(|c| c.id).collect();
+        assert_eq!(ids(&[]), all);
+        let t1: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|id| id.starts_with("T1."))
+            .collect();
+        assert!(!t1.is_empty());
+        assert_eq!(ids(&["T1"]), t1);
+        // The order of the filters does not matter, nor does a repeat.
+        let t3_then_t1 = ids(&["T3", "T1", "T1"]);
+        let t1_then_t3 = ids(&["T1", "T3"]);
+        assert_eq!(t3_then_t1, t1_then_t3);
+        assert_eq!(t1_then_t3[..t1.len()], t1[..]);
+        // A prefix must end at a dot.
+        let Err(err) = select(&["T1.r".to_owned()]) else {
+            panic!("T1.r is no whole part of an ID");
+        };
+        assert_eq!(err.wanted, "T1.r");
+        assert!(err.known.contains(all[0]));
+    }
 
     fn exact(_: Budget, p: &Perturbation) -> Result<Measurement, String> {
         Ok(Measurement {

@@ -1,7 +1,7 @@
 //! The data files of the rates section: every point (`rates.csv`, `rates.json`), every fit with
 //! the claim's measurement beside it (`rates_fits.csv`, `rates_fits.json`), and the figures.
 
-use super::{RHO, Rates, budget_word, stem};
+use super::{RHO, Rates, stem};
 use crate::format::{Csv, csv_num, csv_text, num};
 use crate::{Artifact, ReportError, plot};
 use critscale_theorems::{Model, Series, SeriesFit};
@@ -63,7 +63,7 @@ impl Rates {
             "data/rates.json",
             &json!({
                 "description": format!("the series the fitted claims are judged on (rho = {RHO}, q = 1, d = n, alpha = 0; n = 10^log10_n; natural logs). x and y are the fit's coordinates: (log n, log Y) for power laws in n, (log log n, log Y) for power laws in log n, (1/log n, gamma*) for thresholds. y_fitted is the least-squares line; y_predicted the line with the predicted slope through the centroid (power laws) or gamma_c + b0/log n with the leading-order b0 (thresholds)."),
-                "budget": budget_word(self.budget),
+                "budget": self.budget.word(),
                 "series": series_json,
             }),
         ));
@@ -168,7 +168,7 @@ impl Rates {
             "data/rates_fits.json",
             &json!({
                 "description": "least-squares fits of the series in rates.json (95% intervals) and the measurement of each claim; estimate is the slope for power laws and the intercept a for thresholds",
-                "budget": budget_word(self.budget),
+                "budget": self.budget.word(),
                 "level": num(critscale_theorems::CONFIDENCE_LEVEL),
                 "claims": fits_json,
             }),

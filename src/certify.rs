@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 /// The options of `certify`.
 #[derive(Debug, Clone, Default)]
 pub struct CertifyArgs {
-    /// Run only these claim IDs (all defaults when empty).
+    /// Run only these certificate IDs (all defaults when empty).
     pub ids: Vec<String>,
     /// Interval precision in bits (absent: the certificates' default, 128).
     pub precision: Option<u64>,
@@ -39,7 +39,7 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadInput> {
                 return Err(BadInput::new(
                     "id",
                     id.clone(),
-                    format!("known claims: {}", known.join(", ")),
+                    format!("known certificates: {}", known.join(", ")),
                 ));
             }
         }
@@ -74,7 +74,7 @@ pub fn render(outcomes: &[Result<Outcome, String>]) -> String {
             Ok(o) => {
                 let s = &o.statement;
                 let _ = writeln!(text, "{}  {}", verdict_word(o.verdict), s.id);
-                let _ = writeln!(text, "  claim      {}", o.text);
+                let _ = writeln!(text, "  statement  {}", o.text);
                 let _ = writeln!(text, "  target     [{}, {}]", o.target[0], o.target[1]);
                 let _ = writeln!(text, "  N, eps     {}, {}", s.n_min, s.epsilon);
                 if let Some([lo, hi]) = &o.enclosure {

@@ -141,7 +141,7 @@ struct CheckCli {
 
 #[derive(Args)]
 struct CertifyCli {
-    /// Run only this claim (repeatable); default: the whole default set.
+    /// Run only this certificate, by ID (e.g. cert.T1.rate.sub; repeatable); default: the whole default set.
     #[arg(long = "id")]
     ids: Vec<String>,
     /// Interval precision in bits (default 128).

@@ -6,9 +6,9 @@
 //! γ_c = 1/(1−ρ)) or given directly (`--beta`). The report lists the observables of THEORY §3,
 //! η (exact, Hutchinson with its standard error, or none) and the wall time of each phase.
 //!
-//! The cosines `cos_min`, `cos_mean`, `cos_max` are those of the **outputs** ⟨y'_i, y'_j⟩ (the
-//! quantity of T1/T2); the input cosines are reported as `cos_in_min`, `cos_in_mean`,
-//! `cos_in_max`.
+//! The cosines are named as everywhere in the workspace (THEORY §3): `cos_out_min`,
+//! `cos_out_mean`, `cos_out_max` are those of the **outputs** ⟨y'_i, y'_j⟩ (the quantity of
+//! T1/T2), `cos_in_min`, `cos_in_mean`, `cos_in_max` those of the inputs.
 
 use critscale_kernels::memory::{EtaWork, Work, human, limits, worker_threads};
 use critscale_kernels::{
@@ -320,9 +320,9 @@ impl SimulateReport {
             ("alpha", self.alpha),
             ("lambda", o.lambda),
             ("lambda_angle", o.lambda_angle),
-            ("cos_min", o.cos_out_min),
-            ("cos_mean", o.cos_out_mean),
-            ("cos_max", o.cos_out_max),
+            ("cos_out_min", o.cos_out_min),
+            ("cos_out_mean", o.cos_out_mean),
+            ("cos_out_max", o.cos_out_max),
             ("cos_in_min", o.cos_in_min),
             ("cos_in_mean", o.cos_in_mean),
             ("cos_in_max", o.cos_in_max),

@@ -169,9 +169,9 @@ fn simulate_json_has_every_field_and_hutchinson_reports_its_error() {
     for key in [
         "lambda",
         "lambda_angle",
-        "cos_min",
-        "cos_mean",
-        "cos_max",
+        "cos_out_min",
+        "cos_out_mean",
+        "cos_out_max",
         "self_weight",
         "support",
         "entropy",

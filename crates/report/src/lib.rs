@@ -131,6 +131,12 @@ pub enum ReportError {
     Internal(String),
 }
 
+impl From<critscale_sweeps::Error> for ReportError {
+    fn from(e: critscale_sweeps::Error) -> Self {
+        ReportError::Internal(e.to_string())
+    }
+}
+
 impl Artifact {
     /// A file from bytes.
     pub fn new(path: &str, bytes: Vec<u8>) -> Self {
@@ -248,7 +254,7 @@ pub(crate) fn compute_gaussian_rows(
     let rows = keys
         .par_iter()
         .map(|&key| {
-            let row = gaussian::compute_row(grid, key);
+            let row = gaussian::compute_row(grid, key).map_err(ReportError::from);
             progress.inc(1);
             row
         })
@@ -378,8 +384,8 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         pngs.join(", ")
     );
     let parts = vec![
-        sections.gaussian.markdown(),
-        sections.phase.markdown(),
+        gaussian::markdown(&sections.gaussian),
+        phase::markdown(&sections.phase),
         sections.rates.markdown(),
         claims::markdown(&sections.claims, sections.budget, &sections.claim_filter),
         certificates::markdown(&sections.certificates),
@@ -470,7 +476,7 @@ pub fn artifacts(
         "report.md",
         markdown(sections, machine).into_bytes(),
     )];
-    let gaussian = sections.gaussian.artifacts()?;
+    let gaussian = gaussian::artifacts(&sections.gaussian)?;
     let pngs = gaussian
         .iter()
         .filter(|a| has_png_copy(&a.path))
@@ -483,7 +489,7 @@ pub fn artifacts(
         .collect::<Result<Vec<_>, ReportError>>()?;
     files.extend(gaussian);
     files.extend(pngs);
-    files.extend(sections.phase.artifacts()?);
+    files.extend(phase::artifacts(&sections.phase)?);
     files.extend(sections.rates.artifacts()?);
     files.extend(claims::artifacts(&sections.claims));
     files.extend(certificates::artifacts(&sections.certificates)?);

@@ -25,7 +25,10 @@ impl<K: PartialEq, V: Clone> Memo<K, V> {
     /// The cached value of `key`, if any.
     pub fn get(&self, key: &K) -> Option<V> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     }
 
     /// The value of `key`: the cached one, or `f()` stored and returned. `f` runs without the

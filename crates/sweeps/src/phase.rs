@@ -17,7 +17,6 @@
 //! The numbers in the table are not these asymptotic formulas but bisections of the exact closed
 //! forms (to 1e-13, [`crate::simplex::level_ratio`]), so the approach to w(ρ) is measured, not assumed.
 
-
 use crate::{LAMBDA_HALF, Result, simplex};
 use rayon::prelude::*;
 
@@ -122,7 +121,11 @@ pub fn compute(grid: Grid) -> Result<Phase> {
     for &(label, n) in &SIZES {
         let rows: Vec<Vec<(f64, f64)>> = ratios
             .par_iter()
-            .map(|&ratio| rhos.iter().map(|&rho| simplex::lambda(n, rho, ratio)).collect())
+            .map(|&ratio| {
+                rhos.iter()
+                    .map(|&rho| simplex::lambda(n, rho, ratio))
+                    .collect()
+            })
             .collect::<Result<_>>()?;
         let lam = rows
             .iter()
@@ -213,4 +216,3 @@ mod tests {
         }
     }
 }
-

@@ -375,7 +375,10 @@ mod tests {
         let key = SampleKey::new("test", 48, 512, 0.3, 2);
         let c = Configuration::draw(&key).unwrap();
         let x = c.lambda_crossing(0.5, 0.5, 4.0, 1e-6).unwrap();
-        assert!(x.width <= 1e-6 && x.f_bracket.0 < 0.5 && x.f_bracket.1 > 0.5, "{x:?}");
+        assert!(
+            x.width <= 1e-6 && x.f_bracket.0 < 0.5 && x.f_bracket.1 > 0.5,
+            "{x:?}"
+        );
         assert!(c.lambda_crossing(0.5, 0.1, 0.2, 1e-6).is_err());
         let s = sample(&key, Gamma::Fixed(x.root), true).unwrap();
         assert_eq!(s, c.layer(x.root, true).unwrap());

@@ -100,7 +100,10 @@ mod tests {
             SampleKey { tag: "T5", ..base },
             SampleKey { n: 512, ..base },
             SampleKey { d: 32, ..base },
-            SampleKey { rho: 0.3000000000000001, ..base },
+            SampleKey {
+                rho: 0.3000000000000001,
+                ..base
+            },
             SampleKey { seed: 1, ..base },
         ];
         for v in variants {

@@ -21,9 +21,9 @@ pub fn lambda(n: f64, rho: f64, ratio: f64) -> Result<(f64, f64)> {
     // γ = ratio·γ_c written as ratio/(1 − ρ): the phase grid's data were computed this way.
     let params = SimplexParams::new(n, rho, Scaling::Gamma(ratio / (1.0 - rho)), 0.0, 1.0, None)
         .map_err(|e| Error::Simplex {
-        what: format!("simplex point n = {n}, rho = {rho}, gamma/gamma_c = {ratio}"),
-        message: e.to_string(),
-    })?;
+            what: format!("simplex point n = {n}, rho = {rho}, gamma/gamma_c = {ratio}"),
+            message: e.to_string(),
+        })?;
     let layer = SimplexLayer::evaluate(&params);
     Ok((layer.lambda, layer.lambda_angle))
 }
@@ -93,7 +93,13 @@ mod tests {
 
     #[test]
     fn refusals_are_errors() {
-        assert!(matches!(level_ratio(1.0, 0.3, 0.5), Err(Error::Simplex { .. })));
-        assert!(matches!(level_ratio(1e4, 0.3, 2.0), Err(Error::Crossing { .. })));
+        assert!(matches!(
+            level_ratio(1.0, 0.3, 0.5),
+            Err(Error::Simplex { .. })
+        ));
+        assert!(matches!(
+            level_ratio(1e4, 0.3, 2.0),
+            Err(Error::Crossing { .. })
+        ));
     }
 }

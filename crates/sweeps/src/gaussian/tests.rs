@@ -28,18 +28,37 @@ fn row_json_round_trip_is_exact_through_text() {
     row.simplex_crossing = None;
     for r in [row.clone(), compute_row(&grid, key).unwrap()] {
         let value = serde_json::to_value(&r).unwrap();
-        assert_eq!(serde_json::from_value::<RowResult>(value.clone()).unwrap(), r);
+        assert_eq!(
+            serde_json::from_value::<RowResult>(value.clone()).unwrap(),
+            r
+        );
         let text = serde_json::to_string(&value).unwrap();
         assert_eq!(serde_json::from_str::<RowResult>(&text).unwrap(), r);
     }
     // The layout of the shard files: the key flattened, the crossing tagged by its kind.
     let value = serde_json::to_value(&row).unwrap();
-    let fields: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+    let fields: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         fields,
         [
-            "dim_index", "rho_index", "n", "d", "rho", "seed", "cos_in_min", "cos_in_mean",
-            "cos_in_max", "eta_identity", "points", "crossing", "simplex_crossing"
+            "dim_index",
+            "rho_index",
+            "n",
+            "d",
+            "rho",
+            "seed",
+            "cos_in_min",
+            "cos_in_mean",
+            "cos_in_max",
+            "eta_identity",
+            "points",
+            "crossing",
+            "simplex_crossing"
         ]
     );
     assert_eq!(value["points"][5]["eta"], json!("inf"));

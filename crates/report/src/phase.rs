@@ -278,7 +278,7 @@ pub fn markdown(phase: &Phase) -> String {
     let _ = writeln!(
         md,
         "The transition sharpens only logarithmically. Along ρ = {CUT_RHO} ([figure](figures/phase_cut.svg), \
-         [data](data/phase_cut.csv)): with p = σ(κ log n + log(n/(n−1))) the phase weight and κ = γ/γ_c − 1, \
+         [data](data/phase_cut.csv)): with p = σ(κ log n + log(n/(n−1))) the self weight and κ = γ/γ_c − 1, \
          λ → p²/(p² + ρ(1 − p²)), so λ = 1/2, 1/4, 3/4 sit at fixed values of κ log n and the width between \
          λ = 1/4 and λ = 3/4 is w(ρ)/log n with w(ρ) = logit √(3ρ/(1+3ρ)) − logit √(ρ/(3+ρ)). \
          The table bisects the exact closed forms; the last row is the n → ∞ value of each scaled column.\n"

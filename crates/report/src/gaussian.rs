@@ -1,6 +1,6 @@
 //! Figures 1 and 2 of the paper as files: the data tables (CSV, JSON) and heatmaps of λ,
 //! λ_angle and η/η_∞ over (ρ, γ) of the Gaussian almost-simplex grid, and the section's prose
-//! ([`prose`]). The grid itself — tokens, layers, crossings, fits — is computed by
+//! ([`markdown`]). The grid itself — tokens, layers, crossings, fits — is computed by
 //! `critscale_sweeps::gaussian` (see its docs for the pipeline and the seed policy); this module
 //! only turns a computed [`Gaussian`] into files and text.
 //!

@@ -116,6 +116,12 @@ pub enum ReportError {
     Internal(String),
 }
 
+impl From<critscale_sweeps::Error> for ReportError {
+    fn from(e: critscale_sweeps::Error) -> Self {
+        ReportError::Internal(e.to_string())
+    }
+}
+
 impl Artifact {
     /// A file from bytes.
     pub fn new(path: &str, bytes: Vec<u8>) -> Self {
@@ -243,7 +249,7 @@ pub(crate) fn compute_gaussian_rows(
     let rows = keys
         .par_iter()
         .map(|&key| {
-            let row = gaussian::compute_row(grid, key);
+            let row = gaussian::compute_row(grid, key).map_err(ReportError::from);
             progress.inc(1);
             row
         })
@@ -403,8 +409,8 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         pngs.join(", ")
     );
     let parts = vec![
-        sections.gaussian.markdown(),
-        sections.phase.markdown(),
+        gaussian::markdown(&sections.gaussian),
+        phase::markdown(&sections.phase),
         sections.rates.markdown(),
         claims::markdown(&sections.claims, sections.budget, &sections.claim_filter),
         certificates::markdown(&sections.certificates),
@@ -495,7 +501,7 @@ pub fn artifacts(
         "report.md",
         markdown(sections, machine).into_bytes(),
     )];
-    let gaussian = sections.gaussian.artifacts()?;
+    let gaussian = gaussian::artifacts(&sections.gaussian)?;
     let pngs = gaussian
         .iter()
         .filter(|a| has_png_copy(&a.path))
@@ -508,7 +514,7 @@ pub fn artifacts(
         .collect::<Result<Vec<_>, ReportError>>()?;
     files.extend(gaussian);
     files.extend(pngs);
-    files.extend(sections.phase.artifacts()?);
+    files.extend(phase::artifacts(&sections.phase)?);
     files.extend(sections.rates.artifacts()?);
     files.extend(claims::artifacts(&sections.claims));
     files.extend(certificates::artifacts(&sections.certificates)?);

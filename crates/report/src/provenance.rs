@@ -8,7 +8,7 @@
 //! * crate versions — `CARGO_PKG_VERSION` of this crate (all workspace crates share it), and the
 //!   locked versions of the main dependencies (numerics, kernels, fits, figures; `build.rs`).
 //! * `kernels_dispatch` — the instruction set the SIMD kernels dispatch to on this CPU
-//!   (`critscale_kernels::simd::dispatched_isa`), and the target triple parts.
+//!   (`critscale_sweeps::kernels_isa`), and the target triple parts.
 //! * the budget, grids and seeds.
 //!
 //! These are the same for two runs of one build on one machine and checkout, so `provenance.json`
@@ -52,7 +52,7 @@ pub fn machine() -> Machine {
             _ => None,
         },
         rustc: env!("CRITSCALE_RUSTC_VERSION").to_owned(),
-        kernels_dispatch: critscale_kernels::simd::dispatched_isa().to_owned(),
+        kernels_dispatch: critscale_sweeps::kernels_isa().to_owned(),
         target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
         png_font: crate::png::font_family(),
     }
@@ -141,8 +141,8 @@ pub fn to_json(
         },
         "seeds": {
             "gaussian_grid": gaussian.seed,
-            "gaussian_rows": "ChaCha8 seed of row (d, rho index) = critscale_report::gaussian::row_seed(gaussian_grid, d, rho index)",
-            "claims": "claims that sample (Gaussian almost-simplices) use the fixed seeds written in crates/theorems; no claim resamples: their intervals are Student-t intervals (of least-squares fits, or of a mean over seeds)",
+            "gaussian_rows": "row (d, rho) draws from the ChaCha8 stream of the sample key (\"gaussian-grid\", n, d, rho, gaussian_grid) = critscale_sweeps::seed::stream_seed",
+            "claims": "claims that sample (Gaussian almost-simplices) draw replicates 0, 1, ... of sample keys (claim family, n, d, rho, replicate), each from its own stream (critscale_sweeps::seed), so samples of different n are independent; no claim resamples: their intervals are Student-t intervals (of least-squares fits, or of a mean over seeds)",
             "closed_forms": "the phase diagram, rate plots, certificates and scaling rules draw no random numbers",
         },
         "png_font": machine.png_font,

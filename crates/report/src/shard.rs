@@ -115,30 +115,20 @@ pub fn unit_key(unit: &Unit, budget: Budget) -> String {
 }
 
 /// A finite `f64` as a JSON number in its shortest round-trip form; ±∞ and NaN as the strings
-/// `inf`, `-inf`, `nan` (JSON has no such numbers). [`read_exact`] inverts it exactly.
+/// `inf`, `-inf`, `nan` (JSON has no such numbers): `critscale_sweeps::exact`, the encoding the
+/// serde-derived rows use. [`read_exact`] inverts it exactly.
 pub fn exact(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else if x.is_nan() {
-        json!("nan")
-    } else if x > 0.0 {
-        json!("inf")
-    } else {
-        json!("-inf")
-    }
+    critscale_sweeps::exact::to_value(x)
 }
 
 /// Reads a number written by [`exact`].
 pub fn read_exact(value: &Value) -> Result<f64, String> {
-    match value {
-        Value::Number(n) => n
-            .as_f64()
-            .ok_or_else(|| format!("number {n} is not an f64")),
-        Value::String(s) if s == "inf" => Ok(f64::INFINITY),
-        Value::String(s) if s == "-inf" => Ok(f64::NEG_INFINITY),
-        Value::String(s) if s == "nan" => Ok(f64::NAN),
-        other => Err(format!("expected a number, found {other}")),
-    }
+    critscale_sweeps::exact::from_value(value)
+}
+
+/// A Gaussian row of a shard file (serde, the layout of `critscale_sweeps::gaussian::RowResult`).
+fn read_gaussian_row(value: &Value) -> Result<gaussian::RowResult, String> {
+    serde_json::from_value(value.clone()).map_err(|e| format!("gaussian row JSON: {e}"))
 }
 
 /// `value[name]` read by [`read_exact`].
@@ -237,7 +227,11 @@ pub fn compute_shard(
         let (mut g, mut c) = (gaussian_rows.iter(), claim_rows.iter());
         for unit in &mine {
             let value = match unit {
-                Unit::Gaussian(_) => g.next().map(gaussian::RowResult::to_json),
+                Unit::Gaussian(_) => g
+                    .next()
+                    .map(serde_json::to_value)
+                    .transpose()
+                    .map_err(|e| ReportError::Internal(format!("a Gaussian row as JSON: {e}")))?,
                 Unit::Claim(_) => c.next().map(claims::Row::to_json),
             }
             .ok_or_else(|| ReportError::Internal("a unit has no result".to_owned()))?;
@@ -530,7 +524,7 @@ pub fn check_values(run: &ShardRun) -> Result<(), String> {
     for (key, value) in &run.results {
         let in_unit = |e: String| format!("unit '{key}': {e}");
         if key.starts_with("gaussian/") {
-            let row = gaussian::RowResult::from_json(value).map_err(|e| in_unit(e.to_string()))?;
+            let row = read_gaussian_row(value).map_err(in_unit)?;
             check_gaussian_row(&row, &grid).map_err(in_unit)?;
         } else if key.starts_with("claim/") {
             let row = claims::Row::from_json(value).map_err(in_unit)?;
@@ -657,7 +651,7 @@ pub fn merge(
         };
         match unit {
             Unit::Gaussian(_) => {
-                let row = gaussian::RowResult::from_json(value).map_err(|e| bad(e.to_string()))?;
+                let row = read_gaussian_row(value).map_err(bad)?;
                 check_gaussian_row(&row, &grid).map_err(bad)?;
                 rows.push(row);
             }
@@ -725,7 +719,7 @@ mod tests {
             n: grid.n,
             d,
             rho: grid.rhos[0],
-            seed: gaussian::row_seed(grid.seed, d, 0),
+            seed: gaussian::row_sample_key(&grid, d, grid.rhos[0]).stream_seed(),
             cos_in_min: 0.1,
             cos_in_mean: 0.2,
             cos_in_max: 0.3,
@@ -759,7 +753,10 @@ mod tests {
             git_revision: "0123abcd".to_owned(),
             host: "test".to_owned(),
             results: vec![
-                (row_key_name_of(key, &grid), row.to_json()),
+                (
+                    row_key_name_of(key, &grid),
+                    serde_json::to_value(&row).unwrap(),
+                ),
                 (format!("claim/{}", claim.id), claim_row.to_json()),
             ],
             seconds: 2.0,

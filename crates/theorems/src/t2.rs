@@ -1,6 +1,8 @@
 //! T2 (paper Thm 2.3): one layer on an almost-simplex ρ₁ ≤ ⟨y_i, y_j⟩ ≤ ρ₂, checked on Gaussian
 //! almost-simplices x_i = √ρ z₀ + √(1 − ρ) z_i (z ~ N(0, I/d), ρ = 0.3, α = 0, seeded) through
-//! the fast kernels. ρ₁, ρ₂, q₁, q₂ are measured on each sample.
+//! the fast kernels (`critscale_sweeps::sample`). ρ₁, ρ₂, q₁, q₂ are measured on each sample.
+//! Every (n, d, replicate) is its own sample (the seed policy of `critscale_sweeps`): the points
+//! of a fit over n are independent, as its Student-t interval assumes.
 //!
 //! **Contraction below 1/(1 − ρ₁).** With G the Gram matrix of the y's and α = 0,
 //! ⟨x'_i, x'_j⟩ = (A G Aᵀ)_ij ≥ ρ₁ + (1 − ρ₁)Σ_k A_ik A_jk ≥ ρ₁ and
@@ -35,9 +37,8 @@
 use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use critscale_asymptotics::{linear_regression, nalgebra::DMatrix};
-use critscale_kernels::{Options, Params, eta_exact, forward, observables};
-use std::collections::BTreeMap;
-use std::sync::{Mutex, OnceLock};
+use critscale_sweeps::simplex::half_crossing;
+use critscale_sweeps::{Configuration, Gamma, LAMBDA_HALF, Memo, Sample, SampleKey};
 
 /// ρ of every Gaussian almost-simplex.
 pub const RHO: f64 = 0.3;
@@ -46,177 +47,26 @@ pub const LEVEL: f64 = 0.95;
 /// Allowance of a one-sided check (its violation is exactly 0 when it holds): rounding only.
 pub const ONE_SIDED_TOL: f64 = 1e-9;
 
-/// How γ is chosen for a sample.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Gamma {
-    /// A fixed γ.
-    Fixed(f64),
-    /// γ = factor/(1 − ρ̂), ρ̂ the sample's mean input cosine.
-    Critical(f64),
-}
+/// The tag of T2's (and T4's) samples in the seed policy of `critscale_sweeps`: replicate k at
+/// (n, d) is the sample of key ("T2", n, d, ρ, k), independent of every other (n, d, k).
+pub(crate) const TAG: &str = "T2";
 
-/// What one layer on one Gaussian almost-simplex gives.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Sample {
-    pub n: usize,
-    pub d: usize,
-    pub gamma: f64,
-    /// min, mean and max of ⟨y_i, y_j⟩ over i ≠ j.
-    pub rho1: f64,
-    pub rho_hat: f64,
-    pub rho2: f64,
-    /// Variance of ⟨y_i, y_j⟩ over the pairs among the first 256 tokens.
-    pub var_cos: f64,
-    /// Their third central moment (the third cumulant).
-    pub k3_cos: f64,
-    /// min |x_i|², mean 1/|x_i|².
-    pub q1: f64,
-    pub mean_inv_q: f64,
-    pub lambda: f64,
-    pub cos_out_min: f64,
-    pub support: f64,
-    /// max_i Σ_k A_ik².
-    pub max_sq: f64,
-    /// mean_i (1 − A_ii).
-    pub mean_off: f64,
-    /// max_i |y'_i − y_i| and its mean over i.
-    pub max_dev: f64,
-    pub mean_dev: f64,
-    pub eta: Option<f64>,
-}
+/// The bisection of λ = 1/2 on one sample stops at a bracket this wide in γ (1e-4 of γ_c: far
+/// below the spread of the crossings between samples, ~1e-2).
+const CROSSING_TOL: f64 = 1e-4;
 
-fn sample_uncached(
-    n: usize,
-    d: usize,
-    seed: u64,
-    gamma: Gamma,
-    with_eta: bool,
-) -> Result<Sample, String> {
-    let x = critscale_model::gaussian_almost_simplex::<f64>(&(), n, d, RHO, seed);
-    let opts = Options::default();
-    // ρ̂ = mean_{i≠j} ⟨y_i, y_j⟩ = (n|ȳ|² − 1)/(n − 1), from the normalised mean.
-    let mut ybar = vec![0.0f64; d];
-    let mut inv_q = Vec::with_capacity(n);
-    let mut y = vec![0.0f64; n * d];
-    for (i, row) in x.rows().into_iter().enumerate() {
-        let r2: f64 = row.iter().map(|v| v * v).sum();
-        inv_q.push(1.0 / r2);
-        let r = r2.sqrt();
-        for (a, v) in row.iter().enumerate() {
-            y[i * d + a] = v / r;
-            ybar[a] += v / r / n as f64;
-        }
-    }
-    let nf = n as f64;
-    let rho_hat = (nf * ybar.iter().map(|v| v * v).sum::<f64>() - 1.0) / (nf - 1.0);
-    let m = n.min(256);
-    let ym = ndarray::ArrayView2::from_shape((m, d), &y[..m * d]).map_err(|e| e.to_string())?;
-    let gram = ym.dot(&ym.t());
-    let cos: Vec<f64> = (0..m)
-        .flat_map(|i| ((i + 1)..m).map(move |j| (i, j)))
-        .map(|(i, j)| gram[[i, j]])
-        .collect();
-    let k = cos.len() as f64;
-    let cm = cos.iter().sum::<f64>() / k;
-    let var_cos = cos.iter().map(|c| (c - cm).powi(2)).sum::<f64>() / (k - 1.0);
-    let k3_cos = cos.iter().map(|c| (c - cm).powi(3)).sum::<f64>() / k;
-    let g = match gamma {
-        Gamma::Fixed(g) => g,
-        Gamma::Critical(f) => f / (1.0 - rho_hat),
-    };
-    let params = Params::from_gamma(g, n, 0.0);
-    let fwd = forward(x.view(), &params, &opts).map_err(|e| e.to_string())?;
-    let obs = observables(&fwd).map_err(|e| e.to_string())?;
-    let (mut max_sq, mut mean_off, mut max_dev, mut mean_dev) = (0.0f64, 0.0, 0.0f64, 0.0);
-    for i in 0..n {
-        let z = 1.0 + fwd.row_sum[i];
-        max_sq = max_sq.max((1.0 + fwd.row_sq[i]) / (z * z));
-        mean_off += fwd.row_sum[i] / z / nf;
-        let dev = (0..d)
-            .map(|a| {
-                let t = fwd.y_out(i, a) - fwd.prep.y(i, a);
-                t * t
-            })
-            .sum::<f64>()
-            .sqrt();
-        max_dev = max_dev.max(dev);
-        mean_dev += dev / nf;
-    }
-    let eta = if with_eta {
-        Some(eta_exact(x.view(), &params, &opts).map_err(|e| e.to_string())?)
-    } else {
-        None
-    };
-    Ok(Sample {
-        n,
-        d,
-        gamma: g,
-        rho1: obs.cos_in_min,
-        rho_hat,
-        rho2: obs.cos_in_max,
-        var_cos,
-        k3_cos,
-        q1: inv_q.iter().fold(0.0f64, |m, v| m.max(*v)).recip(),
-        mean_inv_q: inv_q.iter().sum::<f64>() / nf,
-        lambda: obs.lambda,
-        cos_out_min: obs.cos_out_min,
-        support: obs.support,
-        max_sq,
-        mean_off,
-        max_dev,
-        mean_dev,
-        eta,
-    })
-}
-
-type Key = (usize, usize, u64, u64, bool);
-
-/// One sample, memoised: several claims (and the perturbed reruns of the suite) share it.
-pub(crate) fn sample(
-    n: usize,
-    d: usize,
-    seed: u64,
-    gamma: Gamma,
-    with_eta: bool,
-) -> Result<Sample, String> {
-    static CACHE: OnceLock<Mutex<BTreeMap<Key, Sample>>> = OnceLock::new();
-    let bits = match gamma {
-        Gamma::Fixed(g) => g.to_bits(),
-        Gamma::Critical(f) => !f.to_bits(),
-    };
-    let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
-    for eta in [true, with_eta] {
-        if let Some(s) = cache
-            .lock()
-            .map_err(|e| e.to_string())?
-            .get(&(n, d, seed, bits, eta))
-        {
-            return Ok(*s);
-        }
-    }
-    let s = sample_uncached(n, d, seed, gamma, with_eta)?;
-    cache
-        .lock()
-        .map_err(|e| e.to_string())?
-        .insert((n, d, seed, bits, with_eta), s);
-    Ok(s)
-}
-
-/// All samples for sizes × seeds.
+/// The samples of `tag` at every n of `ns` and replicates 0..`seeds` (ρ = [`RHO`]), memoised by
+/// `critscale_sweeps::sample`.
 pub(crate) fn samples(
+    tag: &'static str,
     ns: &[usize],
     d: usize,
     seeds: u64,
-    gamma: Gamma,
+    rule: Gamma,
     with_eta: bool,
 ) -> Result<Vec<Sample>, String> {
-    let mut out = Vec::new();
-    for &n in ns {
-        for seed in 0..seeds {
-            out.push(sample(n, d, seed, gamma, with_eta)?);
-        }
-    }
-    Ok(out)
+    critscale_sweeps::sample::samples(tag, ns, d, RHO, seeds, rule, with_eta)
+        .map_err(|e| e.to_string())
 }
 
 /// A one-sided claim "value ≤ bound" on every sample, as its violation max(0, value − bound)
@@ -259,63 +109,41 @@ pub(crate) fn super_sizes(budget: Budget) -> (Vec<usize>, u64) {
 pub(crate) fn hypothesis(s: &[Sample], below: bool) -> Result<(), String> {
     for x in s {
         let ok = if below {
-            x.rho1 > 0.0 && x.gamma < 1.0 / (1.0 - x.rho1)
+            x.cos_in_min > 0.0 && x.gamma < 1.0 / (1.0 - x.cos_in_min)
         } else {
-            x.gamma > 1.0 / (1.0 - x.rho2)
+            x.gamma > 1.0 / (1.0 - x.cos_in_max)
         };
         if !ok {
             return Err(format!(
                 "hypothesis fails at n = {}, d = {}: gamma = {}, rho1 = {}, rho2 = {}",
-                x.n, x.d, x.gamma, x.rho1, x.rho2
+                x.key.n, x.key.d, x.gamma, x.cos_in_min, x.cos_in_max
             ));
         }
     }
     Ok(())
 }
 
-/// Memoises an unperturbed measurement per budget (the suite reruns every check perturbed).
-macro_rules! memoised {
-    ($budget:expr, $body:expr) => {{
-        static CACHE: [std::sync::OnceLock<Result<crate::Measurement, String>>; 2] =
-            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-        crate::t2::memo(&CACHE, $budget, $body)
-    }};
-}
-pub(crate) use memoised;
-
-/// The slot of `budget` in a per-check cache, filled by `f` on first use.
-pub(crate) fn memo(
-    cache: &'static [OnceLock<Result<Measurement, String>>; 2],
-    budget: Budget,
-    f: impl FnOnce() -> Result<Measurement, String>,
-) -> Result<Measurement, String> {
-    let slot = match budget {
-        Budget::Quick => &cache[0],
-        Budget::Full => &cache[1],
-    };
-    slot.get_or_init(f).clone()
-}
-
 /// min cos_out ≥ ρ₁/(ρ₂ + (1 − ρ₂) max_i s_i) on every sample below 1/(1 − ρ₁).
 fn contraction(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (ns, seeds) = sub_sizes(budget);
-        let s = samples(&ns, D_LARGE, seeds, Gamma::Fixed(GAMMA_SUB), false)?;
+        let s = samples(TAG, &ns, D_LARGE, seeds, Gamma::Fixed(GAMMA_SUB), false)?;
         hypothesis(&s, true)?;
         let v: Vec<f64> = s
             .iter()
             .map(|x| {
-                let bound = x.rho1 / (x.rho2 + (1.0 - x.rho2) * x.max_sq);
+                let bound = x.cos_in_min / (x.cos_in_max + (1.0 - x.cos_in_max) * x.max_sq);
                 (bound - x.cos_out_min).max(0.0)
             })
             .collect();
         let margin = s
             .iter()
-            .map(|x| x.cos_out_min - x.rho1)
+            .map(|x| x.cos_out_min - x.cos_in_min)
             .fold(f64::INFINITY, f64::min);
         let eps = s
             .iter()
-            .map(|x| x.rho1 * (1.0 - x.rho2) / x.rho2)
+            .map(|x| x.cos_in_min * (1.0 - x.cos_in_max) / x.cos_in_max)
             .fold(f64::INFINITY, f64::min);
         let max_sq = s.iter().map(|x| x.max_sq).fold(0.0f64, f64::max);
         Ok(one_sided(
@@ -332,12 +160,13 @@ fn contraction(budget: Budget, p: &Perturbation) -> Result<Measurement, String> 
 
 /// Slope of the corrected log mean_i |y'_i − y_i| against ln n: −(γ(1 − ρ) − 1).
 fn identity_rate(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (ns, seeds) = super_sizes(budget);
-        let s = samples(&ns, D_LARGE, seeds, Gamma::Fixed(GAMMA_SUPER), false)?;
+        let s = samples(TAG, &ns, D_LARGE, seeds, Gamma::Fixed(GAMMA_SUPER), false)?;
         hypothesis(&s, false)?;
         let g = GAMMA_SUPER;
-        let log_n: Vec<f64> = s.iter().map(|x| (x.n as f64).ln()).collect();
+        let log_n: Vec<f64> = s.iter().map(|x| (x.key.n as f64).ln()).collect();
         let log_y: Vec<f64> = s
             .iter()
             .zip(&log_n)
@@ -366,7 +195,7 @@ fn identity_rate(budget: Budget, p: &Perturbation) -> Result<Measurement, String
         .map_err(|e| e.to_string())?;
         let bound = s
             .iter()
-            .map(|x| -(g * (1.0 - x.rho2) - 1.0))
+            .map(|x| -(g * (1.0 - x.cos_in_max) - 1.0))
             .fold(f64::NEG_INFINITY, f64::max);
         Ok(Measurement {
             prediction: -(g * (1.0 - RHO) - 1.0),
@@ -383,16 +212,12 @@ fn identity_rate(budget: Budget, p: &Perturbation) -> Result<Measurement, String
     Ok(m)
 }
 
-/// λ at γ for one sample (not memoised: used by the bisection).
-fn lambda_at(n: usize, d: usize, seed: u64, gamma: f64) -> Result<f64, String> {
-    sample(n, d, seed, Gamma::Fixed(gamma), false).map(|s| s.lambda)
-}
-
 /// γ*(d) where λ = 1/2 at fixed n (mean over seeds of each sample's crossing), fitted to
 /// a + b/d; the claim is that a is the simplex crossing γ*_simplex(n) at ρ, which lies at
 /// 1/(1 − ρ) + O(1/ln n).
 fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (n, ds, seeds): (usize, Vec<usize>, u64) = match budget {
             Budget::Quick => (256, vec![512, 1024, 2048], 2),
             Budget::Full => (1024, vec![512, 1024, 2048, 4096, 8192], 3),
@@ -405,24 +230,15 @@ fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, St
             let mut acc = 0.0;
             for seed in 0..seeds {
                 // The sample's own ρ̂ shifts its crossing by γ(ρ̂ − ρ)/(1 − ρ) to first order;
-                // bisect λ(γ) = 1/2 directly.
-                let (mut lo, mut hi) = (0.85 * gamma_c, 1.2 * gamma_c);
-                let f = |g: f64| lambda_at(n, d, seed, g).map(|l| l - 0.5);
-                if f(lo)? > 0.0 || f(hi)? < 0.0 {
-                    return Err(format!("no crossing of lambda = 1/2 at n = {n}, d = {d}"));
-                }
-                for _ in 0..12 {
-                    let mid = 0.5 * (lo + hi);
-                    if f(mid)? < 0.0 {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                let root = 0.5 * (lo + hi);
+                // bisect λ(γ) = 1/2 directly, on the sample's tokens.
+                let config = Configuration::draw(&SampleKey::new(TAG, n, d, RHO, seed))
+                    .map_err(|e| e.to_string())?;
+                let root = config
+                    .lambda_crossing(LAMBDA_HALF, 0.85 * gamma_c, 1.2 * gamma_c, CROSSING_TOL)
+                    .map_err(|e| e.to_string())?
+                    .root;
                 // Shift to the population ρ: the crossing of a simplex scales like 1/(1 − ρ̂).
-                let s = sample(n, d, seed, Gamma::Fixed(root), false)?;
-                let shifted = root * (1.0 - s.rho_hat) / (1.0 - RHO);
+                let shifted = root * (1.0 - config.rho_hat()) / (1.0 - RHO);
                 acc += shifted / seeds as f64;
                 rows.push(1.0 / d as f64);
                 ys.push(shifted);
@@ -432,7 +248,7 @@ fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, St
         let design = DMatrix::from_fn(rows.len(), 2, |i, j| if j == 0 { 1.0 } else { rows[i] });
         let fit = linear_regression(&design, &ys, None, LEVEL).map_err(|e| e.to_string())?;
         let (a, ci) = (fit.coefficients[0], fit.cis[0]);
-        let simplex = simplex_crossing(n)?;
+        let simplex = half_crossing(n as f64, RHO).map_err(|e| e.to_string())?;
         Ok(Measurement {
             prediction: simplex,
             measured: a,
@@ -446,21 +262,6 @@ fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, St
     })?;
     m.prediction += p.gamma_c;
     Ok(m)
-}
-
-/// The γ where the simplex λ(n, γ) = 1/2 (closed form, f64).
-pub(crate) fn simplex_crossing(n: usize) -> Result<f64, String> {
-    let gamma_c = 1.0 / (1.0 - RHO);
-    let (mut lo, mut hi) = (0.5 * gamma_c, 2.0 * gamma_c);
-    for _ in 0..100 {
-        let mid = 0.5 * (lo + hi);
-        if crate::t1::layer_f64(n as f64, mid / gamma_c, 0.0).lambda < 0.5 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(0.5 * (lo + hi))
 }
 
 macro_rules! claim {

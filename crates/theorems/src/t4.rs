@@ -1,6 +1,6 @@
 //! T4 (paper Thm 2.5): the gradient size η on an almost-simplex, α = 0, checked with the exact
-//! η of the fast kernels on Gaussian almost-simplices (ρ = 0.3, d = 512, seeded; ρ₁, ρ₂, q₁
-//! measured on each sample, and the hypothesis γ < 1/(1 − ρ₁) or γ > 1/(1 − ρ₂) checked on each).
+//! η of the fast kernels on the Gaussian almost-simplices of T2 (ρ = 0.3, d = 512, the same
+//! sample keys; ρ₁, ρ₂, q₁ measured on each sample, and the hypothesis γ < 1/(1 − ρ₁) or γ > 1/(1 − ρ₂) checked on each).
 //!
 //! * Below 1/(1 − ρ₁): η ≤ 4γ²(ln n)²/(q₁ d) + o(1). The o(1) is the off-diagonal part, of the
 //!   order of mean_i Σ_k A_ik² → 0; the bound itself is checked without it, as the one-sided claim
@@ -11,23 +11,25 @@
 //!   diagonal, 2·mean_i(1 − A_ii): that is the tolerance.
 
 use crate::t2::{
-    D_LARGE, GAMMA_SUB, GAMMA_SUPER, Gamma, LEVEL, hypothesis, memoised, one_sided, samples,
-    sub_sizes, super_sizes,
+    D_LARGE, GAMMA_SUB, GAMMA_SUPER, LEVEL, TAG, hypothesis, one_sided, samples, sub_sizes,
+    super_sizes,
 };
 use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
 use critscale_asymptotics::stats::t_critical;
+use critscale_sweeps::{Gamma, Memo};
 
 /// η ≤ 4γ²(ln n)²/(q₁ d) on every sample below 1/(1 − ρ₁).
 fn bound_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (ns, seeds) = sub_sizes(budget);
-        let s = samples(&ns, D_LARGE, seeds, Gamma::Fixed(GAMMA_SUB), true)?;
+        let s = samples(TAG, &ns, D_LARGE, seeds, Gamma::Fixed(GAMMA_SUB), true)?;
         hypothesis(&s, true)?;
         let mut slack = f64::INFINITY;
         let mut v = Vec::new();
         for x in &s {
-            let ln = (x.n as f64).ln();
-            let bound = 4.0 * x.gamma * x.gamma * ln * ln / (x.q1 * x.d as f64);
+            let ln = (x.key.n as f64).ln();
+            let bound = 4.0 * x.gamma * x.gamma * ln * ln / (x.q1 * x.key.d as f64);
             let eta = x.eta.ok_or("no eta")?;
             slack = slack.min(bound / eta);
             v.push((eta - bound).max(0.0));
@@ -47,16 +49,17 @@ fn bound_sub(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
 /// η/((1 − 1/d) mean_i 1/|x_i|²) → 1 above 1/(1 − ρ₂): mean over seeds at the largest n, with
 /// its Student-t interval; tolerance 2·mean_i(1 − A_ii) (the predicted deficit) + rounding.
 fn limit_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (ns, seeds) = super_sizes(budget);
         let n = *ns.last().ok_or("no sizes")?;
-        let s = samples(&[n], D_LARGE, seeds, Gamma::Fixed(GAMMA_SUPER), true)?;
+        let s = samples(TAG, &[n], D_LARGE, seeds, Gamma::Fixed(GAMMA_SUPER), true)?;
         hypothesis(&s, false)?;
         let mut r = Vec::new();
         let mut off: f64 = 0.0;
         for x in &s {
             let eta = x.eta.ok_or("no eta")?;
-            r.push(eta / ((1.0 - 1.0 / x.d as f64) * x.mean_inv_q));
+            r.push(eta / ((1.0 - 1.0 / x.key.d as f64) * x.mean_inv_q));
             off = off.max(x.mean_off);
         }
         let k = r.len() as f64;

@@ -16,10 +16,14 @@
 //!   with n like β² ∝ (ln n)². So the claim is the limit d → ∞ at fixed n: support(d) fitted
 //!   to a + b/d + c/d², a against the simplex value.
 
-use crate::t2::{Gamma, LEVEL, RHO, memoised, samples};
+use crate::t2::{LEVEL, RHO, samples};
 use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use critscale_asymptotics::{linear_regression, nalgebra::DMatrix};
+use critscale_sweeps::{Gamma, Memo};
+
+/// The tag of T5's samples in the seed policy of `critscale_sweeps`.
+const TAG: &str = "T5";
 
 /// The support of the simplex layer at γ_c for n tokens (closed form).
 fn simplex_support(n: usize) -> f64 {
@@ -31,14 +35,15 @@ fn simplex_support(n: usize) -> f64 {
 /// s, the slope of ln support on ln n at d = 32, γ = 1/(1 − ρ̂); the claim 0 < s < 1 as its
 /// violation.
 fn growth_d32(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (ns, seeds): (Vec<usize>, u64) = match budget {
             Budget::Quick => (vec![128, 256, 512, 1024], 3),
             Budget::Full => (vec![256, 512, 1024, 2048, 4096, 8192], 4),
         };
         let d = 32;
-        let s = samples(&ns, d, seeds, Gamma::Critical(1.0), false)?;
-        let log_n: Vec<f64> = s.iter().map(|x| (x.n as f64).ln()).collect();
+        let s = samples(TAG, &ns, d, seeds, Gamma::Critical(1.0), false)?;
+        let log_n: Vec<f64> = s.iter().map(|x| (x.key.n as f64).ln()).collect();
         let log_y: Vec<f64> = s.iter().map(|x| x.support.ln()).collect();
         let fit = fit_log_ols_logs(&log_n, &log_y, None, LEVEL).map_err(|e| e.to_string())?;
         let (lo, hi) = fit.alpha_ci;
@@ -46,7 +51,7 @@ fn growth_d32(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
         let supports: Vec<(usize, f64)> = ns
             .iter()
             .map(|&n| {
-                let v: Vec<f64> = s.iter().filter(|x| x.n == n).map(|x| x.support).collect();
+                let v: Vec<f64> = s.iter().filter(|x| x.key.n == n).map(|x| x.support).collect();
                 (n, v.iter().sum::<f64>() / v.len() as f64)
             })
             .collect();
@@ -69,7 +74,8 @@ fn growth_d32(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
 /// simplex value. Tolerance 2e-3: the O(1/d³) term at the smallest d (β²/d ≈ 0.12 at n = 256,
 /// d = 512, cubed) that the quadratic model leaves out.
 fn crit_simplex(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
-    let mut m = memoised!(budget, || {
+    static CACHE: Memo<Budget, Result<Measurement, String>> = Memo::new();
+    let mut m = CACHE.get_or_insert_with(budget, || {
         let (n, ds, seeds): (usize, Vec<usize>, u64) = match budget {
             Budget::Quick => (256, vec![512, 1024, 2048, 4096], 3),
             Budget::Full => (1024, vec![512, 1024, 2048, 4096, 8192], 3),
@@ -78,7 +84,7 @@ fn crit_simplex(budget: Budget, p: &Perturbation) -> Result<Measurement, String>
         let mut ys = Vec::new();
         let mut at512 = Vec::new();
         for &d in &ds {
-            for s in samples(&[n], d, seeds, Gamma::Critical(1.0), false)? {
+            for s in samples(TAG, &[n], d, seeds, Gamma::Critical(1.0), false)? {
                 xs.push(1.0 / d as f64);
                 ys.push(s.support);
                 if d == 512 {

@@ -14,7 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use critscale_certify::defaults::default_statements;
 use critscale_certify::{Budget, certify};
 use critscale_real::{BigReal, Precision, Real};
-use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+use critscale_simplex::{Scaling, SimplexLayer, SimplexParams, gamma_c};
 use std::hint::black_box;
 
 /// The decimal inputs of the benchmark points: (n, ρ, γ, d).
@@ -27,7 +27,7 @@ fn points() -> Vec<[String; 4]> {
             [
                 format!("1e{exponent}"),
                 format!("{rho}"),
-                format!("{}", ratio / (1.0 - rho)),
+                format!("{}", ratio * gamma_c(&rho)),
                 format!("2e{exponent}"),
             ]
         })

@@ -316,7 +316,11 @@ pub fn render(plan: &Plan) -> String {
         "gamma(n) = beta_n / log n against gamma_c = 1/(1-rho); regime at each n from kappa log n (near-critical: |kappa log n| <= 1)"
     );
     for &rho in &plan.rhos {
-        let _ = writeln!(text, "\nrho = {rho}  (gamma_c = {:.4})", 1.0 / (1.0 - rho));
+        let _ = writeln!(
+            text,
+            "\nrho = {rho}  (gamma_c = {:.4})",
+            critscale_simplex::gamma_c(&rho)
+        );
         let mut header = format!("  {:<12}", "rule");
         for &n in &plan.ns {
             let _ = write!(header, "  {:>21}", format!("n = {n:e}"));
@@ -388,7 +392,7 @@ pub fn to_json(plan: &Plan) -> Value {
                 .collect();
             items.push(json!({
                 "rho": rho,
-                "gamma_c": 1.0 / (1.0 - rho),
+                "gamma_c": critscale_simplex::gamma_c(&rho),
                 "name": rule.name(),
                 "rule": serde_json::to_value(rule).unwrap_or(Value::Null),
                 "readings": readings,

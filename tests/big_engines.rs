@@ -214,7 +214,7 @@ fn bad_engine_options_exit_2_with_one_line() {
 #[cfg(feature = "mpfr")]
 mod mpfr_agreement {
     use critscale_real::{BigReal, MpfrReal, Precision, Real};
-    use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+    use critscale_simplex::{Scaling, SimplexLayer, SimplexParams, gamma_c};
     use proptest::prelude::*;
 
     fn layer<T: Real<Ctx = Precision>>(
@@ -261,7 +261,7 @@ mod mpfr_agreement {
             let point = [
                 format!("{:.6}e{}", 10f64.powf(log10_n.fract()), log10_n.trunc() as i64),
                 format!("{rho}"),
-                format!("{}", ratio / (1.0 - rho)),
+                format!("{}", ratio * gamma_c(&rho)),
                 format!("{alpha}"),
                 format!("{q}"),
                 String::new(),
@@ -286,7 +286,7 @@ mod mpfr_agreement {
 
 mod f64_against_big {
     use critscale_real::{BigReal, Precision, Real, prec::F64_CLOSED_FORM_REL};
-    use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+    use critscale_simplex::{Scaling, SimplexLayer, SimplexParams, gamma_c};
     use proptest::prelude::*;
 
     fn layer<T: Real>(ctx: &T::Ctx, x: [f64; 6]) -> SimplexLayer<T> {
@@ -323,7 +323,7 @@ mod f64_against_big {
             alpha in prop_oneof![Just(0.0), 0.0f64..2.0], q in 0.1f64..10.0,
         ) {
             let n = 10f64.powf(log10_n);
-            let x = [n, rho, ratio / (1.0 - rho), alpha, q, 2.0 * n];
+            let x = [n, rho, ratio * gamma_c(&rho), alpha, q, 2.0 * n];
             let f = layer::<f64>(&(), x);
             let b = layer::<BigReal>(&Precision::new(256).unwrap(), x);
             let pairs = [

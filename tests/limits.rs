@@ -7,7 +7,7 @@
 use approx::{abs_diff_eq, assert_abs_diff_eq};
 use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 use critscale_simplex::limits::{cos_out_limit, critical_lambda_limit, eta_limit};
-use critscale_simplex::{Regime, Scaling, SimplexLayer, SimplexParams};
+use critscale_simplex::{Regime, Scaling, SimplexLayer, SimplexParams, gamma_c};
 
 const NS: [f64; 6] = [1e12, 1e30, 1e50, 1e100, 1e200, 1e300];
 const RHOS: [f64; 4] = [0.1, 0.3, 0.7, 0.9];
@@ -27,7 +27,7 @@ fn layer(
 }
 
 fn gamma(rho: f64, ratio: f64) -> Scaling<f64> {
-    Scaling::Gamma(ratio / (1.0 - rho))
+    Scaling::Gamma(ratio * gamma_c(&rho))
 }
 
 fn bound(n: f64, exponent: f64) -> f64 {
@@ -95,7 +95,7 @@ fn t3_eta_limits_in_all_regimes() {
                     // O(β²/d) from the attention covariance, with β = γ log n.
                     let ln_n = n.ln();
                     let covariance = |ratio: f64| {
-                        let beta = ratio / (1.0 - rho) * ln_n;
+                        let beta = ratio * gamma_c(&rho) * ln_n;
                         LIMIT_RATE_CONSTANT * beta * beta / d / q
                     };
                     let eta_at = |scaling| layer(n, rho, scaling, 0.0, q, Some(d)).eta.unwrap();

@@ -247,7 +247,7 @@ pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
         });
     }
     let gamma = beta / n.ln();
-    let gamma_c = 1.0 / (1.0 - rho);
+    let gamma_c = critscale_simplex::gamma_c(&rho);
     let (regime, kappa_log_n) = regime_at(beta, rho, n.ln());
     let params = SimplexParams::new(n, rho, Scaling::Beta(beta), 0.0, 1.0, None).map_err(|e| {
         BadParameter {
@@ -272,7 +272,7 @@ pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
 /// Context lengths in [n_min, n_max] where γ(n) crosses γ_c(ρ), found on a grid of 400 points per
 /// decade-of-log and refined by bisection in log n to 1e-12 relative. Empty when it never does.
 pub fn crossings(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<f64> {
-    let gamma_c = 1.0 / (1.0 - rho);
+    let gamma_c = critscale_simplex::gamma_c(&rho);
     let f = |log_n: f64| rule.gamma(log_n.exp()) - gamma_c;
     let (a, b) = (n_min.max(2.0).ln(), n_max.ln());
     let steps = 4000;

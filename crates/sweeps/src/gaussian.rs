@@ -406,7 +406,7 @@ pub struct Fit {
 impl Fit {
     /// The fitted γ* at ρ.
     pub fn at(&self, rho: f64) -> f64 {
-        self.a * crate::gamma_c(rho) + self.b
+        self.a * critscale_simplex::gamma_c(&rho) + self.b
     }
 }
 
@@ -419,7 +419,10 @@ pub fn fit(points: &[(f64, f64)]) -> Option<Fit> {
     if points.len() < FIT_MIN_ROWS {
         return None;
     }
-    let u: Vec<f64> = points.iter().map(|&(rho, _)| crate::gamma_c(rho)).collect();
+    let u: Vec<f64> = points
+        .iter()
+        .map(|&(rho, _)| critscale_simplex::gamma_c(&rho))
+        .collect();
     let u_mean = u.iter().sum::<f64>() / m;
     let g_mean = points.iter().map(|&(_, g)| g).sum::<f64>() / m;
     let (mut suu, mut sug) = (0.0, 0.0);

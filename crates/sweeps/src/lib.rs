@@ -102,8 +102,3 @@ pub enum Error {
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// γ_c = 1/(1 − ρ), the critical scaling of a simplex with cosine ρ (THEORY §5).
-pub(crate) fn gamma_c(rho: f64) -> f64 {
-    1.0 / (1.0 - rho)
-}

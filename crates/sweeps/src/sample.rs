@@ -144,7 +144,7 @@ impl Configuration {
     pub fn gamma(&self, rule: Gamma) -> f64 {
         match rule {
             Gamma::Fixed(g) => g,
-            Gamma::Critical(f) => f * crate::gamma_c(self.inputs.rho_hat),
+            Gamma::Critical(f) => f * critscale_simplex::gamma_c(&self.inputs.rho_hat),
         }
     }
 

@@ -65,7 +65,7 @@ pub fn level_ratio(n: f64, rho: f64, level: f64) -> Result<f64> {
 /// # Errors
 /// As [`level_ratio`].
 pub fn half_crossing(n: f64, rho: f64) -> Result<f64> {
-    Ok(level_ratio(n, rho, crate::LAMBDA_HALF)? * crate::gamma_c(rho))
+    Ok(level_ratio(n, rho, crate::LAMBDA_HALF)? * critscale_simplex::gamma_c(&rho))
 }
 
 #[cfg(test)]

@@ -59,6 +59,10 @@ use std::time::Instant;
 /// Confidence level of every fitted interval in the claims (t-intervals of least-squares fits).
 pub const CONFIDENCE_LEVEL: f64 = 0.95;
 
+/// Allowance of a one-sided claim (T2, T4, T5: its violation is exactly 0 when it holds):
+/// rounding only.
+pub const ONE_SIDED_TOL: f64 = 1e-9;
+
 /// A parameter for display: at most 10 significant digits in shortest form, with a Unicode minus
 /// (`0.7 − 1` → `−0.3`, not `-0.30000000000000004`).
 pub fn number_text(x: f64) -> String {

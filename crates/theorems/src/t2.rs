@@ -34,18 +34,15 @@
 //! grows (`T2.threshold.large_d`): the configuration concentrates on a simplex with cosine ρ̂,
 //! whose crossing is known in closed form; the deviation is O(β² v) = O((ln n)²/d).
 
-use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
+use crate::{Budget, CONFIDENCE_LEVEL, Claim, Measurement, ONE_SIDED_TOL, Perturbation};
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use critscale_asymptotics::{linear_regression, nalgebra::DMatrix};
+use critscale_simplex::gamma_c;
 use critscale_sweeps::simplex::half_crossing;
 use critscale_sweeps::{Configuration, Gamma, LAMBDA_HALF, Memo, Sample, SampleKey};
 
 /// ρ of every Gaussian almost-simplex.
 pub const RHO: f64 = 0.3;
-/// Confidence level of every fit.
-pub const LEVEL: f64 = 0.95;
-/// Allowance of a one-sided check (its violation is exactly 0 when it holds): rounding only.
-pub const ONE_SIDED_TOL: f64 = 1e-9;
 
 /// The tag of T2's (and T4's) samples in the seed policy of `critscale_sweeps`: replicate k at
 /// (n, d) is the sample of key ("T2", n, d, ρ, k), independent of every other (n, d, k).
@@ -109,9 +106,9 @@ pub(crate) fn super_sizes(budget: Budget) -> (Vec<usize>, u64) {
 pub(crate) fn hypothesis(s: &[Sample], below: bool) -> Result<(), String> {
     for x in s {
         let ok = if below {
-            x.cos_in_min > 0.0 && x.gamma < 1.0 / (1.0 - x.cos_in_min)
+            x.cos_in_min > 0.0 && x.gamma < gamma_c(&x.cos_in_min)
         } else {
-            x.gamma > 1.0 / (1.0 - x.cos_in_max)
+            x.gamma > gamma_c(&x.cos_in_max)
         };
         if !ok {
             return Err(format!(
@@ -178,19 +175,19 @@ fn identity_rate(budget: Budget, p: &Perturbation) -> Result<Measurement, String
                     - g * (x.rho_hat - RHO) * l
             })
             .collect();
-        let fit = fit_log_ols_logs(&log_n, &log_y, None, LEVEL).map_err(|e| e.to_string())?;
+        let fit = fit_log_ols_logs(&log_n, &log_y, None, CONFIDENCE_LEVEL).map_err(|e| e.to_string())?;
         let raw_mean = fit_log_ols_logs(
             &log_n,
             &s.iter().map(|x| x.mean_dev.ln()).collect::<Vec<_>>(),
             None,
-            LEVEL,
+            CONFIDENCE_LEVEL,
         )
         .map_err(|e| e.to_string())?;
         let raw_max = fit_log_ols_logs(
             &log_n,
             &s.iter().map(|x| x.max_dev.ln()).collect::<Vec<_>>(),
             None,
-            LEVEL,
+            CONFIDENCE_LEVEL,
         )
         .map_err(|e| e.to_string())?;
         let bound = s
@@ -222,7 +219,7 @@ fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, St
             Budget::Quick => (256, vec![512, 1024, 2048], 2),
             Budget::Full => (1024, vec![512, 1024, 2048, 4096, 8192], 3),
         };
-        let gamma_c = 1.0 / (1.0 - RHO);
+        let gamma_c = gamma_c(&RHO);
         let mut rows = Vec::new();
         let mut ys = Vec::new();
         let mut per_d = Vec::new();
@@ -246,7 +243,7 @@ fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, St
             per_d.push((d, acc));
         }
         let design = DMatrix::from_fn(rows.len(), 2, |i, j| if j == 0 { 1.0 } else { rows[i] });
-        let fit = linear_regression(&design, &ys, None, LEVEL).map_err(|e| e.to_string())?;
+        let fit = linear_regression(&design, &ys, None, CONFIDENCE_LEVEL).map_err(|e| e.to_string())?;
         let (a, ci) = (fit.coefficients[0], fit.cis[0]);
         let simplex = half_crossing(n as f64, RHO).map_err(|e| e.to_string())?;
         Ok(Measurement {
@@ -262,18 +259,6 @@ fn threshold_large_d(budget: Budget, p: &Perturbation) -> Result<Measurement, St
     })?;
     m.prediction += p.gamma_c;
     Ok(m)
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T2",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T2 claims.

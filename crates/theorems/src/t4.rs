@@ -11,10 +11,9 @@
 //!   diagonal, 2·mean_i(1 − A_ii): that is the tolerance.
 
 use crate::t2::{
-    D_LARGE, GAMMA_SUB, GAMMA_SUPER, LEVEL, TAG, hypothesis, one_sided, samples, sub_sizes,
-    super_sizes,
+    D_LARGE, GAMMA_SUB, GAMMA_SUPER, TAG, hypothesis, one_sided, samples, sub_sizes, super_sizes,
 };
-use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
+use crate::{Budget, CONFIDENCE_LEVEL, Claim, Measurement, Perturbation};
 use critscale_asymptotics::stats::t_critical;
 use critscale_sweeps::{Gamma, Memo};
 
@@ -65,7 +64,7 @@ fn limit_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> 
         let k = r.len() as f64;
         let mean = r.iter().sum::<f64>() / k;
         let sd = (r.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (k - 1.0)).sqrt();
-        let t = t_critical(LEVEL, r.len() - 1).map_err(|e| e.to_string())?;
+        let t = t_critical(CONFIDENCE_LEVEL, r.len() - 1).map_err(|e| e.to_string())?;
         let half = t * sd / k.sqrt();
         Ok(Measurement {
             prediction: 1.0,
@@ -79,18 +78,6 @@ fn limit_super(budget: Budget, p: &Perturbation) -> Result<Measurement, String> 
     })?;
     m.prediction += p.limit;
     Ok(m)
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T4",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T4 claims.

@@ -16,8 +16,8 @@
 //!   with n like β² ∝ (ln n)². So the claim is the limit d → ∞ at fixed n: support(d) fitted
 //!   to a + b/d + c/d², a against the simplex value.
 
-use crate::t2::{LEVEL, RHO, samples};
-use crate::{Budget, Claim, Measurement, Perturbation, Prediction};
+use crate::t2::{RHO, samples};
+use crate::{Budget, CONFIDENCE_LEVEL, Claim, Measurement, ONE_SIDED_TOL, Perturbation};
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
 use critscale_asymptotics::{linear_regression, nalgebra::DMatrix};
 use critscale_sweeps::{Gamma, Memo};
@@ -45,7 +45,7 @@ fn growth_d32(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
         let s = samples(TAG, &ns, d, seeds, Gamma::Critical(1.0), false)?;
         let log_n: Vec<f64> = s.iter().map(|x| (x.key.n as f64).ln()).collect();
         let log_y: Vec<f64> = s.iter().map(|x| x.support.ln()).collect();
-        let fit = fit_log_ols_logs(&log_n, &log_y, None, LEVEL).map_err(|e| e.to_string())?;
+        let fit = fit_log_ols_logs(&log_n, &log_y, None, CONFIDENCE_LEVEL).map_err(|e| e.to_string())?;
         let (lo, hi) = fit.alpha_ci;
         let violation = (-lo).max(0.0) + (hi - 1.0).max(0.0);
         let supports: Vec<(usize, f64)> = ns
@@ -59,7 +59,7 @@ fn growth_d32(budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
             prediction: 0.0,
             measured: violation,
             ci: [violation, violation],
-            tolerance: crate::t2::ONE_SIDED_TOL,
+            tolerance: ONE_SIDED_TOL,
             method: format!(
                 "violation of 0 < s < 1 by the 95% CI of s, OLS of ln support on ln n, d = {d}, gamma = 1/(1 - rho_hat), {seeds} seeds; s = {:.4} [{lo:.4}, {hi:.4}]; mean support per n: {supports:?}",
                 fit.alpha
@@ -93,7 +93,7 @@ fn crit_simplex(budget: Budget, p: &Perturbation) -> Result<Measurement, String>
             }
         }
         let design = DMatrix::from_fn(xs.len(), 3, |i, j| xs[i].powi(j as i32));
-        let fit = linear_regression(&design, &ys, None, LEVEL).map_err(|e| e.to_string())?;
+        let fit = linear_regression(&design, &ys, None, CONFIDENCE_LEVEL).map_err(|e| e.to_string())?;
         let (a, ci) = (fit.coefficients[0], fit.cis[0]);
         let simplex = simplex_support(n);
         Ok(Measurement {
@@ -109,18 +109,6 @@ fn crit_simplex(budget: Budget, p: &Perturbation) -> Result<Measurement, String>
     })?;
     m.prediction += p.limit;
     Ok(m)
-}
-
-macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        Claim {
-            id: $id,
-            theorem: "T5",
-            statement: $statement,
-            prediction: Prediction::$kind,
-            check: $check,
-        }
-    };
 }
 
 /// The T5 claims.

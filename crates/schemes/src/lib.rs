@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub use critscale_simplex::FiniteRegime;
+use critscale_asymptotics::threshold;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde::{Deserialize, Serialize};
 
@@ -270,38 +271,31 @@ pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
 }
 
 /// Context lengths in [n_min, n_max] where γ(n) crosses γ_c(ρ), found on a grid of 400 points per
-/// decade-of-log and refined by bisection in log n to 1e-12 relative. Empty when it never does.
+/// decade-of-log and refined by bisection in log n (`critscale_asymptotics::threshold`) to a
+/// bracket of 1e-12 relative. Empty when it never does, or when γ(n) is not finite on the grid.
 pub fn crossings(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<f64> {
     let gamma_c = critscale_simplex::gamma_c(&rho);
     let f = |log_n: f64| rule.gamma(log_n.exp()) - gamma_c;
     let (a, b) = (n_min.max(2.0).ln(), n_max.ln());
     let steps = 4000;
-    let mut out = Vec::new();
-    let mut x0 = a;
-    let mut f0 = f(x0);
-    for k in 1..=steps {
-        let x1 = a + (b - a) * k as f64 / steps as f64;
-        let f1 = f(x1);
-        if f0 == 0.0 {
-            out.push(x0.exp());
-        } else if f0 * f1 < 0.0 {
-            let (mut lo, mut hi, mut flo) = (x0, x1, f0);
-            while hi - lo > 1e-12 * hi.abs().max(1.0) {
-                let mid = 0.5 * (lo + hi);
-                let fm = f(mid);
-                if fm * flo <= 0.0 {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                    flo = fm;
-                }
+    let grid: Vec<f64> = (0..=steps)
+        .map(|k| a + (b - a) * k as f64 / steps as f64)
+        .collect();
+    let Ok(scan) = threshold::scan(f, &grid) else {
+        return Vec::new();
+    };
+    scan.crossings(0.0)
+        .into_iter()
+        .filter_map(|cell| {
+            if cell.lo == cell.hi {
+                // An exact hit on the grid is the crossing (the far end only bounds the search).
+                return (cell.lo < grid[steps]).then(|| cell.lo.exp());
             }
-            out.push((0.5 * (lo + hi)).exp());
-        }
-        x0 = x1;
-        f0 = f1;
-    }
-    out
+            let xtol = 1e-12 * cell.hi.abs().max(1.0);
+            let found = threshold::bisect(f, 0.0, cell.lo, cell.hi, xtol).ok()?;
+            Some(found.root.exp())
+        })
+        .collect()
 }
 
 #[cfg(test)]

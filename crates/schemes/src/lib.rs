@@ -24,8 +24,8 @@
 
 #![warn(missing_docs)]
 
-pub use critscale_simplex::FiniteRegime;
 use critscale_asymptotics::threshold;
+pub use critscale_simplex::FiniteRegime;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
 use serde::{Deserialize, Serialize};
 
@@ -301,13 +301,14 @@ pub fn crossings(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
     use proptest::prelude::*;
 
     #[test]
     fn ssmax_is_a_constant_gamma() {
         let rule = Rule::SsMax { s: 0.43 };
         for n in [10.0, 1e4, 1e9] {
-            assert!((rule.gamma(n) - 0.43).abs() < 1e-15);
+            assert_abs_diff_eq!(rule.gamma(n), 0.43, epsilon = 1e-15);
         }
         // s = 0.43 is below gamma_c(rho) for every rho > 0: collapse at long contexts.
         let r = read(&rule, 0.3, 1e6).unwrap();
@@ -323,9 +324,9 @@ mod tests {
         };
         let g = 20.0 / 4096f64.ln();
         for n in [1e4, 1e6, 1e12] {
-            assert!((rule.gamma(n) - g).abs() < 1e-12);
+            assert_abs_diff_eq!(rule.gamma(n), g, epsilon = 1e-12);
         }
-        assert!((rule.gamma(100.0) - 20.0 / 100f64.ln()).abs() < 1e-12);
+        assert_abs_diff_eq!(rule.gamma(100.0), 20.0 / 100f64.ln(), epsilon = 1e-12);
         // gamma = 2.405 > gamma_c(0.3) = 1.43 past L: identity there.
         assert_eq!(
             read(&rule, 0.3, 1e8).unwrap().regime,
@@ -344,7 +345,10 @@ mod tests {
         let cross = crossings(&rule, 0.9, 2.0, 1e300);
         assert!(!cross.is_empty());
         let last = *cross.last().unwrap();
-        assert!((rule.gamma(last) - 10.0).abs() < 1e-8, "{last:e}");
+        assert!(
+            abs_diff_eq!(rule.gamma(last), 10.0, epsilon = 1e-8),
+            "{last:e}"
+        );
         let single = Rule::Yarn {
             beta0: 8.0,
             train_len: 4096.0,
@@ -369,7 +373,7 @@ mod tests {
         fn crossings_are_roots(beta0 in 1.0f64..40.0, tau in 0.1f64..5.0, rho in 0.05f64..0.95) {
             let rule = Rule::SwanStyle { beta0, train_len: 2048.0, tau };
             for n in crossings(&rule, rho, 2.0, 1e200) {
-                prop_assert!((rule.gamma(n) * (1.0 - rho) - 1.0).abs() < 1e-8);
+                prop_assert!(abs_diff_eq!(rule.gamma(n) * (1.0 - rho), 1.0, epsilon = 1e-8));
             }
         }
 

@@ -180,6 +180,7 @@ pub fn limit_lambda(rho: f64, ratio: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
 
     #[test]
     fn width_times_log_n_approaches_its_limit() {
@@ -190,11 +191,11 @@ mod tests {
         })
         .unwrap();
         let (shift, width) = asymptotic_shift_and_width(CUT_RHO);
-        assert!((width - 1.632).abs() < 1e-3, "{width}");
+        assert!(abs_diff_eq!(width, 1.632, epsilon = 1e-3), "{width}");
         let last = phase.transitions.last().unwrap();
         let ln = last.n.ln();
-        assert!((last.width() * ln - width).abs() < 1e-6);
-        assert!(((last.threshold - 1.0) * ln - shift).abs() < 1e-6);
+        assert_abs_diff_eq!(last.width() * ln, width, epsilon = 1e-6);
+        assert_abs_diff_eq!((last.threshold - 1.0) * ln, shift, epsilon = 1e-6);
         // Narrower at every larger n.
         for pair in phase.transitions.windows(2) {
             assert!(pair[1].width() < pair[0].width());

@@ -347,6 +347,7 @@ pub fn samples(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
 
     #[test]
     fn one_layer_measures_what_the_theory_says() {
@@ -354,16 +355,19 @@ mod tests {
         let c = Configuration::draw(&key).unwrap();
         // ρ̂ from the mean vector equals the kernels' mean over pairs.
         let s = c.layer(1.0, true).unwrap();
-        assert!((s.rho_hat - s.cos_in_mean).abs() < 1e-12, "{s:?}");
+        assert!(
+            abs_diff_eq!(s.rho_hat, s.cos_in_mean, epsilon = 1e-12),
+            "{s:?}"
+        );
         assert!(s.cos_in_min <= s.rho_hat && s.rho_hat <= s.cos_in_max);
-        assert!((s.rho_hat - 0.3).abs() < 0.1 && s.var_cos > 0.0);
+        assert!(abs_diff_eq!(s.rho_hat, 0.3, epsilon = 0.1) && s.var_cos > 0.0);
         assert!(s.q1 > 0.0 && s.q1 <= 1.0 / s.mean_inv_q);
         // Collapse at small γ, identity at large γ; η below its identity limit.
         let low = c.layer(0.2, false).unwrap();
         let high = c.layer(20.0, true).unwrap();
         assert!(low.lambda < 0.1 && high.lambda > 0.95, "{low:?} {high:?}");
         assert!(high.mean_dev < low.mean_dev && high.max_dev >= high.mean_dev);
-        assert!((high.eta.unwrap() / high.eta_identity - 1.0).abs() < 0.05);
+        assert_abs_diff_eq!(high.eta.unwrap() / high.eta_identity, 1.0, epsilon = 0.05);
         assert!(low.eta.is_none() && s.eta.unwrap() >= 0.0);
         // The critical rule uses the sample's own ρ̂.
         assert_eq!(c.gamma(Gamma::Critical(2.0)), 2.0 / (1.0 - c.rho_hat()));

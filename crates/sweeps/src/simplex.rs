@@ -71,6 +71,7 @@ pub fn half_crossing(n: f64, rho: f64) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::assert_abs_diff_eq;
 
     #[test]
     fn crossings_are_ordered_and_approach_gamma_c() {
@@ -82,13 +83,17 @@ mod tests {
             let t = level_ratio(n, rho, 0.75).unwrap();
             assert!(q < h && h < t, "{q} {h} {t}");
             // λ at the crossing is the level, to the accuracy of the bracket.
-            assert!((lambda(n, rho, h).unwrap().0 - 0.5).abs() < 1e-9);
+            assert_abs_diff_eq!(lambda(n, rho, h).unwrap().0, 0.5, epsilon = 1e-9);
             let gap = (h - 1.0).abs();
             assert!(gap < previous_gap, "n = {n}: {gap}");
             previous_gap = gap;
         }
         let g = half_crossing(1e4, rho).unwrap();
-        assert!((g * (1.0 - rho) - level_ratio(1e4, rho, 0.5).unwrap()).abs() < 1e-14);
+        assert_abs_diff_eq!(
+            g * (1.0 - rho),
+            level_ratio(1e4, rho, 0.5).unwrap(),
+            epsilon = 1e-14
+        );
     }
 
     #[test]

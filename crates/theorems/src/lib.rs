@@ -568,6 +568,7 @@ pub fn cited_ids(markdown: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
 
     #[test]
     fn budgets_read_back_their_words() {
@@ -696,7 +697,11 @@ mod tests {
                 // The fitted line passes through the centroid of the points.
                 let fit = s.fit().unwrap();
                 let [x, y] = fit.centroid;
-                assert!((fit.at(x) - y).abs() <= 1e-9 * y.abs().max(1.0), "{}", s.id);
+                assert!(
+                    abs_diff_eq!(fit.at(x), y, epsilon = 1e-9 * y.abs().max(1.0)),
+                    "{}",
+                    s.id
+                );
             }
         }
         assert!(series("T1.limit.sub", Budget::Quick).is_none());

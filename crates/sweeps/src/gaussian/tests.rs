@@ -1,4 +1,5 @@
 use super::*;
+use approx::{abs_diff_eq, assert_abs_diff_eq};
 use serde_json::{Value, json};
 
 fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
@@ -119,17 +120,25 @@ fn quick_budget_shows_the_transition_and_does_not_depend_on_threads() {
         assert!((0.6..1.6).contains(&ratio), "rho {}: {ratio}", row.rho);
         let simplex = row.simplex_crossing.unwrap();
         assert!(
-            (star - simplex).abs() < 0.5 * simplex,
+            abs_diff_eq!(star, simplex, epsilon = 0.5 * simplex),
             "{star} vs {simplex}"
         );
         // λ at γ* is ½ up to the bracket's interpolation.
         let config = Configuration::draw(&row_sample_key(&grid, row.d, row.rho)).unwrap();
         let at = config.layer(star, false).unwrap().lambda;
-        assert!((at - LAMBDA_HALF).abs() < 0.01, "rho {}: {at}", row.rho);
+        assert!(
+            abs_diff_eq!(at, LAMBDA_HALF, epsilon = 0.01),
+            "rho {}: {at}",
+            row.rho
+        );
     }
     for row in one.rows() {
         if row.d == 512 {
-            assert!((row.cos_in_mean - row.rho).abs() < 0.05, "{}", row.rho);
+            assert!(
+                abs_diff_eq!(row.cos_in_mean, row.rho, epsilon = 0.05),
+                "{}",
+                row.rho
+            );
         }
         for p in &row.points {
             let eta = p.eta.unwrap();
@@ -142,13 +151,13 @@ fn quick_budget_shows_the_transition_and_does_not_depend_on_threads() {
             let last = row.points.last().unwrap();
             let eta = last.eta.unwrap();
             assert!(
-                (eta / row.eta_identity - 1.0).abs() < 0.1,
+                abs_diff_eq!(eta / row.eta_identity, 1.0, epsilon = 0.1),
                 "{eta} vs {}",
                 row.eta_identity
             );
             assert!(row.points[0].eta.unwrap() < 0.1 * row.eta_identity);
             let e = row.eta_identity;
-            assert!((e - (1.0 - 1.0 / 512.0)).abs() < 0.1, "{e}");
+            assert!(abs_diff_eq!(e, 1.0 - 1.0 / 512.0, epsilon = 0.1), "{e}");
         }
     }
 }
@@ -196,7 +205,9 @@ fn fit_recovers_a_line_in_one_over_one_minus_rho() {
         .map(|&r| (r, 1.2 / (1.0 - r) - 0.3))
         .collect();
     let f = fit(&pts).unwrap();
-    assert!((f.a - 1.2).abs() < 1e-12 && (f.b + 0.3).abs() < 1e-12 && f.rms < 1e-12);
-    assert!((f.at(0.5) - 2.1).abs() < 1e-12);
+    assert_abs_diff_eq!(f.a, 1.2, epsilon = 1e-12);
+    assert_abs_diff_eq!(f.b, -0.3, epsilon = 1e-12);
+    assert!(f.rms < 1e-12);
+    assert_abs_diff_eq!(f.at(0.5), 2.1, epsilon = 1e-12);
     assert!(fit(&pts[..2]).is_none());
 }

@@ -1,15 +1,16 @@
-//! Runs the registered claims whose ID starts with a prefix, at a budget, and prints the evidence:
+//! Runs the registered claims selected by an ID or prefix (as `critscale check --claim`), at a
+//! budget (`quick` unless given), and prints the evidence:
 //! `cargo run --release -p critscale-theorems --example claims -- T2 full`.
-use critscale_theorems::{Budget, Perturbation, registry};
+use critscale_theorems::{Budget, Perturbation, select};
 
-fn main() {
+fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
-    let prefix = args.get(1).map_or("T", String::as_str);
-    let budget = match args.get(2).map(String::as_str) {
-        Some("full") => Budget::Full,
-        _ => Budget::Quick,
+    let filter: Vec<String> = args.get(1).cloned().into_iter().collect();
+    let budget: Budget = match args.get(2) {
+        Some(word) => word.parse().map_err(|e| format!("{e}"))?,
+        None => Budget::Quick,
     };
-    for claim in registry().iter().filter(|c| c.id.starts_with(prefix)) {
+    for claim in select(&filter).map_err(|e| e.to_string())? {
         match claim.run(budget, &Perturbation::default()) {
             Ok(e) => println!(
                 "{:?} {} predicted {:.6} measured {:.6} ci [{:.6}, {:.6}] tol {:.1e} ({:.2} s)\n    {}",
@@ -26,4 +27,5 @@ fn main() {
             Err(err) => println!("error {err}"),
         }
     }
+    Ok(())
 }

@@ -40,7 +40,9 @@ pub struct Grid {
     pub cut_points: usize,
 }
 
-fn logit(p: f64) -> f64 {
+/// logit p = log(p/(1 − p)): the self weight p = σ(·) of the simplex read back as its argument
+/// (THEORY §5), for p in (0, 1).
+pub fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 

@@ -21,6 +21,7 @@ use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
 use critscale_real::{BigReal, Precision, Real};
 use critscale_simplex::limits::cos_out_limit;
 use critscale_simplex::{Regime, Scaling, SimplexLayer, SimplexParams};
+use critscale_sweeps::phase::asymptotic_shift_and_width;
 
 /// ρ of every T1 check.
 pub const RHO: f64 = 0.3;
@@ -151,11 +152,6 @@ pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
 /// the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the smallest n used), so the
 /// tolerance is 1e-4.
 pub(crate) const EXPONENT_TOLERANCE: f64 = 1e-4;
-
-/// logit p = log(p/(1 − p)).
-pub(crate) fn logit(p: f64) -> f64 {
-    (p / (1.0 - p)).ln()
-}
 
 /// The words of a series: its quantity (ASCII, for data files), title and law (Unicode, for
 /// figures; see [`Series`]).
@@ -346,8 +342,8 @@ pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
         title: format!("γ*(n) where λ = {level}"),
         law: THRESHOLD_LAW.to_owned(),
         gamma_ratio: None,
-        // λ = 1/2 where p² = ρ/(1 + ρ) at leading order (THEORY §5).
-        leading_slope: Some(gamma_c() * logit((RHO / (1.0 + RHO)).sqrt())),
+        // λ = 1/2 where p² = ρ/(1 + ρ) at leading order (THEORY §5): the phase grid's shift.
+        leading_slope: Some(gamma_c() * asymptotic_shift_and_width(RHO).0),
         log_n: ln_decades(&ks),
         y: gamma_star,
         predicted: gamma_c(),

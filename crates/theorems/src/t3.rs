@@ -7,8 +7,8 @@
 //! vanish exactly where tokens collapse.
 
 use crate::t1::{
-    self, THRESHOLD_LAW, Words, decades, gamma_c, layer_big, layer_f64, ln_decades, logit,
-    power_law, rate_title, threshold_sizes,
+    self, THRESHOLD_LAW, Words, decades, gamma_c, layer_big, layer_f64, ln_decades, power_law,
+    rate_title, threshold_sizes,
 };
 use crate::{
     Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, fraction_text,
@@ -18,6 +18,7 @@ use critscale_asymptotics::Policy;
 use critscale_asymptotics::threshold::{find_crossing, linspace};
 use critscale_real::Real;
 use critscale_real::prec::{F64_LIMIT_ROUNDING_ABS, LIMIT_RATE_CONSTANT};
+use critscale_sweeps::phase::logit;
 
 /// γ/γ_c below (κ = −0.2: inside (−1/2, 0), where n^{2κ} beats the 1/n terms).
 pub const SUB: f64 = 0.8;

@@ -16,6 +16,7 @@
 use crate::format::{Csv, csv_num, csv_text, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
 use crate::{Artifact, ReportError};
+use critscale_simplex::gamma_c;
 use critscale_sweeps::LAMBDA_HALF;
 use critscale_sweeps::gaussian::spacing;
 use serde_json::{Value, json};
@@ -126,7 +127,7 @@ fn heatmap_svg(gaussian: &Gaussian, dim_index: usize, q: Quantity) -> Result<Str
     let y_range = gamma_range(gaussian);
     let mut lines = vec![Line {
         label: "gamma_c = 1/(1-rho)".to_owned(),
-        points: curve(|r| 1.0 / (1.0 - r), x_range, y_range),
+        points: curve(|r| gamma_c(&r), x_range, y_range),
         style: LineStyle::DashedWhite,
     }];
     if let Some(fit) = gaussian.fit(dim_index) {
@@ -325,7 +326,7 @@ pub fn artifacts(gaussian: &Gaussian) -> Result<Vec<Artifact>, ReportError> {
     ]);
     let mut rows_json = Vec::new();
     for row in gaussian.rows() {
-        let gamma_c = 1.0 / (1.0 - row.rho);
+        let gamma_c = gamma_c(&row.rho);
         let star = row.crossing.gamma();
         let diff = star.zip(row.simplex_crossing).map(|(a, b)| a - b);
         let fitted = gaussian.fit(row.key.dim_index).map(|f| f.at(row.rho));

@@ -17,6 +17,7 @@ use crate::format::{Csv, csv_num, csv_text, md_num, num};
 use crate::plot::{self, Band, Line, LineStyle};
 use crate::{Artifact, ReportError};
 use critscale_schemes::{FiniteRegime as Regime, Rule, crossings, defaults, read};
+use critscale_simplex::gamma_c;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -204,7 +205,7 @@ impl Rules {
             csv.row([
                 csv_text(&row.rule.name()),
                 csv_num(row.rho),
-                csv_num(1.0 / (1.0 - row.rho)),
+                csv_num(gamma_c(&row.rho)),
                 csv_text(&lengths_text(&row.crossings)),
                 csv_text(&changes_text(&row.changes)),
             ]);
@@ -212,7 +213,7 @@ impl Rules {
                 "rule": row.rule.name(),
                 "parameters": rule_parameters(&row.rule),
                 "rho": num(row.rho),
-                "gamma_c": num(1.0 / (1.0 - row.rho)),
+                "gamma_c": num(gamma_c(&row.rho)),
                 "readings": row.readings.iter().map(|r| json!({
                     "n": num(r.n),
                     "beta": num(r.beta),
@@ -246,10 +247,10 @@ impl Rules {
         header.push(format!("window_high rho={WINDOW_RHO}"));
         let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut csv = Csv::new(&header_refs);
-        let gamma_c = 1.0 / (1.0 - WINDOW_RHO);
+        let window_gamma_c = gamma_c(&WINDOW_RHO);
         let window = |x: f64| {
             let half = 1.0 / ((1.0 - WINDOW_RHO) * x * std::f64::consts::LN_10);
-            (gamma_c - half, gamma_c + half)
+            (window_gamma_c - half, window_gamma_c + half)
         };
         for &x in &log10s {
             let n = 10f64.powf(x);
@@ -269,7 +270,7 @@ impl Rules {
                     "rule": r.name(),
                     "values": log10s.iter().map(|&x| num(r.gamma(10f64.powf(x)))).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
-                "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(1.0 / (1.0 - rho)) })).collect::<Vec<_>>(),
+                "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(gamma_c(&rho)) })).collect::<Vec<_>>(),
                 "near_critical_band": {
                     "rho": num(WINDOW_RHO),
                     "definition": "gamma_c +- 1/((1-rho) log n), i.e. |kappa log n| <= 1",
@@ -288,10 +289,7 @@ impl Rules {
                 } else {
                     String::new()
                 },
-                points: vec![
-                    (PLOT_LOG10.0, 1.0 / (1.0 - rho)),
-                    (PLOT_LOG10.1, 1.0 / (1.0 - rho)),
-                ],
+                points: vec![(PLOT_LOG10.0, gamma_c(&rho)), (PLOT_LOG10.1, gamma_c(&rho))],
                 style: LineStyle::ThinGrey,
             })
             .collect();
@@ -328,11 +326,11 @@ impl Rules {
             notes: RHOS
                 .iter()
                 // ρ = 0.2 (γ_c = 1.25) would overlap its neighbours' labels.
-                .filter(|&&rho| 1.0 / (1.0 - rho) < Y_MAX && rho != 0.2)
+                .filter(|&&rho| gamma_c(&rho) < Y_MAX && rho != 0.2)
                 .map(|&rho| {
                     (
                         PLOT_LOG10.1 - 0.9,
-                        1.0 / (1.0 - rho) + 0.03 * Y_MAX,
+                        gamma_c(&rho) + 0.03 * Y_MAX,
                         format!("rho = {rho}"),
                     )
                 })
@@ -398,7 +396,7 @@ impl Rules {
                 "{header} γ(n) = γ_c at n = | regime changes |\n{rule_line}---|---|"
             );
             for row in self.rows.iter().filter(|r| r.rule == rule) {
-                let mut line = format!("| {} | {} |", row.rho, md_num(1.0 / (1.0 - row.rho)));
+                let mut line = format!("| {} | {} |", row.rho, md_num(gamma_c(&row.rho)));
                 for r in &row.readings {
                     let _ = write!(line, " {} |", r.regime.word());
                 }
@@ -445,6 +443,7 @@ fn rule_parameters(rule: &Rule) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
 
     #[test]
     fn regime_changes_bracket_the_critical_crossing() {
@@ -454,7 +453,11 @@ mod tests {
                 let changes = regime_changes(&rule, rho);
                 for c in &changes {
                     let k = rule.beta(c.n) * (1.0 - rho) - c.n.ln();
-                    assert!((k.abs() - 1.0).abs() < 1e-6, "{} {rho} {k}", rule.name());
+                    assert!(
+                        abs_diff_eq!(k.abs(), 1.0, epsilon = 1e-6),
+                        "{} {rho} {k}",
+                        rule.name()
+                    );
                     assert_ne!(c.from, c.to);
                 }
                 // Consecutive changes chain.

@@ -225,6 +225,18 @@ fn heatmap_svg(gaussian: &Gaussian, dim_index: usize, q: Quantity) -> Result<Str
     })
 }
 
+/// The grid as `provenance.json` describes it.
+pub fn grid_description(grid: &Grid) -> Value {
+    json!({
+        "n": grid.n,
+        "dims": grid.dims,
+        "rhos": grid.rhos.iter().map(|&r| num(r)).collect::<Vec<_>>(),
+        "gammas": grid.gammas.iter().map(|&g| num(g)).collect::<Vec<_>>(),
+        "eta_every": grid.eta_every,
+        "crossing_tol": num(grid.crossing_tol),
+    })
+}
+
 /// The data files and figures, in a fixed order.
 pub fn artifacts(gaussian: &Gaussian) -> Result<Vec<Artifact>, ReportError> {
     let grid = gaussian.grid();

@@ -521,9 +521,18 @@ pub fn artifacts(
         &provenance::to_json(
             machine,
             sections.budget,
-            &sections.phase.grid,
-            sections.gaussian.grid(),
             &sections.claim_filter,
+            serde_json::Map::from_iter([
+                (
+                    "phase_grid".to_owned(),
+                    phase::grid_description(&sections.phase.grid),
+                ),
+                (
+                    "gaussian_grid".to_owned(),
+                    gaussian::grid_description(sections.gaussian.grid()),
+                ),
+            ]),
+            sections.gaussian.grid().seed,
         ),
     ));
     files.push(Artifact::json("timings.json", &timings(sections)));

@@ -19,6 +19,16 @@ pub use critscale_sweeps::phase::{
 /// Number of colour levels of the heatmaps (λ in steps of 0.02).
 const LEVELS: usize = 50;
 
+/// The grid as `provenance.json` describes it.
+pub fn grid_description(grid: &Grid) -> Value {
+    json!({
+        "sizes": SIZES.iter().map(|(label, _)| *label).collect::<Vec<_>>(),
+        "rho_cells": grid.rho_cells,
+        "ratio_cells": grid.ratio_cells,
+        "cut_points": grid.cut_points,
+    })
+}
+
 /// The data files and figures.
 pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
     let mut out = Vec::new();

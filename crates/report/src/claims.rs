@@ -5,12 +5,13 @@
 //! that could not produce evidence (a fit failed) is listed with its reason and counts as failed.
 //! The wall time of each check goes to `timings.json`, not to the data files.
 
-use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::format::md_num;
+use crate::table::{Column, Table};
 use crate::{Artifact, Budget, ReportError};
 use critscale_theorems::{Claim, Evidence, Perturbation, Verdict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -122,75 +123,74 @@ fn verdict(row: &Row) -> &'static str {
     }
 }
 
-/// The data files.
-pub fn artifacts(rows: &[Row]) -> Vec<Artifact> {
-    let mut csv = Csv::new(&[
-        "id",
-        "theorem",
-        "statement",
-        "prediction",
-        "measured",
-        "ci_low",
-        "ci_high",
-        "tolerance",
-        "verdict",
-        "method",
+/// A line of the claims table: the row's evidence, or its verdict `error` and the reason.
+#[derive(Serialize)]
+struct Line<'a> {
+    id: &'a str,
+    theorem: &'a str,
+    statement: &'a str,
+    #[serde(flatten)]
+    found: Found<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Found<'a> {
+    Evidence {
+        prediction: f64,
+        measured: f64,
+        ci: [f64; 2],
+        tolerance: f64,
+        verdict: &'static str,
+        method: &'a str,
+    },
+    Error {
+        verdict: &'static str,
+        error: &'a str,
+    },
+}
+
+/// The data files: `claims.csv` and `claims.json` from one table (the CSV splits `ci` into
+/// `ci_low`, `ci_high`, and gives an error's reason in the `method` column).
+pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
+    let mut table = Table::new(vec![
+        Column::new("id"),
+        Column::new("theorem"),
+        Column::new("statement"),
+        Column::new("prediction"),
+        Column::new("measured"),
+        Column::at("ci_low", "/ci/0"),
+        Column::at("ci_high", "/ci/1"),
+        Column::new("tolerance"),
+        Column::new("verdict"),
+        Column::new("method").or("/error"),
     ]);
-    let mut items = Vec::new();
     for row in rows {
-        match &row.outcome {
-            Ok(e) => {
-                csv.row([
-                    csv_text(&row.id),
-                    csv_text(&row.theorem),
-                    csv_text(&row.statement),
-                    csv_num(e.prediction),
-                    csv_num(e.measured),
-                    csv_num(e.ci[0]),
-                    csv_num(e.ci[1]),
-                    csv_num(e.tolerance),
-                    verdict(row).to_owned(),
-                    csv_text(&e.method),
-                ]);
-                items.push(json!({
-                    "id": row.id,
-                    "theorem": row.theorem,
-                    "statement": row.statement,
-                    "prediction": num(e.prediction),
-                    "measured": num(e.measured),
-                    "ci": [num(e.ci[0]), num(e.ci[1])],
-                    "tolerance": num(e.tolerance),
-                    "verdict": verdict(row),
-                    "method": e.method,
-                }));
-            }
-            Err(reason) => {
-                csv.row([
-                    csv_text(&row.id),
-                    csv_text(&row.theorem),
-                    csv_text(&row.statement),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    "error".to_owned(),
-                    csv_text(reason),
-                ]);
-                items.push(json!({
-                    "id": row.id,
-                    "theorem": row.theorem,
-                    "statement": row.statement,
-                    "verdict": "error",
-                    "error": reason,
-                }));
-            }
-        }
+        let found = match &row.outcome {
+            Ok(e) => Found::Evidence {
+                prediction: e.prediction,
+                measured: e.measured,
+                ci: e.ci,
+                tolerance: e.tolerance,
+                verdict: verdict(row),
+                method: &e.method,
+            },
+            Err(reason) => Found::Error {
+                verdict: verdict(row),
+                error: reason,
+            },
+        };
+        table.push(&Line {
+            id: &row.id,
+            theorem: &row.theorem,
+            statement: &row.statement,
+            found,
+        })?;
     }
-    vec![
-        Artifact::new("data/claims.csv", csv.into_bytes()),
-        Artifact::json("data/claims.json", &Value::Array(items)),
-    ]
+    Ok(vec![
+        Artifact::new("data/claims.csv", table.csv()?),
+        Artifact::json("data/claims.json", &Value::Array(table.json_rows())),
+    ])
 }
 
 fn md_cell(text: &str) -> String {

@@ -43,6 +43,7 @@ pub mod provenance;
 pub mod rates;
 pub mod rules;
 pub mod shard;
+pub mod table;
 pub mod write;
 
 pub use write::{Artifact, MARKER, WriteError, Written, check_target, write_dir, write_report};
@@ -513,7 +514,7 @@ pub fn artifacts(
     files.extend(pngs);
     files.extend(phase::artifacts(&sections.phase)?);
     files.extend(sections.rates.artifacts()?);
-    files.extend(claims::artifacts(&sections.claims));
+    files.extend(claims::artifacts(&sections.claims)?);
     files.extend(certificates::artifacts(&sections.certificates)?);
     files.extend(sections.rules.artifacts()?);
     files.push(Artifact::json(

@@ -3,9 +3,11 @@
 //! contours and the transition table — are computed by `critscale_sweeps::phase` (see its docs for
 //! the formulas); this module only turns a computed [`Phase`] into files and text.
 
-use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::format::{Csv, csv_num, md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
+use crate::table::{Table, columns};
 use crate::{Artifact, ReportError};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -18,6 +20,19 @@ pub use critscale_sweeps::phase::{
 
 /// Number of colour levels of the heatmaps (λ in steps of 0.02).
 const LEVELS: usize = 50;
+
+/// A line of `phase_transition.csv` and of the `sizes` of `phase_transition.json`.
+#[derive(Serialize)]
+struct TransitionLine {
+    n: &'static str,
+    log_n: f64,
+    threshold_over_gamma_c: f64,
+    shift_times_log_n: f64,
+    lambda_quarter_at: f64,
+    lambda_three_quarters_at: f64,
+    width: f64,
+    width_times_log_n: f64,
+}
 
 /// The grid as `provenance.json` describes it.
 pub fn grid_description(grid: &Grid) -> Value {
@@ -109,7 +124,7 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
 
     // Summary table.
     let (shift_inf, width_inf) = asymptotic_shift_and_width(CUT_RHO);
-    let mut csv = Csv::new(&[
+    let mut table = Table::new(columns(&[
         "n",
         "log_n",
         "threshold_over_gamma_c",
@@ -118,42 +133,33 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
         "lambda_three_quarters_at",
         "width",
         "width_times_log_n",
-    ]);
-    let mut rows = Vec::new();
+    ]));
     for t in &phase.transitions {
         let ln = t.n.ln();
-        csv.row([
-            t.label.to_owned(),
-            csv_num(ln),
-            csv_num(t.threshold),
-            csv_num((t.threshold - 1.0) * ln),
-            csv_num(t.quarter),
-            csv_num(t.three_quarters),
-            csv_num(t.width()),
-            csv_num(t.width() * ln),
-        ]);
-        rows.push(json!({
-            "n": t.label,
-            "log_n": num(ln),
-            "threshold_over_gamma_c": num(t.threshold),
-            "shift_times_log_n": num((t.threshold - 1.0) * ln),
-            "lambda_quarter_at": num(t.quarter),
-            "lambda_three_quarters_at": num(t.three_quarters),
-            "width": num(t.width()),
-            "width_times_log_n": num(t.width() * ln),
-        }));
+        table.push(&TransitionLine {
+            n: t.label,
+            log_n: ln,
+            threshold_over_gamma_c: t.threshold,
+            shift_times_log_n: (t.threshold - 1.0) * ln,
+            lambda_quarter_at: t.quarter,
+            lambda_three_quarters_at: t.three_quarters,
+            width: t.width(),
+            width_times_log_n: t.width() * ln,
+        })?;
     }
-    csv.row([
-        csv_text("inf"),
-        String::new(),
-        csv_num(1.0),
-        csv_num(shift_inf),
-        csv_num(1.0),
-        csv_num(1.0),
-        csv_num(0.0),
-        csv_num(width_inf),
-    ]);
-    out.push(Artifact::new("data/phase_transition.csv", csv.into_bytes()));
+    let rows = table.json_rows();
+    // The CSV ends with the n → ∞ limit of each column (log n itself left empty).
+    table.push(&TransitionLine {
+        n: "inf",
+        log_n: f64::INFINITY,
+        threshold_over_gamma_c: 1.0,
+        shift_times_log_n: shift_inf,
+        lambda_quarter_at: 1.0,
+        lambda_three_quarters_at: 1.0,
+        width: 0.0,
+        width_times_log_n: width_inf,
+    })?;
+    out.push(Artifact::new("data/phase_transition.csv", table.csv()?));
     out.push(Artifact::json(
         "data/phase_transition.json",
         &json!({

@@ -1,0 +1,179 @@
+//! One table, written as CSV and as JSON rows from one schema.
+//!
+//! A row is any `Serialize` struct of raw values (f64, integers, text, options, small arrays);
+//! it is turned into a `serde_json::Value` once, and each format reads its cells from there by
+//! kind ([`mod@crate::format`]): a float is [`csv_num`] in CSV and [`num`] in JSON (10 significant
+//! digits), an integer or a word is written as it is, `null` (a `None`, or a non-finite float)
+//! is an empty CSV cell. The CSV columns are the schema ([`Column`]): a name and where its cell
+//! sits in the row's JSON (a JSON pointer, by default `/name`), so a JSON pair such as `ci` can be
+//! two CSV columns. Quoting is the `csv` crate's (RFC 4180: a cell is quoted when it holds a
+//! comma, a quote or a line break; lines end in `\n`).
+
+use crate::ReportError;
+use crate::format::{csv_num, num};
+use serde::Serialize;
+use serde_json::Value;
+
+/// A CSV column: its header and where its cell is found in a row's JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The header.
+    pub name: String,
+    /// JSON pointers to the cell, the first present one is used (`["/name"]` by default).
+    pub at: Vec<String>,
+}
+
+impl Column {
+    /// The column `name`, read from the row's key of the same name.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        let at = vec![format!("/{name}")];
+        Column { name, at }
+    }
+
+    /// The column `name`, read at the JSON pointer `at` (e.g. `/ci/0`).
+    pub fn at(name: impl Into<String>, at: &str) -> Self {
+        Column {
+            name: name.into(),
+            at: vec![at.to_owned()],
+        }
+    }
+
+    /// Also read at `at` when the earlier pointers find nothing (a row kind with another key).
+    pub fn or(mut self, at: &str) -> Self {
+        self.at.push(at.to_owned());
+        self
+    }
+}
+
+/// Columns named as given, each read from the row's key of the same name.
+pub fn columns(names: &[&str]) -> Vec<Column> {
+    names.iter().map(|&n| Column::new(n)).collect()
+}
+
+/// A table: the schema and the rows, each as its raw JSON.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: Vec<Value>,
+}
+
+impl Table {
+    /// An empty table with these columns.
+    pub fn new(columns: Vec<Column>) -> Self {
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row.
+    ///
+    /// # Errors
+    /// [`ReportError::Internal`] if the row cannot be serialised (a map with non-text keys).
+    pub fn push<T: Serialize>(&mut self, row: &T) -> Result<(), ReportError> {
+        let value = serde_json::to_value(row)
+            .map_err(|e| ReportError::Internal(format!("a table row as JSON: {e}")))?;
+        self.rows.push(value);
+        Ok(())
+    }
+
+    /// The rows as JSON, every float rounded ([`num`]).
+    pub fn json_rows(&self) -> Vec<Value> {
+        self.rows.iter().map(rounded).collect()
+    }
+
+    /// The CSV file: the header, then one line per row.
+    ///
+    /// # Errors
+    /// [`ReportError::Internal`] if the CSV writer fails (it writes to memory).
+    pub fn csv(&self) -> Result<Vec<u8>, ReportError> {
+        let fail = |e: csv::Error| ReportError::Internal(format!("CSV: {e}"));
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer
+            .write_record(self.columns.iter().map(|c| c.name.as_str()))
+            .map_err(fail)?;
+        for row in &self.rows {
+            let cells = self.columns.iter().map(|c| {
+                let value = c.at.iter().find_map(|at| row.pointer(at));
+                csv_cell(value)
+            });
+            writer.write_record(cells).map_err(fail)?;
+        }
+        writer
+            .into_inner()
+            .map_err(|e| ReportError::Internal(format!("CSV: {e}")))
+    }
+}
+
+/// A CSV cell by kind (see the module docs).
+fn csv_cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::Number(n)) if n.is_f64() => csv_num(n.as_f64().unwrap_or(f64::NAN)),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Bool(b)) => b.to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `value` with every float rounded to the data files' digits ([`num`]).
+fn rounded(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => num(n.as_f64().unwrap_or(f64::NAN)),
+        Value::Array(items) => Value::Array(items.iter().map(rounded).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), rounded(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::csv_text;
+
+    #[derive(Serialize)]
+    struct Line<'a> {
+        name: &'a str,
+        x: f64,
+        ci: [f64; 2],
+        steps: Option<u32>,
+    }
+
+    #[test]
+    fn one_schema_gives_csv_and_json() {
+        let mut table = Table::new(vec![
+            Column::new("name"),
+            Column::new("x"),
+            Column::at("ci_low", "/ci/0"),
+            Column::at("ci_high", "/ci/1"),
+            Column::new("steps"),
+        ]);
+        for (name, x, steps) in [("a, b", 1.0 / 3.0, Some(7)), ("say \"x\"", f64::NAN, None)] {
+            table
+                .push(&Line {
+                    name,
+                    x,
+                    ci: [0.1 + 0.2, 1e100],
+                    steps,
+                })
+                .unwrap();
+        }
+        let csv = String::from_utf8(table.csv().unwrap()).unwrap();
+        // The csv crate quotes exactly as `format::csv_text` does.
+        let expected = format!(
+            "name,x,ci_low,ci_high,steps\n{},0.3333333333,0.3,1e100,7\n{},,0.3,1e100,\n",
+            csv_text("a, b"),
+            csv_text("say \"x\"")
+        );
+        assert_eq!(csv, expected);
+        let json = serde_json::to_string(&table.json_rows()).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"name":"a, b","x":0.3333333333,"ci":[0.3,1e100],"steps":7},{"name":"say \"x\"","x":null,"ci":[0.3,1e100],"steps":null}]"#
+        );
+    }
+}

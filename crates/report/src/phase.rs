@@ -3,9 +3,9 @@
 //! contours and the transition table — are computed by `critscale_sweeps::phase` (see its docs for
 //! the formulas); this module only turns a computed [`Phase`] into files and text.
 
-use crate::format::{Csv, csv_num, md_num, num};
+use crate::format::{md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
-use crate::table::{Table, columns};
+use crate::table::{Table, columns, positional};
 use crate::{Artifact, ReportError};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -20,6 +20,17 @@ pub use critscale_sweeps::phase::{
 
 /// Number of colour levels of the heatmaps (λ in steps of 0.02).
 const LEVELS: usize = 50;
+
+/// A line of `phase_grid.csv` (`phase_grid.json` holds the same values as matrices per n).
+#[derive(Serialize)]
+struct GridLine {
+    n: &'static str,
+    rho: f64,
+    gamma_over_gamma_c: f64,
+    gamma: f64,
+    lambda: f64,
+    lambda_angle: f64,
+}
 
 /// A line of `phase_transition.csv` and of the `sizes` of `phase_transition.json`.
 #[derive(Serialize)]
@@ -48,27 +59,27 @@ pub fn grid_description(grid: &Grid) -> Value {
 pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
     let mut out = Vec::new();
     // Grid, long form.
-    let mut csv = Csv::new(&[
+    let mut table = Table::new(columns(&[
         "n",
         "rho",
         "gamma_over_gamma_c",
         "gamma",
         "lambda",
         "lambda_angle",
-    ]);
+    ]));
     let mut per_size = Vec::new();
     for (s, &(label, n)) in SIZES.iter().enumerate() {
         let (lam, angle) = &phase.lambda[s];
         for (j, &ratio) in phase.ratios.iter().enumerate() {
             for (i, &rho) in phase.rhos.iter().enumerate() {
-                csv.row([
-                    label.to_owned(),
-                    csv_num(rho),
-                    csv_num(ratio),
-                    csv_num(ratio / (1.0 - rho)),
-                    csv_num(lam[j][i]),
-                    csv_num(angle[j][i]),
-                ]);
+                table.push(&GridLine {
+                    n: label,
+                    rho,
+                    gamma_over_gamma_c: ratio,
+                    gamma: ratio / (1.0 - rho),
+                    lambda: lam[j][i],
+                    lambda_angle: angle[j][i],
+                })?;
             }
         }
         let matrix = |m: &Matrix| -> Value {
@@ -86,7 +97,7 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
             "lambda_half_contour": phase.contour[s].iter().map(|&x| num(x)).collect::<Vec<_>>(),
         }));
     }
-    out.push(Artifact::new("data/phase_grid.csv", csv.into_bytes()));
+    out.push(Artifact::new("data/phase_grid.csv", table.csv()?));
     let grid_json = json!({
         "description": "lambda and lambda_angle of the simplex closed forms (alpha = 0, q = 1); lambda[j][i] is at gamma_over_gamma_c[j], rho[i] (cell centres); lambda_half_contour[i] is the gamma/gamma_c where lambda = 1/2 at rho[i]",
         "rho": phase.rhos.iter().map(|&x| num(x)).collect::<Vec<_>>(),
@@ -99,16 +110,15 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
     let mut header = vec!["gamma_over_gamma_c".to_owned()];
     header.extend(SIZES.iter().map(|(label, _)| format!("lambda_n{label}")));
     header.push("lambda_limit".to_owned());
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut csv = Csv::new(&header_refs);
+    let mut table = Table::new(positional(&header));
     let limit = |ratio: f64| limit_lambda(CUT_RHO, ratio);
     for (k, &ratio) in phase.cut_ratios.iter().enumerate() {
-        let mut row = vec![csv_num(ratio)];
-        row.extend(phase.cut.iter().map(|c| csv_num(c[k])));
-        row.push(csv_num(limit(ratio)));
-        csv.row(row);
+        let mut row = vec![ratio];
+        row.extend(phase.cut.iter().map(|c| c[k]));
+        row.push(limit(ratio));
+        table.push(&row)?;
     }
-    out.push(Artifact::new("data/phase_cut.csv", csv.into_bytes()));
+    out.push(Artifact::new("data/phase_cut.csv", table.csv()?));
     out.push(Artifact::json(
         "data/phase_cut.json",
         &json!({

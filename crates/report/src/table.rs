@@ -46,6 +46,16 @@ impl Column {
     }
 }
 
+/// Columns named as given for a row that is an array of cells (a wide table whose columns are
+/// made at run time, e.g. one per n): column k reads element k.
+pub fn positional(names: &[String]) -> Vec<Column> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| Column::at(n.as_str(), &format!("/{k}")))
+        .collect()
+}
+
 /// Columns named as given, each read from the row's key of the same name.
 pub fn columns(names: &[&str]) -> Vec<Column> {
     names.iter().map(|&n| Column::new(n)).collect()
@@ -106,6 +116,17 @@ impl Table {
     }
 }
 
+/// `row` as JSON with every float rounded ([`num`]): a nested part of a JSON file that is not a
+/// table of its own.
+///
+/// # Errors
+/// [`ReportError::Internal`] if the row cannot be serialised.
+pub fn json_row<T: Serialize>(row: &T) -> Result<Value, ReportError> {
+    serde_json::to_value(row)
+        .map(|v| rounded(&v))
+        .map_err(|e| ReportError::Internal(format!("a row as JSON: {e}")))
+}
+
 /// A CSV cell by kind (see the module docs).
 fn csv_cell(value: Option<&Value>) -> String {
     match value {
@@ -133,7 +154,6 @@ fn rounded(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::csv_text;
 
     #[derive(Serialize)]
     struct Line<'a> {
@@ -163,17 +183,15 @@ mod tests {
                 .unwrap();
         }
         let csv = String::from_utf8(table.csv().unwrap()).unwrap();
-        // The csv crate quotes exactly as `format::csv_text` does.
-        let expected = format!(
-            "name,x,ci_low,ci_high,steps\n{},0.3333333333,0.3,1e100,7\n{},,0.3,1e100,\n",
-            csv_text("a, b"),
-            csv_text("say \"x\"")
+        // A comma or a quote makes a quoted cell, with quotes doubled (RFC 4180).
+        assert_eq!(
+            csv,
+            "name,x,ci_low,ci_high,steps\n\"a, b\",0.3333333333,0.3,1e100,7\n\"say \"\"x\"\"\",,0.3,1e100,\n"
         );
-        assert_eq!(csv, expected);
         let json = serde_json::to_string(&table.json_rows()).unwrap();
         assert_eq!(
             json,
-            r#"[{"name":"a, b","x":0.3333333333,"ci":[0.3,1e100],"steps":7},{"name":"say \"x\"","x":null,"ci":[0.3,1e100],"steps":null}]"#
+            r#"[{"name":"a, b","x":0.3333333333,"ci":[0.3,1e+100],"steps":7},{"name":"say \"x\"","x":null,"ci":[0.3,1e+100],"steps":null}]"#
         );
     }
 }

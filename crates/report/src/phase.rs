@@ -5,7 +5,7 @@
 
 use crate::format::{md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
-use crate::table::{Table, columns, positional};
+use crate::table::{Column, Table, columns, positional};
 use crate::{Artifact, ReportError};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -43,6 +43,34 @@ struct TransitionLine {
     lambda_three_quarters_at: f64,
     width: f64,
     width_times_log_n: f64,
+}
+
+/// The transition table at each n (the CSV adds the n → ∞ limits; see [`artifacts`]).
+fn transition_table(phase: &Phase) -> Result<Table, ReportError> {
+    let mut table = Table::new(vec![
+        Column::new("n").md("n"),
+        Column::new("log_n").md("log n"),
+        Column::new("threshold_over_gamma_c").md("γ*(n)/γ_c (λ = 1/2)"),
+        Column::new("shift_times_log_n").md("(γ*/γ_c − 1)·log n"),
+        Column::new("lambda_quarter_at"),
+        Column::new("lambda_three_quarters_at"),
+        Column::new("width").md("width (λ = 1/4 → 3/4)"),
+        Column::new("width_times_log_n").md("width·log n"),
+    ]);
+    for t in &phase.transitions {
+        let ln = t.n.ln();
+        table.push(&TransitionLine {
+            n: t.label,
+            log_n: ln,
+            threshold_over_gamma_c: t.threshold,
+            shift_times_log_n: (t.threshold - 1.0) * ln,
+            lambda_quarter_at: t.quarter,
+            lambda_three_quarters_at: t.three_quarters,
+            width: t.width(),
+            width_times_log_n: t.width() * ln,
+        })?;
+    }
+    Ok(table)
 }
 
 /// The grid as `provenance.json` describes it.
@@ -134,29 +162,7 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
 
     // Summary table.
     let (shift_inf, width_inf) = asymptotic_shift_and_width(CUT_RHO);
-    let mut table = Table::new(columns(&[
-        "n",
-        "log_n",
-        "threshold_over_gamma_c",
-        "shift_times_log_n",
-        "lambda_quarter_at",
-        "lambda_three_quarters_at",
-        "width",
-        "width_times_log_n",
-    ]));
-    for t in &phase.transitions {
-        let ln = t.n.ln();
-        table.push(&TransitionLine {
-            n: t.label,
-            log_n: ln,
-            threshold_over_gamma_c: t.threshold,
-            shift_times_log_n: (t.threshold - 1.0) * ln,
-            lambda_quarter_at: t.quarter,
-            lambda_three_quarters_at: t.three_quarters,
-            width: t.width(),
-            width_times_log_n: t.width() * ln,
-        })?;
-    }
+    let mut table = transition_table(phase)?;
     let rows = table.json_rows();
     // The CSV ends with the n → ∞ limit of each column (log n itself left empty).
     table.push(&TransitionLine {
@@ -310,23 +316,10 @@ pub fn markdown(phase: &Phase) -> String {
          The table bisects the exact closed forms; the last row is the n → ∞ value of each scaled column.\n"
     );
     let _ = writeln!(md, "![lambda along rho = 0.3](figures/phase_cut.svg)\n");
-    let _ = writeln!(
-        md,
-        "| n | log n | γ*(n)/γ_c (λ = 1/2) | (γ*/γ_c − 1)·log n | width (λ = 1/4 → 3/4) | width·log n |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for t in &phase.transitions {
-        let ln = t.n.ln();
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} |",
-            t.label,
-            md_num(ln),
-            md_num(t.threshold),
-            md_num((t.threshold - 1.0) * ln),
-            md_num(t.width()),
-            md_num(t.width() * ln)
-        );
+    // A table the data files also hold; a failure to serialise it cannot happen with its plain
+    // fields, and would only leave the table out.
+    if let Ok(table) = transition_table(phase) {
+        md.push_str(&table.markdown());
     }
     let (shift_inf, width_inf) = asymptotic_shift_and_width(CUT_RHO);
     let _ = writeln!(

@@ -6,11 +6,12 @@
 //! digits), an integer or a word is written as it is, `null` (a `None`, or a non-finite float)
 //! is an empty CSV cell. The CSV columns are the schema ([`Column`]): a name and where its cell
 //! sits in the row's JSON (a JSON pointer, by default `/name`), so a JSON pair such as `ci` can be
-//! two CSV columns. Quoting is the `csv` crate's (RFC 4180: a cell is quoted when it holds a
+//! two CSV columns. Columns with a Markdown header also make the report's Markdown table
+//! ([`Table::markdown`], floats to 7 digits). Quoting is the `csv` crate's (RFC 4180: a cell is quoted when it holds a
 //! comma, a quote or a line break; lines end in `\n`).
 
 use crate::ReportError;
-use crate::format::{csv_num, num};
+use crate::format::{csv_num, md_num, num};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -21,6 +22,8 @@ pub struct Column {
     pub name: String,
     /// JSON pointers to the cell, the first present one is used (`["/name"]` by default).
     pub at: Vec<String>,
+    /// Its header in the Markdown table (`None`: not shown there).
+    pub md: Option<String>,
 }
 
 impl Column {
@@ -28,7 +31,7 @@ impl Column {
     pub fn new(name: impl Into<String>) -> Self {
         let name = name.into();
         let at = vec![format!("/{name}")];
-        Column { name, at }
+        Column { name, at, md: None }
     }
 
     /// The column `name`, read at the JSON pointer `at` (e.g. `/ci/0`).
@@ -36,7 +39,14 @@ impl Column {
         Column {
             name: name.into(),
             at: vec![at.to_owned()],
+            md: None,
         }
+    }
+
+    /// Also shown in the Markdown table, under `header`.
+    pub fn md(mut self, header: &str) -> Self {
+        self.md = Some(header.to_owned());
+        self
     }
 
     /// Also read at `at` when the earlier pointers find nothing (a row kind with another key).
@@ -93,6 +103,29 @@ impl Table {
         self.rows.iter().map(rounded).collect()
     }
 
+    /// The Markdown table of the columns that have a Markdown header: the header line, the rule
+    /// line, then one line per row, each ending in `\n`. Cells: a float by [`md_num`] (7
+    /// digits), an integer or a word as it is (`|` escaped), `null` as `–`.
+    pub fn markdown(&self) -> String {
+        let shown: Vec<&Column> = self.columns.iter().filter(|c| c.md.is_some()).collect();
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        let mut md = line(
+            shown
+                .iter()
+                .map(|c| c.md.clone().unwrap_or_default())
+                .collect(),
+        );
+        md.push_str(&format!("|{}\n", "---|".repeat(shown.len())));
+        for row in &self.rows {
+            let cells = shown.iter().map(|c| {
+                let value = c.at.iter().find_map(|at| row.pointer(at));
+                md_cell(value)
+            });
+            md.push_str(&line(cells.collect()));
+        }
+        md
+    }
+
     /// The CSV file: the header, then one line per row.
     ///
     /// # Errors
@@ -135,6 +168,16 @@ fn csv_cell(value: Option<&Value>) -> String {
         Some(Value::Number(n)) => n.to_string(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Bool(b)) => b.to_string(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// A Markdown cell by kind (see [`Table::markdown`]).
+fn md_cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "–".to_owned(),
+        Some(Value::Number(n)) if n.is_f64() => md_num(n.as_f64().unwrap_or(f64::NAN)),
+        Some(Value::String(s)) => s.replace('|', "\\|"),
         Some(other) => other.to_string(),
     }
 }
@@ -189,6 +232,15 @@ mod tests {
             "name,x,ci_low,ci_high,steps\n\"a, b\",0.3333333333,0.3,1e100,7\n\"say \"\"x\"\"\",,0.3,1e100,\n"
         );
         let json = serde_json::to_string(&table.json_rows()).unwrap();
+        let md = Table {
+            columns: vec![Column::new("name").md("who"), Column::new("x").md("x")],
+            ..table.clone()
+        }
+        .markdown();
+        assert_eq!(
+            md,
+            "| who | x |\n|---|---|\n| a, b | 0.3333333 |\n| say \"x\" | – |\n"
+        );
         assert_eq!(
             json,
             r#"[{"name":"a, b","x":0.3333333333,"ci":[0.3,1e+100],"steps":7},{"name":"say \"x\"","x":null,"ci":[0.3,1e+100],"steps":null}]"#

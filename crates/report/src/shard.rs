@@ -30,20 +30,20 @@
 //! shard's wall time and host.
 
 mod check;
+mod error;
 mod merge;
 mod run;
 mod spec;
 
 pub use check::{check_claim_row, check_gaussian_row, check_values, parse_shard, read_shard};
-pub use merge::{MergeError, check_shards, merge};
+pub use error::MergeError;
+pub use merge::{check_shards, merge};
 pub use run::{ShardRun, UnitResult, compute_shard, host_name};
 pub use spec::{ShardSpec, Unit, unit_key, units};
 
-/// Marker file of a shard directory.
-pub const SHARD_MARKER: &str = ".critscale-shard";
-/// Contents of the marker file.
-pub const SHARD_MARKER_TEXT: &str =
-    "critscale report shard: merge it with `critscale report merge DIR... --out OUT`\n";
+/// The marker of a shard directory and its text (defined with the report's marker in
+/// [`crate::write`], which writes and replaces both kinds of directories).
+pub use crate::write::{SHARD_MARKER, SHARD_MARKER_TEXT};
 /// The results file of a shard directory.
 pub const SHARD_FILE: &str = "shard.json";
 /// Version of the shard file layout (2: a claim's outcome is `critscale_theorems::Evidence` as

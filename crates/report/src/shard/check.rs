@@ -1,6 +1,6 @@
 //! Reading a shard back: the checksum, then every value against its meaning.
 
-use super::merge::MergeError;
+use super::error::MergeError;
 use super::run::ShardRun;
 use super::{SHARD_FILE, SHARD_MARKER};
 use crate::BudgetGrids;

@@ -1,29 +1,11 @@
 //! Merging shards: they must be the N shards of one run of this build, with every unit once.
 
 use super::check::{check_claim_row, check_gaussian_row, read_claim_row, read_gaussian_row};
+use super::error::MergeError;
 use super::run::ShardRun;
 use super::spec::{Unit, unit_key, units};
-use crate::{BudgetGrids, Config, ReportError, Sections};
+use crate::{BudgetGrids, Config, Sections};
 use serde_json::{Value, json};
-
-/// Why shards could not be merged.
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    /// A shard directory could not be read.
-    #[error("cannot read shard {path}: {reason}")]
-    Read {
-        /// The directory.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// The shards do not fit together.
-    #[error("cannot merge: {0}")]
-    Mismatch(String),
-    /// A section failed.
-    #[error(transparent)]
-    Report(#[from] ReportError),
-}
 
 /// Checks that `shards` are exactly the N shards of one run of this build, and returns the
 /// run's configuration and every unit with its raw result, in global order.

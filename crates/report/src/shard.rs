@@ -24,7 +24,7 @@
 //! **Merge.** `merge` checks that the shards agree on N, budget, filter and git revision (and that
 //! the revision is the merging build's own), that every index 1..=N is present once and that
 //! together they hold every unit exactly once, with the expected keys. It then builds the same
-//! [`Sections`] an unsharded run builds and hands them to the same [`crate::artifacts`]: rounding
+//! [`crate::Sections`] an unsharded run builds and hands them to the same [`crate::artifacts`]: rounding
 //! and layout happen only there, so the data files and figures are byte-identical to those of an
 //! unsharded run (tested in `tests/report.rs` of the workspace suite). `timings.json` lists each
 //! shard's wall time and host.

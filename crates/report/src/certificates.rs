@@ -6,10 +6,11 @@
 //! display only. Box counts and precision are part of the data (they are deterministic); wall
 //! times go to `timings.json`.
 
-use crate::format::{Csv, csv_text};
+use crate::table::{Column, Table};
 use crate::{Artifact, ReportError};
 use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify, defaults};
 use rayon::prelude::*;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -75,21 +76,36 @@ fn side_word(outcome: &Outcome) -> &'static str {
     }
 }
 
+/// A line of `certificates.csv` (`certificates.json` holds the certifier's own outcome).
+#[derive(Serialize)]
+struct Line<'a> {
+    id: &'a str,
+    statement: &'a str,
+    side: Option<&'static str>,
+    n_min: &'a str,
+    epsilon: &'a str,
+    target: Option<[&'a str; 2]>,
+    range: Option<[&'a str; 2]>,
+    verdict: &'static str,
+    boxes: Option<usize>,
+    precision_bits: Option<usize>,
+}
+
 /// The data files.
 pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
-    let mut csv = Csv::new(&[
-        "id",
-        "statement",
-        "side",
-        "n_min",
-        "epsilon",
-        "target_low",
-        "target_high",
-        "range_low",
-        "range_high",
-        "verdict",
-        "boxes",
-        "precision_bits",
+    let mut table = Table::new(vec![
+        Column::new("id"),
+        Column::new("statement"),
+        Column::new("side"),
+        Column::new("n_min"),
+        Column::new("epsilon"),
+        Column::at("target_low", "/target/0"),
+        Column::at("target_high", "/target/1"),
+        Column::at("range_low", "/range/0"),
+        Column::at("range_high", "/range/1"),
+        Column::new("verdict"),
+        Column::new("boxes"),
+        Column::new("precision_bits"),
     ]);
     let mut items = Vec::new();
     for row in rows {
@@ -100,20 +116,18 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                     Some([lo, hi]) => (lo.clone(), hi.clone()),
                     None => (String::new(), String::new()),
                 };
-                csv.row([
-                    csv_text(&s.id),
-                    csv_text(&o.text),
-                    side_word(o).to_owned(),
-                    csv_text(&s.n_min),
-                    csv_text(&s.epsilon),
-                    csv_text(&o.target[0]),
-                    csv_text(&o.target[1]),
-                    csv_text(&lo),
-                    csv_text(&hi),
-                    verdict_word(row).to_owned(),
-                    o.boxes.to_string(),
-                    o.precision_bits.to_string(),
-                ]);
+                table.push(&Line {
+                    id: &s.id,
+                    statement: &o.text,
+                    side: Some(side_word(o)),
+                    n_min: &s.n_min,
+                    epsilon: &s.epsilon,
+                    target: Some([&o.target[0], &o.target[1]]),
+                    range: Some([&lo, &hi]),
+                    verdict: verdict_word(row),
+                    boxes: Some(o.boxes),
+                    precision_bits: Some(o.precision_bits),
+                })?;
                 let mut outcome = serde_json::to_value(o)
                     .map_err(|e| ReportError::Internal(format!("certificate {}: {e}", s.id)))?;
                 if let Some(map) = outcome.as_object_mut() {
@@ -122,26 +136,24 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                 items.push(outcome);
             }
             Err(reason) => {
-                csv.row([
-                    csv_text(&s.id),
-                    csv_text(&s.text()),
-                    String::new(),
-                    csv_text(&s.n_min),
-                    csv_text(&s.epsilon),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    "error".to_owned(),
-                    String::new(),
-                    String::new(),
-                ]);
+                table.push(&Line {
+                    id: &s.id,
+                    statement: &s.text(),
+                    side: None,
+                    n_min: &s.n_min,
+                    epsilon: &s.epsilon,
+                    target: None,
+                    range: None,
+                    verdict: verdict_word(row),
+                    boxes: None,
+                    precision_bits: None,
+                })?;
                 items.push(json!({ "statement": s, "error": reason }));
             }
         }
     }
     Ok(vec![
-        Artifact::new("data/certificates.csv", csv.into_bytes()),
+        Artifact::new("data/certificates.csv", table.csv()?),
         Artifact::json("data/certificates.json", &Value::Array(items)),
     ])
 }

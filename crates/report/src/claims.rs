@@ -5,16 +5,19 @@
 //! that could not produce evidence (a fit failed) is listed with its reason and counts as failed.
 //! The wall time of each check goes to `timings.json`, not to the data files.
 
-use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::format::md_num;
+use crate::table::{Column, Table};
 use crate::{Artifact, Budget, ReportError};
-use critscale_theorems::{Claim, Perturbation, Verdict};
+use critscale_theorems::{Claim, Evidence, Perturbation, Verdict};
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::fmt::Write as _;
 use std::time::Instant;
 
-/// One claim's row.
-#[derive(Debug, Clone, PartialEq)]
+/// One claim's row; serde writes it into shard files (the evidence with every number exact, a
+/// missing evidence as `{"error": reason}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Claim ID.
     pub id: String,
@@ -23,26 +26,43 @@ pub struct Row {
     /// Statement.
     pub statement: String,
     /// The evidence, or why there is none.
+    #[serde(with = "outcome")]
     pub outcome: Result<Evidence, String>,
     /// Wall time (timings only).
+    #[serde(with = "critscale_sweeps::exact")]
     pub seconds: f64,
 }
 
-/// The parts of the evidence that go into the data files (everything but the time).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evidence {
-    /// Predicted value.
-    pub prediction: f64,
-    /// Measured value.
-    pub measured: f64,
-    /// Confidence interval.
-    pub ci: [f64; 2],
-    /// Tolerance.
-    pub tolerance: f64,
-    /// Pass or fail.
-    pub pass: bool,
-    /// How it was measured.
-    pub method: String,
+/// `Result<Evidence, String>` as the evidence itself or `{"error": reason}`.
+mod outcome {
+    use super::Evidence;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Stored<E, R> {
+        Evidence(E),
+        Error { error: R },
+    }
+
+    pub fn serialize<S: Serializer>(x: &Result<Evidence, String>, s: S) -> Result<S::Ok, S::Error> {
+        match x {
+            Ok(e) => Stored::<&Evidence, &str>::Evidence(e),
+            Err(error) => Stored::Error {
+                error: error.as_str(),
+            },
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Result<Evidence, String>, D::Error> {
+        Ok(match Stored::<Evidence, String>::deserialize(d)? {
+            Stored::Evidence(e) => Ok(e),
+            Stored::Error { error } => Err(error),
+        })
+    }
 }
 
 /// The claims `--claim` selects: [`critscale_theorems::select`] (the one rule `critscale check`
@@ -73,16 +93,7 @@ pub fn compute_with(
                 Some(f) => Ok(claim.evidence(f.measurement.clone(), f.seconds)),
                 None => claim.run(budget, &Perturbation::default()),
             };
-            let outcome = outcome
-                .map(|e| Evidence {
-                    prediction: e.prediction,
-                    measured: e.measured,
-                    ci: e.ci,
-                    tolerance: e.tolerance,
-                    pass: e.verdict == Verdict::Pass,
-                    method: e.method,
-                })
-                .map_err(|e| e.reason);
+            let outcome = outcome.map_err(|e| e.reason);
             tick();
             Row {
                 id: claim.id.to_owned(),
@@ -95,154 +106,91 @@ pub fn compute_with(
         .collect()
 }
 
-impl Row {
-    /// The row as JSON for a shard file: every number in its shortest round-trip form (see
-    /// [`crate::shard::exact`]), so [`Row::from_json`] gives back the same row.
-    pub fn to_json(&self) -> Value {
-        use crate::shard::exact;
-        let outcome = match &self.outcome {
-            Ok(e) => json!({
-                "prediction": exact(e.prediction),
-                "measured": exact(e.measured),
-                "ci": [exact(e.ci[0]), exact(e.ci[1])],
-                "tolerance": exact(e.tolerance),
-                "pass": e.pass,
-                "method": e.method,
-            }),
-            Err(reason) => json!({ "error": reason }),
-        };
-        json!({
-            "id": self.id,
-            "theorem": self.theorem,
-            "statement": self.statement,
-            "outcome": outcome,
-            "seconds": exact(self.seconds),
-        })
-    }
-
-    /// Reads a row written by [`Row::to_json`].
-    pub fn from_json(value: &Value) -> Result<Row, String> {
-        use crate::shard::{field_bool, field_f64, field_str};
-        let outcome = value.get("outcome").ok_or("claim row without 'outcome'")?;
-        let outcome = if let Some(reason) = outcome.get("error") {
-            Err(reason
-                .as_str()
-                .ok_or("claim error that is not a string")?
-                .to_owned())
-        } else {
-            let ci = outcome
-                .get("ci")
-                .and_then(Value::as_array)
-                .filter(|ci| ci.len() == 2)
-                .ok_or("claim outcome without a two-element 'ci'")?;
-            Ok(Evidence {
-                prediction: field_f64(outcome, "prediction")?,
-                measured: field_f64(outcome, "measured")?,
-                ci: [
-                    crate::shard::read_exact(&ci[0])?,
-                    crate::shard::read_exact(&ci[1])?,
-                ],
-                tolerance: field_f64(outcome, "tolerance")?,
-                pass: field_bool(outcome, "pass")?,
-                method: field_str(outcome, "method")?,
-            })
-        };
-        Ok(Row {
-            id: field_str(value, "id")?,
-            theorem: field_str(value, "theorem")?,
-            statement: field_str(value, "statement")?,
-            outcome,
-            seconds: field_f64(value, "seconds")?,
-        })
-    }
-}
-
 /// (passed, total).
 pub fn tally(rows: &[Row]) -> (usize, usize) {
     let passed = rows
         .iter()
-        .filter(|r| matches!(&r.outcome, Ok(e) if e.pass))
+        .filter(|r| matches!(&r.outcome, Ok(e) if e.verdict == Verdict::Pass))
         .count();
     (passed, rows.len())
 }
 
 fn verdict(row: &Row) -> &'static str {
     match &row.outcome {
-        Ok(e) if e.pass => "pass",
+        Ok(e) if e.verdict == Verdict::Pass => "pass",
         Ok(_) => "fail",
         Err(_) => "error",
     }
 }
 
-/// The data files.
-pub fn artifacts(rows: &[Row]) -> Vec<Artifact> {
-    let mut csv = Csv::new(&[
-        "id",
-        "theorem",
-        "statement",
-        "prediction",
-        "measured",
-        "ci_low",
-        "ci_high",
-        "tolerance",
-        "verdict",
-        "method",
+/// A line of the claims table: the row's evidence, or its verdict `error` and the reason.
+#[derive(Serialize)]
+struct Line<'a> {
+    id: &'a str,
+    theorem: &'a str,
+    statement: &'a str,
+    #[serde(flatten)]
+    found: Found<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Found<'a> {
+    Evidence {
+        prediction: f64,
+        measured: f64,
+        ci: [f64; 2],
+        tolerance: f64,
+        verdict: &'static str,
+        method: &'a str,
+    },
+    Error {
+        verdict: &'static str,
+        error: &'a str,
+    },
+}
+
+/// The data files: `claims.csv` and `claims.json` from one table (the CSV splits `ci` into
+/// `ci_low`, `ci_high`, and gives an error's reason in the `method` column).
+pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
+    let mut table = Table::new(vec![
+        Column::new("id"),
+        Column::new("theorem"),
+        Column::new("statement"),
+        Column::new("prediction"),
+        Column::new("measured"),
+        Column::at("ci_low", "/ci/0"),
+        Column::at("ci_high", "/ci/1"),
+        Column::new("tolerance"),
+        Column::new("verdict"),
+        Column::new("method").or("/error"),
     ]);
-    let mut items = Vec::new();
     for row in rows {
-        match &row.outcome {
-            Ok(e) => {
-                csv.row([
-                    csv_text(&row.id),
-                    csv_text(&row.theorem),
-                    csv_text(&row.statement),
-                    csv_num(e.prediction),
-                    csv_num(e.measured),
-                    csv_num(e.ci[0]),
-                    csv_num(e.ci[1]),
-                    csv_num(e.tolerance),
-                    verdict(row).to_owned(),
-                    csv_text(&e.method),
-                ]);
-                items.push(json!({
-                    "id": row.id,
-                    "theorem": row.theorem,
-                    "statement": row.statement,
-                    "prediction": num(e.prediction),
-                    "measured": num(e.measured),
-                    "ci": [num(e.ci[0]), num(e.ci[1])],
-                    "tolerance": num(e.tolerance),
-                    "verdict": verdict(row),
-                    "method": e.method,
-                }));
-            }
-            Err(reason) => {
-                csv.row([
-                    csv_text(&row.id),
-                    csv_text(&row.theorem),
-                    csv_text(&row.statement),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    "error".to_owned(),
-                    csv_text(reason),
-                ]);
-                items.push(json!({
-                    "id": row.id,
-                    "theorem": row.theorem,
-                    "statement": row.statement,
-                    "verdict": "error",
-                    "error": reason,
-                }));
-            }
-        }
+        let found = match &row.outcome {
+            Ok(e) => Found::Evidence {
+                prediction: e.prediction,
+                measured: e.measured,
+                ci: e.ci,
+                tolerance: e.tolerance,
+                verdict: verdict(row),
+                method: &e.method,
+            },
+            Err(reason) => Found::Error {
+                verdict: verdict(row),
+                error: reason,
+            },
+        };
+        table.push(&Line {
+            id: &row.id,
+            theorem: &row.theorem,
+            statement: &row.statement,
+            found,
+        })?;
     }
-    vec![
-        Artifact::new("data/claims.csv", csv.into_bytes()),
-        Artifact::json("data/claims.json", &Value::Array(items)),
-    ]
+    Ok(vec![
+        Artifact::new("data/claims.csv", table.csv()?),
+        Artifact::json("data/claims.json", &Value::Array(table.json_rows())),
+    ])
 }
 
 fn md_cell(text: &str) -> String {

@@ -1,4 +1,5 @@
-//! Fixed number formatting and the CSV/JSON writers of the data files.
+//! Fixed number formatting of the data files (the tables themselves are written by
+//! [`crate::table`]).
 //!
 //! Every number that reaches a data file is first rounded to [`DIGITS`] significant decimal
 //! digits (through Rust's exact decimal formatting, so the rounding is the same on every
@@ -9,13 +10,12 @@
 //!
 //! * CSV: the rounded value in its shortest form, positional (`0.3`, `1.428571429`) between
 //!   1e-4 and 1e15 and with an exponent otherwise (`1e100`, `4.5e-9`); a non-finite value is
-//!   an empty cell.
+//!   an empty cell. Text cells are quoted as RFC 4180 says (by the `csv` crate).
 //! * JSON: `serde_json` with the workspace's `preserve_order` feature, so keys keep the order
 //!   in which they are inserted; numbers are the rounded values (shortest round-trip form), a
 //!   non-finite value is `null`. Files end with a newline.
 
 use serde_json::Value;
-use std::fmt::Write as _;
 
 /// Significant decimal digits kept in the data files.
 pub const DIGITS: usize = 10;
@@ -74,48 +74,6 @@ pub fn md_num(x: f64) -> String {
     }
 }
 
-/// A CSV cell holding text: quoted when it contains a comma, a quote or a line break.
-pub fn csv_text(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// A CSV file: a header and rows of already formatted cells, `\n` line ends.
-#[derive(Debug, Clone, Default)]
-pub struct Csv {
-    text: String,
-}
-
-impl Csv {
-    /// Starts a file with its header.
-    pub fn new(header: &[&str]) -> Self {
-        let mut csv = Csv::default();
-        csv.row(header.iter().map(|h| csv_text(h)));
-        csv
-    }
-
-    /// Appends one row.
-    pub fn row(&mut self, cells: impl IntoIterator<Item = String>) {
-        let mut first = true;
-        for cell in cells {
-            if !first {
-                self.text.push(',');
-            }
-            first = false;
-            let _ = write!(self.text, "{cell}");
-        }
-        self.text.push('\n');
-    }
-
-    /// The file's bytes.
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.text.into_bytes()
-    }
-}
-
 /// A JSON value as a file: pretty-printed, two-space indent, final newline.
 pub fn json_bytes(value: &Value) -> Vec<u8> {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_owned());
@@ -145,11 +103,6 @@ mod tests {
         assert_eq!(csv_num(100.0), "100");
         assert_eq!(csv_num(0.0), "0");
         assert_eq!(csv_num(f64::NAN), "");
-        assert_eq!(csv_text("a, b"), "\"a, b\"");
-        assert_eq!(csv_text("say \"x\""), "\"say \"\"x\"\"\"");
-        let mut csv = Csv::new(&["x", "y"]);
-        csv.row([csv_num(1.0), csv_text("z")]);
-        assert_eq!(String::from_utf8(csv.into_bytes()).unwrap(), "x,y\n1,z\n");
     }
 
     #[test]

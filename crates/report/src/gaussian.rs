@@ -13,11 +13,14 @@
 //! a second fit γ* = a/(1 − ρ̂) + b uses it. Rounding to the 10 digits of the data files happens
 //! only here ([`artifacts`]); the rows themselves are exact.
 
-use crate::format::{Csv, csv_num, csv_text, num};
+use crate::format::num;
 use crate::plot::{self, Heatmap, Line, LineStyle};
+use crate::table::{Table, columns};
 use crate::{Artifact, ReportError};
+use critscale_simplex::gamma_c;
 use critscale_sweeps::LAMBDA_HALF;
 use critscale_sweeps::gaussian::spacing;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 mod prose;
@@ -126,7 +129,7 @@ fn heatmap_svg(gaussian: &Gaussian, dim_index: usize, q: Quantity) -> Result<Str
     let y_range = gamma_range(gaussian);
     let mut lines = vec![Line {
         label: "gamma_c = 1/(1-rho)".to_owned(),
-        points: curve(|r| 1.0 / (1.0 - r), x_range, y_range),
+        points: curve(|r| gamma_c(&r), x_range, y_range),
         style: LineStyle::DashedWhite,
     }];
     if let Some(fit) = gaussian.fit(dim_index) {
@@ -224,15 +227,62 @@ fn heatmap_svg(gaussian: &Gaussian, dim_index: usize, q: Quantity) -> Result<Str
     })
 }
 
+/// A line of `gaussian_grid.csv`: one (d, ρ, γ) point (`gaussian_grid.json` groups them by row).
+#[derive(Serialize)]
+struct GridLine {
+    d: usize,
+    rho: f64,
+    gamma: f64,
+    gamma_over_gamma_c: f64,
+    lambda: f64,
+    lambda_angle: f64,
+    eta: Option<f64>,
+    self_weight: f64,
+    support: f64,
+    entropy: f64,
+    cos_out_mean: f64,
+}
+
+/// A line of `gaussian_transition.csv` and of the `rows` of `gaussian_transition.json`.
+#[derive(Serialize)]
+struct TransitionLine {
+    d: usize,
+    rho: f64,
+    gamma_c: f64,
+    crossing: &'static str,
+    gamma_star: Option<f64>,
+    gamma_star_over_gamma_c: Option<f64>,
+    simplex_gamma_star: Option<f64>,
+    gamma_star_minus_simplex: Option<f64>,
+    fit_gamma_star: Option<f64>,
+    bisection_steps: Option<usize>,
+    cos_in_mean: f64,
+    eta_first: Option<f64>,
+    eta_last: Option<f64>,
+    eta_identity: f64,
+    steepest_eta_rise_at: Option<f64>,
+}
+
+/// The grid as `provenance.json` describes it.
+pub fn grid_description(grid: &Grid) -> Value {
+    json!({
+        "n": grid.n,
+        "dims": grid.dims,
+        "rhos": grid.rhos.iter().map(|&r| num(r)).collect::<Vec<_>>(),
+        "gammas": grid.gammas.iter().map(|&g| num(g)).collect::<Vec<_>>(),
+        "eta_every": grid.eta_every,
+        "crossing_tol": num(grid.crossing_tol),
+    })
+}
+
 /// The data files and figures, in a fixed order.
 pub fn artifacts(gaussian: &Gaussian) -> Result<Vec<Artifact>, ReportError> {
     let grid = gaussian.grid();
     let mut out = Vec::new();
-    let opt_csv = |x: Option<f64>| x.map_or_else(String::new, csv_num);
     let opt_num = |x: Option<f64>| x.map_or(Value::Null, num);
 
     // The grid, long form.
-    let mut csv = Csv::new(&[
+    let mut table = Table::new(columns(&[
         "d",
         "rho",
         "gamma",
@@ -244,25 +294,25 @@ pub fn artifacts(gaussian: &Gaussian) -> Result<Vec<Artifact>, ReportError> {
         "support",
         "entropy",
         "cos_out_mean",
-    ]);
+    ]));
     for row in gaussian.rows() {
         for p in &row.points {
-            csv.row([
-                row.d.to_string(),
-                csv_num(row.rho),
-                csv_num(p.gamma),
-                csv_num(p.gamma * (1.0 - row.rho)),
-                csv_num(p.lambda),
-                csv_num(p.lambda_angle),
-                opt_csv(p.eta),
-                csv_num(p.self_weight),
-                csv_num(p.support),
-                csv_num(p.entropy),
-                csv_num(p.cos_out_mean),
-            ]);
+            table.push(&GridLine {
+                d: row.d,
+                rho: row.rho,
+                gamma: p.gamma,
+                gamma_over_gamma_c: p.gamma * (1.0 - row.rho),
+                lambda: p.lambda,
+                lambda_angle: p.lambda_angle,
+                eta: p.eta,
+                self_weight: p.self_weight,
+                support: p.support,
+                entropy: p.entropy,
+                cos_out_mean: p.cos_out_mean,
+            })?;
         }
     }
-    out.push(Artifact::new("data/gaussian_grid.csv", csv.into_bytes()));
+    out.push(Artifact::new("data/gaussian_grid.csv", table.csv()?));
     let series = |row: &RowResult, f: &dyn Fn(&Point) -> Option<f64>| -> Value {
         Value::Array(row.points.iter().map(|p| opt_num(f(p))).collect())
     };
@@ -306,7 +356,7 @@ pub fn artifacts(gaussian: &Gaussian) -> Result<Vec<Artifact>, ReportError> {
     ));
 
     // The transition per row, and the fits.
-    let mut csv = Csv::new(&[
+    let mut table = Table::new(columns(&[
         "d",
         "rho",
         "gamma_c",
@@ -322,59 +372,34 @@ pub fn artifacts(gaussian: &Gaussian) -> Result<Vec<Artifact>, ReportError> {
         "eta_last",
         "eta_identity",
         "steepest_eta_rise_at",
-    ]);
-    let mut rows_json = Vec::new();
+    ]));
     for row in gaussian.rows() {
-        let gamma_c = 1.0 / (1.0 - row.rho);
+        let gamma_c = gamma_c(&row.rho);
         let star = row.crossing.gamma();
-        let diff = star.zip(row.simplex_crossing).map(|(a, b)| a - b);
-        let fitted = gaussian.fit(row.key.dim_index).map(|f| f.at(row.rho));
-        let steps = match row.crossing {
-            Crossing::At { steps, .. } => Some(steps),
-            _ => None,
-        };
         let etas: Vec<f64> = row.points.iter().filter_map(|p| p.eta).collect();
-        let (eta_first, eta_last) = (etas.first().copied(), etas.last().copied());
-        let rise = row.steepest_eta_rise();
-        csv.row([
-            row.d.to_string(),
-            csv_num(row.rho),
-            csv_num(gamma_c),
-            csv_text(row.crossing.kind()),
-            opt_csv(star),
-            opt_csv(star.map(|g| g / gamma_c)),
-            opt_csv(row.simplex_crossing),
-            opt_csv(diff),
-            opt_csv(fitted),
-            steps.map_or_else(String::new, |s| s.to_string()),
-            csv_num(row.cos_in_mean),
-            opt_csv(eta_first),
-            opt_csv(eta_last),
-            csv_num(row.eta_identity),
-            opt_csv(rise),
-        ]);
-        rows_json.push(json!({
-            "d": row.d,
-            "rho": num(row.rho),
-            "gamma_c": num(gamma_c),
-            "crossing": row.crossing.kind(),
-            "gamma_star": opt_num(star),
-            "gamma_star_over_gamma_c": opt_num(star.map(|g| g / gamma_c)),
-            "simplex_gamma_star": opt_num(row.simplex_crossing),
-            "gamma_star_minus_simplex": opt_num(diff),
-            "fit_gamma_star": opt_num(fitted),
-            "bisection_steps": steps,
-            "cos_in_mean": num(row.cos_in_mean),
-            "eta_first": opt_num(eta_first),
-            "eta_last": opt_num(eta_last),
-            "eta_identity": num(row.eta_identity),
-            "steepest_eta_rise_at": opt_num(rise),
-        }));
+        table.push(&TransitionLine {
+            d: row.d,
+            rho: row.rho,
+            gamma_c,
+            crossing: row.crossing.kind(),
+            gamma_star: star,
+            gamma_star_over_gamma_c: star.map(|g| g / gamma_c),
+            simplex_gamma_star: row.simplex_crossing,
+            gamma_star_minus_simplex: star.zip(row.simplex_crossing).map(|(a, b)| a - b),
+            fit_gamma_star: gaussian.fit(row.key.dim_index).map(|f| f.at(row.rho)),
+            bisection_steps: match row.crossing {
+                Crossing::At { steps, .. } => Some(steps),
+                _ => None,
+            },
+            cos_in_mean: row.cos_in_mean,
+            eta_first: etas.first().copied(),
+            eta_last: etas.last().copied(),
+            eta_identity: row.eta_identity,
+            steepest_eta_rise_at: row.steepest_eta_rise(),
+        })?;
     }
-    out.push(Artifact::new(
-        "data/gaussian_transition.csv",
-        csv.into_bytes(),
-    ));
+    out.push(Artifact::new("data/gaussian_transition.csv", table.csv()?));
+    let rows_json = table.json_rows();
     let fit_json = |f: Option<Fit>| match f {
         Some(f) => json!({ "a": num(f.a), "b": num(f.b), "rows": f.rows, "rms": num(f.rms) }),
         None => json!({ "a": null, "b": null, "rows": 0, "rms": null }),

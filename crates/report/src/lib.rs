@@ -43,6 +43,7 @@ pub mod provenance;
 pub mod rates;
 pub mod rules;
 pub mod shard;
+pub mod table;
 pub mod write;
 
 pub use write::{Artifact, MARKER, WriteError, Written, check_target, write_dir, write_report};
@@ -321,10 +322,7 @@ fn assemble_with(
         Some(done) => done,
         None => {
             let start = Instant::now();
-            (
-                rates::compute(budget)?,
-                start.elapsed().as_secs_f64(),
-            )
+            (rates::compute(budget)?, start.elapsed().as_secs_f64())
         }
     };
     seconds.push(("rates", rates_seconds));
@@ -516,7 +514,7 @@ pub fn artifacts(
     files.extend(pngs);
     files.extend(phase::artifacts(&sections.phase)?);
     files.extend(sections.rates.artifacts()?);
-    files.extend(claims::artifacts(&sections.claims));
+    files.extend(claims::artifacts(&sections.claims)?);
     files.extend(certificates::artifacts(&sections.certificates)?);
     files.extend(sections.rules.artifacts()?);
     files.push(Artifact::json(
@@ -524,9 +522,18 @@ pub fn artifacts(
         &provenance::to_json(
             machine,
             sections.budget,
-            &sections.phase.grid,
-            sections.gaussian.grid(),
             &sections.claim_filter,
+            serde_json::Map::from_iter([
+                (
+                    "phase_grid".to_owned(),
+                    phase::grid_description(&sections.phase.grid),
+                ),
+                (
+                    "gaussian_grid".to_owned(),
+                    gaussian::grid_description(sections.gaussian.grid()),
+                ),
+            ]),
+            sections.gaussian.grid().seed,
         ),
     ));
     files.push(Artifact::json("timings.json", &timings(sections)));

@@ -3,9 +3,11 @@
 //! contours and the transition table — are computed by `critscale_sweeps::phase` (see its docs for
 //! the formulas); this module only turns a computed [`Phase`] into files and text.
 
-use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::format::{md_num, num};
 use crate::plot::{self, Heatmap, Line, LineStyle};
+use crate::table::{Column, Table, columns, positional};
 use crate::{Artifact, ReportError};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -19,31 +21,93 @@ pub use critscale_sweeps::phase::{
 /// Number of colour levels of the heatmaps (λ in steps of 0.02).
 const LEVELS: usize = 50;
 
+/// A line of `phase_grid.csv` (`phase_grid.json` holds the same values as matrices per n).
+#[derive(Serialize)]
+struct GridLine {
+    n: &'static str,
+    rho: f64,
+    gamma_over_gamma_c: f64,
+    gamma: f64,
+    lambda: f64,
+    lambda_angle: f64,
+}
+
+/// A line of `phase_transition.csv` and of the `sizes` of `phase_transition.json`.
+#[derive(Serialize)]
+struct TransitionLine {
+    n: &'static str,
+    log_n: f64,
+    threshold_over_gamma_c: f64,
+    shift_times_log_n: f64,
+    lambda_quarter_at: f64,
+    lambda_three_quarters_at: f64,
+    width: f64,
+    width_times_log_n: f64,
+}
+
+/// The transition table at each n (the CSV adds the n → ∞ limits; see [`artifacts`]).
+fn transition_table(phase: &Phase) -> Result<Table, ReportError> {
+    let mut table = Table::new(vec![
+        Column::new("n").md("n"),
+        Column::new("log_n").md("log n"),
+        Column::new("threshold_over_gamma_c").md("γ*(n)/γ_c (λ = 1/2)"),
+        Column::new("shift_times_log_n").md("(γ*/γ_c − 1)·log n"),
+        Column::new("lambda_quarter_at"),
+        Column::new("lambda_three_quarters_at"),
+        Column::new("width").md("width (λ = 1/4 → 3/4)"),
+        Column::new("width_times_log_n").md("width·log n"),
+    ]);
+    for t in &phase.transitions {
+        let ln = t.n.ln();
+        table.push(&TransitionLine {
+            n: t.label,
+            log_n: ln,
+            threshold_over_gamma_c: t.threshold,
+            shift_times_log_n: (t.threshold - 1.0) * ln,
+            lambda_quarter_at: t.quarter,
+            lambda_three_quarters_at: t.three_quarters,
+            width: t.width(),
+            width_times_log_n: t.width() * ln,
+        })?;
+    }
+    Ok(table)
+}
+
+/// The grid as `provenance.json` describes it.
+pub fn grid_description(grid: &Grid) -> Value {
+    json!({
+        "sizes": SIZES.iter().map(|(label, _)| *label).collect::<Vec<_>>(),
+        "rho_cells": grid.rho_cells,
+        "ratio_cells": grid.ratio_cells,
+        "cut_points": grid.cut_points,
+    })
+}
+
 /// The data files and figures.
 pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
     let mut out = Vec::new();
     // Grid, long form.
-    let mut csv = Csv::new(&[
+    let mut table = Table::new(columns(&[
         "n",
         "rho",
         "gamma_over_gamma_c",
         "gamma",
         "lambda",
         "lambda_angle",
-    ]);
+    ]));
     let mut per_size = Vec::new();
     for (s, &(label, n)) in SIZES.iter().enumerate() {
         let (lam, angle) = &phase.lambda[s];
         for (j, &ratio) in phase.ratios.iter().enumerate() {
             for (i, &rho) in phase.rhos.iter().enumerate() {
-                csv.row([
-                    label.to_owned(),
-                    csv_num(rho),
-                    csv_num(ratio),
-                    csv_num(ratio / (1.0 - rho)),
-                    csv_num(lam[j][i]),
-                    csv_num(angle[j][i]),
-                ]);
+                table.push(&GridLine {
+                    n: label,
+                    rho,
+                    gamma_over_gamma_c: ratio,
+                    gamma: ratio / (1.0 - rho),
+                    lambda: lam[j][i],
+                    lambda_angle: angle[j][i],
+                })?;
             }
         }
         let matrix = |m: &Matrix| -> Value {
@@ -61,7 +125,7 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
             "lambda_half_contour": phase.contour[s].iter().map(|&x| num(x)).collect::<Vec<_>>(),
         }));
     }
-    out.push(Artifact::new("data/phase_grid.csv", csv.into_bytes()));
+    out.push(Artifact::new("data/phase_grid.csv", table.csv()?));
     let grid_json = json!({
         "description": "lambda and lambda_angle of the simplex closed forms (alpha = 0, q = 1); lambda[j][i] is at gamma_over_gamma_c[j], rho[i] (cell centres); lambda_half_contour[i] is the gamma/gamma_c where lambda = 1/2 at rho[i]",
         "rho": phase.rhos.iter().map(|&x| num(x)).collect::<Vec<_>>(),
@@ -74,16 +138,15 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
     let mut header = vec!["gamma_over_gamma_c".to_owned()];
     header.extend(SIZES.iter().map(|(label, _)| format!("lambda_n{label}")));
     header.push("lambda_limit".to_owned());
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut csv = Csv::new(&header_refs);
+    let mut table = Table::new(positional(&header));
     let limit = |ratio: f64| limit_lambda(CUT_RHO, ratio);
     for (k, &ratio) in phase.cut_ratios.iter().enumerate() {
-        let mut row = vec![csv_num(ratio)];
-        row.extend(phase.cut.iter().map(|c| csv_num(c[k])));
-        row.push(csv_num(limit(ratio)));
-        csv.row(row);
+        let mut row = vec![ratio];
+        row.extend(phase.cut.iter().map(|c| c[k]));
+        row.push(limit(ratio));
+        table.push(&row)?;
     }
-    out.push(Artifact::new("data/phase_cut.csv", csv.into_bytes()));
+    out.push(Artifact::new("data/phase_cut.csv", table.csv()?));
     out.push(Artifact::json(
         "data/phase_cut.json",
         &json!({
@@ -99,51 +162,20 @@ pub fn artifacts(phase: &Phase) -> Result<Vec<Artifact>, ReportError> {
 
     // Summary table.
     let (shift_inf, width_inf) = asymptotic_shift_and_width(CUT_RHO);
-    let mut csv = Csv::new(&[
-        "n",
-        "log_n",
-        "threshold_over_gamma_c",
-        "shift_times_log_n",
-        "lambda_quarter_at",
-        "lambda_three_quarters_at",
-        "width",
-        "width_times_log_n",
-    ]);
-    let mut rows = Vec::new();
-    for t in &phase.transitions {
-        let ln = t.n.ln();
-        csv.row([
-            t.label.to_owned(),
-            csv_num(ln),
-            csv_num(t.threshold),
-            csv_num((t.threshold - 1.0) * ln),
-            csv_num(t.quarter),
-            csv_num(t.three_quarters),
-            csv_num(t.width()),
-            csv_num(t.width() * ln),
-        ]);
-        rows.push(json!({
-            "n": t.label,
-            "log_n": num(ln),
-            "threshold_over_gamma_c": num(t.threshold),
-            "shift_times_log_n": num((t.threshold - 1.0) * ln),
-            "lambda_quarter_at": num(t.quarter),
-            "lambda_three_quarters_at": num(t.three_quarters),
-            "width": num(t.width()),
-            "width_times_log_n": num(t.width() * ln),
-        }));
-    }
-    csv.row([
-        csv_text("inf"),
-        String::new(),
-        csv_num(1.0),
-        csv_num(shift_inf),
-        csv_num(1.0),
-        csv_num(1.0),
-        csv_num(0.0),
-        csv_num(width_inf),
-    ]);
-    out.push(Artifact::new("data/phase_transition.csv", csv.into_bytes()));
+    let mut table = transition_table(phase)?;
+    let rows = table.json_rows();
+    // The CSV ends with the n → ∞ limit of each column (log n itself left empty).
+    table.push(&TransitionLine {
+        n: "inf",
+        log_n: f64::INFINITY,
+        threshold_over_gamma_c: 1.0,
+        shift_times_log_n: shift_inf,
+        lambda_quarter_at: 1.0,
+        lambda_three_quarters_at: 1.0,
+        width: 0.0,
+        width_times_log_n: width_inf,
+    })?;
+    out.push(Artifact::new("data/phase_transition.csv", table.csv()?));
     out.push(Artifact::json(
         "data/phase_transition.json",
         &json!({
@@ -284,23 +316,10 @@ pub fn markdown(phase: &Phase) -> String {
          The table bisects the exact closed forms; the last row is the n → ∞ value of each scaled column.\n"
     );
     let _ = writeln!(md, "![lambda along rho = 0.3](figures/phase_cut.svg)\n");
-    let _ = writeln!(
-        md,
-        "| n | log n | γ*(n)/γ_c (λ = 1/2) | (γ*/γ_c − 1)·log n | width (λ = 1/4 → 3/4) | width·log n |"
-    );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for t in &phase.transitions {
-        let ln = t.n.ln();
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} |",
-            t.label,
-            md_num(ln),
-            md_num(t.threshold),
-            md_num((t.threshold - 1.0) * ln),
-            md_num(t.width()),
-            md_num(t.width() * ln)
-        );
+    // A table the data files also hold; a failure to serialise it cannot happen with its plain
+    // fields, and would only leave the table out.
+    if let Ok(table) = transition_table(phase) {
+        md.push_str(&table.markdown());
     }
     let (shift_inf, width_inf) = asymptotic_shift_and_width(CUT_RHO);
     let _ = writeln!(

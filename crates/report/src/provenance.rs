@@ -100,15 +100,17 @@ pub fn dependencies() -> Value {
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// What the data files are made from, as JSON.
+/// What the data files are made from, as JSON. The sections describe their own grids
+/// (`grids`: name → description, e.g. `phase_grid` from [`crate::phase::grid_description`]), so
+/// that this module depends on no section; `gaussian_seed` is the Gaussian grid's seed.
 pub fn to_json(
     machine: &Machine,
     budget: Budget,
-    grid: &crate::phase::Grid,
-    gaussian: &crate::gaussian::Grid,
     claim_filter: &[String],
+    grids: serde_json::Map<String, Value>,
+    gaussian_seed: u64,
 ) -> Value {
-    json!({
+    let mut value = json!({
         "generator": "critscale report",
         "version": VERSION,
         "crates": {
@@ -125,27 +127,28 @@ pub fn to_json(
         "theorems_budget": budget.word(),
         "claims": if claim_filter.is_empty() { json!("all") } else { json!(claim_filter) },
         "certify_budget": { "precision_bits": critscale_certify::Budget::default().precision_bits, "max_boxes": critscale_certify::Budget::default().max_boxes },
-        "phase_grid": {
-            "sizes": crate::phase::SIZES.iter().map(|(label, _)| *label).collect::<Vec<_>>(),
-            "rho_cells": grid.rho_cells,
-            "ratio_cells": grid.ratio_cells,
-            "cut_points": grid.cut_points,
-        },
-        "gaussian_grid": {
-            "n": gaussian.n,
-            "dims": gaussian.dims,
-            "rhos": gaussian.rhos.iter().map(|&r| crate::format::num(r)).collect::<Vec<_>>(),
-            "gammas": gaussian.gammas.iter().map(|&g| crate::format::num(g)).collect::<Vec<_>>(),
-            "eta_every": gaussian.eta_every,
-            "crossing_tol": crate::format::num(gaussian.crossing_tol),
-        },
+    });
+    if let Some(map) = value.as_object_mut() {
+        map.extend(grids);
+        map.extend(rest(machine, gaussian_seed));
+    }
+    value
+}
+
+/// The seeds, the font and the number format (after the grids).
+fn rest(machine: &Machine, gaussian_seed: u64) -> serde_json::Map<String, Value> {
+    let value = json!({
         "seeds": {
-            "gaussian_grid": gaussian.seed,
+            "gaussian_grid": gaussian_seed,
             "gaussian_rows": "row (d, rho) draws from the ChaCha8 stream of the sample key (\"gaussian-grid\", n, d, rho, gaussian_grid) = critscale_sweeps::seed::stream_seed",
             "claims": "claims that sample (Gaussian almost-simplices) draw replicates 0, 1, ... of sample keys (claim family, n, d, rho, replicate), each from its own stream (critscale_sweeps::seed), so samples of different n are independent; no claim resamples: their intervals are Student-t intervals (of least-squares fits, or of a mean over seeds)",
             "closed_forms": "the phase diagram, rate plots, certificates and scaling rules draw no random numbers",
         },
         "png_font": machine.png_font,
         "float_format": format!("data files: {} significant digits", crate::format::DIGITS),
-    })
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
 }

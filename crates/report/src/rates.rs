@@ -359,7 +359,8 @@ impl Rates {
 mod tests {
     use super::*;
     use crate::plot::{Line, LinePlot};
-    use critscale_theorems::registry;
+    use approx::{abs_diff_eq, assert_abs_diff_eq};
+    use critscale_theorems::{Evidence, registry};
 
     fn quick() -> Rates {
         compute(Budget::Quick).unwrap()
@@ -423,7 +424,8 @@ mod tests {
         let budget = crate::Budget::Quick;
         let strip = |rows: Vec<crate::claims::Row>| {
             rows.into_iter()
-                .map(|r| (r.id, r.outcome))
+                // The wall times differ between the two runs.
+                .map(|r| (r.id, r.outcome.map(|e| Evidence { seconds: 0.0, ..e })))
                 .collect::<Vec<_>>()
         };
         let reused = strip(crate::claims::compute_with(
@@ -509,7 +511,7 @@ mod tests {
             let fitted = slope_of(&plot, "fitted slope");
             let predicted = slope_of(&plot, "predicted slope");
             let allowed = (fit.ci[1] - fit.ci[0]) / 2.0 + s.tolerance;
-            let agrees = |p: f64| (fitted - p).abs() <= allowed + 1e-9;
+            let agrees = |p: f64| abs_diff_eq!(fitted, p, epsilon = allowed + 1e-9);
             assert!(
                 agrees(s.predicted),
                 "{}: {fitted} vs {}",
@@ -517,7 +519,7 @@ mod tests {
                 s.predicted
             );
             assert!(!agrees(s.predicted + 0.01), "{}", claim.id);
-            assert!((predicted - s.predicted).abs() < 1e-9, "{}", claim.id);
+            assert_abs_diff_eq!(predicted, s.predicted, epsilon = 1e-9);
             checked += 1;
         }
         assert_eq!(checked, 6);
@@ -531,7 +533,7 @@ mod tests {
         assert_eq!(fits.len(), 2);
         for line in fits {
             assert_eq!(line.points[0].0, 0.0);
-            assert!((line.points[0].1 - gamma_c()).abs() < 1e-6, "{line:?}");
+            assert_abs_diff_eq!(line.points[0].1, gamma_c(), epsilon = 1e-6);
         }
     }
 
@@ -541,7 +543,7 @@ mod tests {
         for (s, f) in rates.threshold_series() {
             let b0 = s.leading_slope.unwrap();
             assert!(
-                (f.slope - b0).abs() < 1e-3 * b0.abs(),
+                abs_diff_eq!(f.slope, b0, epsilon = 1e-3 * b0.abs()),
                 "{}: {} vs {b0}",
                 s.quantity,
                 f.slope
@@ -549,7 +551,7 @@ mod tests {
         }
         let (_, points) = rates.width_series().unwrap();
         for (_, w) in points {
-            assert!((w - width_limit()).abs() < 1e-6, "{w}");
+            assert_abs_diff_eq!(w, width_limit(), epsilon = 1e-6);
         }
     }
 

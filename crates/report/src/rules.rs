@@ -13,10 +13,13 @@
 //! L = 4096, SSMax's s = 0.43, the SWAN-style slope τ = 2; YaRN is shown in both conventions
 //! (q and k each scaled by m, so β by m², and β scaled by m once).
 
-use crate::format::{Csv, csv_num, csv_text, md_num, num};
+use crate::format::{csv_num, md_num, num};
 use crate::plot::{self, Band, Line, LineStyle};
+use crate::table::{Table, columns, json_row, positional};
 use crate::{Artifact, ReportError};
 use critscale_schemes::{FiniteRegime as Regime, Rule, crossings, defaults, read};
+use critscale_simplex::gamma_c;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 
@@ -139,6 +142,53 @@ pub fn compute() -> Result<Rules, ReportError> {
     Ok(Rules { rows })
 }
 
+/// One reading of a rule: a line of `rules_readings.csv` after its rule, ρ and γ_c, and an
+/// entry of `readings` in `rules.json`.
+#[derive(Serialize)]
+struct ReadingCells {
+    n: f64,
+    beta: f64,
+    gamma: f64,
+    kappa_log_n: f64,
+    regime: &'static str,
+    self_weight: f64,
+    lambda: f64,
+}
+
+impl ReadingCells {
+    fn of(r: &critscale_schemes::Reading) -> Self {
+        ReadingCells {
+            n: r.n,
+            beta: r.beta,
+            gamma: r.gamma,
+            kappa_log_n: r.kappa_log_n,
+            regime: r.regime.word(),
+            self_weight: r.self_weight,
+            lambda: r.lambda,
+        }
+    }
+}
+
+/// A line of `rules_readings.csv`.
+#[derive(Serialize)]
+struct ReadingLine<'a> {
+    rule: &'a str,
+    rho: f64,
+    gamma_c: f64,
+    #[serde(flatten)]
+    reading: ReadingCells,
+}
+
+/// A line of `rules_crossings.csv` (the lengths as text; `rules.json` lists them).
+#[derive(Serialize)]
+struct CrossingLine<'a> {
+    rule: &'a str,
+    rho: f64,
+    gamma_c: f64,
+    crosses_gamma_c_at: String,
+    regime_changes: String,
+}
+
 fn lengths_text(ns: &[f64]) -> String {
     ns.iter()
         .map(|&n| crate::format::csv_num(n))
@@ -162,7 +212,7 @@ impl Rules {
     /// The data files and the figure.
     pub fn artifacts(&self) -> Result<Vec<Artifact>, ReportError> {
         let mut out = Vec::new();
-        let mut csv = Csv::new(&[
+        let mut readings = Table::new(columns(&[
             "rule",
             "rho",
             "gamma_c",
@@ -173,55 +223,38 @@ impl Rules {
             "regime",
             "self_weight",
             "lambda",
-        ]);
-        for row in &self.rows {
-            for r in &row.readings {
-                csv.row([
-                    csv_text(&row.rule.name()),
-                    csv_num(row.rho),
-                    csv_num(r.gamma_c),
-                    csv_num(r.n),
-                    csv_num(r.beta),
-                    csv_num(r.gamma),
-                    csv_num(r.kappa_log_n),
-                    r.regime.word().to_owned(),
-                    csv_num(r.self_weight),
-                    csv_num(r.lambda),
-                ]);
-            }
-        }
-        out.push(Artifact::new("data/rules_readings.csv", csv.into_bytes()));
-
-        let mut csv = Csv::new(&[
+        ]));
+        let mut crossings = Table::new(columns(&[
             "rule",
             "rho",
             "gamma_c",
             "crosses_gamma_c_at",
             "regime_changes",
-        ]);
+        ]));
         let mut items = Vec::new();
         for row in &self.rows {
-            csv.row([
-                csv_text(&row.rule.name()),
-                csv_num(row.rho),
-                csv_num(1.0 / (1.0 - row.rho)),
-                csv_text(&lengths_text(&row.crossings)),
-                csv_text(&changes_text(&row.changes)),
-            ]);
+            let rule = row.rule.name();
+            for r in &row.readings {
+                readings.push(&ReadingLine {
+                    rule: &rule,
+                    rho: row.rho,
+                    gamma_c: r.gamma_c,
+                    reading: ReadingCells::of(r),
+                })?;
+            }
+            crossings.push(&CrossingLine {
+                rule: &rule,
+                rho: row.rho,
+                gamma_c: gamma_c(&row.rho),
+                crosses_gamma_c_at: lengths_text(&row.crossings),
+                regime_changes: changes_text(&row.changes),
+            })?;
             items.push(json!({
-                "rule": row.rule.name(),
+                "rule": rule,
                 "parameters": rule_parameters(&row.rule),
                 "rho": num(row.rho),
-                "gamma_c": num(1.0 / (1.0 - row.rho)),
-                "readings": row.readings.iter().map(|r| json!({
-                    "n": num(r.n),
-                    "beta": num(r.beta),
-                    "gamma": num(r.gamma),
-                    "kappa_log_n": num(r.kappa_log_n),
-                    "regime": r.regime.word(),
-                    "self_weight": num(r.self_weight),
-                    "lambda": num(r.lambda),
-                })).collect::<Vec<_>>(),
+                "gamma_c": num(gamma_c(&row.rho)),
+                "readings": row.readings.iter().map(|r| json_row(&ReadingCells::of(r))).collect::<Result<Vec<_>, _>>()?,
                 "crosses_gamma_c_at": row.crossings.iter().map(|&n| num(n)).collect::<Vec<_>>(),
                 "regime_changes": row.changes.iter().map(|c| json!({
                     "n": num(c.n),
@@ -230,7 +263,8 @@ impl Rules {
                 })).collect::<Vec<_>>(),
             }));
         }
-        out.push(Artifact::new("data/rules_crossings.csv", csv.into_bytes()));
+        out.push(Artifact::new("data/rules_readings.csv", readings.csv()?));
+        out.push(Artifact::new("data/rules_crossings.csv", crossings.csv()?));
         out.push(Artifact::json("data/rules.json", &Value::Array(items)));
 
         // Figure data: γ(n) per rule, the γ_c levels and the near-critical band at ρ = 0.3.
@@ -244,23 +278,22 @@ impl Rules {
         header.extend(rules.iter().map(|r| format!("gamma {}", r.name())));
         header.push(format!("window_low rho={WINDOW_RHO}"));
         header.push(format!("window_high rho={WINDOW_RHO}"));
-        let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-        let mut csv = Csv::new(&header_refs);
-        let gamma_c = 1.0 / (1.0 - WINDOW_RHO);
+        let mut table = Table::new(positional(&header));
+        let window_gamma_c = gamma_c(&WINDOW_RHO);
         let window = |x: f64| {
             let half = 1.0 / ((1.0 - WINDOW_RHO) * x * std::f64::consts::LN_10);
-            (gamma_c - half, gamma_c + half)
+            (window_gamma_c - half, window_gamma_c + half)
         };
         for &x in &log10s {
             let n = 10f64.powf(x);
-            let mut row = vec![csv_num(x)];
-            row.extend(rules.iter().map(|r| csv_num(r.gamma(n))));
+            let mut row = vec![x];
+            row.extend(rules.iter().map(|r| r.gamma(n)));
             let (lo, hi) = window(x);
-            row.push(csv_num(lo));
-            row.push(csv_num(hi));
-            csv.row(row);
+            row.push(lo);
+            row.push(hi);
+            table.push(&row)?;
         }
-        out.push(Artifact::new("data/rules_curves.csv", csv.into_bytes()));
+        out.push(Artifact::new("data/rules_curves.csv", table.csv()?));
         out.push(Artifact::json(
             "data/rules_curves.json",
             &json!({
@@ -269,7 +302,7 @@ impl Rules {
                     "rule": r.name(),
                     "values": log10s.iter().map(|&x| num(r.gamma(10f64.powf(x)))).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
-                "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(1.0 / (1.0 - rho)) })).collect::<Vec<_>>(),
+                "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(gamma_c(&rho)) })).collect::<Vec<_>>(),
                 "near_critical_band": {
                     "rho": num(WINDOW_RHO),
                     "definition": "gamma_c +- 1/((1-rho) log n), i.e. |kappa log n| <= 1",
@@ -288,10 +321,7 @@ impl Rules {
                 } else {
                     String::new()
                 },
-                points: vec![
-                    (PLOT_LOG10.0, 1.0 / (1.0 - rho)),
-                    (PLOT_LOG10.1, 1.0 / (1.0 - rho)),
-                ],
+                points: vec![(PLOT_LOG10.0, gamma_c(&rho)), (PLOT_LOG10.1, gamma_c(&rho))],
                 style: LineStyle::ThinGrey,
             })
             .collect();
@@ -328,11 +358,11 @@ impl Rules {
             notes: RHOS
                 .iter()
                 // ρ = 0.2 (γ_c = 1.25) would overlap its neighbours' labels.
-                .filter(|&&rho| 1.0 / (1.0 - rho) < Y_MAX && rho != 0.2)
+                .filter(|&&rho| gamma_c(&rho) < Y_MAX && rho != 0.2)
                 .map(|&rho| {
                     (
                         PLOT_LOG10.1 - 0.9,
-                        1.0 / (1.0 - rho) + 0.03 * Y_MAX,
+                        gamma_c(&rho) + 0.03 * Y_MAX,
                         format!("rho = {rho}"),
                     )
                 })
@@ -398,7 +428,7 @@ impl Rules {
                 "{header} γ(n) = γ_c at n = | regime changes |\n{rule_line}---|---|"
             );
             for row in self.rows.iter().filter(|r| r.rule == rule) {
-                let mut line = format!("| {} | {} |", row.rho, md_num(1.0 / (1.0 - row.rho)));
+                let mut line = format!("| {} | {} |", row.rho, md_num(gamma_c(&row.rho)));
                 for r in &row.readings {
                     let _ = write!(line, " {} |", r.regime.word());
                 }
@@ -445,6 +475,7 @@ fn rule_parameters(rule: &Rule) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use approx::abs_diff_eq;
 
     #[test]
     fn regime_changes_bracket_the_critical_crossing() {
@@ -454,7 +485,11 @@ mod tests {
                 let changes = regime_changes(&rule, rho);
                 for c in &changes {
                     let k = rule.beta(c.n) * (1.0 - rho) - c.n.ln();
-                    assert!((k.abs() - 1.0).abs() < 1e-6, "{} {rho} {k}", rule.name());
+                    assert!(
+                        abs_diff_eq!(k.abs(), 1.0, epsilon = 1e-6),
+                        "{} {rho} {k}",
+                        rule.name()
+                    );
                     assert_ne!(c.from, c.to);
                 }
                 // Consecutive changes chain.

@@ -3,7 +3,7 @@
 //! `"inf"`, `"-inf"` and `"nan"` (JSON has no such numbers). Reading inverts it exactly, given
 //! `serde_json`'s `float_roundtrip` feature (enabled by the workspace; without it about one
 //! double in six comes back one ulp off). [`option`] does the same for `Option<f64>`, `None` as
-//! `null`.
+//! `null`, and [`pair`] for an interval `[f64; 2]`.
 
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
@@ -106,6 +106,31 @@ pub mod option {
         #[derive(Deserialize)]
         struct Exact(#[serde(with = "super")] f64);
         Ok(Option::<Exact>::deserialize(d)?.map(|e| e.0))
+    }
+}
+
+/// `[f64; 2]` (an interval) in the exact encoding, as a two-element JSON array.
+pub mod pair {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Exact(#[serde(with = "super")] f64);
+
+    /// Writes `[x0, x1]`, each in the exact encoding.
+    ///
+    /// # Errors
+    /// Only the serializer's own.
+    pub fn serialize<S: Serializer>(x: &[f64; 2], s: S) -> Result<S::Ok, S::Error> {
+        [Exact(x[0]), Exact(x[1])].serialize(s)
+    }
+
+    /// Reads what [`serialize`] wrote.
+    ///
+    /// # Errors
+    /// Anything but a two-element array of numbers or the words `inf`, `-inf`, `nan`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+        let [a, b] = <[Exact; 2]>::deserialize(d)?;
+        Ok([a.0, b.0])
     }
 }
 

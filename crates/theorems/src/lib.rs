@@ -180,7 +180,8 @@ impl Verdict {
     }
 }
 
-/// What a check found.
+/// What a check found. Serialised with every number exact (`critscale_sweeps::exact`: a shard
+/// file stores it, and ±∞ survives as a word where plain JSON would write `null`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// The claim ID.
@@ -188,16 +189,21 @@ pub struct Evidence {
     /// The claim in words.
     pub statement: String,
     /// The predicted value.
+    #[serde(with = "critscale_sweeps::exact")]
     pub prediction: f64,
     /// The measured value.
+    #[serde(with = "critscale_sweeps::exact")]
     pub measured: f64,
     /// Confidence interval (or enclosure) of the measurement.
+    #[serde(with = "critscale_sweeps::exact::pair")]
     pub ci: [f64; 2],
     /// Allowance for finite-n corrections and rounding, added on both sides of the interval.
+    #[serde(with = "critscale_sweeps::exact")]
     pub tolerance: f64,
     /// The verdict.
     pub verdict: Verdict,
     /// Wall time of the check.
+    #[serde(with = "critscale_sweeps::exact")]
     pub seconds: f64,
     /// How the measurement was made (sizes, backend, fit).
     pub method: String,

@@ -2,6 +2,7 @@
 
 use super::{Crossing, FIT_MIN_ROWS, Gaussian, LEVELS, Quantity, RowResult, eta_max};
 use crate::format::{csv_num, md_num};
+use critscale_simplex::gamma_c;
 use std::fmt::Write as _;
 
 /// The Markdown of the section, with an unnumbered heading.
@@ -247,7 +248,7 @@ fn markdown_dim(gaussian: &Gaussian, md: &mut String, k: usize, d: usize) {
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
     let fit = gaussian.fit(k);
     for r in rows {
-        let gamma_c = 1.0 / (1.0 - r.rho);
+        let gamma_c = gamma_c(&r.rho);
         let star = r.crossing.gamma();
         let star_text = match r.crossing {
             Crossing::At { gamma, .. } => md_num(gamma),

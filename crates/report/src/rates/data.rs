@@ -2,17 +2,68 @@
 //! the claim's measurement beside it (`rates_fits.csv`, `rates_fits.json`), and the figures.
 
 use super::{RHO, Rates, stem};
-use crate::format::{Csv, csv_num, csv_text, num};
+use crate::format::num;
+use crate::table::{Column, Table, columns, json_row};
 use crate::{Artifact, ReportError, plot};
 use critscale_theorems::{Model, Series, SeriesFit};
+use serde::Serialize;
 use serde_json::json;
+
+/// A line of `rates.csv`: one point of a series (`rates.json` lists each series as arrays).
+#[derive(Serialize)]
+struct PointLine<'a> {
+    claim: &'a str,
+    quantity: &'a str,
+    model: &'static str,
+    log10_n: u32,
+    log_n: f64,
+    x: f64,
+    y: f64,
+    y_fitted: f64,
+    y_predicted: f64,
+}
+
+/// One series' fit: an entry of a claim's `series` in `rates_fits.json`, and the middle of a
+/// line of `rates_fits.csv`.
+#[derive(Serialize)]
+struct FitCells<'a> {
+    quantity: &'a str,
+    model: &'static str,
+    x: &'a str,
+    y: &'a str,
+    points: usize,
+    log10_n_min: u32,
+    log10_n_max: u32,
+    predicted: f64,
+    estimate: f64,
+    ci: [f64; 2],
+    estimate_minus_predicted: f64,
+    ci_half_width: f64,
+    slope: f64,
+    intercept: f64,
+    centroid: [f64; 2],
+    residual_sd: f64,
+}
+
+/// A line of `rates_fits.csv`: the claim, its series' fit, and the claim's measurement.
+#[derive(Serialize)]
+struct FitLine<'a> {
+    claim: &'a str,
+    #[serde(flatten)]
+    fit: FitCells<'a>,
+    claim_prediction: f64,
+    claim_measured: f64,
+    claim_ci: [f64; 2],
+    claim_tolerance: f64,
+    claim_verdict: &'static str,
+}
 
 impl Rates {
     /// The data files and figures.
     pub fn artifacts(&self) -> Result<Vec<Artifact>, ReportError> {
         let mut out = Vec::new();
         // All points.
-        let mut csv = Csv::new(&[
+        let mut points = Table::new(columns(&[
             "claim",
             "quantity",
             "model",
@@ -22,24 +73,24 @@ impl Rates {
             "y",
             "y_fitted",
             "y_predicted",
-        ]);
+        ]));
         let mut series_json = Vec::new();
         for claim in &self.claims {
             for (s, f) in claim.series.iter().zip(&claim.fits) {
                 let xs = s.x();
                 let predicted: Vec<f64> = xs.iter().map(|&x| predicted_at(s, f, x)).collect();
                 for (i, &x) in xs.iter().enumerate() {
-                    csv.row([
-                        csv_text(claim.id),
-                        csv_text(&s.quantity),
-                        model_word(s.model).to_owned(),
-                        s.log10_n[i].to_string(),
-                        csv_num(s.log_n[i]),
-                        csv_num(x),
-                        csv_num(s.y[i]),
-                        csv_num(f.at(x)),
-                        csv_num(predicted[i]),
-                    ]);
+                    points.push(&PointLine {
+                        claim: claim.id,
+                        quantity: &s.quantity,
+                        model: model_word(s.model),
+                        log10_n: s.log10_n[i],
+                        log_n: s.log_n[i],
+                        x,
+                        y: s.y[i],
+                        y_fitted: f.at(x),
+                        y_predicted: predicted[i],
+                    })?;
                 }
                 let list = |v: &[f64]| v.iter().map(|&x| num(x)).collect::<Vec<_>>();
                 series_json.push(json!({
@@ -58,7 +109,7 @@ impl Rates {
                 }));
             }
         }
-        out.push(Artifact::new("data/rates.csv", csv.into_bytes()));
+        out.push(Artifact::new("data/rates.csv", points.csv()?));
         out.push(Artifact::json(
             "data/rates.json",
             &json!({
@@ -69,32 +120,32 @@ impl Rates {
         ));
 
         // Fits, one row per series, with the claim's measurement beside it.
-        let mut csv = Csv::new(&[
-            "claim",
-            "quantity",
-            "model",
-            "x",
-            "y",
-            "points",
-            "log10_n_min",
-            "log10_n_max",
-            "predicted",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "estimate_minus_predicted",
-            "ci_half_width",
-            "slope",
-            "intercept",
-            "centroid_x",
-            "centroid_y",
-            "residual_sd",
-            "claim_prediction",
-            "claim_measured",
-            "claim_ci_low",
-            "claim_ci_high",
-            "claim_tolerance",
-            "claim_verdict",
+        let mut fits = Table::new(vec![
+            Column::new("claim"),
+            Column::new("quantity"),
+            Column::new("model"),
+            Column::new("x"),
+            Column::new("y"),
+            Column::new("points"),
+            Column::new("log10_n_min"),
+            Column::new("log10_n_max"),
+            Column::new("predicted"),
+            Column::new("estimate"),
+            Column::at("ci_low", "/ci/0"),
+            Column::at("ci_high", "/ci/1"),
+            Column::new("estimate_minus_predicted"),
+            Column::new("ci_half_width"),
+            Column::new("slope"),
+            Column::new("intercept"),
+            Column::at("centroid_x", "/centroid/0"),
+            Column::at("centroid_y", "/centroid/1"),
+            Column::new("residual_sd"),
+            Column::new("claim_prediction"),
+            Column::new("claim_measured"),
+            Column::at("claim_ci_low", "/claim_ci/0"),
+            Column::at("claim_ci_high", "/claim_ci/1"),
+            Column::new("claim_tolerance"),
+            Column::new("claim_verdict"),
         ]);
         let mut fits_json = Vec::new();
         for claim in &self.claims {
@@ -102,55 +153,34 @@ impl Rates {
             let verdict = if claim.passes() { "pass" } else { "fail" };
             let mut per_series = Vec::new();
             for (s, f) in claim.series.iter().zip(&claim.fits) {
-                let (k0, k1) = (
-                    s.log10_n.first().copied().unwrap_or(0),
-                    s.log10_n.last().copied().unwrap_or(0),
-                );
-                csv.row([
-                    csv_text(claim.id),
-                    csv_text(&s.quantity),
-                    model_word(s.model).to_owned(),
-                    csv_text(&s.x_label),
-                    csv_text(&s.y_label),
-                    s.y.len().to_string(),
-                    k0.to_string(),
-                    k1.to_string(),
-                    csv_num(s.predicted),
-                    csv_num(f.estimate),
-                    csv_num(f.ci[0]),
-                    csv_num(f.ci[1]),
-                    csv_num(f.estimate - s.predicted),
-                    csv_num((f.ci[1] - f.ci[0]) / 2.0),
-                    csv_num(f.slope),
-                    csv_num(f.intercept),
-                    csv_num(f.centroid[0]),
-                    csv_num(f.centroid[1]),
-                    csv_num(f.residual_sd),
-                    csv_num(m.prediction),
-                    csv_num(m.measured),
-                    csv_num(m.ci[0]),
-                    csv_num(m.ci[1]),
-                    csv_num(m.tolerance),
-                    verdict.to_owned(),
-                ]);
-                per_series.push(json!({
-                    "quantity": s.quantity,
-                    "model": model_word(s.model),
-                    "x": s.x_label,
-                    "y": s.y_label,
-                    "points": s.y.len(),
-                    "log10_n_min": k0,
-                    "log10_n_max": k1,
-                    "predicted": num(s.predicted),
-                    "estimate": num(f.estimate),
-                    "ci": [num(f.ci[0]), num(f.ci[1])],
-                    "estimate_minus_predicted": num(f.estimate - s.predicted),
-                    "ci_half_width": num((f.ci[1] - f.ci[0]) / 2.0),
-                    "slope": num(f.slope),
-                    "intercept": num(f.intercept),
-                    "centroid": [num(f.centroid[0]), num(f.centroid[1])],
-                    "residual_sd": num(f.residual_sd),
-                }));
+                let fit = FitCells {
+                    quantity: &s.quantity,
+                    model: model_word(s.model),
+                    x: &s.x_label,
+                    y: &s.y_label,
+                    points: s.y.len(),
+                    log10_n_min: s.log10_n.first().copied().unwrap_or(0),
+                    log10_n_max: s.log10_n.last().copied().unwrap_or(0),
+                    predicted: s.predicted,
+                    estimate: f.estimate,
+                    ci: f.ci,
+                    estimate_minus_predicted: f.estimate - s.predicted,
+                    ci_half_width: (f.ci[1] - f.ci[0]) / 2.0,
+                    slope: f.slope,
+                    intercept: f.intercept,
+                    centroid: f.centroid,
+                    residual_sd: f.residual_sd,
+                };
+                per_series.push(json_row(&fit)?);
+                fits.push(&FitLine {
+                    claim: claim.id,
+                    fit,
+                    claim_prediction: m.prediction,
+                    claim_measured: m.measured,
+                    claim_ci: m.ci,
+                    claim_tolerance: m.tolerance,
+                    claim_verdict: verdict,
+                })?;
             }
             fits_json.push(json!({
                 "claim": claim.id,
@@ -163,7 +193,7 @@ impl Rates {
                 "series": per_series,
             }));
         }
-        out.push(Artifact::new("data/rates_fits.csv", csv.into_bytes()));
+        out.push(Artifact::new("data/rates_fits.csv", fits.csv()?));
         out.push(Artifact::json(
             "data/rates_fits.json",
             &json!({

@@ -32,10 +32,16 @@ pub const REPORT: Marker = Marker {
     text: MARKER_TEXT,
 };
 
+/// Marker file of a shard directory (`report --shard`).
+pub const SHARD_MARKER: &str = ".critscale-shard";
+/// Contents of the marker file of a shard directory.
+pub const SHARD_MARKER_TEXT: &str =
+    "critscale report shard: merge it with `critscale report merge DIR... --out OUT`\n";
+
 /// The marker of a shard directory (`report --shard`).
 pub const SHARD: Marker = Marker {
-    name: crate::shard::SHARD_MARKER,
-    text: crate::shard::SHARD_MARKER_TEXT,
+    name: SHARD_MARKER,
+    text: SHARD_MARKER_TEXT,
 };
 
 /// One line of a manifest: a file critscale wrote.
@@ -149,7 +155,7 @@ impl Manifest {
                 .ok_or_else(bad)?;
             if !valid_relative(path)
                 || path == MARKER
-                || path == crate::shard::SHARD_MARKER
+                || path == SHARD_MARKER
                 || entries.iter().any(|e| e.path == path)
             {
                 return Err(bad());
@@ -275,10 +281,7 @@ pub(super) fn read_manifest(dir: &Path) -> Option<Result<Manifest, String>> {
                 .map_err(|e| format!("cannot read {}: {e}", marker.name))
                 .and_then(|bytes| Manifest::parse(*marker, &bytes)),
         ),
-        _ => Some(Err(format!(
-            "it holds both {MARKER} and {}",
-            crate::shard::SHARD_MARKER
-        ))),
+        _ => Some(Err(format!("it holds both {MARKER} and {}", SHARD_MARKER))),
     }
 }
 

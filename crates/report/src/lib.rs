@@ -375,6 +375,11 @@ fn numbered(sections: &[String]) -> (String, String) {
 pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
     let (cp, ct, pp, pt) = sections.tally();
     let budget = sections.budget.word();
+    // The command that regenerates exactly this directory, claim filters included.
+    let command: String = std::iter::once(format!("report --budget {budget}"))
+        .chain(sections.claim_filter.iter().map(|c| format!("--claim {c}")))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut md = String::new();
     let _ = writeln!(md, "# critscale report\n");
     let _ = writeln!(
@@ -382,7 +387,7 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         "Numerical and rigorous checks of Chen, Lin, Polyanskiy and Rigollet, *Critical attention scaling in \
          long-context transformers* (ICLR 2026): one attention layer with scores β_n = γ·log n has a phase \
          transition at γ_c = 1/(1 − ρ), ρ the typical cosine between tokens — collapse below, identity above. \
-         Regenerate this directory with `cargo run --release -- report --budget {budget}`; every figure and table \
+         Regenerate this directory with `cargo run --release -- {command}`; every figure and table \
          has its data beside it as CSV and JSON under [`data/`](data/).\n"
     );
     let _ = writeln!(
@@ -423,6 +428,11 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
 
 fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> String {
     let budget = sections.budget.word();
+    // The command that regenerates exactly this directory, claim filters included.
+    let command: String = std::iter::once(format!("report --budget {budget}"))
+        .chain(sections.claim_filter.iter().map(|c| format!("--claim {c}")))
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut md = String::new();
     let grid = sections.phase.grid;
     let _ = writeln!(md, "## Provenance\n");
@@ -466,7 +476,7 @@ fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> St
     );
     let _ = writeln!(
         md,
-        "| seeds | Gaussian grid: {} (each row's ChaCha seed derived from it, d and the ρ index); sampling claims use the fixed seeds of `crates/theorems` |",
+        "| seeds | every sample is drawn from its own ChaCha stream, keyed by (tag, n, d, ρ, replicate) (`critscale_sweeps::seed`); Gaussian grid: key (`gaussian-grid`, n, d, ρ, {}) per row; sampling claims: replicates 0, 1, … under their own tags (`T2`, `T5`) |",
         g.seed
     );
     let _ = writeln!(

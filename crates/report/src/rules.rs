@@ -6,8 +6,9 @@
 //! collapse when κ log n < −1, near-critical when |κ log n| ≤ 1, identity when κ log n > 1. Two kinds of lengths are reported:
 //!
 //! * where γ(n) = γ_c(ρ) (`critscale_schemes::crossings`), and
-//! * where the regime changes, i.e. where κ log n crosses −1 or +1: found on a grid of 4000
-//!   points in log n ∈ [log 2, log 10³⁰⁰] and refined by bisection to 1e-12 relative.
+//! * where the regime changes, i.e. where κ log n crosses −1 or +1
+//!   (`critscale_schemes::regime_changes`: a scan of 4000 points in log n ∈ [log 2, log 10³⁰⁰],
+//!   then bisection to 1e-12 relative, through `critscale_asymptotics::threshold`).
 //!
 //! The rule parameters are those of `critscale schemes`' defaults: β₀ = 10 at a training length
 //! L = 4096, SSMax's s = 0.43, the SWAN-style slope τ = 2; YaRN is shown in both conventions
@@ -17,7 +18,7 @@ use crate::format::{csv_num, md_num, num};
 use crate::plot::{self, Band, Line, LineStyle};
 use crate::table::{Table, columns, json_row, positional};
 use crate::{Artifact, ReportError};
-use critscale_schemes::{FiniteRegime as Regime, Rule, crossings, defaults, read};
+use critscale_schemes::{RegimeChange, Rule, crossings, defaults, read};
 use critscale_simplex::gamma_c;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -51,51 +52,9 @@ pub fn rules() -> Vec<Rule> {
     defaults::rules()
 }
 
-/// A change of regime along n.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Change {
-    /// The length.
-    pub n: f64,
-    /// Regime below it.
-    pub from: Regime,
-    /// Regime above it.
-    pub to: Regime,
-}
-
-fn regime_at(rule: &Rule, rho: f64, log_n: f64) -> (Regime, f64) {
-    critscale_schemes::regime_at(rule.beta(log_n.exp()), rho, log_n)
-}
-
 /// Where the regime of `rule` changes for n ∈ [2, N_MAX] (see the module docs).
-pub fn regime_changes(rule: &Rule, rho: f64) -> Vec<Change> {
-    let (a, b) = (2f64.ln(), N_MAX.ln());
-    let steps = 4000;
-    let mut out = Vec::new();
-    let mut x0 = a;
-    let (mut r0, _) = regime_at(rule, rho, x0);
-    for step in 1..=steps {
-        let x1 = a + (b - a) * step as f64 / steps as f64;
-        let (r1, _) = regime_at(rule, rho, x1);
-        if r1 != r0 {
-            let (mut lo, mut hi) = (x0, x1);
-            while hi - lo > 1e-12 * hi.abs().max(1.0) {
-                let mid = 0.5 * (lo + hi);
-                if regime_at(rule, rho, mid).0 == r0 {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            out.push(Change {
-                n: (0.5 * (lo + hi)).exp(),
-                from: r0,
-                to: r1,
-            });
-        }
-        x0 = x1;
-        r0 = r1;
-    }
-    out
+pub fn regime_changes(rule: &Rule, rho: f64) -> Vec<RegimeChange> {
+    critscale_schemes::regime_changes(rule, rho, 2.0, N_MAX)
 }
 
 /// One (rule, ρ) row.
@@ -110,7 +69,7 @@ pub struct Row {
     /// Where γ(n) = γ_c(ρ).
     pub crossings: Vec<f64>,
     /// Where the regime changes.
-    pub changes: Vec<Change>,
+    pub changes: Vec<RegimeChange>,
 }
 
 /// Everything the section computed.
@@ -196,7 +155,7 @@ fn lengths_text(ns: &[f64]) -> String {
         .join(" ")
 }
 
-fn changes_text(changes: &[Change]) -> String {
+fn changes_text(changes: &[RegimeChange]) -> String {
     changes
         .iter()
         .map(|c| format!("{}->{} at {}", c.from.word(), c.to.word(), csv_num(c.n)))

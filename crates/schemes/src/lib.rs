@@ -298,6 +298,60 @@ pub fn crossings(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<f64> {
         .collect()
 }
 
+/// A change of [`FiniteRegime`] along n: where κ·log n crosses −1 or +1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RegimeChange {
+    /// The length n at which the regime changes.
+    pub n: f64,
+    /// The regime just below n.
+    pub from: FiniteRegime,
+    /// The regime just above n.
+    pub to: FiniteRegime,
+}
+
+/// Where the [`FiniteRegime`] of `rule` at `rho` changes for n ∈ [max(2, n_min), n_max], in
+/// increasing n: the crossings of κ·log n (see [`regime_at`]) with the levels −1 and +1, located
+/// like [`crossings`] (a scan of 4000 equal steps in log n, then bisection to 1e-12 relative in
+/// log n, both through `critscale_asymptotics::threshold`). Empty when the range is empty.
+pub fn regime_changes(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<RegimeChange> {
+    let excess = |log_n: f64| regime_at(rule.beta(log_n.exp()), rho, log_n).1;
+    let (a, b) = (n_min.max(2.0).ln(), n_max.ln());
+    let steps = 4000;
+    let grid: Vec<f64> = (0..=steps)
+        .map(|k| a + (b - a) * k as f64 / steps as f64)
+        .collect();
+    let Ok(scan) = threshold::scan(excess, &grid) else {
+        return Vec::new();
+    };
+    let mut out: Vec<RegimeChange> = [-1.0, 1.0]
+        .into_iter()
+        .flat_map(|level| {
+            scan.crossings(level)
+                .into_iter()
+                .filter_map(move |cell| {
+                    let x = if cell.lo == cell.hi {
+                        cell.lo
+                    } else {
+                        let xtol = 1e-12 * cell.hi.abs().max(1.0);
+                        threshold::bisect(excess, level, cell.lo, cell.hi, xtol)
+                            .ok()?
+                            .root
+                    };
+                    let from = FiniteRegime::of_excess_exponent(excess(cell.lo));
+                    let to = FiniteRegime::of_excess_exponent(excess(cell.hi));
+                    (from != to).then(|| RegimeChange {
+                        n: x.exp(),
+                        from,
+                        to,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort_by(|p, q| p.n.total_cmp(&q.n));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +428,27 @@ mod tests {
             let rule = Rule::SwanStyle { beta0, train_len: 2048.0, tau };
             for n in crossings(&rule, rho, 2.0, 1e200) {
                 prop_assert!(abs_diff_eq!(rule.gamma(n) * (1.0 - rho), 1.0, epsilon = 1e-8));
+            }
+        }
+
+        #[test]
+        fn regime_changes_are_where_the_excess_exponent_is_one(beta0 in 1.0f64..40.0, tau in 0.1f64..5.0, rho in 0.05f64..0.95) {
+            let rule = Rule::SwanStyle { beta0, train_len: 2048.0, tau };
+            let changes = regime_changes(&rule, rho, 2.0, 1e200);
+            for (k, c) in changes.iter().enumerate() {
+                let (_, excess) = regime_at(rule.beta(c.n), rho, c.n.ln());
+                prop_assert!(abs_diff_eq!(excess.abs(), 1.0, epsilon = 1e-8), "{c:?}: {excess}");
+                prop_assert!(c.from != c.to);
+                if k > 0 {
+                    prop_assert!(changes[k - 1].n < c.n);
+                    prop_assert_eq!(changes[k - 1].to, c.from);
+                }
+            }
+            // The regime at the ends agrees with the first and last change.
+            let at = |n: f64| regime_at(rule.beta(n), rho, n.ln()).0;
+            if let (Some(first), Some(last)) = (changes.first(), changes.last()) {
+                prop_assert_eq!(at(2.0), first.from);
+                prop_assert_eq!(at(1e200), last.to);
             }
         }
 

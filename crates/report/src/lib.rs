@@ -428,11 +428,6 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
 
 fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> String {
     let budget = sections.budget.word();
-    // The command that regenerates exactly this directory, claim filters included.
-    let command: String = std::iter::once(format!("report --budget {budget}"))
-        .chain(sections.claim_filter.iter().map(|c| format!("--claim {c}")))
-        .collect::<Vec<_>>()
-        .join(" ");
     let mut md = String::new();
     let grid = sections.phase.grid;
     let _ = writeln!(md, "## Provenance\n");

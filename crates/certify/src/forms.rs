@@ -19,6 +19,7 @@
 //! on any box and tight on small ones.
 
 use critscale_real::{Interval, Precision, Real};
+use critscale_simplex::Regime;
 
 /// The fixed parameters of a statement, as enclosures.
 #[derive(Debug, Clone)]
@@ -42,17 +43,6 @@ pub struct Cell {
     pub u: Interval,
     /// κ, of one sign (or exactly 0).
     pub kappa: Interval,
-}
-
-/// Which side of γ_c the box lies on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Side {
-    /// κ < 0.
-    Sub,
-    /// κ = 0.
-    Crit,
-    /// κ > 0.
-    Super,
 }
 
 fn constant(p: &Precision, x: f64) -> Interval {
@@ -150,14 +140,14 @@ pub struct Layer {
 
 impl Setting {
     /// The layer's scalars on `cell` (which lies on `side`).
-    pub fn layer(&self, cell: &Cell, side: Side) -> Layer {
+    pub fn layer(&self, cell: &Cell, side: Regime) -> Layer {
         let p_ = &self.precision;
         let one = Interval::one(p_);
         let two = constant(p_, 2.0);
         let u = &cell.u;
         let one_minus_u = one.clone() - u;
         let (p, omp, v, ratio) = match side {
-            Side::Sub => {
+            Regime::Subcritical => {
                 let v = pow_box(u, &(-cell.kappa.clone()));
                 let frac = |vv: Interval, uu: Interval| vv.clone() / &(vv + &one - &uu);
                 // p = v/(v + 1 − u) increases in v and u; 1 − p = (1 − u)/(v + 1 − u) decreases.
@@ -173,12 +163,12 @@ impl Setting {
                 let ratio = (v.clone() + &one_minus_u).recip();
                 (p, omp, v, ratio)
             }
-            Side::Crit => {
+            Regime::Critical => {
                 let p = (two.clone() - u).recip();
                 let omp = one.clone() - &(two.clone() - u).recip();
                 (p, omp, one.clone(), one.clone())
             }
-            Side::Super => {
+            Regime::Supercritical => {
                 let v = pow_box(u, &cell.kappa);
                 let t = one_minus_u.clone() * &v;
                 let p = (one.clone() + &t).recip();
@@ -216,7 +206,7 @@ impl Setting {
 
     /// n^{−2κ}·λ below γ_c without residual: (c/v)²/(c² + Y), c/v = (p/v)(1 − u^{1+κ}).
     pub fn lambda_rate_sub(&self, cell: &Cell) -> Interval {
-        let layer = self.layer(cell, Side::Sub);
+        let layer = self.layer(cell, Regime::Subcritical);
         let one = Interval::one(&self.precision);
         let e1 = pow_box(&cell.u, &(one.clone() + &cell.kappa));
         let c_over_v = layer.ratio.clone() * &(one - &e1);
@@ -225,7 +215,7 @@ impl Setting {
 
     /// n^{κ}·(1 − λ) above γ_c: (Y/v)/(c² + Y), Y/v = (u/(1−u) + ρ)·((1−p)/v)·(2c + rn).
     pub fn one_minus_lambda_rate_super(&self, cell: &Cell) -> Interval {
-        let layer = self.layer(cell, Side::Super);
+        let layer = self.layer(cell, Regime::Supercritical);
         let one = Interval::one(&self.precision);
         let two = constant(&self.precision, 2.0);
         let u = &cell.u;
@@ -235,7 +225,7 @@ impl Setting {
     }
 
     /// The pieces of q·η (α = 0) of `crate::forms` docs, scaled by `scale` = 1, v or v².
-    fn eta_parts(&self, cell: &Cell, side: Side) -> EtaParts {
+    fn eta_parts(&self, cell: &Cell, side: Regime) -> EtaParts {
         let p_ = &self.precision;
         let one = Interval::one(p_);
         let two = constant(p_, 2.0);
@@ -265,7 +255,7 @@ impl Setting {
     }
 
     /// q·η without residual, with d = μn.
-    pub fn q_eta(&self, cell: &Cell, side: Side) -> Interval {
+    pub fn q_eta(&self, cell: &Cell, side: Regime) -> Interval {
         let e = self.eta_parts(cell, side);
         let p_ = &self.precision;
         let one = Interval::one(p_);
@@ -288,7 +278,7 @@ impl Setting {
 
     /// n^{−2κ}·q·η below γ_c (α = 0, requires −1/2 < κ < 0): every term divided by v².
     pub fn q_eta_rate_sub(&self, cell: &Cell) -> Interval {
-        let e = self.eta_parts(cell, Side::Sub);
+        let e = self.eta_parts(cell, Regime::Subcritical);
         let p_ = &self.precision;
         let one = Interval::one(p_);
         let two = constant(p_, 2.0);
@@ -318,7 +308,7 @@ impl Setting {
     /// n^{κ}·(1 − qη/(1 − 1/d)) above γ_c (α = 0): ((1−p)/v)(1 + p − r) − (T/v)/(1 − u/μ), T the
     /// β-terms of q·η.
     pub fn eta_deficit_rate_super(&self, cell: &Cell) -> Interval {
-        let e = self.eta_parts(cell, Side::Super);
+        let e = self.eta_parts(cell, Regime::Supercritical);
         let p_ = &self.precision;
         let one = Interval::one(p_);
         let two = constant(p_, 2.0);
@@ -405,11 +395,11 @@ mod tests {
             precision: p(),
         };
         let side = if ratio < 1.0 {
-            Side::Sub
+            Regime::Subcritical
         } else if ratio == 1.0 {
-            Side::Crit
+            Regime::Critical
         } else {
-            Side::Super
+            Regime::Supercritical
         };
         let cell = Cell {
             u: iv(n).recip(),
@@ -443,7 +433,7 @@ mod tests {
             let kappa = BigReal::from_f64(&fine, ratio) - &BigReal::one(&fine);
             let v = (kappa.abs() * &(-big(n).ln())).exp();
             match side {
-                Side::Sub => {
+                Regime::Subcritical => {
                     prop_assert!(contains(
                         &setting.lambda_rate_sub(&cell),
                         &(layer.lambda.clone() / &v.square())
@@ -455,7 +445,7 @@ mod tests {
                         ));
                     }
                 }
-                Side::Super => {
+                Regime::Supercritical => {
                     prop_assert!(contains(
                         &setting.one_minus_lambda_rate_super(&cell),
                         &(layer.one_minus_lambda.clone() / &v)
@@ -468,7 +458,7 @@ mod tests {
                         &(deficit / &v)
                     ));
                 }
-                Side::Crit => {}
+                Regime::Critical => {}
             }
         }
         Ok(())

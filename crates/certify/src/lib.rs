@@ -25,7 +25,7 @@ pub mod forms;
 use critscale_real::{Interval, Precision, Real};
 use critscale_simplex::Regime;
 use critscale_simplex::limits::cos_out_limit;
-use forms::{Cell, Setting, Side};
+use forms::{Cell, Setting};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
@@ -49,16 +49,18 @@ pub enum Quantity {
 
 impl Quantity {
     /// The bounded quantity and its predicted value, in words, on `side` (a = α√q, d = μn).
-    pub fn describe(self, side: Side) -> (&'static str, &'static str) {
+    pub fn describe(self, side: Regime) -> (&'static str, &'static str) {
         match (self, side) {
-            (Quantity::CosOut, Side::Sub) => ("cos_out", "rho(1+a)^2/(a^2+2a rho+rho)"),
-            (Quantity::CosOut, Side::Crit) => ("cos_out", "rho(1+a)^2/(a^2+a(1+rho)+(1+3rho)/4)"),
-            (Quantity::CosOut, Side::Super) => ("cos_out", "rho"),
+            (Quantity::CosOut, Regime::Subcritical) => ("cos_out", "rho(1+a)^2/(a^2+2a rho+rho)"),
+            (Quantity::CosOut, Regime::Critical) => {
+                ("cos_out", "rho(1+a)^2/(a^2+a(1+rho)+(1+3rho)/4)")
+            }
+            (Quantity::CosOut, Regime::Supercritical) => ("cos_out", "rho"),
             (Quantity::LambdaRateSub, _) => ("n^(-2 kappa) lambda", "1/rho"),
             (Quantity::OneMinusLambdaRateSuper, _) => ("n^kappa (1 - lambda)", "2 rho/(1+a)"),
-            (Quantity::EtaMinusLimit, Side::Sub) => ("eta", "0"),
-            (Quantity::EtaMinusLimit, Side::Crit) => ("eta - (1-1/d)/(4q)", "0"),
-            (Quantity::EtaMinusLimit, Side::Super) => ("eta - (1-1/d)/q", "0"),
+            (Quantity::EtaMinusLimit, Regime::Subcritical) => ("eta", "0"),
+            (Quantity::EtaMinusLimit, Regime::Critical) => ("eta - (1-1/d)/(4q)", "0"),
+            (Quantity::EtaMinusLimit, Regime::Supercritical) => ("eta - (1-1/d)/q", "0"),
             (Quantity::EtaRateSub, _) => ("n^(-2 kappa) eta", "1/q"),
             (Quantity::EtaDeficitRateSuper, _) => ("n^kappa (1 - q eta/(1-1/d))", "2"),
         }
@@ -136,8 +138,8 @@ pub struct Outcome {
     pub statement: Statement,
     /// The statement in words.
     pub text: String,
-    /// Side of γ_c.
-    pub side: Side,
+    /// The theorem's regime of the statement's γ range (γ against γ_c).
+    pub regime: Regime,
     /// Enclosure of the target used.
     pub target: [String; 2],
     /// What was proved (serialised as `verdict`: `proved`, `disproved`, `undecided`).
@@ -174,7 +176,7 @@ impl Default for Budget {
 
 struct Prepared {
     setting: Setting,
-    side: Side,
+    side: Regime,
     kappa: Interval,
     u_max: Interval,
     target: Interval,
@@ -203,15 +205,15 @@ fn read(p: &Precision, id: &str, name: &str, text: &str) -> Result<Interval, Bad
 
 impl Statement {
     /// The side of γ_c the γ range names (by its decimal strings; validated in `certify`).
-    fn side_guess(&self) -> Side {
+    fn side_guess(&self) -> Regime {
         let lo: f64 = self.gamma_ratio[0].parse().unwrap_or(f64::NAN);
         let hi: f64 = self.gamma_ratio[1].parse().unwrap_or(f64::NAN);
         if lo == 1.0 && hi == 1.0 {
-            Side::Crit
+            Regime::Critical
         } else if hi < 1.0 {
-            Side::Sub
+            Regime::Subcritical
         } else {
-            Side::Super
+            Regime::Supercritical
         }
     }
 
@@ -274,11 +276,11 @@ impl Statement {
         }
         let kappa = Interval::span(&ratio_lo, &ratio_hi) - &one;
         let side = if ratio_lo == one && ratio_hi == one {
-            Side::Crit
+            Regime::Critical
         } else if ratio_hi < one && ratio_lo > zero {
-            Side::Sub
+            Regime::Subcritical
         } else if ratio_lo > one {
-            Side::Super
+            Regime::Supercritical
         } else {
             return Err(self.bad(
                 "the gamma range must lie strictly on one side of gamma_c (or be exactly 1)",
@@ -290,21 +292,24 @@ impl Statement {
         let predicted = match self.quantity {
             Quantity::CosOut => {
                 let regime = match side {
-                    Side::Sub => Regime::Subcritical,
-                    Side::Crit => Regime::Critical,
-                    Side::Super => Regime::Supercritical,
+                    Regime::Subcritical => Regime::Subcritical,
+                    Regime::Critical => Regime::Critical,
+                    Regime::Supercritical => Regime::Supercritical,
                 };
                 cos_out_limit(regime, &rho, &a)
             }
             Quantity::LambdaRateSub => {
                 needs(
-                    side == Side::Sub && alpha_zero,
+                    side == Regime::Subcritical && alpha_zero,
                     "the lambda rate below gamma_c is stated for alpha = 0",
                 )?;
                 rho.recip()
             }
             Quantity::OneMinusLambdaRateSuper => {
-                needs(side == Side::Super, "this rate is stated above gamma_c")?;
+                needs(
+                    side == Regime::Supercritical,
+                    "this rate is stated above gamma_c",
+                )?;
                 Interval::from_f64(p, 2.0) * &rho / &(one.clone() + &a)
             }
             Quantity::EtaMinusLimit => {
@@ -314,14 +319,14 @@ impl Statement {
             Quantity::EtaRateSub => {
                 let half = Interval::from_f64(p, -0.5);
                 needs(
-                    side == Side::Sub && alpha_zero && kappa > half,
+                    side == Regime::Subcritical && alpha_zero && kappa > half,
                     "n^(-2 kappa) eta -> 1/q needs alpha = 0 and -1/2 < kappa < 0 (below, 1/n terms dominate)",
                 )?;
                 q.recip()
             }
             Quantity::EtaDeficitRateSuper => {
                 needs(
-                    side == Side::Super && alpha_zero,
+                    side == Regime::Supercritical && alpha_zero,
                     "this rate is stated above gamma_c for alpha = 0",
                 )?;
                 Interval::from_f64(p, 2.0)
@@ -360,9 +365,9 @@ impl Prepared {
                 let p = &s.precision;
                 let one = Interval::one(p);
                 let factor = match self.side {
-                    Side::Sub => Interval::zero(p),
-                    Side::Crit => Interval::from_f64(p, 0.25),
-                    Side::Super => one.clone(),
+                    Regime::Subcritical => Interval::zero(p),
+                    Regime::Critical => Interval::from_f64(p, 0.25),
+                    Regime::Supercritical => one.clone(),
                 };
                 let limit = (one - &(cell.u.clone() / &s.mu)) * &factor;
                 (s.q_eta(cell, self.side) - &limit) / &s.q
@@ -516,7 +521,7 @@ pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStat
     Ok(Outcome {
         text: statement.text(),
         statement: statement.clone(),
-        side: prep.side,
+        regime: prep.side,
         target: ends(&prep.target),
         verdict,
         enclosure: hull.as_ref().map(ends),

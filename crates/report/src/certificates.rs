@@ -68,20 +68,12 @@ pub fn tally(rows: &[Row]) -> (usize, usize) {
     (proved, rows.len())
 }
 
-fn side_word(outcome: &Outcome) -> &'static str {
-    match outcome.side {
-        critscale_certify::forms::Side::Sub => "sub",
-        critscale_certify::forms::Side::Crit => "crit",
-        critscale_certify::forms::Side::Super => "super",
-    }
-}
-
 /// A line of `certificates.csv` (`certificates.json` holds the certifier's own outcome).
 #[derive(Serialize)]
 struct Line<'a> {
     id: &'a str,
     statement: &'a str,
-    side: Option<&'static str>,
+    regime: Option<String>,
     n_min: &'a str,
     epsilon: &'a str,
     target: Option<[&'a str; 2]>,
@@ -96,7 +88,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
     let mut table = Table::new(vec![
         Column::new("id"),
         Column::new("statement"),
-        Column::new("side"),
+        Column::new("regime"),
         Column::new("n_min"),
         Column::new("epsilon"),
         Column::at("target_low", "/target/0"),
@@ -119,7 +111,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                 table.push(&Line {
                     id: &s.id,
                     statement: &o.text,
-                    side: Some(side_word(o)),
+                    regime: Some(o.regime.to_string()),
                     n_min: &s.n_min,
                     epsilon: &s.epsilon,
                     target: Some([&o.target[0], &o.target[1]]),
@@ -139,7 +131,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                 table.push(&Line {
                     id: &s.id,
                     statement: &s.text(),
-                    side: None,
+                    regime: None,
                     n_min: &s.n_min,
                     epsilon: &s.epsilon,
                     target: None,

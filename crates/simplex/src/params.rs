@@ -18,7 +18,8 @@ pub enum Scaling<T> {
 /// constant γ of β = γ log n lies on, i.e. the sign of κ = γ(1 − ρ) − 1. It says what happens as
 /// n → ∞ at fixed γ; at one finite n the layer may still look otherwise (a γ just below γ_c is
 /// far from collapse at n = 10⁶): that is [`FiniteRegime`]. THEORY.md §5 defines both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Regime {
     /// γ < γ_c (κ < 0): tokens collapse, gradients vanish.
     Subcritical,

@@ -290,14 +290,7 @@ impl Statement {
         let a = alpha * &q.sqrt();
         let needs = |ok: bool, why: &str| if ok { Ok(()) } else { Err(self.bad(why)) };
         let predicted = match self.quantity {
-            Quantity::CosOut => {
-                let regime = match side {
-                    Regime::Subcritical => Regime::Subcritical,
-                    Regime::Critical => Regime::Critical,
-                    Regime::Supercritical => Regime::Supercritical,
-                };
-                cos_out_limit(regime, &rho, &a)
-            }
+            Quantity::CosOut => cos_out_limit(side, &rho, &a),
             Quantity::LambdaRateSub => {
                 needs(
                     side == Regime::Subcritical && alpha_zero,

@@ -156,6 +156,7 @@ struct CertifyCli {
 }
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("scale").args(["gamma", "beta"]).required(true))]
 struct SimulateCli {
     /// Tokens from an n x d .npy file (float64 or float32); exclusive with --config.
     #[arg(long)]
@@ -176,7 +177,7 @@ struct SimulateCli {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta", value_parser = simulate::gamma)]
+    #[arg(long, allow_hyphen_values = true, value_parser = simulate::gamma)]
     gamma: Option<GammaArg>,
     /// beta given directly (instead of --gamma).
     #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma", value_parser = simulate::finite)]
@@ -205,6 +206,7 @@ struct SimulateCli {
 }
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("scale").args(["gamma", "beta"]).required(true))]
 struct EvalCli {
     /// Number of tokens: an integer or a decimal with exponent (12345, 1e40).
     #[arg(long, allow_hyphen_values = true)]
@@ -213,7 +215,7 @@ struct EvalCli {
     #[arg(long, allow_hyphen_values = true)]
     rho: String,
     /// Scaling constant in beta = gamma log n; 'crit' gives gamma_c = 1/(1-rho) exactly.
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta")]
+    #[arg(long, allow_hyphen_values = true)]
     gamma: Option<String>,
     /// Attention scale beta given directly (instead of --gamma).
     #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma")]

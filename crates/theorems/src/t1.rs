@@ -148,6 +148,15 @@ pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
     (from..=to).step_by(step as usize).collect()
 }
 
+/// The sizes `ks` (powers of ten, ascending) as the range a method text quotes:
+/// `1e{first}..1e{last}`, so that the text names the sizes actually used at every budget.
+pub(crate) fn decade_range(ks: &[u32]) -> String {
+    match (ks.first(), ks.last()) {
+        (Some(first), Some(last)) => format!("1e{first}..1e{last}"),
+        _ => "no sizes".to_owned(),
+    }
+}
+
 /// The allowance of the exponent fits. The local slope differs from the asymptotic exponent by
 /// the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the smallest n used), so the
 /// tolerance is 1e-4.
@@ -213,7 +222,8 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
         .map(|&k| layer_f64(10f64.powi(k as i32), SUB, 0.0).ln_lambda)
         .collect();
     let method = format!(
-        "OLS of log lambda on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+        "OLS of log lambda on log n, f64 log domain, n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = 2.0 * (SUB - 1.0);
@@ -241,7 +251,8 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
         .map(|&k| layer_f64(10f64.powi(k as i32), SUPER, 0.0).ln_one_minus_lambda)
         .collect();
     let method = format!(
-        "OLS of log(1 - lambda) on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+        "OLS of log(1 - lambda) on log n, f64 log domain, n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = -(SUPER - 1.0);
@@ -263,7 +274,7 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
 
 /// The series of `T1.rate.crit`: log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c; slope −1. The
 /// deviation (≈ 1/n) is far below f64's resolution, so this uses 512-bit big floats up to
-/// n = 1e120.
+/// n = 1e120 (full budget; 1e114 at the quick budget).
 pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
     let bits = 512;
@@ -276,7 +287,8 @@ pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
         log_y.push(deviation.ln().to_f64());
     }
     let method = format!(
-        "OLS of log|cos_out - limit| on log n, {bits} bits, n = 1e10..1e120 ({} sizes)",
+        "OLS of log|cos_out - limit| on log n, {bits} bits, n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = -1.0;
@@ -539,4 +551,30 @@ pub fn claims() -> Vec<Claim> {
             |b, p| WIDTH.measure(b, p)
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_methods_quote_the_sizes_used_at_each_budget() {
+        for budget in [Budget::Quick, Budget::Full] {
+            for (from, to) in [(20, 300), (10, 120)] {
+                let ks = decades(budget, from, to);
+                let range = decade_range(&ks);
+                assert_eq!(range, format!("1e{}..1e{}", ks[0], ks[ks.len() - 1]));
+            }
+        }
+        // At the full budget the sizes run to the ends asked for, so the reference report's
+        // method texts are those of the fixed ranges; the quick budget stops short of 1e120.
+        assert_eq!(decade_range(&decades(Budget::Full, 20, 300)), "1e20..1e300");
+        assert_eq!(decade_range(&decades(Budget::Full, 10, 120)), "1e10..1e120");
+        assert_ne!(
+            decade_range(&decades(Budget::Quick, 10, 120)),
+            "1e10..1e120"
+        );
+        let series = rate_sub_series(Budget::Quick).expect("f64 series");
+        assert!(series[0].method.contains("n = 1e20..1e300 (9 sizes)"));
+    }
 }

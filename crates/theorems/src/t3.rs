@@ -7,8 +7,8 @@
 //! vanish exactly where tokens collapse.
 
 use crate::t1::{
-    self, THRESHOLD_LAW, Words, decades, gamma_c, layer_big, layer_f64, ln_decades, power_law,
-    rate_title, threshold_sizes,
+    self, THRESHOLD_LAW, Words, decade_range, decades, gamma_c, layer_big, layer_f64, ln_decades,
+    power_law, rate_title, threshold_sizes,
 };
 use crate::{
     Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, fraction_text,
@@ -58,7 +58,8 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
         })
         .collect();
     let method = format!(
-        "OLS of log eta on log n, f64, d = n = 1e20..1e300 ({} sizes)",
+        "OLS of log eta on log n, f64, d = n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = 2.0 * (SUB - 1.0);
@@ -82,7 +83,8 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
 }
 
 /// The series of `T3.rate.super`: log(1 − qη/(1 − 1/d)) against log n above γ_c; slope −κ. The
-/// deficit (≈ 2n^{−κ}) cancels in f64, so this uses 512-bit big floats up to n = 1e120.
+/// deficit (≈ 2n^{−κ}) cancels in f64, so this uses 512-bit big floats up to n = 1e120 (full
+/// budget; 1e114 at the quick budget).
 pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
     let bits = 512;
@@ -97,7 +99,8 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
         log_y.push(deficit.ln().to_f64());
     }
     let method = format!(
-        "OLS of log(1 - q eta/(1-1/d)) on log n, {bits} bits, d = n = 1e10..1e120 ({} sizes)",
+        "OLS of log(1 - q eta/(1-1/d)) on log n, {bits} bits, d = n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = -(SUPER - 1.0);

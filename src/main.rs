@@ -448,11 +448,11 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
         precision: cli.precision,
         max_boxes: cli.max_boxes,
     };
-    let (statements, budget) = match plan(&args) {
+    let (statements, limits) = match plan(&args) {
         Ok(plan) => plan,
         Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
-    let outcomes = run(&statements, budget);
+    let outcomes = run(&statements, limits);
     let text = if cli.json {
         let values: Vec<serde_json::Value> = outcomes
             .iter()

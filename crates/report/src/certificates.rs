@@ -8,7 +8,7 @@
 
 use crate::format::{Csv, csv_text};
 use crate::{Artifact, ReportError};
-use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify, defaults};
+use critscale_certify::{Outcome, ProofStatus, SearchLimits, Statement, certify, defaults};
 use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -36,7 +36,7 @@ pub fn compute(tick: &(dyn Fn() + Sync)) -> Vec<Row> {
         .into_par_iter()
         .map(|statement| {
             let start = Instant::now();
-            let outcome = certify(&statement, Budget::default()).map_err(|e| e.to_string());
+            let outcome = certify(&statement, SearchLimits::default()).map_err(|e| e.to_string());
             tick();
             Row {
                 statement,

@@ -124,7 +124,7 @@ pub fn to_json(
         "budget": budget.word(),
         "theorems_budget": budget.word(),
         "claims": if claim_filter.is_empty() { json!("all") } else { json!(claim_filter) },
-        "certify_budget": { "precision_bits": critscale_certify::Budget::default().precision_bits, "max_boxes": critscale_certify::Budget::default().max_boxes },
+        "certify_budget": { "precision_bits": critscale_certify::SearchLimits::default().precision_bits, "max_boxes": critscale_certify::SearchLimits::default().max_boxes },
         "phase_grid": {
             "sizes": crate::phase::SIZES.iter().map(|(label, _)| *label).collect::<Vec<_>>(),
             "rho_cells": grid.rho_cells,

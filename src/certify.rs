@@ -15,10 +15,10 @@ pub struct CertifyArgs {
     pub max_boxes: Option<usize>,
 }
 
-use crate::options::BadInput;
+use crate::options::BadParameter;
 
 /// Reads the options into the statements to run and the search limits.
-pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadInput> {
+pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadParameter> {
     let mut limits = SearchLimits::default();
     if let Some(bits) = args.precision {
         limits.precision_bits = bits;
@@ -36,7 +36,7 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadInp
             Some(statement) => chosen.push(statement.clone()),
             None => {
                 let known: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
-                return Err(BadInput::new(
+                return Err(BadParameter::new(
                     "id",
                     id.clone(),
                     format!("known certificates: {}", known.join(", ")),

@@ -25,12 +25,12 @@ impl Default for CheckArgs {
     }
 }
 
-use crate::options::BadInput;
+use crate::options::BadParameter;
 
 /// The claims to run ([`critscale_theorems::select`]: registry order).
-pub fn plan(args: &CheckArgs) -> Result<Vec<Claim>, BadInput> {
+pub fn plan(args: &CheckArgs) -> Result<Vec<Claim>, BadParameter> {
     select(&args.claims).map_err(|unknown| {
-        BadInput::new(
+        BadParameter::new(
             "claim",
             unknown.wanted,
             format!("known claims: {}", unknown.known),

@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use critscale::eval::{EngineName, EvalArgs, EvalError, EvalOptions, OnDoubt};
-use critscale::options::{self, BadInput, Given};
+use critscale::options::{self, Given};
 use critscale::schemes;
 use critscale::simulate::{self, Dtype, EtaMethod, GammaArg, TokenConfig};
 use critscale_report::shard::ShardSpec;
@@ -488,7 +488,7 @@ fn run_eval(cli: EvalCli) -> ExitCode {
     };
     let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
-        Err(EvalError::Bad(bad)) => return fail(BadInput::from(bad), EXIT_BAD_INPUT),
+        Err(EvalError::Bad(bad)) => return fail(bad, EXIT_BAD_INPUT),
         // Refused, unvouched or unprintable at this precision.
         Err(refused) => return fail(refused, EXIT_REFUSED),
     };

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::options::{BadInput, Given};
+use crate::options::{BadParameter, Given};
 
 /// The `--config` word of a configuration.
 fn config_word(config: TokenConfig) -> &'static str {
@@ -231,7 +231,7 @@ pub enum SimulateError {
     },
     /// A flag with a bad value, or flags that do not go together.
     #[error(transparent)]
-    Bad(#[from] BadInput),
+    Bad(#[from] BadParameter),
     /// A parameter that was not given although another option (or the command) needs it.
     #[error("missing {parameter}: {needed_by}")]
     Missing {
@@ -288,7 +288,7 @@ fn missing(parameter: &'static str, needed_by: &'static str) -> SimulateError {
 }
 
 fn bad(flag: &str, value: &str, requirement: &str) -> SimulateError {
-    SimulateError::Bad(BadInput::new(flag, value, requirement))
+    SimulateError::Bad(BadParameter::new(flag, value, requirement))
 }
 
 /// The most Hutchinson probes `simulate` accepts (its work is O(probes · n² d)).

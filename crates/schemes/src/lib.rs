@@ -224,6 +224,11 @@ pub struct BadParameter {
 }
 
 /// Reads `rule` at pairwise cosine ρ ∈ (0, 1) and context length n ≥ 2.
+///
+/// # Errors
+///
+/// [`BadParameter`] when ρ is not in (0, 1), n is not a finite number ≥ 2, the rule gives no
+/// positive finite β_n at n, or the point is outside the simplex domain ([`SimplexParams::new`]).
 pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
     if !(rho > 0.0 && rho < 1.0) {
         return Err(BadParameter {

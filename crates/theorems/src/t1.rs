@@ -215,6 +215,11 @@ pub(crate) fn power_law(
 }
 
 /// The series of `T1.rate.sub`: log λ against log n below γ_c (f64 log domain); slope 2κ.
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
     let log_y: Vec<f64> = ks
@@ -244,6 +249,11 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
 }
 
 /// The series of `T1.rate.super`: log(1 − λ) against log n above γ_c; slope −κ.
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
     let log_y: Vec<f64> = ks
@@ -275,6 +285,11 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
 /// The series of `T1.rate.crit`: log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c; slope −1. The
 /// deviation (≈ 1/n) is far below f64's resolution, so this uses 512-bit big floats up to
 /// n = 1e120 (full budget; 1e114 at the quick budget).
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
     let bits = 512;
@@ -329,6 +344,10 @@ fn lambda_of_gamma(k: u32) -> impl Fn(f64) -> f64 {
 /// grid on [γ_c/2, 3γ_c]), at n = 1e8 … 1e128 (quick) or 1e288 (full), fitted to a + b/log n;
 /// the claim is a = γ_c. λ depends on (n, γ) through κ log n up to O(1/n) terms, so the model is
 /// exact to O(1/n) ≤ 1e-8: tolerance 1e-6 on a.
+///
+/// # Errors
+///
+/// When λ does not cross the level exactly once on the grid at some n (the message names n).
 pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = threshold_sizes(budget);
     let grid = linspace(0.5 * gamma_c(), 3.0 * gamma_c(), 50).map_err(|e| e.to_string())?;
@@ -373,6 +392,11 @@ pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
 /// The series of `T1.width`: the width between the crossings of λ = 1/4 and λ = 3/4 (one
 /// 80-point grid on [0.3γ_c, 4γ_c], bisection to 1e-14), fitted to k·(log n)^e by least squares
 /// of log width on log log n; the claim is e = −1 (exact up to O(1/n)): tolerance 1e-4.
+///
+/// # Errors
+///
+/// When λ does not cross each width level exactly once on the grid at some n (the message names
+/// n), or a width is not positive.
 pub fn width_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = threshold_sizes(budget);
     let grid = linspace(0.3 * gamma_c(), 4.0 * gamma_c(), 80).map_err(|e| e.to_string())?;

@@ -48,7 +48,8 @@ enum Command {
 struct ReportCli {
     #[command(subcommand)]
     action: Option<ReportAction>,
-    /// Output directory; an existing one must be empty or a report whose files are all critscale's.
+    /// Output directory (default: reports/latest, or reports/shard-i-of-N with --shard); an
+    /// existing one must be empty or a report whose files are all critscale's.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// 'full' (the default: the reference report) or 'quick' (seconds, coarse grids).
@@ -84,7 +85,8 @@ struct MergeCli {
     /// The shard directories (all N of them, any order).
     #[arg(required = true)]
     shards: Vec<std::path::PathBuf>,
-    /// Output directory; an existing one must be empty or a report whose files are all critscale's.
+    /// Output directory (default: reports/latest, or reports/shard-i-of-N with --shard); an
+    /// existing one must be empty or a report whose files are all critscale's.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// Threads for the closed-form sections recomputed here (default: one per core).
@@ -173,7 +175,9 @@ struct SimulateCli {
     /// Pairwise cosine rho (with --config; also used by --gamma crit).
     #[arg(long, allow_hyphen_values = true, value_parser = simulate::finite)]
     rho: Option<Given<f64>>,
-    /// Seed of the gaussian configuration.
+    /// Raw seed of the gaussian configuration's sampler (ChaCha8). A row's "seed" in a report's
+    /// data/gaussian_grid.json is this seed: `simulate --config gaussian --n N --d D --rho RHO
+    /// --seed SEED` with that row's values draws the same tokens and reproduces the row.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).

@@ -160,3 +160,21 @@ fn non_positive_rho_is_evaluated_with_a_warning() {
         "{stderr}"
     );
 }
+
+#[test]
+fn help_states_the_report_default_out_and_the_raw_simulate_seed() {
+    let report = critscale(&["report", "--help"]);
+    report.expect_success();
+    assert!(
+        report.stdout.contains(critscale::report::DEFAULT_OUT),
+        "{}",
+        report.stdout
+    );
+    let simulate = critscale(&["simulate", "--help"]);
+    simulate.expect_success();
+    assert!(
+        simulate.stdout.contains("gaussian_grid.json"),
+        "{}",
+        simulate.stdout
+    );
+}

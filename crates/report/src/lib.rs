@@ -321,7 +321,10 @@ fn assemble_with(
         Some(done) => done,
         None => {
             let start = Instant::now();
-            (rates::compute(budget)?, start.elapsed().as_secs_f64())
+            (
+                rates::compute(budget)?,
+                start.elapsed().as_secs_f64(),
+            )
         }
     };
     seconds.push(("rates", rates_seconds));

@@ -12,7 +12,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use critscale_certify::defaults::default_statements;
-use critscale_certify::{Budget, certify};
+use critscale_certify::{SearchLimits, certify};
 use critscale_real::{BigReal, Precision, Real};
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams, gamma_c};
 use std::hint::black_box;
@@ -116,7 +116,7 @@ fn certificates(c: &mut Criterion) {
             .find(|s| s.id == id)
             .unwrap();
         group.bench_function(id, |b| {
-            b.iter(|| black_box(certify(black_box(&statement), Budget::default()).unwrap()))
+            b.iter(|| black_box(certify(black_box(&statement), SearchLimits::default()).unwrap()))
         });
     }
     group.finish();

@@ -1,7 +1,7 @@
 //! `critscale certify`: run certificates (computer-assisted proofs over all n ≥ N) and print them.
 
 use critscale_certify::defaults::default_statements;
-use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify};
+use critscale_certify::{Outcome, ProofStatus, SearchLimits, Statement, certify};
 use std::fmt::Write as _;
 
 /// The options of `certify`.
@@ -15,20 +15,20 @@ pub struct CertifyArgs {
     pub max_boxes: Option<usize>,
 }
 
-use crate::options::BadInput;
+use crate::options::BadParameter;
 
-/// Reads the options into the statements to run and the budget.
-pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadInput> {
-    let mut budget = Budget::default();
+/// Reads the options into the statements to run and the search limits.
+pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadParameter> {
+    let mut limits = SearchLimits::default();
     if let Some(bits) = args.precision {
-        budget.precision_bits = bits;
+        limits.precision_bits = bits;
     }
     if let Some(boxes) = args.max_boxes {
-        budget.max_boxes = boxes;
+        limits.max_boxes = boxes;
     }
     let all = default_statements();
     if args.ids.is_empty() {
-        return Ok((all, budget));
+        return Ok((all, limits));
     }
     let mut chosen = Vec::new();
     for id in &args.ids {
@@ -36,7 +36,7 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadInput> {
             Some(statement) => chosen.push(statement.clone()),
             None => {
                 let known: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
-                return Err(BadInput::new(
+                return Err(BadParameter::new(
                     "id",
                     id.clone(),
                     format!("known certificates: {}", known.join(", ")),
@@ -44,14 +44,14 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, Budget), BadInput> {
             }
         }
     }
-    Ok((chosen, budget))
+    Ok((chosen, limits))
 }
 
 /// Runs the statements; an ill-posed statement is reported as undecided with its reason.
-pub fn run(statements: &[Statement], budget: Budget) -> Vec<Result<Outcome, String>> {
+pub fn run(statements: &[Statement], limits: SearchLimits) -> Vec<Result<Outcome, String>> {
     statements
         .iter()
-        .map(|statement| certify(statement, budget).map_err(|err| err.to_string()))
+        .map(|statement| certify(statement, limits).map_err(|err| err.to_string()))
         .collect()
 }
 

@@ -1,6 +1,6 @@
 //! `critscale check`: run the registered claims and print the evidence.
 
-use critscale_theorems::{Budget, Claim, Evidence, Perturbation, Verdict, select};
+use critscale_theorems::{Budget, CheckError, Claim, Evidence, Perturbation, Verdict, select};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -25,12 +25,12 @@ impl Default for CheckArgs {
     }
 }
 
-use crate::options::BadInput;
+use crate::options::BadParameter;
 
 /// The claims to run ([`critscale_theorems::select`]: registry order).
-pub fn plan(args: &CheckArgs) -> Result<Vec<Claim>, BadInput> {
+pub fn plan(args: &CheckArgs) -> Result<Vec<Claim>, BadParameter> {
     select(&args.claims).map_err(|unknown| {
-        BadInput::new(
+        BadParameter::new(
             "claim",
             unknown.wanted,
             format!("known claims: {}", unknown.known),
@@ -38,8 +38,9 @@ pub fn plan(args: &CheckArgs) -> Result<Vec<Claim>, BadInput> {
     })
 }
 
-/// The outcome of one claim: its evidence, or why no evidence could be produced.
-pub type Outcome = Result<Evidence, String>;
+/// The outcome of one claim: its evidence, or why no evidence could be produced (the error
+/// keeps the claim ID).
+pub type Outcome = Result<Evidence, CheckError>;
 
 /// Runs the claims, with a progress bar on stderr unless `quiet`.
 pub fn run(claims: &[Claim], budget: Budget, quiet: bool) -> (Vec<Outcome>, f64) {
@@ -56,11 +57,7 @@ pub fn run(claims: &[Claim], budget: Budget, quiet: bool) -> (Vec<Outcome>, f64)
     let mut outcomes = Vec::new();
     for claim in claims {
         bar.set_message(claim.id);
-        outcomes.push(
-            claim
-                .run(budget, &Perturbation::default())
-                .map_err(|err| err.to_string()),
-        );
+        outcomes.push(claim.run(budget, &Perturbation::default()));
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -101,16 +98,16 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
                 ]);
                 let _ = writeln!(notes, "  {}: {}; {}", e.id, e.statement, e.method);
             }
-            Err(reason) => {
+            Err(err) => {
                 rows.push([
-                    reason.split(':').next().unwrap_or("?").to_owned(),
+                    err.id.clone(),
                     "-".to_owned(),
                     "-".to_owned(),
                     "-".to_owned(),
                     "ERROR".to_owned(),
                     "-".to_owned(),
                 ]);
-                let _ = writeln!(notes, "  {reason}");
+                let _ = writeln!(notes, "  {err}");
             }
         }
     }
@@ -140,15 +137,41 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
 }
 
 /// The JSON array: each claim's [`Evidence`] as serde writes it (id, statement, prediction,
-/// measured, ci, tolerance, verdict, seconds, method), or `{"error": …, "verdict": "fail"}`.
+/// measured, ci, tolerance, verdict, seconds, method), or `{"id": …, "error": …, "verdict": "fail"}`
+/// with the claim ID and the reason no evidence was produced.
 pub fn to_json(outcomes: &[Outcome]) -> Value {
     Value::Array(
         outcomes
             .iter()
             .map(|o| match o {
                 Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
-                Err(reason) => json!({ "error": reason, "verdict": "fail" }),
+                Err(err) => json!({ "id": err.id, "error": err.reason, "verdict": "fail" }),
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_keeps_its_claim_id_in_the_table_and_the_json() {
+        // A reason containing ':' must not leak into the ID column.
+        let outcomes: Vec<Outcome> = vec![Err(CheckError {
+            id: "T9.x".to_owned(),
+            reason: "fit failed: too few points".to_owned(),
+        })];
+        let text = render(&outcomes, 0.0, Budget::Quick);
+        let row = text.lines().nth(1).expect("one row after the header");
+        assert!(row.starts_with("T9.x "), "row: {row}");
+        assert!(row.contains("ERROR"));
+        assert!(text.contains("  T9.x: fit failed: too few points"));
+        assert!(text.contains("0 of 1 claims pass"));
+        assert!(!all_passed(&outcomes));
+        assert_eq!(
+            to_json(&outcomes),
+            json!([{ "id": "T9.x", "error": "fit failed: too few points", "verdict": "fail" }])
+        );
+    }
 }

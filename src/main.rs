@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use critscale::eval::{EngineName, EvalArgs, EvalError, EvalOptions, OnDoubt};
-use critscale::options::{self, BadInput, Given};
+use critscale::options::{self, Given};
 use critscale::schemes;
 use critscale::simulate::{self, Dtype, EtaMethod, GammaArg, TokenConfig};
 use critscale_report::shard::ShardSpec;
@@ -48,7 +48,8 @@ enum Command {
 struct ReportCli {
     #[command(subcommand)]
     action: Option<ReportAction>,
-    /// Output directory; an existing one must be empty or a report whose files are all critscale's.
+    /// Output directory (default: reports/latest, or reports/shard-i-of-N with --shard); an
+    /// existing one must be empty or a report whose files are all critscale's.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// 'full' (the default: the reference report) or 'quick' (seconds, coarse grids).
@@ -84,7 +85,8 @@ struct MergeCli {
     /// The shard directories (all N of them, any order).
     #[arg(required = true)]
     shards: Vec<std::path::PathBuf>,
-    /// Output directory; an existing one must be empty or a report whose files are all critscale's.
+    /// Output directory (default: reports/latest, or reports/shard-i-of-N with --shard); an
+    /// existing one must be empty or a report whose files are all critscale's.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
     /// Threads for the closed-form sections recomputed here (default: one per core).
@@ -156,6 +158,7 @@ struct CertifyCli {
 }
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("scale").args(["gamma", "beta"]).required(true))]
 struct SimulateCli {
     /// Tokens from an n x d .npy file (float64 or float32); exclusive with --config.
     #[arg(long)]
@@ -172,11 +175,13 @@ struct SimulateCli {
     /// Pairwise cosine rho (with --config; also used by --gamma crit).
     #[arg(long, allow_hyphen_values = true, value_parser = simulate::finite)]
     rho: Option<Given<f64>>,
-    /// Seed of the gaussian configuration.
+    /// Raw seed of the gaussian configuration's sampler (ChaCha8). A row's "seed" in a report's
+    /// data/gaussian_grid.json is this seed: `simulate --config gaussian --n N --d D --rho RHO
+    /// --seed SEED` with that row's values draws the same tokens and reproduces the row.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta", value_parser = simulate::gamma)]
+    #[arg(long, allow_hyphen_values = true, value_parser = simulate::gamma)]
     gamma: Option<GammaArg>,
     /// beta given directly (instead of --gamma).
     #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma", value_parser = simulate::finite)]
@@ -205,6 +210,7 @@ struct SimulateCli {
 }
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("scale").args(["gamma", "beta"]).required(true))]
 struct EvalCli {
     /// Number of tokens: an integer or a decimal with exponent (12345, 1e40).
     #[arg(long, allow_hyphen_values = true)]
@@ -213,7 +219,7 @@ struct EvalCli {
     #[arg(long, allow_hyphen_values = true)]
     rho: String,
     /// Scaling constant in beta = gamma log n; 'crit' gives gamma_c = 1/(1-rho) exactly.
-    #[arg(long, allow_hyphen_values = true, required_unless_present = "beta")]
+    #[arg(long, allow_hyphen_values = true)]
     gamma: Option<String>,
     /// Attention scale beta given directly (instead of --gamma).
     #[arg(long, allow_hyphen_values = true, conflicts_with = "gamma")]
@@ -446,11 +452,11 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
         precision: cli.precision,
         max_boxes: cli.max_boxes,
     };
-    let (statements, budget) = match plan(&args) {
+    let (statements, limits) = match plan(&args) {
         Ok(plan) => plan,
         Err(bad) => return fail(bad, EXIT_BAD_INPUT),
     };
-    let outcomes = run(&statements, budget);
+    let outcomes = run(&statements, limits);
     let text = if cli.json {
         let values: Vec<serde_json::Value> = outcomes
             .iter()
@@ -486,7 +492,7 @@ fn run_eval(cli: EvalCli) -> ExitCode {
     };
     let report = match critscale::eval::run(&args, &options) {
         Ok(report) => report,
-        Err(EvalError::Bad(bad)) => return fail(BadInput::from(bad), EXIT_BAD_INPUT),
+        Err(EvalError::Bad(bad)) => return fail(bad, EXIT_BAD_INPUT),
         // Refused, unvouched or unprintable at this precision.
         Err(refused) => return fail(refused, EXIT_REFUSED),
     };

@@ -3,42 +3,13 @@
 //! Every refusal of a value is one line, `invalid value 'VALUE' for --FLAG: WHAT IS VALID`, and
 //! exit code 2, whether clap refuses the value while parsing (the parsers below, whose error
 //! text is the requirement) or a subcommand refuses a combination of values afterwards
-//! ([`BadInput`]). `main.rs` renders clap's refusals in the same shape.
+//! ([`BadParameter`]). `main.rs` renders clap's refusals in the same shape.
 
 use critscale_theorems::Budget;
 
-/// A command-line option with a value outside its domain (exit code 2).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value '{value}' for --{flag}: {requirement}")]
-pub struct BadInput {
-    /// The flag without dashes.
-    pub flag: String,
-    /// The text given.
-    pub value: String,
-    /// What is valid.
-    pub requirement: String,
-}
-
-impl BadInput {
-    /// A bad value for `--flag`.
-    pub fn new(
-        flag: impl Into<String>,
-        value: impl Into<String>,
-        requirement: impl Into<String>,
-    ) -> Self {
-        BadInput {
-            flag: flag.into(),
-            value: value.into(),
-            requirement: requirement.into(),
-        }
-    }
-}
-
-impl From<critscale_eval::BadParameter> for BadInput {
-    fn from(bad: critscale_eval::BadParameter) -> Self {
-        BadInput::new(bad.flag, bad.value, bad.requirement)
-    }
-}
+/// A command-line option with a value outside its domain (exit code 2): the one type for every
+/// refusal, defined with `eval` (the lowest crate that refuses parameters).
+pub use critscale_eval::BadParameter;
 
 /// A parsed value with the text it was read from, for messages that quote the user's text.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@
 //! cannot be written, and shards that cannot be merged. Notes of the write (a directory moved
 //! aside by `--force`, leftovers kept) go to standard error as `note:` lines.
 
-use crate::options::BadInput;
+use crate::options::BadParameter;
 use critscale_report::shard::{MergeError, ShardSpec, compute_shard, merge, read_shard};
 use critscale_report::{
     Budget, Config, ReportError, Sections, WriteError, artifacts, check_target, claims, compute,
@@ -72,7 +72,7 @@ pub struct Plan {
 pub enum ReportFailure {
     /// A bad option (exit 2).
     #[error(transparent)]
-    Bad(#[from] BadInput),
+    Bad(#[from] BadParameter),
     /// The target may not be written (exit 2), or writing failed (exit 1).
     #[error(transparent)]
     Write(#[from] WriteError),
@@ -111,7 +111,7 @@ impl ReportFailure {
 pub fn plan(args: &ReportArgs) -> Result<Plan, ReportFailure> {
     let shard = args.shard;
     if let Err(ReportError::UnknownClaim(wanted, known)) = claims::select(&args.claims) {
-        return Err(BadInput::new("claim", wanted, format!("known claims: {known}")).into());
+        return Err(BadParameter::new("claim", wanted, format!("known claims: {known}")).into());
     }
     let out = args.out.clone().unwrap_or_else(|| match shard {
         None => PathBuf::from(DEFAULT_OUT),
@@ -255,12 +255,12 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// Refuses an `--out` that is one of the shard directories, lies inside one or contains one:
 /// replacing it would destroy the merge's own input.
-fn check_not_an_input(out: &Path, shards: &[PathBuf]) -> Result<(), BadInput> {
+fn check_not_an_input(out: &Path, shards: &[PathBuf]) -> Result<(), BadParameter> {
     let target = resolved(out);
     for shard in shards {
         let input = resolved(shard);
         if target.starts_with(&input) || input.starts_with(&target) {
-            return Err(BadInput::new(
+            return Err(BadParameter::new(
                 "out",
                 out.display().to_string(),
                 format!(

@@ -46,7 +46,7 @@ pub const DEFAULT_RHO: &str = "0.3";
 /// The default `--n`.
 pub const DEFAULT_LENGTHS: &str = "1e3,1e4,1e5,1e6,1e8";
 
-use crate::options::{BadInput, Given};
+use crate::options::{BadParameter, Given};
 
 /// The largest finite `f64`, as users read it.
 const F64_MAX_TEXT: &str = "1.8e308";
@@ -166,7 +166,7 @@ pub struct Plan {
 
 /// The request, refused before anything is printed when some printed value would not be a
 /// finite `f64` (every reading at every requested n, and γ(n) over the crossing search).
-pub fn plan(args: &SchemesArgs) -> Result<Plan, BadInput> {
+pub fn plan(args: &SchemesArgs) -> Result<Plan, BadParameter> {
     let rules = defaults::rules_with(
         args.beta0.value,
         args.train_len.value,
@@ -197,7 +197,7 @@ fn culprit(rule: &Rule, n: f64, args: &SchemesArgs) -> (&'static str, String) {
 /// Refuses, before anything is printed, a request in which some printed value would not be a
 /// finite `f64`: every reading at every requested n, and γ(n) over the crossing search up to
 /// [`N_MAX`] (β_n grows with n in every rule, so its ends are the extremes).
-fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadInput> {
+fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadParameter> {
     let n_top = plan.ns.iter().copied().fold(N_MAX, f64::max);
     let lengths: Vec<f64> = plan.ns.iter().copied().chain([2.0, n_top]).collect();
     for rule in &plan.rules {
@@ -217,7 +217,7 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadInput> {
                 valid_range(&plan.rules, flag, &plan.rhos, &lengths, true),
             )
         };
-        return Err(BadInput::new(
+        return Err(BadParameter::new(
             flag,
             value,
             format!(

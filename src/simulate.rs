@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::options::{BadInput, Given};
+use crate::options::{BadParameter, Given};
 
 /// The `--config` word of a configuration.
 fn config_word(config: TokenConfig) -> &'static str {
@@ -231,7 +231,15 @@ pub enum SimulateError {
     },
     /// A flag with a bad value, or flags that do not go together.
     #[error(transparent)]
-    Bad(#[from] BadInput),
+    Bad(#[from] BadParameter),
+    /// A parameter that was not given although another option (or the command) needs it.
+    #[error("missing {parameter}: {needed_by}")]
+    Missing {
+        /// The parameter, as its flag(s): `--rho`, `--tokens or --config`.
+        parameter: &'static str,
+        /// What requires it, e.g. `required with --config (pairwise cosine)`.
+        needed_by: &'static str,
+    },
     /// λ or λ_angle with a rounding error beyond what the working precision can vouch for.
     #[error(
         "{what} in {precision}: its rounding error could reach {bound:.1e} of its value (the limit \
@@ -272,8 +280,15 @@ impl SimulateError {
     }
 }
 
+fn missing(parameter: &'static str, needed_by: &'static str) -> SimulateError {
+    SimulateError::Missing {
+        parameter,
+        needed_by,
+    }
+}
+
 fn bad(flag: &str, value: &str, requirement: &str) -> SimulateError {
-    SimulateError::Bad(BadInput::new(flag, value, requirement))
+    SimulateError::Bad(BadParameter::new(flag, value, requirement))
 }
 
 /// The most Hutchinson probes `simulate` accepts (its work is O(probes · n² d)).
@@ -414,9 +429,8 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
             ));
         }
         (None, None) => {
-            return Err(bad(
-                "config",
-                "",
+            return Err(missing(
+                "--tokens or --config",
                 "give --tokens FILE.npy or --config simplex|gaussian",
             ));
         }
@@ -428,16 +442,17 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         (None, Some(cfg)) => {
             let n = args
                 .n
-                .ok_or_else(|| bad("n", "", "required with --config (number of tokens)"))?;
+                .ok_or_else(|| missing("--n", "required with --config (number of tokens)"))?;
             let d = args
                 .d
-                .ok_or_else(|| bad("d", "", "required with --config (dimension)"))?;
+                .ok_or_else(|| missing("--d", "required with --config (dimension)"))?;
             let rho_text = args
                 .rho
                 .as_ref()
                 .map(|r| r.text.clone())
                 .unwrap_or_default();
-            let rho = rho.ok_or_else(|| bad("rho", "", "required with --config"))?;
+            let rho =
+                rho.ok_or_else(|| missing("--rho", "required with --config (pairwise cosine)"))?;
             match cfg {
                 TokenConfig::Gaussian => {
                     if !(0.0..1.0).contains(&rho) {
@@ -466,9 +481,8 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     let beta = match (&args.gamma, &args.beta) {
         (Some(_), Some(b)) => return Err(bad("beta", &b.text, "give either --gamma or --beta")),
         (None, None) => {
-            return Err(bad(
-                "gamma",
-                "",
+            return Err(missing(
+                "--gamma or --beta",
                 "give --gamma (a number or crit) or --beta",
             ));
         }

@@ -102,6 +102,55 @@ fn bad_inputs_exit_2_with_one_line_naming_the_parameter() {
 }
 
 #[test]
+fn a_missing_parameter_is_named_with_what_requires_it() {
+    // Each case: the arguments, then words the one line must contain (the parameter(s) and what
+    // requires them), and no empty value quoted as if it had been given.
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["eval", "--n", "10", "--rho", "0.3"],
+            &["--gamma", "--beta"],
+        ),
+        (
+            &["simulate", "--config", "gaussian", "--n", "10", "--d", "3"],
+            &["--gamma", "--beta"],
+        ),
+        (
+            &[
+                "simulate", "--config", "gaussian", "--n", "10", "--d", "3", "--gamma", "1",
+            ],
+            &["missing --rho", "--config"],
+        ),
+        (
+            &[
+                "simulate", "--config", "gaussian", "--d", "3", "--rho", "0.1", "--gamma", "1",
+            ],
+            &["missing --n", "--config"],
+        ),
+        (
+            &[
+                "simulate", "--config", "gaussian", "--n", "10", "--rho", "0.1", "--gamma", "1",
+            ],
+            &["missing --d", "--config"],
+        ),
+        (
+            &["simulate", "--n", "10", "--gamma", "1"],
+            &["missing --tokens or --config"],
+        ),
+    ];
+    for (args, words) in cases {
+        let out = critscale(args);
+        let stderr = &out.stderr;
+        out.expect_exit(2);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        for word in *words {
+            assert!(stderr.contains(word), "{args:?}: {stderr}");
+        }
+        assert!(!stderr.contains("''"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
 fn non_positive_rho_is_evaluated_with_a_warning() {
     let out = eval(&["--n", "10", "--rho", "-0.05", "--gamma", "1", "--json"]);
     out.expect_success();
@@ -109,5 +158,23 @@ fn non_positive_rho_is_evaluated_with_a_warning() {
     assert!(
         stderr.starts_with("warning:") && stderr.contains("rho"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn help_states_the_report_default_out_and_the_raw_simulate_seed() {
+    let report = critscale(&["report", "--help"]);
+    report.expect_success();
+    assert!(
+        report.stdout.contains(critscale::report::DEFAULT_OUT),
+        "{}",
+        report.stdout
+    );
+    let simulate = critscale(&["simulate", "--help"]);
+    simulate.expect_success();
+    assert!(
+        simulate.stdout.contains("gaussian_grid.json"),
+        "{}",
+        simulate.stdout
     );
 }

@@ -121,12 +121,12 @@ pub fn default_statements() -> Vec<Statement> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Budget, ProofStatus, certify};
+    use crate::{ProofStatus, SearchLimits, certify};
 
     #[test]
     fn default_statements_are_proved() {
         for statement in default_statements() {
-            let outcome = certify(&statement, Budget::default()).unwrap();
+            let outcome = certify(&statement, SearchLimits::default()).unwrap();
             assert_eq!(outcome.verdict, ProofStatus::Proved, "{outcome:#?}");
             assert!(outcome.enclosure.is_some());
         }

@@ -12,7 +12,7 @@
 //! * **proved** when every box fits (the union of the boxes is the whole domain, so the bound
 //!   holds for every n ≥ N, including n → ∞);
 //! * **disproved** when F at a single point (n, γ) is certainly outside the band — a witness;
-//! * **undecided** when the box budget runs out.
+//! * **undecided** when the box limit ([`SearchLimits::max_boxes`]) is reached.
 //!
 //! Certificates are plain data ([`Outcome`], serde-serialisable) so that the report can include
 //! them.
@@ -116,7 +116,7 @@ pub enum ProofStatus {
     Proved,
     /// A point violates the bound.
     Disproved,
-    /// The box budget ran out.
+    /// The box limit ([`SearchLimits::max_boxes`]) was reached.
     Undecided,
 }
 
@@ -156,18 +156,21 @@ pub struct Outcome {
     pub precision_bits: usize,
 }
 
-/// Limits of the search.
+/// Limits of one certificate's box search: the interval precision and how many boxes may be
+/// evaluated before the claim is left undecided. (Not the sampling budget of the checks,
+/// `critscale_theorems::Budget`.)
 #[derive(Debug, Clone, Copy)]
-pub struct Budget {
+pub struct SearchLimits {
     /// Interval precision in bits.
     pub precision_bits: u64,
     /// Box evaluations before giving up.
     pub max_boxes: usize,
 }
 
-impl Default for Budget {
+impl Default for SearchLimits {
+    /// 128 bits and 200 000 boxes.
     fn default() -> Self {
-        Budget {
+        SearchLimits {
             precision_bits: 128,
             max_boxes: 200_000,
         }
@@ -398,9 +401,17 @@ fn ends(x: &Interval) -> [String; 2] {
 }
 
 /// Checks a statement by interval branch-and-bound over u = 1/n ∈ [0, 1/N] (and the κ range).
-pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStatement> {
+///
+/// # Errors
+///
+/// [`BadStatement`] (naming the statement) when `limits.precision_bits` is not a supported
+/// precision, or the statement is malformed: a field that is not a finite decimal, or values outside
+/// their domain (ρ ∉ (0, 1), α < 0, q ≤ 0, ε ≤ 0, N < 2, d/n < 1, a γ/γ_c range that does not
+/// fit its side, a quantity asked outside the setting its limit is stated for). A claim that is
+/// false or undecided is an `Ok` outcome, not an error.
+pub fn certify(statement: &Statement, limits: SearchLimits) -> Result<Outcome, BadStatement> {
     let start = Instant::now();
-    let p = Precision::new(budget.precision_bits).map_err(|e| statement.bad(e.to_string()))?;
+    let p = Precision::new(limits.precision_bits).map_err(|e| statement.bad(e.to_string()))?;
     let prep = statement.prepare(&p)?;
     let low = prep.target.clone() - &prep.epsilon;
     let high = prep.target.clone() + &prep.epsilon;
@@ -415,7 +426,7 @@ pub fn certify(statement: &Statement, budget: Budget) -> Result<Outcome, BadStat
     let mut witness = None;
     while let Some((cell, depth)) = stack.pop() {
         boxes += 1;
-        if boxes > budget.max_boxes {
+        if boxes > limits.max_boxes {
             verdict = ProofStatus::Undecided;
             break;
         }
@@ -538,7 +549,7 @@ mod tests {
     }
 
     fn verdict(statement: &Statement) -> Outcome {
-        certify(statement, Budget::default()).unwrap()
+        certify(statement, SearchLimits::default()).unwrap()
     }
 
     #[test]
@@ -592,9 +603,9 @@ mod tests {
         let s = default("cert.T1.rate.sub");
         let outcome = certify(
             &s,
-            Budget {
+            SearchLimits {
                 max_boxes: 3,
-                ..Budget::default()
+                ..SearchLimits::default()
             },
         )
         .unwrap();
@@ -605,16 +616,16 @@ mod tests {
     fn ill_posed_statements_are_rejected() {
         let mut s = default("cert.T1.limit.sub");
         s.gamma_ratio = ["0.8".to_owned(), "1.2".to_owned()];
-        assert!(certify(&s, Budget::default()).is_err());
+        assert!(certify(&s, SearchLimits::default()).is_err());
         let mut s = default("cert.T3.limit.sub");
         s.alpha = "0.5".to_owned();
-        assert!(certify(&s, Budget::default()).is_err());
+        assert!(certify(&s, SearchLimits::default()).is_err());
         let mut s = default("cert.T3.rate.sub");
         s.gamma_ratio = ["0.3".to_owned(), "0.3".to_owned()]; // κ = −0.7 < −1/2
-        assert!(certify(&s, Budget::default()).is_err());
+        assert!(certify(&s, SearchLimits::default()).is_err());
         let mut s = default("cert.T1.limit.sub");
         s.rho = "1.5".to_owned();
-        assert!(certify(&s, Budget::default()).is_err());
+        assert!(certify(&s, SearchLimits::default()).is_err());
     }
 
     #[test]

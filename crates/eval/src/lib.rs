@@ -117,7 +117,9 @@ pub const MIN_REL_TOL: f64 = 1e-15;
 /// The largest `--rel-tol`.
 pub const MAX_REL_TOL: f64 = 0.1;
 
-/// Why `eval` could not run: a bad parameter (the user's fault, exit code 2).
+/// A command-line parameter with a value outside its domain, or values that do not go together
+/// (the user's fault, exit code 2). `eval` returns it, and the CLI uses it for every subcommand's
+/// refusals, so that each is one line of the same shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid value '{value}' for --{flag}: {requirement}")]
 pub struct BadParameter {
@@ -127,6 +129,21 @@ pub struct BadParameter {
     pub value: String,
     /// What a valid value looks like.
     pub requirement: String,
+}
+
+impl BadParameter {
+    /// A bad value for `--flag`.
+    pub fn new(
+        flag: impl Into<String>,
+        value: impl Into<String>,
+        requirement: impl Into<String>,
+    ) -> Self {
+        BadParameter {
+            flag: flag.into(),
+            value: value.into(),
+            requirement: requirement.into(),
+        }
+    }
 }
 
 /// Why `eval` stopped.

@@ -6,11 +6,7 @@ use critscale_real::{BigReal, Precision, Real};
 use critscale_simplex::{InvalidParameter, Scaling, SimplexParams};
 
 pub(crate) fn bad(flag: &str, value: &str, requirement: impl Into<String>) -> BadParameter {
-    BadParameter {
-        flag: flag.to_owned(),
-        value: value.to_owned(),
-        requirement: requirement.into(),
-    }
+    BadParameter::new(flag, value, requirement)
 }
 
 fn parse<T: Real>(ctx: &T::Ctx, flag: &str, text: &str) -> Result<T, BadParameter> {

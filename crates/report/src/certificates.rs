@@ -8,7 +8,7 @@
 
 use crate::table::{Column, Table};
 use crate::{Artifact, ReportError};
-use critscale_certify::{Budget, Outcome, ProofStatus, Statement, certify, defaults};
+use critscale_certify::{Outcome, ProofStatus, SearchLimits, Statement, certify, defaults};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -37,7 +37,7 @@ pub fn compute(tick: &(dyn Fn() + Sync)) -> Vec<Row> {
         .into_par_iter()
         .map(|statement| {
             let start = Instant::now();
-            let outcome = certify(&statement, Budget::default()).map_err(|e| e.to_string());
+            let outcome = certify(&statement, SearchLimits::default()).map_err(|e| e.to_string());
             tick();
             Row {
                 statement,

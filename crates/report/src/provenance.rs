@@ -126,7 +126,7 @@ pub fn to_json(
         "budget": budget.word(),
         "theorems_budget": budget.word(),
         "claims": if claim_filter.is_empty() { json!("all") } else { json!(claim_filter) },
-        "certify_budget": { "precision_bits": critscale_certify::Budget::default().precision_bits, "max_boxes": critscale_certify::Budget::default().max_boxes },
+        "certify_budget": { "precision_bits": critscale_certify::SearchLimits::default().precision_bits, "max_boxes": critscale_certify::SearchLimits::default().max_boxes },
     });
     if let Some(map) = value.as_object_mut() {
         map.extend(grids);

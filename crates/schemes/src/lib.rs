@@ -224,6 +224,11 @@ pub struct BadParameter {
 }
 
 /// Reads `rule` at pairwise cosine ρ ∈ (0, 1) and context length n ≥ 2.
+///
+/// # Errors
+///
+/// [`BadParameter`] when ρ is not in (0, 1), n is not a finite number ≥ 2, the rule gives no
+/// positive finite β_n at n, or the point is outside the simplex domain ([`SimplexParams::new`]).
 pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
     if !(rho > 0.0 && rho < 1.0) {
         return Err(BadParameter {
@@ -270,14 +275,19 @@ pub fn read(rule: &Rule, rho: f64, n: f64) -> Result<Reading, BadParameter> {
     })
 }
 
-/// Context lengths in [n_min, n_max] where γ(n) crosses γ_c(ρ), found on a grid of 400 points per
-/// decade-of-log and refined by bisection in log n (`critscale_asymptotics::threshold`) to a
-/// bracket of 1e-12 relative. Empty when it never does, or when γ(n) is not finite on the grid.
+/// Steps of the log n grid on which [`crossings`] scans the whole range before bisecting.
+pub const CROSSING_STEPS: usize = 4000;
+
+/// Context lengths in [n_min, n_max] where γ(n) crosses γ_c(ρ), found on a uniform grid of
+/// [`CROSSING_STEPS`] steps in log n over [log max(n_min, 2), log n_max] (the whole range, not a
+/// density per decade) and refined by bisection in log n (`critscale_asymptotics::threshold`) to
+/// a bracket of 1e-12·max(|log n|, 1). Crossings closer together than one grid step can be
+/// missed. Empty when it never crosses, or when γ(n) is not finite on the grid.
 pub fn crossings(rule: &Rule, rho: f64, n_min: f64, n_max: f64) -> Vec<f64> {
     let gamma_c = critscale_simplex::gamma_c(&rho);
     let f = |log_n: f64| rule.gamma(log_n.exp()) - gamma_c;
     let (a, b) = (n_min.max(2.0).ln(), n_max.ln());
-    let steps = 4000;
+    let steps = CROSSING_STEPS;
     let grid: Vec<f64> = (0..=steps)
         .map(|k| a + (b - a) * k as f64 / steps as f64)
         .collect();

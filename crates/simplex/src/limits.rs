@@ -64,12 +64,3 @@ pub fn eta_limit<T: Real>(regime: Regime, q: &T, d: &T) -> T {
         Regime::Supercritical => factor,
     }
 }
-
-/// The exponent e > 0 with |p − p_∞| ≈ n^{−e}: −κ below, 1 at, κ above γ_c.
-pub fn self_weight_approach_exponent<T: Real>(regime: Regime, kappa: &T) -> T {
-    match regime {
-        Regime::Subcritical => -kappa.clone(),
-        Regime::Critical => T::one(&kappa.ctx()),
-        Regime::Supercritical => kappa.clone(),
-    }
-}

@@ -138,6 +138,11 @@ fn require_finite<T: Real>(name: &'static str, value: &T) -> Result<(), InvalidP
 
 impl<T: Real> SimplexParams<T> {
     /// Checks every parameter and returns the first violation, naming it, its value and its range.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidParameter`] (name, value, valid range) for the first violation: a non-finite value;
+    /// n < 2; ρ outside (−1/(n−1), 1); γ or β ≤ 0; α < 0; q ≤ 0; or d < n.
     pub fn new(
         n: T,
         rho: T,

@@ -251,6 +251,11 @@ pub struct Measurement {
 
 impl Claim {
     /// Runs the check and judges it.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckError`] (with this claim's ID) when the check cannot produce a measurement: a series
+    /// could not be computed or fitted.
     pub fn run(&self, budget: Budget, perturbation: &Perturbation) -> Result<Evidence, CheckError> {
         let start = Instant::now();
         let m = (self.check)(budget, perturbation).map_err(|reason| CheckError {
@@ -463,6 +468,11 @@ impl Series {
     }
 
     /// Fits the model (the fit the claim's verdict uses).
+    ///
+    /// # Errors
+    ///
+    /// When the least-squares fit fails: fewer than 3 points, non-finite values, or all abscissae
+    /// equal.
     pub fn fit(&self) -> Result<SeriesFit, String> {
         let x = self.x();
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
@@ -496,6 +506,10 @@ impl Series {
     }
 
     /// Fits the series and returns the measurement of a claim judged on it alone.
+    ///
+    /// # Errors
+    ///
+    /// When the fit fails ([`Series::fit`]).
     pub fn measurement(&self, p: &Perturbation) -> Result<Measurement, String> {
         let fit = self.fit()?;
         let method = match self.model {
@@ -525,12 +539,20 @@ pub struct SeriesCheck {
 
 impl SeriesCheck {
     /// The claim's check: the series at `budget`, judged.
+    ///
+    /// # Errors
+    ///
+    /// When the series cannot be computed or the judge's fit fails.
     pub fn measure(&self, budget: Budget, p: &Perturbation) -> Result<Measurement, String> {
         (self.judge)(&(self.series)(budget)?, p)
     }
 }
 
 /// The judge of a claim made on one series: [`Series::measurement`].
+///
+/// # Errors
+///
+/// When `series` does not hold exactly one series, or its fit fails ([`Series::fit`]).
 pub fn judge_single(series: &[Series], p: &Perturbation) -> Result<Measurement, String> {
     match series {
         [one] => one.measurement(p),
@@ -546,6 +568,10 @@ pub fn series_checks() -> Vec<SeriesCheck> {
 }
 
 /// The series behind claim `id` at `budget`; `None` when the claim is not a fitted one.
+///
+/// # Errors
+///
+/// Inside the `Some`: when the series cannot be computed (see the claim's series function).
 pub fn series(id: &str, budget: Budget) -> Option<Result<Vec<Series>, String>> {
     series_checks()
         .into_iter()

@@ -148,6 +148,15 @@ pub(crate) fn decades(budget: Budget, from: u32, to: u32) -> Vec<u32> {
     (from..=to).step_by(step as usize).collect()
 }
 
+/// The sizes `ks` (powers of ten, ascending) as the range a method text quotes:
+/// `1e{first}..1e{last}`, so that the text names the sizes actually used at every budget.
+pub(crate) fn decade_range(ks: &[u32]) -> String {
+    match (ks.first(), ks.last()) {
+        (Some(first), Some(last)) => format!("1e{first}..1e{last}"),
+        _ => "no sizes".to_owned(),
+    }
+}
+
 /// The allowance of the exponent fits. The local slope differs from the asymptotic exponent by
 /// the relative size of the next correction (≤ n^{−|κ|} ≈ 1e-6 at the smallest n used), so the
 /// tolerance is 1e-4.
@@ -206,6 +215,11 @@ pub(crate) fn power_law(
 }
 
 /// The series of `T1.rate.sub`: log λ against log n below γ_c (f64 log domain); slope 2κ.
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
     let log_y: Vec<f64> = ks
@@ -213,7 +227,8 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
         .map(|&k| layer_f64(10f64.powi(k as i32), SUB, 0.0).ln_lambda)
         .collect();
     let method = format!(
-        "OLS of log lambda on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+        "OLS of log lambda on log n, f64 log domain, n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = 2.0 * (SUB - 1.0);
@@ -234,6 +249,11 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
 }
 
 /// The series of `T1.rate.super`: log(1 − λ) against log n above γ_c; slope −κ.
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
     let log_y: Vec<f64> = ks
@@ -241,7 +261,8 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
         .map(|&k| layer_f64(10f64.powi(k as i32), SUPER, 0.0).ln_one_minus_lambda)
         .collect();
     let method = format!(
-        "OLS of log(1 - lambda) on log n, f64 log domain, n = 1e20..1e300 ({} sizes)",
+        "OLS of log(1 - lambda) on log n, f64 log domain, n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = -(SUPER - 1.0);
@@ -263,7 +284,12 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
 
 /// The series of `T1.rate.crit`: log|cos_out − 4ρ/(1+3ρ)| against log n at γ_c; slope −1. The
 /// deviation (≈ 1/n) is far below f64's resolution, so this uses 512-bit big floats up to
-/// n = 1e120.
+/// n = 1e120 (full budget; 1e114 at the quick budget).
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
     let bits = 512;
@@ -276,7 +302,8 @@ pub fn rate_crit_series(budget: Budget) -> Result<Vec<Series>, String> {
         log_y.push(deviation.ln().to_f64());
     }
     let method = format!(
-        "OLS of log|cos_out - limit| on log n, {bits} bits, n = 1e10..1e120 ({} sizes)",
+        "OLS of log|cos_out - limit| on log n, {bits} bits, n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = -1.0;
@@ -317,6 +344,10 @@ fn lambda_of_gamma(k: u32) -> impl Fn(f64) -> f64 {
 /// grid on [γ_c/2, 3γ_c]), at n = 1e8 … 1e128 (quick) or 1e288 (full), fitted to a + b/log n;
 /// the claim is a = γ_c. λ depends on (n, γ) through κ log n up to O(1/n) terms, so the model is
 /// exact to O(1/n) ≤ 1e-8: tolerance 1e-6 on a.
+///
+/// # Errors
+///
+/// When λ does not cross the level exactly once on the grid at some n (the message names n).
 pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = threshold_sizes(budget);
     let grid = linspace(0.5 * gamma_c(), 3.0 * gamma_c(), 50).map_err(|e| e.to_string())?;
@@ -361,6 +392,11 @@ pub fn threshold_series(budget: Budget) -> Result<Vec<Series>, String> {
 /// The series of `T1.width`: the width between the crossings of λ = 1/4 and λ = 3/4 (one
 /// 80-point grid on [0.3γ_c, 4γ_c], bisection to 1e-14), fitted to k·(log n)^e by least squares
 /// of log width on log log n; the claim is e = −1 (exact up to O(1/n)): tolerance 1e-4.
+///
+/// # Errors
+///
+/// When λ does not cross each width level exactly once on the grid at some n (the message names
+/// n), or a width is not positive.
 pub fn width_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = threshold_sizes(budget);
     let grid = linspace(0.3 * gamma_c(), 4.0 * gamma_c(), 80).map_err(|e| e.to_string())?;
@@ -539,4 +575,30 @@ pub fn claims() -> Vec<Claim> {
             |b, p| WIDTH.measure(b, p)
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_methods_quote_the_sizes_used_at_each_budget() {
+        for budget in [Budget::Quick, Budget::Full] {
+            for (from, to) in [(20, 300), (10, 120)] {
+                let ks = decades(budget, from, to);
+                let range = decade_range(&ks);
+                assert_eq!(range, format!("1e{}..1e{}", ks[0], ks[ks.len() - 1]));
+            }
+        }
+        // At the full budget the sizes run to the ends asked for, so the reference report's
+        // method texts are those of the fixed ranges; the quick budget stops short of 1e120.
+        assert_eq!(decade_range(&decades(Budget::Full, 20, 300)), "1e20..1e300");
+        assert_eq!(decade_range(&decades(Budget::Full, 10, 120)), "1e10..1e120");
+        assert_ne!(
+            decade_range(&decades(Budget::Quick, 10, 120)),
+            "1e10..1e120"
+        );
+        let series = rate_sub_series(Budget::Quick).expect("f64 series");
+        assert!(series[0].method.contains("n = 1e20..1e300 (9 sizes)"));
+    }
 }

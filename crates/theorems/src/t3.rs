@@ -7,8 +7,8 @@
 //! vanish exactly where tokens collapse.
 
 use crate::t1::{
-    self, THRESHOLD_LAW, Words, decades, gamma_c, layer_big, layer_f64, ln_decades, power_law,
-    rate_title, threshold_sizes,
+    self, THRESHOLD_LAW, Words, decade_range, decades, gamma_c, layer_big, layer_f64, ln_decades,
+    power_law, rate_title, threshold_sizes,
 };
 use crate::{
     Budget, Claim, Measurement, Model, Perturbation, Series, SeriesCheck, fraction_text,
@@ -46,6 +46,11 @@ fn limit(ratio: f64, factor: f64, exponent: f64, p: &Perturbation) -> Result<Mea
 
 /// The series of `T3.rate.sub`: log η against log n below γ_c (d = n); slope 2κ. The 1/n and
 /// β²/d terms are relatively n^{−(1+2κ)} ≤ 1e-12 at n ≥ 1e20.
+///
+/// # Errors
+///
+/// None in practice (the closed forms are evaluated at fixed, valid parameters); the `Result`
+/// is the signature every [`crate::SeriesCheck::series`] shares.
 pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 20, 300);
     let log_y: Vec<f64> = ks
@@ -58,7 +63,8 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
         })
         .collect();
     let method = format!(
-        "OLS of log eta on log n, f64, d = n = 1e20..1e300 ({} sizes)",
+        "OLS of log eta on log n, f64, d = n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = 2.0 * (SUB - 1.0);
@@ -82,7 +88,13 @@ pub fn rate_sub_series(budget: Budget) -> Result<Vec<Series>, String> {
 }
 
 /// The series of `T3.rate.super`: log(1 − qη/(1 − 1/d)) against log n above γ_c; slope −κ. The
-/// deficit (≈ 2n^{−κ}) cancels in f64, so this uses 512-bit big floats up to n = 1e120.
+/// deficit (≈ 2n^{−κ}) cancels in f64, so this uses 512-bit big floats up to n = 1e120 (full
+/// budget; 1e114 at the quick budget).
+///
+/// # Errors
+///
+/// When the big-float layer gives no η, or n cannot be read at the working precision (neither
+/// happens at the fixed parameters used).
 pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
     let ks = decades(budget, 10, 120);
     let bits = 512;
@@ -97,7 +109,8 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
         log_y.push(deficit.ln().to_f64());
     }
     let method = format!(
-        "OLS of log(1 - q eta/(1-1/d)) on log n, {bits} bits, d = n = 1e10..1e120 ({} sizes)",
+        "OLS of log(1 - q eta/(1-1/d)) on log n, {bits} bits, d = n = {} ({} sizes)",
+        decade_range(&ks),
         ks.len()
     );
     let slope = -(SUPER - 1.0);
@@ -123,6 +136,11 @@ pub fn rate_super_series(budget: Budget) -> Result<Vec<Series>, String> {
 /// The series of `T3.threshold.coincide`: γ*(n) of the forward pass (λ = 1/2; the series of
 /// `T1.threshold`, relabelled) and of the gradient (qη/(1 − 1/d) = 1/8, bisected the same way),
 /// each to be fitted by a + b/log n. Both models are exact to O((log n)²/n): tolerance 1e-6.
+///
+/// # Errors
+///
+/// When the forward threshold fails ([`t1::threshold_series`]), or qη/(1 − 1/d) does not cross
+/// its level exactly once on the grid at some n (the message names n).
 pub fn thresholds_series(budget: Budget) -> Result<Vec<Series>, String> {
     let mut forward = t1::threshold_series(budget)?
         .pop()
@@ -170,6 +188,10 @@ pub fn thresholds_series(budget: Budget) -> Result<Vec<Series>, String> {
 
 /// The judge of `T3.threshold.coincide`: a(η threshold) − a(λ threshold), with the half-widths
 /// of the two intervals added; predicted 0 (moved by the perturbation of γ_c).
+///
+/// # Errors
+///
+/// When `series` is not the two threshold series, or either fit fails ([`crate::Series::fit`]).
 pub fn judge_coincide(series: &[Series], p: &Perturbation) -> Result<Measurement, String> {
     let [forward, backward] = series else {
         return Err(format!("expected two series, got {}", series.len()));

@@ -1,7 +1,7 @@
 //! Rates and thresholds: the series behind the fitted claims, plotted with their fits.
 //!
 //! The rate and threshold claims of `crates/theorems` (`T1.rate.*`, `T1.threshold`, `T1.width`,
-//! `T3.rate.*`, `T3.threshold.coincide`) are judged on least-squares fits to series of points,
+//! `T3.rate.*`, `T3.threshold`) are judged on least-squares fits to series of points,
 //! one per size n = 10^k, computed from the exact simplex closed forms (ρ = 0.3, q = 1, d = n,
 //! α = 0). This section takes those series from [`critscale_theorems::series_checks`] — the very
 //! functions the registered checks call — fits them with [`Series::fit`] and judges them with
@@ -155,7 +155,7 @@ impl Rates {
     }
 
     /// The threshold series (the λ series of `T1.threshold` and the η series of
-    /// `T3.threshold.coincide`), with their fits.
+    /// `T3.threshold`), with their fits.
     fn threshold_series(&self) -> Vec<(&Series, &SeriesFit)> {
         let mut out = Vec::new();
         for claim in &self.claims {
@@ -322,14 +322,10 @@ impl Rates {
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
         for claim in &self.claims {
             let m = &claim.measurement;
-            let quantity = if claim.id == t3::THRESHOLDS_COINCIDE.id {
-                "a(η threshold) − a(λ threshold)".to_owned()
-            } else {
-                let s = &claim.series[0];
-                match s.model {
-                    Model::InverseLog => format!("n → ∞ limit a of {}", s.quantity),
-                    _ => format!("exponent of {}", s.quantity),
-                }
+            let s = &claim.series[0];
+            let quantity = match s.model {
+                Model::InverseLog => format!("n → ∞ limit a of {}", s.quantity),
+                _ => format!("exponent of {}", s.quantity),
             };
             let _ = writeln!(
                 md,

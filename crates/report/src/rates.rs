@@ -277,8 +277,10 @@ impl Rates {
              order and p_ℓ the self weight at which the level is reached (p² = ρ/(1 + ρ) for λ = 1/2; p² = 1/8 \
              for the gradient level qη/(1 − 1/d) = 1/8, since qη/(1 − 1/d) ≈ p²). Plotted against 1/log n the \
              points lie on a straight line whose intercept at 1/log n = 0 is the n → ∞ threshold; the claims fit \
-             a + b/log n by least squares and compare a with γ_c = 1/(1 − ρ) = {}. The thin grey lines are the \
-             leading-order predictions γ_c + γ_c·logit(p_ℓ)/log n.\n",
+             a + b/log n by least squares and compare a with γ_c = 1/(1 − ρ) = {} (`T1.threshold`, \
+             `T3.threshold`) and b with γ_c·logit p_ℓ (`T1.threshold.slope`, `T3.threshold.slope`; exact up \
+             to the O((log n)²/n) terms, which is why the fits start at n = 1e16). The thin grey lines are \
+             the predictions γ_c + γ_c·logit(p_ℓ)/log n.\n",
             md_num(gamma_c())
         );
         let _ = writeln!(md, "![gamma*(n) against 1/log n](figures/gamma_star.svg)\n");
@@ -286,7 +288,7 @@ impl Rates {
             let b0 = s.leading_slope.map_or_else(|| "–".to_owned(), md_num);
             let _ = writeln!(
                 md,
-                "- {}: a = {} ± {} (95%), a − γ_c = {}, b = {} (leading order {}), {}.",
+                "- {}: a = {} ± {} (95%), a − γ_c = {}, b = {} (predicted {}), {}.",
                 s.quantity,
                 short(f.intercept),
                 half_width(f.ci),

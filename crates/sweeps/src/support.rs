@@ -254,7 +254,7 @@ pub fn two_clusters(
     rho: f64,
     seed: u64,
 ) -> Result<Array2<f64>> {
-    if n % 2 != 0 {
+    if !n.is_multiple_of(2) {
         return Err(Error::BadInput {
             what: format!("two clusters of n = {n}"),
             reason: "n must be even".to_owned(),

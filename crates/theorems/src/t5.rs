@@ -34,7 +34,9 @@ use crate::t2::RHO;
 use crate::{Budget, CONFIDENCE_LEVEL, Claim, Measurement, Perturbation, control};
 use critscale_asymptotics::{linear_regression, nalgebra::DMatrix};
 use critscale_sweeps::sample::sample;
-use critscale_sweeps::support::{Prediction, SupportCheck, support_check, two_cluster_support};
+use critscale_sweeps::support::{
+    SupportCheck, SupportPrediction, support_check, two_cluster_support,
+};
 use critscale_sweeps::{Gamma, Memo, SampleKey};
 
 /// The tag of T5's samples in the seed policy of `critscale_sweeps`.
@@ -91,7 +93,7 @@ fn cumulant_checks(budget: Budget) -> Result<Vec<SupportCheck>, String> {
 /// spread over samples is the thing judged).
 fn judge_support(
     checks: &[SupportCheck],
-    prediction: fn(&SupportCheck) -> Prediction,
+    prediction: fn(&SupportCheck) -> SupportPrediction,
     shift: f64,
     what: &str,
 ) -> Result<Measurement, String> {

@@ -189,3 +189,87 @@ Proof.
   intros Hn X. rewrite p_kappa by exact Hn. fold X. assert (0 < X) by apply exp_pos.
   assert (/ n < 1) by (apply inv_lt_1; lra). field. repeat split; nra.
 Qed.
+
+(** ** Positivity *)
+
+Lemma E_lt_1 rho beta : 0 < beta * (1 - rho) -> E rho beta < 1.
+Proof.
+  intros H. unfold E. assert (H0 : exp (- (beta * (1 - rho))) < exp 0) by (apply exp_increasing; lra). rewrite exp_0 in H0. exact H0.
+Qed.
+
+Lemma p_le_1 n rho beta : 1 <= n -> p n rho beta <= 1.
+Proof.
+  intros Hn. unfold p. pose proof (E_pos rho beta).
+  assert (0 <= (n - 1) * E rho beta) by (apply Rmult_le_pos; lra).
+  rewrite <- Rinv_1. apply Rinv_le_contravar; lra.
+Qed.
+
+Lemma out_norm_sq_pos n rho beta a :
+  1 < n -> 0 < rho < 1 -> 0 < beta -> 0 <= a -> 0 < out_norm_sq n rho beta a.
+Proof.
+  intros Hn Hr Hb Ha. rewrite out_norm_sq_w by lra. rewrite c_E.
+  pose proof (p_pos n rho beta ltac:(lra)). pose proof (p_le_1 n rho beta ltac:(lra)).
+  pose proof (E_pos rho beta).
+  assert (HE : E rho beta < 1) by (apply E_lt_1; apply Rmult_lt_0_compat; lra).
+  assert (Hc : 0 < p n rho beta * (1 - E rho beta) + a)
+    by (assert (0 < p n rho beta * (1 - E rho beta)) by (apply Rmult_lt_0_compat; lra); lra).
+  assert (Hr0 : 0 < r n rho beta) by (unfold r; apply Rmult_lt_0_compat; lra).
+  assert (Hw : 0 < r n rho beta + (1 - p n rho beta) * rho)
+    by (assert (0 <= (1 - p n rho beta) * rho) by (apply Rmult_le_pos; lra); lra).
+  assert (0 < r n rho beta * n) by (apply Rmult_lt_0_compat; lra).
+  assert (0 < (r n rho beta + (1 - p n rho beta) * rho)
+              * (2 * (p n rho beta * (1 - E rho beta) + a) + r n rho beta * n))
+    by (apply Rmult_lt_0_compat; lra).
+  nra.
+Qed.
+
+(** ** The layer in the variables u = 1/n and X = n^κ *)
+
+Lemma cos_out_X n rho gamma a :
+  1 < n -> 0 < rho < 1 -> 0 < gamma -> 0 <= a ->
+  let X := exp (kappa gamma rho * ln n) in
+  cos_out n rho (gamma * ln n) a =
+  1 - (1 - rho) * lam_u rho a (/ n) (X / (X + 1 - / n)) ((1 - / n) / (X + 1 - / n))
+                        (/ n * / X).
+Proof.
+  intros Hn Hr Hg Ha X.
+  assert (0 < ln n) by (rewrite <- ln_1; apply ln_increasing; lra).
+  rewrite cos_out_lambda.
+  2: { apply Rgt_not_eq, out_norm_sq_pos; try lra. apply Rmult_lt_0_compat; lra. }
+  rewrite lambda_u by exact Hn.
+  rewrite (one_minus_p_kappa n rho gamma Hn), (p_kappa n rho gamma Hn), E_kappa by lra.
+  rewrite exp_Ropp. reflexivity.
+Qed.
+
+Lemma lambda_X n rho gamma a : 1 < n ->
+  let X := exp (kappa gamma rho * ln n) in
+  lambda n rho (gamma * ln n) a =
+  lam_u rho a (/ n) (X / (X + 1 - / n)) ((1 - / n) / (X + 1 - / n)) (/ n * / X).
+Proof.
+  intros Hn X. rewrite lambda_u by exact Hn.
+  rewrite (one_minus_p_kappa n rho gamma Hn), (p_kappa n rho gamma Hn), E_kappa by lra.
+  rewrite exp_Ropp. reflexivity.
+Qed.
+
+(** q·η for α = 0 and d = μn, in u = 1/n, with ℓ₁ = u ln n and ℓ₂ = u (ln n)²: β only
+    appears through β/d = γℓ₁/μ and β²/d = γ²ℓ₂/μ. *)
+Definition qeta_u (rho gamma mu u P OMP l1 l2 : R) : R :=
+  let r := u * OMP / (1 - u) in
+  let h := (1 - r) ^ 2 + P ^ 2 + r * (OMP - r) in
+  let trCP := (1 - rho) * (rho * P * OMP + OMP * (1 - r)) in
+  let CPsq := (1 - rho) ^ 2 * (OMP * r * h + rho * P ^ 2 * (OMP ^ 2 + OMP * r)) in
+  (P ^ 2 + OMP * r) * (1 - u / mu)
+  + OMP * r * (- (2 * gamma * (1 - rho) * (rho * (1 - r) + P)) * l1
+               + gamma ^ 2 * (1 - rho) * (1 - rho ^ 2) * h * l2) / mu
+  + (2 * P * gamma * trCP * l1 + gamma ^ 2 * CPsq * l2) / mu.
+
+Lemma qeta_u_eq n rho gamma q mu : 1 < n -> 0 < q -> 0 < mu ->
+  q * eta n rho (gamma * ln n) 0 q (mu * n) =
+  qeta_u rho gamma mu (/ n) (p n rho (gamma * ln n)) (1 - p n rho (gamma * ln n))
+         (/ n * ln n) (/ n * ln n ^ 2).
+Proof.
+  intros Hn Hq Hmu. unfold eta, qeta_u. cbv zeta. rewrite (r_u n rho (gamma * ln n) Hn).
+  assert (0 < sqrt q) by (apply sqrt_lt_R0; lra).
+  assert (/ n < 1) by (apply inv_lt_1; lra).
+  field. repeat split; lra.
+Qed.

@@ -1,0 +1,213 @@
+(** * The default certificates of `critscale certify` (crates/certify/src/defaults.rs),
+    re-proved for every real n ≥ N = 10⁶ with coq-interval.
+
+    Every statement is at ρ = 3/10 and q = 1; "sub" is γ = 0.8 γ_c = 8/7 (κ = −1/5), "crit"
+    γ = γ_c = 10/7 (κ = 0), "super" γ = 1.25 γ_c = 25/14 (κ = 1/4), residual statements use
+    α = 1/2 (a = α√q), η statements d = n (and d = 10n once). Each is proved by writing the
+    quantity as a rational function of t = n^{−1/k} (k = 5, 1, 4; then 1/n = t^k and n^κ is a
+    power of t) and, for η, of ℓ₁ = ln n/n and ℓ₂ = (ln n)²/n, which are bounded by their values
+    at N; the interval tactic then bounds the function over the whole box, t = 0 (n = ∞)
+    included. *)
+
+From Coq Require Import Reals Lra Lia.
+From Interval Require Import Tactic.
+From Critscale Require Import Simplex Bounds.
+Open Scope R_scope.
+
+Definition N : R := 1000000.
+
+(** ** The substitution t = n^{−1/k} *)
+
+Lemma t_bound n (k T : R) : N <= n -> 0 < k -> exp (- (ln N / k)) <= T ->
+  0 <= exp (- (ln n / k)) <= T.
+Proof.
+  intros Hn Hk HT. unfold N in *. split; [left; apply exp_pos|].
+  apply Rle_trans with (2 := HT). apply exp_le_mono, Ropp_le_contravar.
+  unfold Rdiv. apply Rmult_le_compat_r; [left; apply Rinv_0_lt_compat; lra|].
+  apply ln_le_mono; lra.
+Qed.
+
+Lemma t_pos n k : 0 < exp (- (ln n / k)).
+Proof. apply exp_pos. Qed.
+
+Lemma inv_n_t n (k : R) (kk : nat) : 0 < n -> INR kk = k -> (0 < kk)%nat ->
+  / n = exp (- (ln n / k)) ^ kk.
+Proof. intros Hn Hk Hkk. subst k. symmetry. apply root_pow; assumption. Qed.
+
+(** n^κ = t^{−1} below γ_c (κ = −1/k) and n^κ = 1/t above (κ = 1/k). *)
+Lemma X_sub n gamma rho k : kappa gamma rho = - / k -> k <> 0 ->
+  exp (kappa gamma rho * ln n) = exp (- (ln n / k)).
+Proof. intros H Hk. rewrite H. f_equal. field. exact Hk. Qed.
+
+Lemma X_super n gamma rho k : kappa gamma rho = / k -> k <> 0 ->
+  exp (kappa gamma rho * ln n) = / exp (- (ln n / k)).
+Proof. intros H Hk. rewrite H, <- exp_Ropp. f_equal. field. exact Hk. Qed.
+
+Lemma X_crit n gamma rho : kappa gamma rho = 0 -> exp (kappa gamma rho * ln n) = 1.
+Proof. intros H. rewrite H, Rmult_0_l. apply exp_0. Qed.
+
+(** The layer's forms with t substituted, for each side. *)
+Lemma cos_sub n rho gamma a k (kk : nat) :
+  N <= n -> 0 < rho < 1 -> 0 < gamma -> 0 <= a -> kappa gamma rho = - / k ->
+  INR kk = k -> (0 < kk)%nat ->
+  let t := exp (- (ln n / k)) in
+  cos_out n rho (gamma * ln n) a =
+  1 - (1 - rho) * lam_u rho a (t ^ kk) (t / (t + 1 - t ^ kk)) ((1 - t ^ kk) / (t + 1 - t ^ kk))
+                        (t ^ kk * / t).
+Proof.
+  intros Hn Hr Hg Ha Hkap Hk Hkk t. unfold N in Hn.
+  assert (k <> 0) by (subst k; apply not_0_INR; lia).
+  pose proof (cos_out_X n rho gamma a ltac:(lra) Hr Hg Ha) as Hc. cbv zeta in Hc.
+  rewrite Hc, (X_sub n gamma rho k Hkap H), (inv_n_t n k kk ltac:(lra) Hk Hkk). reflexivity.
+Qed.
+
+Lemma cos_super n rho gamma a k (kk : nat) :
+  N <= n -> 0 < rho < 1 -> 0 < gamma -> 0 <= a -> kappa gamma rho = / k ->
+  INR kk = k -> (0 < kk)%nat ->
+  let t := exp (- (ln n / k)) in
+  cos_out n rho (gamma * ln n) a =
+  1 - (1 - rho) * lam_u rho a (t ^ kk) (1 / (1 + (1 - t ^ kk) * t))
+                        ((1 - t ^ kk) * t / (1 + (1 - t ^ kk) * t)) (t ^ kk * t).
+Proof.
+  intros Hn Hr Hg Ha Hkap Hk Hkk t. unfold N in Hn.
+  assert (k <> 0) by (subst k; apply not_0_INR; lia).
+  pose proof (cos_out_X n rho gamma a ltac:(lra) Hr Hg Ha) as Hc. cbv zeta in Hc.
+  rewrite Hc, (X_super n gamma rho k Hkap H), (inv_n_t n k kk ltac:(lra) Hk Hkk).
+  fold t. assert (0 < t) by apply exp_pos.
+  assert (t ^ kk < 1).
+  { unfold t. rewrite <- (inv_n_t n k kk ltac:(lra) Hk Hkk). apply inv_lt_1. lra. }
+  assert (0 < (1 - t ^ kk) * t) by (apply Rmult_lt_0_compat; lra).
+  f_equal. f_equal. f_equal.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - t ^ kk) * t = t * (/ t + 1 - t ^ kk))
+      by (field; lra). nra.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - t ^ kk) * t = t * (/ t + 1 - t ^ kk))
+      by (field; lra). nra.
+  - rewrite Rinv_inv. reflexivity.
+Qed.
+
+Lemma cos_crit n rho gamma a :
+  N <= n -> 0 < rho < 1 -> 0 < gamma -> 0 <= a -> kappa gamma rho = 0 ->
+  let u := / n in
+  cos_out n rho (gamma * ln n) a =
+  1 - (1 - rho) * lam_u rho a u (1 / (2 - u)) ((1 - u) / (2 - u)) u.
+Proof.
+  intros Hn Hr Hg Ha Hkap u. unfold N in Hn.
+  pose proof (cos_out_X n rho gamma a ltac:(lra) Hr Hg Ha) as Hc. cbv zeta in Hc.
+  rewrite Hc, (X_crit n gamma rho Hkap). fold u.
+  replace (1 + 1 - u) with (2 - u) by ring. rewrite Rinv_1, Rmult_1_r. reflexivity.
+Qed.
+
+Lemma u_bound n : N <= n -> 0 <= / n <= / N.
+Proof.
+  intros Hn. unfold N in *. split.
+  - left. apply Rinv_0_lt_compat. lra.
+  - apply Rinv_le_contravar; lra.
+Qed.
+
+(** ** T1: cos_out *)
+
+Theorem cert_T1_limit_sub : forall n, N <= n ->
+  Rabs (cos_out n (3/10) (8/7 * ln n) 0 - cos_lim_sub (3/10) 0) <= 1/100.
+Proof.
+  intros n Hn.
+  rewrite (cos_sub n (3/10) (8/7) 0 5 5) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_pos n 5) as Hp.
+  set (t := exp (- (ln n / 5))) in *. clearbody t.
+  replace (t ^ 5 * / t) with (t ^ 4) by (field; lra).
+  unfold lam_u, cos_lim_sub. interval with (i_bisect t).
+Qed.
+
+Theorem cert_T1_limit_crit : forall n, N <= n ->
+  Rabs (cos_out n (3/10) (10/7 * ln n) 0 - cos_lim_crit (3/10) 0) <= 1/1000000.
+Proof.
+  intros n Hn.
+  rewrite (cos_crit n (3/10) (10/7) 0) by (unfold kappa; lra).
+  pose proof (u_bound n Hn) as Hu. unfold N in Hu.
+  set (u := / n) in *. clearbody u.
+  unfold lam_u, cos_lim_crit. interval with (i_prec 80, i_taylor u, i_degree 3).
+Qed.
+
+Theorem cert_T1_limit_super : forall n, N <= n ->
+  Rabs (cos_out n (3/10) (25/14 * ln n) 0 - cos_lim_super (3/10) 0) <= 15/1000.
+Proof.
+  intros n Hn.
+  rewrite (cos_super n (3/10) (25/14) 0 4 4) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  set (t := exp (- (ln n / 4))) in *. clearbody t.
+  unfold lam_u, cos_lim_super. interval with (i_bisect t).
+Qed.
+
+Theorem cert_T1_limit_sub_residual : forall n, N <= n ->
+  Rabs (cos_out n (3/10) (8/7 * ln n) (1/2 * sqrt 1) - cos_lim_sub (3/10) (1/2 * sqrt 1))
+  <= 5/100.
+Proof.
+  intros n Hn. rewrite sqrt_1, Rmult_1_r.
+  rewrite (cos_sub n (3/10) (8/7) (1/2) 5 5) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_pos n 5) as Hp.
+  set (t := exp (- (ln n / 5))) in *. clearbody t.
+  replace (t ^ 5 * / t) with (t ^ 4) by (field; lra).
+  unfold lam_u, cos_lim_sub. interval with (i_bisect t).
+Qed.
+
+Theorem cert_T1_limit_crit_residual : forall n, N <= n ->
+  Rabs (cos_out n (3/10) (10/7 * ln n) (1/2 * sqrt 1) - cos_lim_crit (3/10) (1/2 * sqrt 1))
+  <= 1/1000000.
+Proof.
+  intros n Hn. rewrite sqrt_1, Rmult_1_r.
+  rewrite (cos_crit n (3/10) (10/7) (1/2)) by (unfold kappa; lra).
+  pose proof (u_bound n Hn) as Hu. unfold N in Hu.
+  set (u := / n) in *. clearbody u.
+  unfold lam_u, cos_lim_crit. interval with (i_prec 80, i_taylor u, i_degree 3).
+Qed.
+
+Theorem cert_T1_limit_super_residual : forall n, N <= n ->
+  Rabs (cos_out n (3/10) (25/14 * ln n) (1/2 * sqrt 1) - cos_lim_super (3/10) (1/2 * sqrt 1))
+  <= 1/100.
+Proof.
+  intros n Hn. rewrite sqrt_1, Rmult_1_r.
+  rewrite (cos_super n (3/10) (25/14) (1/2) 4 4)
+    by (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  set (t := exp (- (ln n / 4))) in *. clearbody t.
+  unfold lam_u, cos_lim_super. interval with (i_bisect t).
+Qed.
+
+(** Above γ_c for a range of γ: v = n^{−κ} is a second variable, bounded by n^{−1/4}. *)
+Lemma cos_super_v n rho gamma a :
+  1 < n -> 0 < rho < 1 -> 0 < gamma -> 0 <= a ->
+  let u := / n in let v := exp (- (kappa gamma rho * ln n)) in
+  cos_out n rho (gamma * ln n) a =
+  1 - (1 - rho) * lam_u rho a u (1 / (1 + (1 - u) * v)) ((1 - u) * v / (1 + (1 - u) * v))
+                        (u * v).
+Proof.
+  intros Hn Hr Hg Ha u v.
+  pose proof (cos_out_X n rho gamma a Hn Hr Hg Ha) as Hc. cbv zeta in Hc.
+  rewrite Hc. fold u. assert (Hv : exp (kappa gamma rho * ln n) = / v)
+    by (unfold v; rewrite exp_Ropp, Rinv_inv; reflexivity).
+  rewrite Hv. assert (0 < v) by apply exp_pos. assert (u < 1) by (apply inv_lt_1; lra).
+  assert (0 < (1 - u) * v) by (apply Rmult_lt_0_compat; lra).
+  rewrite Rinv_inv. f_equal. f_equal. f_equal.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - u) * v = v * (/ v + 1 - u))
+      by (field; lra). nra.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - u) * v = v * (/ v + 1 - u))
+      by (field; lra). nra.
+Qed.
+
+Theorem cert_T1_limit_super_range : forall gamma n, 25/14 <= gamma <= 40/7 -> N <= n ->
+  Rabs (cos_out n (3/10) (gamma * ln n) 0 - cos_lim_super (3/10) 0) <= 15/1000.
+Proof.
+  intros gamma n Hg Hn.
+  rewrite (cos_super_v n (3/10) gamma 0) by (unfold N in Hn; lra).
+  pose proof (u_bound n Hn) as Hu. unfold N in Hu.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  assert (Hv : 0 <= exp (- (kappa gamma (3/10) * ln n)) <= 316228/10000000).
+  { split; [left; apply exp_pos|]. apply Rle_trans with (2 := proj2 Ht).
+    apply exp_le_mono. apply Ropp_le_contravar.
+    assert (0 <= ln n) by (rewrite <- ln_1; apply ln_le_mono; unfold N in Hn; lra).
+    unfold kappa. nra. }
+  set (u := / n) in *. set (v := exp (- (kappa gamma (3/10) * ln n))) in *.
+  clearbody u v.
+  unfold lam_u, cos_lim_super. interval with (i_bisect v).
+Qed.

@@ -211,3 +211,112 @@ Proof.
   clearbody u v.
   unfold lam_u, cos_lim_super. interval with (i_bisect v).
 Qed.
+
+(** ** T1: rates *)
+
+Definition c_u a P e := P * (1 - e) + a.
+Definition rn_u u OMP := OMP / (1 - u).
+Definition w_u rho u OMP := u * rn_u u OMP + OMP * rho.
+Definition D_u rho a u P OMP e :=
+  c_u a P e ^ 2 + w_u rho u OMP * (2 * c_u a P e + rn_u u OMP).
+
+Lemma lam_u_D rho a u P OMP e : lam_u rho a u P OMP e = c_u a P e ^ 2 / D_u rho a u P OMP e.
+Proof. reflexivity. Qed.
+
+(** n^{−2κ} λ = (c/v)²/|x'|² with v = n^κ. *)
+Lemma rate_sub_alg rho a u P OMP e s : s <> 0 -> D_u rho a u P OMP e <> 0 ->
+  / s ^ 2 * lam_u rho a u P OMP e = (c_u a P e / s) ^ 2 / D_u rho a u P OMP e.
+Proof. intros Hs HD. rewrite lam_u_D. field. split; assumption. Qed.
+
+(** n^κ (1 − λ) = (u/(1 − u) + ρ)((1 − p)/v)(2c + rn)/|x'|² with v = n^{−κ}. *)
+Lemma rate_super_alg rho a u P OMP e s : s <> 0 -> D_u rho a u P OMP e <> 0 -> 1 - u <> 0 ->
+  / s * (1 - lam_u rho a u P OMP e) =
+  (u / (1 - u) + rho) * (OMP / s) * (2 * c_u a P e + rn_u u OMP) / D_u rho a u P OMP e.
+Proof.
+  intros Hs HD Hu. rewrite lam_u_D. unfold D_u, w_u, rn_u in *. field.
+  split; [exact Hu|split; [exact Hs|]]. intro Hz. apply HD.
+  apply Rmult_eq_reg_r with ((1 - u) * (1 - u)).
+  - rewrite Rmult_0_l, <- Hz. field. exact Hu.
+  - intro H0. apply Hu. nra.
+Qed.
+
+Lemma Rpower_t n (j : nat) k : k <> 0 ->
+  Rpower n (INR j / k) = / exp (- (ln n / k)) ^ j.
+Proof.
+  intros Hk. unfold Rpower. rewrite exp_pow, <- exp_Ropp. f_equal. field. exact Hk.
+Qed.
+
+Lemma lambda_sub n rho gamma a k (kk : nat) :
+  N <= n -> kappa gamma rho = - / k -> INR kk = k -> (0 < kk)%nat ->
+  let t := exp (- (ln n / k)) in
+  lambda n rho (gamma * ln n) a =
+  lam_u rho a (t ^ kk) (t / (t + 1 - t ^ kk)) ((1 - t ^ kk) / (t + 1 - t ^ kk)) (t ^ kk * / t).
+Proof.
+  intros Hn Hkap Hk Hkk t. unfold N in Hn.
+  assert (k <> 0) by (subst k; apply not_0_INR; lia).
+  pose proof (lambda_X n rho gamma a ltac:(lra)) as Hc. cbv zeta in Hc.
+  rewrite Hc, (X_sub n gamma rho k Hkap H), (inv_n_t n k kk ltac:(lra) Hk Hkk). reflexivity.
+Qed.
+
+Lemma lambda_super n rho gamma a k (kk : nat) :
+  N <= n -> kappa gamma rho = / k -> INR kk = k -> (0 < kk)%nat ->
+  let t := exp (- (ln n / k)) in
+  lambda n rho (gamma * ln n) a =
+  lam_u rho a (t ^ kk) (1 / (1 + (1 - t ^ kk) * t))
+        ((1 - t ^ kk) * t / (1 + (1 - t ^ kk) * t)) (t ^ kk * t).
+Proof.
+  intros Hn Hkap Hk Hkk t. unfold N in Hn.
+  assert (k <> 0) by (subst k; apply not_0_INR; lia).
+  pose proof (lambda_X n rho gamma a ltac:(lra)) as Hc. cbv zeta in Hc.
+  rewrite Hc, (X_super n gamma rho k Hkap H), (inv_n_t n k kk ltac:(lra) Hk Hkk).
+  fold t. assert (0 < t) by apply exp_pos.
+  assert (t ^ kk < 1).
+  { unfold t. rewrite <- (inv_n_t n k kk ltac:(lra) Hk Hkk). apply inv_lt_1. lra. }
+  assert (0 < (1 - t ^ kk) * t) by (apply Rmult_lt_0_compat; lra).
+  f_equal.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - t ^ kk) * t = t * (/ t + 1 - t ^ kk))
+      by (field; lra). nra.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - t ^ kk) * t = t * (/ t + 1 - t ^ kk))
+      by (field; lra). nra.
+  - rewrite Rinv_inv. reflexivity.
+Qed.
+
+Theorem cert_T1_rate_sub : forall n, N <= n ->
+  Rabs (Rpower n (2/5) * lambda n (3/10) (8/7 * ln n) 0 - / (3/10)) <= 1/2.
+Proof.
+  intros n Hn.
+  replace (2/5) with (INR 2 / 5) by (simpl; lra). rewrite (Rpower_t n 2 5) by lra.
+  rewrite (lambda_sub n (3/10) (8/7) 0 5 5) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_pos n 5) as Hp.
+  set (t := exp (- (ln n / 5))) in *. clearbody t.
+  replace (t ^ 5 * / t) with (t ^ 4) by (field; lra).
+  rewrite rate_sub_alg.
+  2: lra.
+  2: { apply Rgt_not_eq. unfold D_u, c_u, w_u, rn_u. interval. }
+  replace (c_u 0 (t / (t + 1 - t ^ 5)) (t ^ 4) / t) with ((1 - t ^ 4) / (t + 1 - t ^ 5)).
+  2: { unfold c_u. field. split; [|lra]. interval. }
+  unfold D_u, c_u, w_u, rn_u. interval with (i_bisect t).
+Qed.
+
+Theorem cert_T1_rate_super : forall n, N <= n ->
+  Rabs (Rpower n (1/4) * (1 - lambda n (3/10) (25/14 * ln n) 0) - 2 * (3/10) / (1 + 0))
+  <= 5/100.
+Proof.
+  intros n Hn.
+  replace (1/4) with (INR 1 / 4) by (simpl; lra). rewrite (Rpower_t n 1 4) by lra.
+  rewrite (lambda_super n (3/10) (25/14) 0 4 4)
+    by (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_pos n 4) as Hp.
+  set (t := exp (- (ln n / 4))) in *. clearbody t.
+  rewrite pow_1.
+  rewrite rate_super_alg.
+  2: lra.
+  2: { apply Rgt_not_eq. unfold D_u, c_u, w_u, rn_u. interval. }
+  2: { interval. }
+  replace ((1 - t ^ 4) * t / (1 + (1 - t ^ 4) * t) / t)
+    with ((1 - t ^ 4) / (1 + (1 - t ^ 4) * t)).
+  2: { field. split; [|lra]. interval. }
+  unfold D_u, c_u, w_u, rn_u. interval with (i_bisect t).
+Qed.

@@ -320,3 +320,141 @@ Proof.
   2: { field. split; [|lra]. interval. }
   unfold D_u, c_u, w_u, rn_u. interval with (i_bisect t).
 Qed.
+
+(** ** T3: η *)
+
+Lemma p_sub n rho gamma k (kk : nat) :
+  N <= n -> kappa gamma rho = - / k -> INR kk = k -> (0 < kk)%nat ->
+  let t := exp (- (ln n / k)) in
+  p n rho (gamma * ln n) = t / (t + 1 - t ^ kk) /\
+  1 - p n rho (gamma * ln n) = (1 - t ^ kk) / (t + 1 - t ^ kk).
+Proof.
+  intros Hn Hkap Hk Hkk t. unfold N in Hn.
+  assert (k <> 0) by (subst k; apply not_0_INR; lia).
+  pose proof (p_kappa n rho gamma ltac:(lra)) as H1. pose proof (one_minus_p_kappa n rho gamma ltac:(lra)) as H2.
+  cbv zeta in H1, H2.
+  rewrite H2, H1, (X_sub n gamma rho k Hkap H), (inv_n_t n k kk ltac:(lra) Hk Hkk). split; reflexivity.
+Qed.
+
+Lemma p_super n rho gamma k (kk : nat) :
+  N <= n -> kappa gamma rho = / k -> INR kk = k -> (0 < kk)%nat ->
+  let t := exp (- (ln n / k)) in
+  p n rho (gamma * ln n) = 1 / (1 + (1 - t ^ kk) * t) /\
+  1 - p n rho (gamma * ln n) = (1 - t ^ kk) * t / (1 + (1 - t ^ kk) * t).
+Proof.
+  intros Hn Hkap Hk Hkk t. unfold N in Hn.
+  assert (k <> 0) by (subst k; apply not_0_INR; lia).
+  pose proof (p_kappa n rho gamma ltac:(lra)) as H1. pose proof (one_minus_p_kappa n rho gamma ltac:(lra)) as H2.
+  cbv zeta in H1, H2.
+  rewrite H2, H1, (X_super n gamma rho k Hkap H), (inv_n_t n k kk ltac:(lra) Hk Hkk).
+  fold t. assert (0 < t) by apply exp_pos.
+  assert (t ^ kk < 1).
+  { unfold t. rewrite <- (inv_n_t n k kk ltac:(lra) Hk Hkk). apply inv_lt_1. lra. }
+  assert (0 < (1 - t ^ kk) * t) by (apply Rmult_lt_0_compat; lra).
+  split.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - t ^ kk) * t = t * (/ t + 1 - t ^ kk))
+      by (field; lra). nra.
+  - field. split; [lra|]. intro Hz. assert (1 + (1 - t ^ kk) * t = t * (/ t + 1 - t ^ kk))
+      by (field; lra). nra.
+Qed.
+
+Lemma p_crit n rho gamma : N <= n -> kappa gamma rho = 0 ->
+  p n rho (gamma * ln n) = 1 / (2 - / n) /\
+  1 - p n rho (gamma * ln n) = (1 - / n) / (2 - / n).
+Proof.
+  intros Hn Hkap. unfold N in Hn.
+  pose proof (p_kappa n rho gamma ltac:(lra)) as H1. pose proof (one_minus_p_kappa n rho gamma ltac:(lra)) as H2.
+  cbv zeta in H1, H2. rewrite H2, H1, (X_crit n gamma rho Hkap).
+  replace (1 + 1 - / n) with (2 - / n) by ring. split; reflexivity.
+Qed.
+
+Lemma eta_q1 n rho gamma mu d : 1 < n -> 0 < mu -> d = mu * n ->
+  eta n rho (gamma * ln n) 0 1 d =
+  qeta_u rho gamma mu (/ n) (p n rho (gamma * ln n)) (1 - p n rho (gamma * ln n))
+         (/ n * ln n) (/ n * ln n ^ 2).
+Proof.
+  intros Hn Hmu Hd. subst d. rewrite <- (Rmult_1_l (eta _ _ _ _ _ _)).
+  apply qeta_u_eq; lra.
+Qed.
+
+Lemma eta_lim_u level mu d n : 0 < n -> 0 < mu -> d = mu * n ->
+  eta_lim level 1 d = (1 - / n / mu) * level.
+Proof. intros Hn Hmu Hd. subst d. unfold eta_lim. field. lra. Qed.
+
+(** ℓ₁ = ln n/n and ℓ₂ = (ln n)²/n (and L/n^a) decrease from N on. *)
+Lemma l_bound n (k : nat) a B : N <= n -> (0 < k)%nat -> 0 < a -> INR k / a <= ln N ->
+  ln N ^ k * exp (- (a * ln N)) <= B -> 0 <= ln n ^ k * exp (- (a * ln n)) <= B.
+Proof.
+  intros Hn Hk Ha HN HB. unfold N in *.
+  assert (0 <= ln n) by (rewrite <- ln_1; apply ln_le_mono; lra).
+  split.
+  - apply Rmult_le_pos; [apply pow_le; lra|left; apply exp_pos].
+  - apply Rle_trans with (2 := HB). apply log_decay; try assumption.
+    apply ln_le_mono; lra.
+Qed.
+
+Lemma l1_eq n : 0 < n -> / n * ln n = ln n ^ 1 * exp (- (1 * ln n)).
+Proof. intros Hn. rewrite Rmult_1_l, exp_Ropp, exp_ln by exact Hn. ring. Qed.
+
+Lemma l2_eq n : 0 < n -> / n * ln n ^ 2 = ln n ^ 2 * exp (- (1 * ln n)).
+Proof. intros Hn. rewrite Rmult_1_l, exp_Ropp, exp_ln by exact Hn. ring. Qed.
+
+Ltac log_bounds n Hn :=
+  let H1 := fresh "Hl1" in let H2 := fresh "Hl2" in
+  pose proof (l_bound n 1 1 (13816/1000000000) Hn ltac:(lia) ltac:(lra)
+                ltac:(unfold N; simpl; interval) ltac:(unfold N; interval)) as H1;
+  pose proof (l_bound n 2 1 (19088/100000000) Hn ltac:(lia) ltac:(lra)
+                ltac:(unfold N; simpl; interval) ltac:(unfold N; interval)) as H2;
+  rewrite <- l1_eq in H1 by (unfold N in Hn; lra);
+  rewrite <- l2_eq in H2 by (unfold N in Hn; lra).
+
+Theorem cert_T3_limit_sub : forall n, N <= n ->
+  Rabs (eta n (3/10) (8/7 * ln n) 0 1 n - eta_lim 0 1 n) <= 4/1000.
+Proof.
+  intros n Hn. assert (Hn1 : 1 < n) by (unfold N in Hn; lra).
+  rewrite (eta_q1 n (3/10) (8/7) 1 n Hn1 ltac:(lra) ltac:(ring)).
+  rewrite (eta_lim_u 0 1 n n ltac:(lra) ltac:(lra) ltac:(ring)).
+  destruct (p_sub n (3/10) (8/7) 5 5) as [HP HO];
+    try (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  rewrite HO, HP. log_bounds n Hn.
+  set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
+  rewrite (inv_n_t n 5 5) by (unfold N in Hn; simpl; lra || lia).
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  set (t := exp (- (ln n / 5))) in *. clearbody t.
+  unfold qeta_u. interval with (i_bisect t).
+Qed.
+
+Ltac eta_crit n Hn mu d :=
+  assert (Hn1 : 1 < n) by (unfold N in Hn; lra);
+  rewrite (eta_q1 n (3/10) (10/7) mu d Hn1 ltac:(lra) ltac:(ring));
+  rewrite (eta_lim_u (1/4) mu d n ltac:(lra) ltac:(lra) ltac:(ring));
+  destruct (p_crit n (3/10) (10/7)) as [HP HO]; [exact Hn|unfold kappa; lra|];
+  rewrite HO, HP; log_bounds n Hn;
+  set (l1 := / n * ln n) in *; set (l2 := / n * ln n ^ 2) in *; clearbody l1 l2;
+  pose proof (u_bound n Hn) as Hu; unfold N in Hu;
+  set (u := / n) in *; clearbody u;
+  unfold qeta_u.
+
+Theorem cert_T3_limit_crit : forall n, N <= n ->
+  Rabs (eta n (3/10) (10/7 * ln n) 0 1 n - eta_lim (1/4) 1 n) <= 2/100000.
+Proof. intros n Hn. eta_crit n Hn 1 n. interval with (i_prec 60, i_bisect u, i_depth 20). Qed.
+
+Theorem cert_T3_limit_crit_d10n : forall n, N <= n ->
+  Rabs (eta n (3/10) (10/7 * ln n) 0 1 (10 * n) - eta_lim (1/4) 1 (10 * n)) <= 2/1000000.
+Proof. intros n Hn. eta_crit n Hn 10 (10 * n). interval with (i_prec 60, i_bisect u, i_depth 20). Qed.
+
+Theorem cert_T3_limit_super : forall n, N <= n ->
+  Rabs (eta n (3/10) (25/14 * ln n) 0 1 n - eta_lim 1 1 n) <= 7/100.
+Proof.
+  intros n Hn. assert (Hn1 : 1 < n) by (unfold N in Hn; lra).
+  rewrite (eta_q1 n (3/10) (25/14) 1 n Hn1 ltac:(lra) ltac:(ring)).
+  rewrite (eta_lim_u 1 1 n n ltac:(lra) ltac:(lra) ltac:(ring)).
+  destruct (p_super n (3/10) (25/14) 4 4) as [HP HO];
+    try (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  rewrite HO, HP. log_bounds n Hn.
+  set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
+  rewrite (inv_n_t n 4 4) by (unfold N in Hn; simpl; lra || lia).
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  set (t := exp (- (ln n / 4))) in *. clearbody t.
+  unfold qeta_u. interval with (i_bisect t).
+Qed.

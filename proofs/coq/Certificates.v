@@ -458,3 +458,97 @@ Proof.
   set (t := exp (- (ln n / 4))) in *. clearbody t.
   unfold qeta_u. interval with (i_bisect t).
 Qed.
+
+(** ** T3: rates *)
+
+(** n^{−2κ} q η below γ_c, with Ps = p/v, us2 = u/v², l1s = ℓ₁/v (v = n^κ). *)
+Definition qeta_rs (rho gamma mu u P OMP l1 l2 Ps us2 l1s : R) : R :=
+  let r := u * OMP / (1 - u) in
+  let rs2 := us2 * OMP / (1 - u) in
+  let h := (1 - r) ^ 2 + P ^ 2 + r * (OMP - r) in
+  let trCP := (1 - rho) * (rho * P * OMP + OMP * (1 - r)) in
+  let CPsq_s2 := (1 - rho) ^ 2 * (OMP * rs2 * h + rho * Ps ^ 2 * (OMP ^ 2 + OMP * r)) in
+  (Ps ^ 2 + OMP * rs2) * (1 - u / mu)
+  + OMP * rs2 * (- (2 * gamma * (1 - rho) * (rho * (1 - r) + P)) * l1
+                 + gamma ^ 2 * (1 - rho) * (1 - rho ^ 2) * h * l2) / mu
+  + (2 * Ps * gamma * trCP * l1s + gamma ^ 2 * CPsq_s2 * l2) / mu.
+
+Lemma rate_sub_eta_alg rho gamma mu u P OMP l1 l2 s :
+  s <> 0 -> 1 - u <> 0 -> mu <> 0 ->
+  / s ^ 2 * qeta_u rho gamma mu u P OMP l1 l2 =
+  qeta_rs rho gamma mu u P OMP l1 l2 (P / s) (u / s ^ 2) (l1 / s).
+Proof. intros Hs Hu Hm. unfold qeta_u, qeta_rs. field. repeat split; assumption. Qed.
+
+(** n^{κ}(1 − qη/(1 − 1/d)) above γ_c, with Os = (1 − p)/v (v = n^{−κ}). *)
+Definition qeta_ds (rho gamma mu u P OMP l1 l2 Os : R) : R :=
+  let r := u * OMP / (1 - u) in
+  let h := (1 - r) ^ 2 + P ^ 2 + r * (OMP - r) in
+  let trCPs := (1 - rho) * Os * (rho * P + 1 - r) in
+  let CPsqs := (1 - rho) ^ 2 * Os * (r * h + rho * P ^ 2 * (OMP + r)) in
+  Os * (1 + P - r)
+  - (Os * r * (- (2 * gamma * (1 - rho) * (rho * (1 - r) + P)) * l1
+               + gamma ^ 2 * (1 - rho) * (1 - rho ^ 2) * h * l2) / mu
+     + (2 * P * gamma * trCPs * l1 + gamma ^ 2 * CPsqs * l2) / mu) / (1 - u / mu).
+
+Lemma rate_super_eta_alg rho gamma mu u P OMP l1 l2 s :
+  P + OMP = 1 -> s <> 0 -> 1 - u <> 0 -> mu <> 0 -> 1 - u / mu <> 0 ->
+  / s * (1 - qeta_u rho gamma mu u P OMP l1 l2 / (1 - u / mu)) =
+  qeta_ds rho gamma mu u P OMP l1 l2 (OMP / s).
+Proof.
+  intros HP Hs Hu Hm Hum. replace P with (1 - OMP) by lra.
+  unfold qeta_u, qeta_ds. field. repeat split; try assumption. intro Hz. apply Hum. replace u with mu by lra. field. exact Hm.
+Qed.
+
+Theorem cert_T3_rate_sub : forall n, N <= n ->
+  Rabs (Rpower n (2/5) * eta n (3/10) (8/7 * ln n) 0 1 n - / 1) <= 15/100.
+Proof.
+  intros n Hn. assert (Hn1 : 1 < n) by (unfold N in Hn; lra).
+  rewrite (eta_q1 n (3/10) (8/7) 1 n Hn1 ltac:(lra) ltac:(ring)).
+  replace (2/5) with (INR 2 / 5) by (simpl; lra). rewrite (Rpower_t n 2 5) by lra.
+  pose proof (t_pos n 5) as Htp.
+  assert (Hun : / n < 1) by (apply inv_lt_1; lra).
+  rewrite rate_sub_eta_alg by lra.
+  destruct (p_sub n (3/10) (8/7) 5 5) as [HP HO];
+    try (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  rewrite HO, HP.
+  (* ℓ₁/v = ln n · n^{−4/5} *)
+  assert (Hl1s : 0 <= / n * ln n / exp (- (ln n / 5)) <= 21897/100000000).
+  { replace (/ n * ln n / exp (- (ln n / 5))) with (ln n ^ 1 * exp (- (4/5 * ln n))).
+    - apply (l_bound n 1 (4/5)); [exact Hn|lia|lra|unfold N; simpl; interval|unfold N; interval].
+    - replace (- (4/5 * ln n)) with (- ln n + - - (ln n / 5)) by field.
+      rewrite exp_plus, (exp_Ropp (ln n)), exp_ln, (exp_Ropp (- (ln n / 5))) by lra.
+      unfold Rdiv. ring. }
+  log_bounds n Hn.
+  set (l1s := / n * ln n / exp (- (ln n / 5))) in *. clearbody l1s.
+  set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
+  rewrite (inv_n_t n 5 5) by (simpl; lra || lia).
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  set (t := exp (- (ln n / 5))) in *. clearbody t.
+  replace (t / (t + 1 - t ^ 5) / t) with (1 / (t + 1 - t ^ 5))
+    by (field; split; [interval|lra]).
+  replace (t ^ 5 / t ^ 2) with (t ^ 3) by (field; lra).
+  unfold qeta_rs. interval with (i_bisect t).
+Qed.
+
+Theorem cert_T3_rate_super : forall n, N <= n ->
+  Rabs (Rpower n (1/4) * (1 - eta n (3/10) (25/14 * ln n) 0 1 n / (1 - / n)) - 2) <= 1/10.
+Proof.
+  intros n Hn. assert (Hn1 : 1 < n) by (unfold N in Hn; lra).
+  rewrite (eta_q1 n (3/10) (25/14) 1 n Hn1 ltac:(lra) ltac:(ring)).
+  replace (1/4) with (INR 1 / 4) by (simpl; lra). rewrite (Rpower_t n 1 4) by lra.
+  rewrite pow_1.
+  pose proof (t_pos n 4) as Htp.
+  assert (Hun : / n < 1) by (apply inv_lt_1; lra).
+  replace (1 - / n) with (1 - / n / 1) by (field; lra).
+  rewrite rate_super_eta_alg by (try lra; ring).
+  destruct (p_super n (3/10) (25/14) 4 4) as [HP HO];
+    try (unfold kappa; simpl; lra || (simpl; lra) || lia).
+  rewrite HO, HP. log_bounds n Hn.
+  set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
+  rewrite (inv_n_t n 4 4) by (simpl; lra || lia).
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  set (t := exp (- (ln n / 4))) in *. clearbody t.
+  replace ((1 - t ^ 4) * t / (1 + (1 - t ^ 4) * t) / t) with ((1 - t ^ 4) / (1 + (1 - t ^ 4) * t))
+    by (field; split; [interval|lra]).
+  unfold qeta_ds. interval with (i_bisect t).
+Qed.

@@ -293,3 +293,48 @@ Proof.
   - apply (cos_out_lim rho gamma a 1); try lra. apply p_lim_super, Hk; lra.
   - unfold lam_inf, cos_lim_super. field. nra.
 Qed.
+
+(** ** T3: η (α = 0, d = μn with a fixed μ ≥ 1) *)
+
+Lemma eta_lim_gen rho gamma q mu (pinf : R) :
+  0 < q -> 1 <= mu ->
+  is_lim (fun n => p n rho (gamma * ln n)) p_infty pinf ->
+  is_lim (fun n => eta n rho (gamma * ln n) 0 q (mu * n)) p_infty (pinf ^ 2 / q).
+Proof.
+  intros Hq Hmu Hlim.
+  apply (is_lim_ext_loc (fun n =>
+           qeta_u rho gamma mu (/ n) (p n rho (gamma * ln n)) (1 - p n rho (gamma * ln n))
+                  (/ n * ln n) (/ n * ln n ^ 2) / q)).
+  - exists 1. intros n Hn. rewrite <- (qeta_u_eq n rho gamma q mu) by lra. field. lra.
+  - pose proof lim_inv_n as Hu. pose proof lim_ln_over_n as Hl1.
+    pose proof lim_ln2_over_n as Hl2.
+    unfold qeta_u. eapply lim_eq; [lim_auto|]; try lra.
+Qed.
+
+(** Theorem 2.4, γ < γ_c: η → 0 (gradients vanish with the collapse). *)
+Theorem T3_limit_sub rho gamma q mu : 0 < rho < 1 -> 0 < q -> 1 <= mu -> 0 < gamma < gamma_c rho ->
+  is_lim (fun n => eta n rho (gamma * ln n) 0 q (mu * n)) p_infty 0.
+Proof.
+  intros Hr Hq Hmu Hg. destruct (kappa_sign gamma rho Hr) as [Hk _].
+  eapply lim_eq; [apply (eta_lim_gen rho gamma q mu 0); try lra; apply p_lim_sub, Hk; lra|].
+  field. lra.
+Qed.
+
+(** Theorem 2.4, γ = γ_c: η → 1/(4q) (the limit of (1 − 1/d)/(4q)). *)
+Theorem T3_limit_crit rho q mu : 0 < rho < 1 -> 0 < q -> 1 <= mu ->
+  is_lim (fun n => eta n rho (gamma_c rho * ln n) 0 q (mu * n)) p_infty (/ (4 * q)).
+Proof.
+  intros Hr Hq Hmu. destruct (kappa_sign (gamma_c rho) rho Hr) as [_ [Hk _]].
+  eapply lim_eq;
+    [apply (eta_lim_gen rho (gamma_c rho) q mu (1 / 2)); try lra; apply p_lim_crit, Hk; lra|].
+  field. lra.
+Qed.
+
+(** Theorem 2.4, γ > γ_c: η → 1/q (the limit of (1 − 1/d)/q). *)
+Theorem T3_limit_super rho gamma q mu : 0 < rho < 1 -> 0 < q -> 1 <= mu -> gamma_c rho < gamma ->
+  is_lim (fun n => eta n rho (gamma * ln n) 0 q (mu * n)) p_infty (/ q).
+Proof.
+  intros Hr Hq Hmu Hg. destruct (kappa_sign gamma rho Hr) as [_ [_ Hk]].
+  eapply lim_eq; [apply (eta_lim_gen rho gamma q mu 1); try lra; apply p_lim_super, Hk; lra|].
+  field. lra.
+Qed.

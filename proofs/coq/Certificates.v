@@ -1,5 +1,5 @@
 (** * The default certificates of `critscale certify` (crates/certify/src/defaults.rs),
-    re-proved for every real n ≥ N = 10⁶ with coq-interval.
+    re-proved for every real n ≥ N = 10⁶ with coq-interval with (i_prec 60).
 
     Every statement is at ρ = 3/10 and q = 1; "sub" is γ = 0.8 γ_c = 8/7 (κ = −1/5), "crit"
     γ = γ_c = 10/7 (κ = 0), "super" γ = 1.25 γ_c = 25/14 (κ = 1/4), residual statements use
@@ -111,11 +111,11 @@ Theorem cert_T1_limit_sub : forall n, N <= n ->
 Proof.
   intros n Hn.
   rewrite (cos_sub n (3/10) (8/7) 0 5 5) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
-  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   pose proof (t_pos n 5) as Hp.
   set (t := exp (- (ln n / 5))) in *. clearbody t.
   replace (t ^ 5 * / t) with (t ^ 4) by (field; lra).
-  unfold lam_u, cos_lim_sub. interval with (i_bisect t).
+  unfold lam_u, cos_lim_sub. interval with (i_prec 60, i_bisect t).
 Qed.
 
 Theorem cert_T1_limit_crit : forall n, N <= n ->
@@ -133,9 +133,9 @@ Theorem cert_T1_limit_super : forall n, N <= n ->
 Proof.
   intros n Hn.
   rewrite (cos_super n (3/10) (25/14) 0 4 4) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
-  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   set (t := exp (- (ln n / 4))) in *. clearbody t.
-  unfold lam_u, cos_lim_super. interval with (i_bisect t).
+  unfold lam_u, cos_lim_super. interval with (i_prec 60, i_bisect t).
 Qed.
 
 Theorem cert_T1_limit_sub_residual : forall n, N <= n ->
@@ -144,11 +144,11 @@ Theorem cert_T1_limit_sub_residual : forall n, N <= n ->
 Proof.
   intros n Hn. rewrite sqrt_1, Rmult_1_r.
   rewrite (cos_sub n (3/10) (8/7) (1/2) 5 5) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
-  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   pose proof (t_pos n 5) as Hp.
   set (t := exp (- (ln n / 5))) in *. clearbody t.
   replace (t ^ 5 * / t) with (t ^ 4) by (field; lra).
-  unfold lam_u, cos_lim_sub. interval with (i_bisect t).
+  unfold lam_u, cos_lim_sub. interval with (i_prec 60, i_bisect t).
 Qed.
 
 Theorem cert_T1_limit_crit_residual : forall n, N <= n ->
@@ -169,9 +169,9 @@ Proof.
   intros n Hn. rewrite sqrt_1, Rmult_1_r.
   rewrite (cos_super n (3/10) (25/14) (1/2) 4 4)
     by (unfold kappa; simpl; lra || (simpl; lra) || lia).
-  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   set (t := exp (- (ln n / 4))) in *. clearbody t.
-  unfold lam_u, cos_lim_super. interval with (i_bisect t).
+  unfold lam_u, cos_lim_super. interval with (i_prec 60, i_bisect t).
 Qed.
 
 (** Above γ_c for a range of γ: v = n^{−κ} is a second variable, bounded by n^{−1/4}. *)
@@ -201,7 +201,7 @@ Proof.
   intros gamma n Hg Hn.
   rewrite (cos_super_v n (3/10) gamma 0) by (unfold N in Hn; lra).
   pose proof (u_bound n Hn) as Hu. unfold N in Hu.
-  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   assert (Hv : 0 <= exp (- (kappa gamma (3/10) * ln n)) <= 316228/10000000).
   { split; [left; apply exp_pos|]. apply Rle_trans with (2 := proj2 Ht).
     apply exp_le_mono. apply Ropp_le_contravar.
@@ -209,7 +209,7 @@ Proof.
     unfold kappa. nra. }
   set (u := / n) in *. set (v := exp (- (kappa gamma (3/10) * ln n))) in *.
   clearbody u v.
-  unfold lam_u, cos_lim_super. interval with (i_bisect v).
+  unfold lam_u, cos_lim_super. interval with (i_prec 60, i_bisect v).
 Qed.
 
 (** ** T1: rates *)
@@ -287,16 +287,16 @@ Proof.
   intros n Hn.
   replace (2/5) with (INR 2 / 5) by (simpl; lra). rewrite (Rpower_t n 2 5) by lra.
   rewrite (lambda_sub n (3/10) (8/7) 0 5 5) by (unfold kappa; simpl; lra || (simpl; lra) || lia).
-  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   pose proof (t_pos n 5) as Hp.
   set (t := exp (- (ln n / 5))) in *. clearbody t.
   replace (t ^ 5 * / t) with (t ^ 4) by (field; lra).
   rewrite rate_sub_alg.
   2: lra.
-  2: { apply Rgt_not_eq. unfold D_u, c_u, w_u, rn_u. interval. }
+  2: { apply Rgt_not_eq. unfold D_u, c_u, w_u, rn_u. interval with (i_prec 60). }
   replace (c_u 0 (t / (t + 1 - t ^ 5)) (t ^ 4) / t) with ((1 - t ^ 4) / (t + 1 - t ^ 5)).
-  2: { unfold c_u. field. split; [|lra]. interval. }
-  unfold D_u, c_u, w_u, rn_u. interval with (i_bisect t).
+  2: { unfold c_u. field. split; [|lra]. interval with (i_prec 60). }
+  unfold D_u, c_u, w_u, rn_u. interval with (i_prec 60, i_bisect t).
 Qed.
 
 Theorem cert_T1_rate_super : forall n, N <= n ->
@@ -307,18 +307,18 @@ Proof.
   replace (1/4) with (INR 1 / 4) by (simpl; lra). rewrite (Rpower_t n 1 4) by lra.
   rewrite (lambda_super n (3/10) (25/14) 0 4 4)
     by (unfold kappa; simpl; lra || (simpl; lra) || lia).
-  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   pose proof (t_pos n 4) as Hp.
   set (t := exp (- (ln n / 4))) in *. clearbody t.
   rewrite pow_1.
   rewrite rate_super_alg.
   2: lra.
-  2: { apply Rgt_not_eq. unfold D_u, c_u, w_u, rn_u. interval. }
-  2: { interval. }
+  2: { apply Rgt_not_eq. unfold D_u, c_u, w_u, rn_u. interval with (i_prec 60). }
+  2: { interval with (i_prec 60). }
   replace ((1 - t ^ 4) * t / (1 + (1 - t ^ 4) * t) / t)
     with ((1 - t ^ 4) / (1 + (1 - t ^ 4) * t)).
-  2: { field. split; [|lra]. interval. }
-  unfold D_u, c_u, w_u, rn_u. interval with (i_bisect t).
+  2: { field. split; [|lra]. interval with (i_prec 60). }
+  unfold D_u, c_u, w_u, rn_u. interval with (i_prec 60, i_bisect t).
 Qed.
 
 (** ** T3: η *)
@@ -402,9 +402,9 @@ Proof. intros Hn. rewrite Rmult_1_l, exp_Ropp, exp_ln by exact Hn. ring. Qed.
 Ltac log_bounds n Hn :=
   let H1 := fresh "Hl1" in let H2 := fresh "Hl2" in
   pose proof (l_bound n 1 1 (13816/1000000000) Hn ltac:(lia) ltac:(lra)
-                ltac:(unfold N; simpl; interval) ltac:(unfold N; interval)) as H1;
+                ltac:(unfold N; simpl; interval with (i_prec 60)) ltac:(unfold N; interval with (i_prec 60))) as H1;
   pose proof (l_bound n 2 1 (19088/100000000) Hn ltac:(lia) ltac:(lra)
-                ltac:(unfold N; simpl; interval) ltac:(unfold N; interval)) as H2;
+                ltac:(unfold N; simpl; interval with (i_prec 60)) ltac:(unfold N; interval with (i_prec 60))) as H2;
   rewrite <- l1_eq in H1 by (unfold N in Hn; lra);
   rewrite <- l2_eq in H2 by (unfold N in Hn; lra).
 
@@ -419,9 +419,9 @@ Proof.
   rewrite HO, HP. log_bounds n Hn.
   set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
   rewrite (inv_n_t n 5 5) by (unfold N in Hn; simpl; lra || lia).
-  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   set (t := exp (- (ln n / 5))) in *. clearbody t.
-  unfold qeta_u. interval with (i_bisect t).
+  unfold qeta_u. interval with (i_prec 60, i_bisect t).
 Qed.
 
 Ltac eta_crit n Hn mu d :=
@@ -454,9 +454,9 @@ Proof.
   rewrite HO, HP. log_bounds n Hn.
   set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
   rewrite (inv_n_t n 4 4) by (unfold N in Hn; simpl; lra || lia).
-  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   set (t := exp (- (ln n / 4))) in *. clearbody t.
-  unfold qeta_u. interval with (i_bisect t).
+  unfold qeta_u. interval with (i_prec 60, i_bisect t).
 Qed.
 
 (** ** T3: rates *)
@@ -514,7 +514,7 @@ Proof.
   (* ℓ₁/v = ln n · n^{−4/5} *)
   assert (Hl1s : 0 <= / n * ln n / exp (- (ln n / 5)) <= 21897/100000000).
   { replace (/ n * ln n / exp (- (ln n / 5))) with (ln n ^ 1 * exp (- (4/5 * ln n))).
-    - apply (l_bound n 1 (4/5)); [exact Hn|lia|lra|unfold N; simpl; interval|unfold N; interval].
+    - apply (l_bound n 1 (4/5)); [exact Hn|lia|lra|unfold N; simpl; interval with (i_prec 60)|unfold N; interval with (i_prec 60)].
     - replace (- (4/5 * ln n)) with (- ln n + - - (ln n / 5)) by field.
       rewrite exp_plus, (exp_Ropp (ln n)), exp_ln, (exp_Ropp (- (ln n / 5))) by lra.
       unfold Rdiv. ring. }
@@ -522,12 +522,12 @@ Proof.
   set (l1s := / n * ln n / exp (- (ln n / 5))) in *. clearbody l1s.
   set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
   rewrite (inv_n_t n 5 5) by (simpl; lra || lia).
-  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 5 (631/10000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   set (t := exp (- (ln n / 5))) in *. clearbody t.
   replace (t / (t + 1 - t ^ 5) / t) with (1 / (t + 1 - t ^ 5))
-    by (field; split; [interval|lra]).
+    by (field; split; [interval with (i_prec 60)|lra]).
   replace (t ^ 5 / t ^ 2) with (t ^ 3) by (field; lra).
-  unfold qeta_rs. interval with (i_bisect t).
+  unfold qeta_rs. interval with (i_prec 60, i_bisect t).
 Qed.
 
 Theorem cert_T3_rate_super : forall n, N <= n ->
@@ -546,9 +546,9 @@ Proof.
   rewrite HO, HP. log_bounds n Hn.
   set (l1 := / n * ln n) in *. set (l2 := / n * ln n ^ 2) in *. clearbody l1 l2.
   rewrite (inv_n_t n 4 4) by (simpl; lra || lia).
-  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval)) as Ht.
+  pose proof (t_bound n 4 (316228/10000000) Hn ltac:(lra) ltac:(unfold N; interval with (i_prec 60))) as Ht.
   set (t := exp (- (ln n / 4))) in *. clearbody t.
   replace ((1 - t ^ 4) * t / (1 + (1 - t ^ 4) * t) / t) with ((1 - t ^ 4) / (1 + (1 - t ^ 4) * t))
-    by (field; split; [interval|lra]).
-  unfold qeta_ds. interval with (i_bisect t).
+    by (field; split; [interval with (i_prec 60)|lra]).
+  unfold qeta_ds. interval with (i_prec 60, i_bisect t).
 Qed.

@@ -1,4 +1,4 @@
-(** * T1: the rates of THEORY §5 where they are clean, as limits of the scaled deviations:
+(** * T1 and T3: the rates of THEORY §5 where they are clean, as limits of the scaled deviations:
     n^{−2κ} λ → 1/ρ below γ_c (α = 0) and n^{κ}(1 − λ) → 2ρ/(1 + a) above. *)
 
 From Coq Require Import Reals Lra.
@@ -97,4 +97,102 @@ Proof.
     unfold D_u, c_u, w_u, rn_u. eapply lim_eq; [lim_auto|]; try lra.
     + intro Hz. assert (Hz2 : (1 + a) ^ 2 = 0) by (rewrite <- Hz; field). nra.
     + field. lra.
+Qed.
+
+(** ** T3 rates (α = 0, d = μn, μ ≥ 1) *)
+
+(** THEORY §5, κ > 0: 1 − qη/(1 − 1/d) ≈ 2n^{−κ}, i.e. n^{κ}(1 − qη/(1 − 1/d)) → 2. *)
+Theorem T3_rate_super rho gamma q mu : 0 < rho < 1 -> 0 < q -> 1 <= mu -> gamma_c rho < gamma ->
+  is_lim (fun n => Rpower n (kappa gamma rho)
+                   * (1 - q * eta n rho (gamma * ln n) 0 q (mu * n) / (1 - / (mu * n))))
+         p_infty 2.
+Proof.
+  intros Hr Hq Hmu Hg. destruct (kappa_sign gamma rho Hr) as [_ [_ Hk]]. specialize (Hk Hg).
+  set (k := kappa gamma rho) in *.
+  set (V := fun n => exp (- (k * ln n))).
+  apply (is_lim_ext_loc (fun n =>
+     qeta_ds rho gamma mu (/ n) (1 / (1 + (1 - / n) * V n))
+             ((1 - / n) * V n / (1 + (1 - / n) * V n)) (/ n * ln n) (/ n * ln n ^ 2)
+             ((1 - / n) / (1 + (1 - / n) * V n)))).
+  - exists 1. intros n Hn.
+    assert (HP : p n rho (gamma * ln n) = 1 / (1 + (1 - / n) * V n)) by (apply p_V; exact Hn).
+    assert (0 < V n) by apply exp_pos. assert (/ n < 1) by (apply inv_lt_1; lra).
+    assert (0 < (1 - / n) * V n) by (apply Rmult_lt_0_compat; lra).
+    assert (HO : 1 - p n rho (gamma * ln n) = (1 - / n) * V n / (1 + (1 - / n) * V n)).
+    { rewrite HP. field. repeat split; nra. }
+    rewrite (qeta_u_eq n rho gamma q mu) by lra.
+    assert (HR : Rpower n k = / V n).
+    { unfold Rpower, V. rewrite exp_Ropp, Rinv_inv. reflexivity. }
+    replace (/ (mu * n)) with (/ n / mu) by (field; lra).
+    assert (/ n / mu < 1).
+    { unfold Rdiv. apply Rle_lt_trans with (/ n * 1); [|lra].
+      apply Rmult_le_compat_l; [left; apply Rinv_0_lt_compat; lra|].
+      rewrite <- Rinv_1. apply Rinv_le_contravar; lra. }
+    rewrite HR, rate_super_eta_alg; [|lra|apply Rgt_not_eq; exact (exp_pos _)|lra|lra|lra].
+    rewrite HO, HP. f_equal. field. repeat split; nra.
+  - pose proof lim_inv_n as Hu. pose proof lim_ln_over_n as Hl1.
+    pose proof lim_ln2_over_n as Hl2.
+    pose proof (lim_exp_neg_ln k Hk) as HV. fold V in HV.
+    assert (HV' : is_lim V p_infty 0) by exact HV.
+    unfold qeta_ds. eapply lim_eq; [lim_auto|]; try lra. field. lra.
+Qed.
+
+(** ln n · n^{−c} → 0 for c > 0. *)
+Lemma lim_ln_exp c : 0 < c -> is_lim (fun n => ln n * exp (- (c * ln n))) p_infty 0.
+Proof.
+  intros Hc.
+  apply (is_lim_comp (fun y => y * exp (- (c * y))) ln p_infty 0 p_infty).
+  - apply (is_lim_ext (fun y => / c * ((c * y) / exp (c * y)))).
+    + intros y. rewrite exp_Ropp. field. split; [apply Rgt_not_eq, exp_pos|lra].
+    + replace 0 with (/ c * 0) by ring. apply lim_mult; [apply lim_const|].
+      apply (is_lim_comp (fun z => z / exp z) (fun y => c * y) p_infty 0 p_infty).
+      * apply lim_y_exp.
+      * apply lim_scal_pinf; [exact Hc|apply is_lim_id].
+      * exists 0. intros. discriminate.
+  - apply is_lim_ln_p.
+  - exists 0. intros. discriminate.
+Qed.
+
+(** THEORY §5, −1/2 < κ < 0: η ≈ n^{2κ}/q, i.e. n^{−2κ}η → 1/q (below κ = −1/2 the
+    off-diagonal 1/(nq) dominates). *)
+Theorem T3_rate_sub rho gamma q mu : 0 < rho < 1 -> 0 < q -> 1 <= mu -> 0 < gamma ->
+  - / 2 < kappa gamma rho < 0 ->
+  is_lim (fun n => Rpower n (- (2 * kappa gamma rho)) * eta n rho (gamma * ln n) 0 q (mu * n))
+         p_infty (/ q).
+Proof.
+  intros Hr Hq Hmu Hg Hk.
+  set (k := kappa gamma rho) in *.
+  set (X := fun n => exp (- (- k * ln n))).
+  apply (is_lim_ext_loc (fun n =>
+     qeta_rs rho gamma mu (/ n) (X n / (X n + 1 - / n)) ((1 - / n) / (X n + 1 - / n))
+             (/ n * ln n) (/ n * ln n ^ 2)
+             (1 / (X n + 1 - / n)) (exp (- ((1 + 2 * k) * ln n)))
+             (ln n * exp (- ((1 + k) * ln n))) / q)).
+  - exists 1. intros n Hn.
+    assert (HX : X n = exp (k * ln n)) by (unfold X; f_equal; ring).
+    assert (0 < X n) by apply exp_pos. assert (/ n < 1) by (apply inv_lt_1; lra).
+    pose proof (one_minus_p_kappa n rho gamma Hn) as H1. pose proof (p_kappa n rho gamma Hn) as H2.
+    cbv zeta in H1, H2. fold k in H1, H2. rewrite <- HX in H1, H2.
+    assert (Hn0 : / n = exp (- ln n)) by (rewrite exp_Ropp, exp_ln by lra; reflexivity).
+    assert (HR : Rpower n (- (2 * k)) = / X n ^ 2).
+    { unfold Rpower. rewrite HX, exp_pow, <- exp_Ropp. f_equal. simpl. ring. }
+    rewrite HR.
+    replace (eta n rho (gamma * ln n) 0 q (mu * n))
+      with (q * eta n rho (gamma * ln n) 0 q (mu * n) / q) by (field; lra).
+    rewrite (qeta_u_eq n rho gamma q mu) by lra. rewrite H1, H2.
+    match goal with |- _ = / X n ^ 2 * (?A / q) =>
+      replace (/ X n ^ 2 * (A / q)) with ((/ X n ^ 2 * A) / q) by (field; split; lra) end.
+    rewrite rate_sub_eta_alg by lra.
+    f_equal. f_equal.
+    + field. repeat split; nra.
+    + rewrite Hn0, HX, exp_pow. unfold Rdiv. rewrite <- exp_Ropp, <- exp_plus. f_equal. simpl. ring.
+    + rewrite Hn0, HX. unfold Rdiv. rewrite <- exp_Ropp.
+      rewrite (Rmult_comm (exp (- ln n)) (ln n)), Rmult_assoc, <- exp_plus. f_equal. f_equal. ring.
+  - pose proof lim_inv_n as Hu. pose proof lim_ln_over_n as Hl1.
+    pose proof lim_ln2_over_n as Hl2.
+    pose proof (lim_exp_neg_ln (- k) ltac:(lra)) as HX. fold X in HX.
+    assert (HX' : is_lim X p_infty 0) by exact HX.
+    pose proof (lim_exp_neg_ln (1 + 2 * k) ltac:(lra)) as Hus2.
+    pose proof (lim_ln_exp (1 + k) ltac:(lra)) as Hl1s.
+    unfold qeta_rs. eapply lim_eq; [lim_auto|]; try lra. field. lra.
 Qed.

@@ -1,5 +1,6 @@
-(** * T1 and T3: the rates of THEORY §5 where they are clean, as limits of the scaled deviations:
-    n^{−2κ} λ → 1/ρ below γ_c (α = 0) and n^{κ}(1 − λ) → 2ρ/(1 + a) above. *)
+(** * T1 and T3: the rates of THEORY §5 as limits of the scaled deviations: n^{−2κ}λ → 1/ρ
+    below γ_c (α = 0), n^{κ}(1 − λ) → 2ρ/(1 + a) above, n(cos_out − lim) → C at γ_c;
+    n^{−2κ}η → 1/q for −1/2 < κ < 0 and n^{κ}(1 − qη/(1 − 1/d)) → 2 above. *)
 
 From Coq Require Import Reals Lra.
 From Coquelicot Require Import Coquelicot.
@@ -195,4 +196,55 @@ Proof.
     pose proof (lim_exp_neg_ln (1 + 2 * k) ltac:(lra)) as Hus2.
     pose proof (lim_ln_exp (1 + k) ltac:(lra)) as Hl1s.
     unfold qeta_rs. eapply lim_eq; [lim_auto|]; try lra. field. lra.
+Qed.
+
+(** ** T1 at γ_c: the 1/n rate *)
+
+(** The constant C of n(cos_out − lim) → C at γ_c: the derivative at u = 0 of cos_out written
+    in u = 1/n (p = 1/(2 − u), e^{−t} = u), with c₀ = 1/2 + a, |x'|²₀ = D₀ and its derivative D₁. *)
+Definition crit_rate_const (rho a : R) : R :=
+  let c0 := 1 / 2 + a in
+  let D0 := c0 ^ 2 + rho / 2 * (2 * c0 + 1 / 2) in
+  let D1 := 2 * c0 * (- / 4) + (1 / 2 - rho / 4) * (2 * c0 + 1 / 2) + rho / 2 * (2 * (- / 4) + / 4) in
+  - (1 - rho) * (2 * c0 * (- / 4) * D0 - c0 ^ 2 * D1) / D0 ^ 2.
+
+(** THEORY §5, κ = 0: cos_out − 4ρ/(1 + 3ρ) = O(1/n); precisely n(cos_out − lim) → C(ρ, a)
+    (ρ = 0.3, a = 0: C ≈ 0.64 ≠ 0, so the rate is exactly 1/n). *)
+Theorem T1_rate_crit rho a : 0 < rho < 1 -> 0 <= a ->
+  is_lim (fun n => n * (cos_out n rho (gamma_c rho * ln n) a - cos_lim_crit rho a))
+         p_infty (crit_rate_const rho a).
+Proof.
+  intros Hr Ha.
+  set (F := fun u => 1 - (1 - rho) * lam_u rho a u (1 / (2 - u)) ((1 - u) / (2 - u)) u).
+  assert (HD0 : 0 < (1 / 2 + a) ^ 2 + rho / 2 * (2 * (1 / 2 + a) + 1 / 2)).
+  { assert (0 < (1 / 2 + a) ^ 2) by (apply pow_lt; lra).
+    assert (0 <= rho / 2 * (2 * (1 / 2 + a) + 1 / 2)) by (apply Rmult_le_pos; lra). lra. }
+  assert (Hder : is_derive F 0 (crit_rate_const rho a)).
+  { unfold F, lam_u, crit_rate_const. auto_derive.
+    - repeat split; try lra.
+      intro Hz. assert (Hz2 : (1 / 2 + a) ^ 2 + rho / 2 * (2 * (1 / 2 + a) + 1 / 2) = 0)
+        by (rewrite <- Hz; field). lra.
+    - field. lra. }
+  apply is_derive_Reals in Hder.
+  assert (Hk : kappa (gamma_c rho) rho = 0) by (apply (kappa_sign (gamma_c rho) rho Hr); reflexivity).
+  assert (Hgc : 0 < gamma_c rho) by (unfold gamma_c; apply Rinv_0_lt_compat; lra).
+  apply (is_lim_ext_loc (fun n => (F (0 + / n) - F 0) / (/ n))).
+  - exists 1. intros n Hn.
+    pose proof (cos_out_X n rho (gamma_c rho) a Hn Hr Hgc Ha) as Hc. cbv zeta in Hc.
+    rewrite Hc, Hk, Rmult_0_l, exp_0, Rinv_1, Rmult_1_r, Rplus_0_l.
+    replace (1 + 1 - / n) with (2 - / n) by ring.
+    assert (HF0 : F 0 = cos_lim_crit rho a).
+    { unfold F, lam_u, cos_lim_crit. field. nra. }
+    rewrite HF0. unfold F. field. lra.
+  - apply is_lim_spec. intros eps.
+    destruct (Hder eps (cond_pos eps)) as [delta Hdelta].
+    exists (Rmax 1 (/ delta)). intros n Hn.
+    assert (Hn1 : 1 < n) by (pose proof (Rmax_l 1 (/ delta)); lra).
+    assert (Hd : / delta < n) by (pose proof (Rmax_r 1 (/ delta)); lra).
+    assert (Hdp : 0 < delta) by apply cond_pos.
+    apply Hdelta.
+    + apply Rinv_neq_0_compat. lra.
+    + rewrite Rabs_pos_eq by (left; apply Rinv_0_lt_compat; lra).
+      replace (pos delta) with (/ / delta) by (field; lra).
+      apply Rinv_lt_contravar; [apply Rmult_lt_0_compat; [apply Rinv_0_lt_compat|]; lra|exact Hd].
 Qed.

@@ -27,7 +27,12 @@ modules=$(sed -n 's|^coq/\(.*\)\.v$|\1|p' _CoqProject | tr '\n' ' ')
   echo "Qed."
   echo "Print Assumptions critscale_all."
 } > "$work/Assumptions.v"
-coqc -R coq Critscale "$work/Assumptions.v" | sed -n '/^Axioms:$/,$p' > "$work/out"
+if ! coqc -R coq Critscale "$work/Assumptions.v" > "$work/raw" 2>&1; then
+  grep -v '^ ' "$work/raw" | grep -iE 'error|not found' >&2 || true
+  echo "check-assumptions: coqc failed (is every theorem of coq/index.json defined?)" >&2
+  exit 1
+fi
+sed -n '/^Axioms:$/,$p' "$work/raw" > "$work/out"
 test -s "$work/out" || { echo "check-assumptions: no Print Assumptions output" >&2; exit 1; }
 # Axiom names are the unindented lines of the output (their types are indented).
 allowed='^(ClassicalDedekindReals\.sig_forall_dec|ClassicalDedekindReals\.sig_not_dec|Classical_Prop\.classic|FunctionalExtensionality\.functional_extensionality_dep|PrimInt63\.[A-Za-z0-9_]+|Uint63\.[A-Za-z0-9_]+)$'

@@ -248,3 +248,8 @@ Proof.
       replace (pos delta) with (/ / delta) by (field; lra).
       apply Rinv_lt_contravar; [apply Rmult_lt_0_compat; [apply Rinv_0_lt_compat|]; lra|exact Hd].
 Qed.
+
+(** Without residual the constant is (1 − ρ)(3 + ρ)/(1 + 3ρ)² (crates/certify/src/forms.rs). *)
+Lemma crit_rate_const_no_residual rho : 0 < rho < 1 ->
+  crit_rate_const rho 0 = (1 - rho) * (3 + rho) / (1 + 3 * rho) ^ 2.
+Proof. intros Hr. unfold crit_rate_const. field. lra. Qed.

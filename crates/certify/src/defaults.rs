@@ -80,6 +80,11 @@ pub fn default_statements() -> Vec<Statement> {
             "0.01",
         ),
         statement("cert.T1.rate.sub", LambdaRateSub, "0", SUB, "1", "0.5"),
+        // n·(cos_out − 4ρ/(1+3ρ)) increases in n towards (1 − ρ)(3 + ρ)/(1 + 3ρ)² = 0.63988920
+        // (mpmath at 2·log10 n + 60 digits, n = 1e6 … 1e300 in steps of 10^0.02: 0.63988892 at
+        // n = 1e6, 0.63988920 from n ≈ 1e12 on), so the supremum over n ≥ 1e6 is the n = ∞ value
+        // and C = 0.64 sits 1.1e-5 above it. ε = 0.6398 is disproved at n = ∞ (a test).
+        statement("cert.T1.rate.crit", CosOutRateCrit, "0", CRIT, "1", "0.64"),
         statement(
             "cert.T1.rate.super",
             OneMinusLambdaRateSuper,
@@ -107,6 +112,11 @@ pub fn default_statements() -> Vec<Statement> {
             "0.07",
         ),
         statement("cert.T3.rate.sub", EtaRateSub, "0", SUB, "1", "0.15"),
+        // (n/log² n)·(η − (1 − 1/d)/(4q)), d = n: decreasing in n from 0.06299019 at n = 1e6
+        // (same mpmath scan) to ρ/16 = 0.01875 at n = ∞, so the supremum is the n = N value and
+        // C = 0.063 sits 1.0e-5 above it. ε = 0.0629 is disproved at n = 1e6 (a test). The scale
+        // is n/log² n and not n: n·(η − limit) ≈ ρ log² n/16 + (2 + ρ) log n/4 has no bound.
+        statement("cert.T3.rate.crit", EtaRateCrit, "0", CRIT, "1", "0.063"),
         statement(
             "cert.T3.rate.super",
             EtaDeficitRateSuper,

@@ -45,6 +45,11 @@ pub enum Quantity {
     EtaRateSub,
     /// n^{κ}·(1 − qη/(1 − 1/d)) above γ_c, α = 0, d = μn; target 2.
     EtaDeficitRateSuper,
+    /// n·(cos_out − 4ρ/(1 + 3ρ)) at γ_c, α = 0; target 0 (so ε bounds the 1/n rate).
+    CosOutRateCrit,
+    /// (n/log² n)·(η − (1 − 1/d)/(4q)) at γ_c, α = 0, d = μn; target 0. The deviation of η is
+    /// of order log² n/n, not 1/n: β = γ_c log n enters the attention covariance terms.
+    EtaRateCrit,
 }
 
 impl Quantity {
@@ -63,6 +68,8 @@ impl Quantity {
             (Quantity::EtaMinusLimit, Regime::Supercritical) => ("eta - (1-1/d)/q", "0"),
             (Quantity::EtaRateSub, _) => ("n^(-2 kappa) eta", "1/q"),
             (Quantity::EtaDeficitRateSuper, _) => ("n^kappa (1 - q eta/(1-1/d))", "2"),
+            (Quantity::CosOutRateCrit, _) => ("n (cos_out - 4rho/(1+3rho))", "0"),
+            (Quantity::EtaRateCrit, _) => ("n/(log n)^2 (eta - (1-1/d)/(4q))", "0"),
         }
     }
 }
@@ -234,7 +241,10 @@ impl Statement {
         let target = self.target.as_deref().unwrap_or(prediction);
         let d = if matches!(
             self.quantity,
-            Quantity::EtaMinusLimit | Quantity::EtaRateSub | Quantity::EtaDeficitRateSuper
+            Quantity::EtaMinusLimit
+                | Quantity::EtaRateSub
+                | Quantity::EtaDeficitRateSuper
+                | Quantity::EtaRateCrit
         ) {
             format!(", d = {} n", self.d_ratio)
         } else {
@@ -327,6 +337,13 @@ impl Statement {
                 )?;
                 Interval::from_f64(p, 2.0)
             }
+            Quantity::CosOutRateCrit | Quantity::EtaRateCrit => {
+                needs(
+                    side == Regime::Critical && alpha_zero,
+                    "the critical rates are stated at gamma = gamma_c (range [1, 1]) for alpha = 0",
+                )?;
+                zero.clone()
+            }
         };
         let target = match &self.target {
             Some(text) => read(p, id, "target", text)?,
@@ -370,6 +387,8 @@ impl Prepared {
             }
             Quantity::EtaRateSub => s.q_eta_rate_sub(cell) / &s.q,
             Quantity::EtaDeficitRateSuper => s.eta_deficit_rate_super(cell),
+            Quantity::CosOutRateCrit => s.cos_out_rate_crit(cell),
+            Quantity::EtaRateCrit => s.q_eta_rate_crit(cell) / &s.q,
         }
     }
 }

@@ -574,6 +574,32 @@ mod tests {
         }
     }
 
+    /// At γ_c, n·(qη − (1 − 1/d)/4) grows like (ρ/16)·log² n, so no bound C·(1/n) on the
+    /// deviation of η exists and the critical rate of η is stated on the scale n/log² n.
+    #[test]
+    fn the_critical_eta_deviation_is_not_order_one_over_n() {
+        let setting = Setting {
+            rho: iv("0.3"),
+            a: Interval::zero(&p()),
+            q: iv("1"),
+            mu: iv("1"),
+            precision: p(),
+        };
+        let mut previous = Interval::zero(&p());
+        for n in ["1e6", "1e60", "1e600", "1e6000"] {
+            let u = iv(n).recip();
+            let log_sq = u.ln().square();
+            let scaled = setting.q_eta_rate_crit(&Cell {
+                u: u.clone(),
+                kappa: Interval::zero(&p()),
+            }) * &log_sq;
+            // n·(qη − limit) ≥ (ρ/16)·log² n, and increases with n.
+            assert!(scaled > iv("0.01875") * &log_sq, "n = {n}: {scaled:?}");
+            assert!(scaled > previous, "n = {n}");
+            previous = scaled;
+        }
+    }
+
     #[test]
     fn u_pow_log_brackets_its_function() {
         for (lo, hi) in [

@@ -53,6 +53,20 @@ pub enum Quantity {
 }
 
 impl Quantity {
+    /// The name as serialised (`cos_out`, `eta_rate_crit`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::CosOut => "cos_out",
+            Quantity::LambdaRateSub => "lambda_rate_sub",
+            Quantity::OneMinusLambdaRateSuper => "one_minus_lambda_rate_super",
+            Quantity::EtaMinusLimit => "eta_minus_limit",
+            Quantity::EtaRateSub => "eta_rate_sub",
+            Quantity::EtaDeficitRateSuper => "eta_deficit_rate_super",
+            Quantity::CosOutRateCrit => "cos_out_rate_crit",
+            Quantity::EtaRateCrit => "eta_rate_crit",
+        }
+    }
+
     /// The bounded quantity and its predicted value, in words, on `side` (a = α√q, d = μn).
     pub fn describe(self, side: Regime) -> (&'static str, &'static str) {
         match (self, side) {
@@ -103,14 +117,20 @@ pub struct Statement {
     pub target: Option<String>,
 }
 
-/// Why a statement cannot be checked as posed.
+/// Why a statement cannot be checked as posed: one field of the statement (or the search
+/// limits), the value given and what a valid value is, so that the CLI can print it as one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("statement {id}: {reason}")]
+#[error("statement {id}: {parameter} = {value}: {requirement}")]
 pub struct BadStatement {
     /// The certificate ID.
     pub id: String,
-    /// What is wrong.
-    pub reason: String,
+    /// The field at fault, named as in [`Statement`] (`gamma_ratio`, `d_ratio`, …), or
+    /// `precision_bits` for the search limits.
+    pub parameter: String,
+    /// The value given, as written.
+    pub value: String,
+    /// The valid values or the condition violated.
+    pub requirement: String,
 }
 
 /// What the branch and bound established about a statement. Certificates are proofs over all
@@ -198,18 +218,23 @@ fn certainly_above(x: &Interval, y: &Interval) -> bool {
     x.partial_cmp(y) == Some(std::cmp::Ordering::Greater)
 }
 
+/// x ≥ y for every pair of enclosed values.
+fn certainly_at_least(x: &Interval, y: &Interval) -> bool {
+    x.lo() >= y.hi()
+}
+
 fn read(p: &Precision, id: &str, name: &str, text: &str) -> Result<Interval, BadStatement> {
-    let value = Interval::parse_decimal(p, text).map_err(|_| BadStatement {
+    let refuse = |requirement: &str| BadStatement {
         id: id.to_owned(),
-        reason: format!("{name} = {text:?} is not a decimal number"),
-    })?;
+        parameter: name.to_owned(),
+        value: text.to_owned(),
+        requirement: requirement.to_owned(),
+    };
+    let value = Interval::parse_decimal(p, text).map_err(|_| refuse("must be a decimal number"))?;
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(BadStatement {
-            id: id.to_owned(),
-            reason: format!("{name} = {text:?} is not finite"),
-        })
+        Err(refuse("must be finite"))
     }
 }
 
@@ -256,11 +281,38 @@ impl Statement {
         )
     }
 
-    fn bad(&self, reason: impl Into<String>) -> BadStatement {
+    fn bad(
+        &self,
+        parameter: &str,
+        value: impl Into<String>,
+        requirement: impl Into<String>,
+    ) -> BadStatement {
         BadStatement {
             id: self.id.clone(),
-            reason: reason.into(),
+            parameter: parameter.to_owned(),
+            value: value.into(),
+            requirement: requirement.into(),
         }
+    }
+
+    fn gamma_text(&self) -> String {
+        format!("[{}, {}]", self.gamma_ratio[0], self.gamma_ratio[1])
+    }
+
+    /// Checks that the statement is well posed at `limits.precision_bits`, without searching.
+    ///
+    /// # Errors
+    ///
+    /// The [`BadStatement`] that [`certify`] would return.
+    pub fn validate(&self, limits: SearchLimits) -> Result<(), BadStatement> {
+        let p = Precision::new(limits.precision_bits).map_err(|e| {
+            self.bad(
+                "precision_bits",
+                limits.precision_bits.to_string(),
+                e.to_string(),
+            )
+        })?;
+        self.prepare(&p).map(|_| ())
     }
 
     fn prepare(&self, p: &Precision) -> Result<Prepared, BadStatement> {
@@ -276,16 +328,37 @@ impl Statement {
         let zero = Interval::zero(p);
         let one = Interval::one(p);
         if !(rho > zero && rho < one) {
-            return Err(self.bad("rho must lie in (0, 1)"));
+            return Err(self.bad("rho", &self.rho, "must lie in (0, 1)"));
         }
-        if alpha < zero || !certainly_above(&q, &zero) || !certainly_above(&epsilon, &zero) {
-            return Err(self.bad("need alpha >= 0, q > 0, epsilon > 0"));
+        if alpha < zero {
+            return Err(self.bad("alpha", &self.alpha, "must be >= 0"));
         }
-        if !(n_min > Interval::from_f64(p, 2.0) || n_min == Interval::from_f64(p, 2.0)) {
-            return Err(self.bad("N must be at least 2"));
+        if !certainly_above(&q, &zero) {
+            return Err(self.bad("q", &self.q, "must be > 0"));
         }
-        if mu < one {
-            return Err(self.bad("d/n must be at least 1 (a simplex needs d >= n)"));
+        if !certainly_above(&epsilon, &zero) {
+            return Err(self.bad("epsilon", &self.epsilon, "must be > 0"));
+        }
+        if !certainly_at_least(&n_min, &Interval::from_f64(p, 2.0)) {
+            return Err(self.bad("n_min", &self.n_min, "must be at least 2"));
+        }
+        // Certainly ≥ 1, not merely "not certainly below": a value within rounding of 1 from below
+        // would otherwise let the boxes range over d < n, where the closed forms do not apply.
+        if !certainly_at_least(&mu, &one) {
+            return Err(self.bad(
+                "d_ratio",
+                &self.d_ratio,
+                "must be at least 1 (d = d_ratio·n, and a simplex of n tokens needs d >= n)",
+            ));
+        }
+        // A reversed range would be read as some other set of γ; refuse it rather than guess.
+        // Ends within rounding of each other are accepted: κ is their hull either way.
+        if certainly_above(&ratio_lo, &ratio_hi) {
+            return Err(self.bad(
+                "gamma_ratio",
+                self.gamma_text(),
+                "must be a range [lo, hi] with lo <= hi",
+            ));
         }
         let kappa = Interval::span(&ratio_lo, &ratio_hi) - &one;
         let side = if ratio_lo == one && ratio_hi == one {
@@ -296,12 +369,22 @@ impl Statement {
             Regime::Supercritical
         } else {
             return Err(self.bad(
-                "the gamma range must lie strictly on one side of gamma_c (or be exactly 1)",
+                "gamma_ratio",
+                self.gamma_text(),
+                "must lie strictly on one side of 1 (gamma_c), with lo > 0, or be exactly [1, 1]",
             ));
         };
         let alpha_zero = alpha == zero;
         let a = alpha * &q.sqrt();
-        let needs = |ok: bool, why: &str| if ok { Ok(()) } else { Err(self.bad(why)) };
+        // A quantity asked outside the setting its prediction is stated for.
+        let quantity = self.quantity.name();
+        let needs = |ok: bool, why: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(self.bad("quantity", quantity, why))
+            }
+        };
         let predicted = match self.quantity {
             Quantity::CosOut => cos_out_limit(side, &rho, &a),
             Quantity::LambdaRateSub => {
@@ -430,7 +513,13 @@ fn ends(x: &Interval) -> [String; 2] {
 /// false or undecided is an `Ok` outcome, not an error.
 pub fn certify(statement: &Statement, limits: SearchLimits) -> Result<Outcome, BadStatement> {
     let start = Instant::now();
-    let p = Precision::new(limits.precision_bits).map_err(|e| statement.bad(e.to_string()))?;
+    let p = Precision::new(limits.precision_bits).map_err(|e| {
+        statement.bad(
+            "precision_bits",
+            limits.precision_bits.to_string(),
+            e.to_string(),
+        )
+    })?;
     let prep = statement.prepare(&p)?;
     let low = prep.target.clone() - &prep.epsilon;
     let high = prep.target.clone() + &prep.epsilon;
@@ -645,6 +734,113 @@ mod tests {
         let mut s = default("cert.T1.limit.sub");
         s.rho = "1.5".to_owned();
         assert!(certify(&s, SearchLimits::default()).is_err());
+    }
+
+    #[test]
+    fn a_reversed_gamma_range_is_refused() {
+        // [4, 1.25] once became the inverted κ interval [3, 0.25], on which a false ε was
+        // "proved"; now it is refused, naming the field.
+        let mut s = default("cert.T1.limit.super.range");
+        s.gamma_ratio = ["4".to_owned(), "1.25".to_owned()];
+        s.epsilon = "1e-9".to_owned(); // false: the deviation at n = 1e6, γ = 1.25 γ_c is 0.0136
+        let err = certify(&s, SearchLimits::default()).unwrap_err();
+        assert_eq!(err.parameter, "gamma_ratio");
+        assert_eq!(err.value, "[4, 1.25]");
+        assert!(err.requirement.contains("lo <= hi"), "{err}");
+        // The same range in order is checked, and the false ε is disproved.
+        s.gamma_ratio = ["1.25".to_owned(), "4".to_owned()];
+        assert_eq!(verdict(&s).verdict, ProofStatus::Disproved);
+    }
+
+    #[test]
+    fn a_d_ratio_below_one_is_refused() {
+        for mu in [
+            "0.5",
+            "0",
+            "-1",
+            "0.99999999999999999999999999999999999999999999999",
+        ] {
+            let mut s = default("cert.T3.limit.crit");
+            s.d_ratio = mu.to_owned();
+            let err = certify(&s, SearchLimits::default()).unwrap_err();
+            assert_eq!(
+                (err.parameter.as_str(), err.value.as_str()),
+                ("d_ratio", mu)
+            );
+            assert!(s.validate(SearchLimits::default()).is_err());
+        }
+        let mut s = default("cert.T3.limit.crit");
+        s.d_ratio = "1".to_owned();
+        assert!(s.validate(SearchLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_value() {
+        let mut s = default("cert.T1.limit.sub");
+        s.rho = "1.5".to_owned();
+        let err = s.validate(SearchLimits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "statement cert.T1.limit.sub: rho = 1.5: must lie in (0, 1)"
+        );
+        let limits = SearchLimits {
+            precision_bits: 8,
+            ..SearchLimits::default()
+        };
+        let err = default("cert.T1.limit.sub").validate(limits).unwrap_err();
+        assert_eq!(
+            (err.parameter.as_str(), err.value.as_str()),
+            ("precision_bits", "8")
+        );
+    }
+
+    #[test]
+    fn quantity_names_are_the_serialised_names() {
+        use Quantity::*;
+        for q in [
+            CosOut,
+            LambdaRateSub,
+            OneMinusLambdaRateSuper,
+            EtaMinusLimit,
+            EtaRateSub,
+            EtaDeficitRateSuper,
+            CosOutRateCrit,
+            EtaRateCrit,
+        ] {
+            assert_eq!(serde_json::to_value(q).unwrap(), q.name());
+        }
+    }
+
+    #[test]
+    fn the_critical_rate_constants_are_tight() {
+        // n·(cos_out − limit) increases from 0.6398889191 at n = 1e6 to (1 − ρ)(3 + ρ)/(1 + 3ρ)²
+        // = 0.6398891967 at n = ∞: an ε between the two holds at N and is refuted further out.
+        let mut s = default("cert.T1.rate.crit");
+        s.epsilon = "0.639889".to_owned();
+        let outcome = verdict(&s);
+        assert_eq!(outcome.verdict, ProofStatus::Disproved);
+        let n = outcome.witness.unwrap().n;
+        assert!(n == "inf" || n.parse::<f64>().unwrap() > 1e6, "{n}");
+        // (n/log² n)·(η − limit) decreases from 0.062990 at n = 1e6: refuted at N.
+        let mut s = default("cert.T3.rate.crit");
+        s.epsilon = "0.0629".to_owned();
+        let outcome = verdict(&s);
+        assert_eq!(outcome.verdict, ProofStatus::Disproved);
+        let n: f64 = outcome.witness.unwrap().n.parse().unwrap();
+        assert!((n / 1e6 - 1.0).abs() < 1e-9, "{n}");
+        // Only at γ_c and without residual.
+        let mut s = default("cert.T1.rate.crit");
+        s.gamma_ratio = ["1.25".to_owned(), "1.25".to_owned()];
+        assert_eq!(
+            s.validate(SearchLimits::default()).unwrap_err().parameter,
+            "quantity"
+        );
+        let mut s = default("cert.T3.rate.crit");
+        s.alpha = "0.5".to_owned();
+        assert_eq!(
+            s.validate(SearchLimits::default()).unwrap_err().parameter,
+            "quantity"
+        );
     }
 
     #[test]

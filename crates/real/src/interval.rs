@@ -128,14 +128,13 @@ impl Interval {
         Interval::point(self.hi.clone(), self.bits)
     }
 
-    /// [lower.lo, upper.hi]: the interval from the lower end of one enclosure to the upper end of
-    /// another (the caller guarantees the order, e.g. for a monotone function's image).
+    /// The smallest interval containing both enclosures, whatever their order: the image of a
+    /// monotone function from its values at the two ends of a box, or the box between two
+    /// points. It equals [lower.lo, upper.hi] when `lower` lies below `upper`, and is still the
+    /// true hull when the arguments come reversed or overlap (a reversed span used to produce an
+    /// interval with lo > hi, on which every later test is meaningless).
     pub fn span(lower: &Interval, upper: &Interval) -> Interval {
-        Interval::new(
-            lower.lo.clone(),
-            upper.hi.clone(),
-            lower.bits.max(upper.bits),
-        )
+        lower.hull(upper)
     }
 
     /// True when lo = hi.
@@ -844,5 +843,34 @@ mod tests {
             check(&(x.clone() * &x), &(inner.clone() * &inner))?;
             check(&x.abs(), &inner.abs())?;
         }
+
+        /// `span` is the hull of its two arguments in either order: it contains every point of
+        /// both, its ends are ends of the arguments, and lo <= hi.
+        #[test]
+        fn span_is_the_hull_in_either_order(a in -5.0f64..5.0, wa in 0.0f64..2.0, b in -5.0f64..5.0, wb in 0.0f64..2.0, t in 0.0f64..1.0) {
+            let c = ctx(128);
+            let x = Interval::from_decimals(&c, &a.to_string(), &(a + wa).to_string()).unwrap();
+            let y = Interval::from_decimals(&c, &b.to_string(), &(b + wb).to_string()).unwrap();
+            let forward = Interval::span(&x, &y);
+            let backward = Interval::span(&y, &x);
+            prop_assert!(forward == backward);
+            prop_assert!(forward.lo <= forward.hi);
+            prop_assert!(forward.lo == x.lo().min(y.lo()) && forward.hi == x.hi().max(y.hi()));
+            for z in [&x, &y] {
+                let inner = BigFloat::from_f64(z.lo_f64() + t * (z.hi_f64() - z.lo_f64()), 128);
+                prop_assert!(!z.contains(&inner) || forward.contains(&inner));
+                prop_assert!(forward.contains(z.lo()) && forward.contains(z.hi()));
+            }
+        }
+    }
+
+    #[test]
+    fn a_reversed_span_is_not_an_empty_interval() {
+        let c = ctx(128);
+        let high = Interval::from_f64(&c, 4.0);
+        let low = Interval::from_f64(&c, 1.25);
+        let span = Interval::span(&high, &low);
+        assert!(span.contains(high.lo()) && span.contains(low.lo()));
+        assert_eq!(span, Interval::span(&low, &high));
     }
 }

@@ -146,6 +146,10 @@ struct CertifyCli {
     /// Run only this certificate, by ID (e.g. cert.T1.rate.sub; repeatable); default: the whole default set.
     #[arg(long = "id")]
     ids: Vec<String>,
+    /// Also certify the statements in this JSON file (one statement or an array, with the fields
+    /// of `certify --json`'s "statement"; repeatable); alone, only these run.
+    #[arg(long = "statement", value_name = "FILE")]
+    statements: Vec<std::path::PathBuf>,
     /// Interval precision in bits (default 128).
     #[arg(long, value_parser = options::certify_bits)]
     precision: Option<u64>,
@@ -449,6 +453,7 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
     use critscale::certify::{CertifyArgs, all_proved, plan, render, run};
     let args = CertifyArgs {
         ids: cli.ids,
+        statements: cli.statements,
         precision: cli.precision,
         max_boxes: cli.max_boxes,
     };

@@ -113,7 +113,9 @@ pub struct Statement {
     pub n_min: String,
     /// ε > 0.
     pub epsilon: String,
-    /// A target to use instead of the prediction (to show that false claims fail).
+    /// A target to use instead of the prediction (to show that false claims fail); may be
+    /// left out of the JSON.
+    #[serde(default)]
     pub target: Option<String>,
 }
 

@@ -1,13 +1,18 @@
 //! Rigorous enclosures: [`Interval`], outward-rounded intervals on `astro-float`.
 //!
-//! `astro-float`'s rounding modes are all round-to-*nearest* (they differ only in how ties break),
-//! so directed rounding is built here: every endpoint is computed to nearest at the working
-//! precision p and then moved outward by two units in the last place, |x̃|·2^{2−p}. That covers
-//! the half-ulp error of the arithmetic and a one-ulp error of the elementary functions (which
-//! `astro-float` does not document as correctly rounded); the move itself is rounded to nearest
-//! and loses at most half an ulp of the margin. An exact zero is kept as it is: nearest rounding
-//! returns 0 only when the true result is 0. The tests check the enclosures against MPFR's
-//! correctly rounded values at higher precision.
+//! `astro-float` documents correct rounding for all its arithmetic operations, mathematical
+//! functions (exp, ln, sqrt, pow, asin, acos, …), radix conversion and constants, in the chosen
+//! rounding mode; but its rounding modes are all round-to-*nearest* (`Up`/`Down` are "round half
+//! up/down": they differ only in how ties break), so there is no directed rounding to use. It is
+//! built here: every endpoint is computed to nearest at the working precision p and then moved
+//! outward by two units in the last place, |x̃|·2^{2−p}. A correctly rounded operation needs half an
+//! ulp of that. ln(1 + x) and eˣ − 1, which astro-float lacks, are composed here (`big`:
+//! a series, or the plain function at extra precision, then rounded again) and are faithful,
+//! within one ulp; the two ulps cover that too, and leave a margin should an implementation fall
+//! short of its documented guarantee, which the tests cannot rule out everywhere. The move itself
+//! is rounded to nearest and loses at most half an ulp of the margin. An exact zero is kept as it
+//! is: nearest rounding returns 0 only when the true result is 0. The tests check the enclosures
+//! against MPFR's correctly rounded values at higher precision.
 //!
 //! Monotone functions map endpoints to endpoints. Sign-dependent helpers (`softplus`, `logistic`,
 //! `ln_add_exp`), which are increasing, are evaluated on each endpoint as a degenerate interval,

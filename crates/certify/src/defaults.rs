@@ -1,11 +1,15 @@
 //! The default certificate set run by `critscale certify`.
 //!
-//! All at ρ = 0.3, q = 1 and N = 10⁶; "sub" is γ = 0.8 γ_c (κ = −0.2), "super" γ = 1.25 γ_c
-//! (κ = 0.25), residual statements use α = 0.5, η statements d = n (and d = 10n once). Each ε is
-//! the largest deviation over n ≥ N, as the rates of THEORY §5 predict it at n = N, rounded up by
-//! a few tens of per cent (the crate README lists them): a certificate proves that the limit is
-//! approached at least that fast from N on, not merely that it is approached, and ε cannot be
-//! made much smaller without the claim becoming false at n = N.
+//! All at ρ = 0.3, q = 1 and N = 10⁶; "sub" is γ = 0.8 γ_c (κ = −0.2), "crit" γ = γ_c, "super"
+//! γ = 1.25 γ_c (κ = 0.25), residual statements use α = 0.5, η statements d = n (and d = 10n
+//! once). Each ε is the largest deviation over n ≥ N (as the rates of THEORY §5 predict it at
+//! n = N, or measured, see the comments), rounded up a little (the crate README lists them), so ε
+//! cannot be made much smaller without the claim becoming false.
+//!
+//! A `limit` certificate (a fixed ε on cos_out or η − limit) proves a band: from N on, and at
+//! n = ∞, the closed form stays within ε of the limit. It does not prove a rate. The `rate`
+//! certificates bound the deviation scaled by the predicted power of n (n^{−2κ}, n^{κ}, n or
+//! n/log² n), which is what proves a speed of approach; there is one per side of γ_c for T1 and T3.
 //!
 //! IDs are `cert.` followed by the theorem, quantity and side (`cert.T1.rate.sub`). They are not
 //! claim IDs: the claims of `critscale-theorems` with the same stem are finite-n checks at other

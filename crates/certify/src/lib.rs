@@ -1,5 +1,5 @@
-//! Computer-assisted proofs of the simplex limits (T1, T3) and their rates, for **all real
-//! n ≥ N**.
+//! Computer-assisted proofs of bounds on the simplex closed forms behind T1 and T3 (limits and
+//! rates), for **all real n ≥ N**.
 //!
 //! A [`Statement`] says: for every n ≥ N (and every γ in a range), |F(n, γ) − target| ≤ ε, where F
 //! is one of the [`Quantity`]s — cos_out, λ or η, possibly multiplied by the predicted power of
@@ -13,6 +13,15 @@
 //!   holds for every n ≥ N, including n → ∞);
 //! * **disproved** when F at a single point (n, γ) is certainly outside the band — a witness;
 //! * **undecided** when the box limit ([`SearchLimits::max_boxes`]) is reached.
+//!
+//! **What a proof covers.** F is a closed form of THEORY §5 (the exact simplex: p, λ, cos_out and
+//! η as functions of real n and γ), not the attention layer itself; that the closed forms are
+//! the layer's values on the simplex is the derivation of THEORY §5, which the workspace tests
+//! check against the model and the Jacobian. A statement on a quantity itself with a fixed ε
+//! (cos_out, η − limit) proves a **band**: from N on, and in the limit, F stays within ε of the
+//! target; it proves nothing about how fast the band narrows. Rates are proved by the scaled
+//! quantities (n^{−2κ}λ, n^{κ}(1 − λ), n·(cos_out − 4ρ/(1+3ρ)), (n/log² n)·(η − limit), …): a
+//! bound on those bounds the deviation by an explicit constant times the predicted power of n.
 //!
 //! Certificates are plain data ([`Outcome`], serde-serialisable) so that the report can include
 //! them.

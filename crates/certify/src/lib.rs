@@ -76,6 +76,12 @@ impl Quantity {
         }
     }
 
+    /// True for the scaled quantities, whose bound proves a rate (a constant times the predicted
+    /// power of n); false for cos_out and η − limit, whose bound with a fixed ε proves a band.
+    pub fn is_rate(self) -> bool {
+        !matches!(self, Quantity::CosOut | Quantity::EtaMinusLimit)
+    }
+
     /// The bounded quantity and its predicted value, in words, on `side` (a = α√q, d = μn).
     pub fn describe(self, side: Regime) -> (&'static str, &'static str) {
         match (self, side) {

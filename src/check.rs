@@ -78,6 +78,7 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
         "prediction".to_owned(),
         "measured [CI]".to_owned(),
         "tolerance".to_owned(),
+        "controls".to_owned(),
         "verdict".to_owned(),
         "seconds".to_owned(),
     ]];
@@ -90,6 +91,11 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
                     format!("{:.10}", e.prediction),
                     format!("{:.10} [{:.10}, {:.10}]", e.measured, e.ci[0], e.ci[1]),
                     format!("{:.1e}", e.tolerance),
+                    format!(
+                        "{}/{} rejected",
+                        e.controls.len() - e.controls_passed(),
+                        e.controls.len()
+                    ),
                     match e.verdict {
                         Verdict::Pass => "pass".to_owned(),
                         Verdict::Fail => "FAIL".to_owned(),
@@ -97,10 +103,29 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
                     format!("{:.2}", e.seconds),
                 ]);
                 let _ = writeln!(notes, "  {}: {}; {}", e.id, e.statement, e.method);
+                for c in &e.controls {
+                    let _ = writeln!(
+                        notes,
+                        "    control, {}: {} (measured {:.10} [{:.10}, {:.10}], prediction {:.10}, tolerance {:.1e}); {}",
+                        c.setting,
+                        if c.rejected() {
+                            "rejected"
+                        } else {
+                            "NOT REJECTED"
+                        },
+                        c.measured,
+                        c.ci[0],
+                        c.ci[1],
+                        c.prediction,
+                        c.tolerance,
+                        c.method
+                    );
+                }
             }
             Err(err) => {
                 rows.push([
                     err.id.clone(),
+                    "-".to_owned(),
                     "-".to_owned(),
                     "-".to_owned(),
                     "-".to_owned(),
@@ -111,7 +136,7 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
             }
         }
     }
-    let widths: Vec<usize> = (0..6)
+    let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut text = String::new();
@@ -137,7 +162,8 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
 }
 
 /// The JSON array: each claim's [`Evidence`] as serde writes it (id, statement, prediction,
-/// measured, ci, tolerance, verdict, seconds, method), or `{"id": …, "error": …, "verdict": "fail"}`
+/// measured, ci, tolerance, verdict, controls, seconds, method; each control with its setting,
+/// prediction, measured, ci, tolerance, verdict — `fail` when the check rejected it — and method), or `{"id": …, "error": …, "verdict": "fail"}`
 /// with the claim ID and the reason no evidence was produced.
 pub fn to_json(outcomes: &[Outcome]) -> Value {
     Value::Array(

@@ -8,7 +8,7 @@
 use crate::format::md_num;
 use crate::table::{Column, Table};
 use crate::{Artifact, Budget, ReportError};
-use critscale_theorems::{Claim, Evidence, Perturbation, Verdict};
+use critscale_theorems::{Claim, ControlEvidence, Evidence, Perturbation, Verdict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -90,7 +90,7 @@ pub fn compute_with(
             let start = Instant::now();
             let known = fitted.iter().find(|f| f.id == claim.id);
             let outcome = match known {
-                Some(f) => Ok(claim.evidence(f.measurement.clone(), f.seconds)),
+                Some(f) => claim.evidence(f.measurement.clone(), budget, f.seconds),
                 None => claim.run(budget, &Perturbation::default()),
             };
             let outcome = outcome.map_err(|e| e.reason);
@@ -142,6 +142,7 @@ enum Found<'a> {
         ci: [f64; 2],
         tolerance: f64,
         verdict: &'static str,
+        controls: String,
         method: &'a str,
     },
     Error {
@@ -163,6 +164,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
         Column::at("ci_high", "/ci/1"),
         Column::new("tolerance"),
         Column::new("verdict"),
+        Column::new("controls"),
         Column::new("method").or("/error"),
     ]);
     for row in rows {
@@ -173,6 +175,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                 ci: e.ci,
                 tolerance: e.tolerance,
                 verdict: verdict(row),
+                controls: controls_cell(e),
                 method: &e.method,
             },
             Err(reason) => Found::Error {
@@ -187,10 +190,56 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
             found,
         })?;
     }
+    let mut controls = Table::new(vec![
+        Column::new("id"),
+        Column::new("setting"),
+        Column::new("prediction"),
+        Column::new("measured"),
+        Column::at("ci_low", "/ci/0"),
+        Column::at("ci_high", "/ci/1"),
+        Column::new("tolerance"),
+        Column::new("verdict"),
+        Column::new("method"),
+    ]);
+    for row in rows {
+        if let Ok(e) = &row.outcome {
+            for c in &e.controls {
+                controls.push(&ControlLine {
+                    id: &row.id,
+                    control: c,
+                })?;
+            }
+        }
+    }
     Ok(vec![
         Artifact::new("data/claims.csv", table.csv()?),
         Artifact::json("data/claims.json", &Value::Array(table.json_rows())),
+        Artifact::new("data/controls.csv", controls.csv()?),
+        Artifact::json("data/controls.json", &Value::Array(controls.json_rows())),
     ])
+}
+
+/// A line of the controls table: the claim's ID and one control's evidence.
+#[derive(Serialize)]
+struct ControlLine<'a> {
+    id: &'a str,
+    #[serde(flatten)]
+    control: &'a ControlEvidence,
+}
+
+/// `k/m rejected`: how many of the claim's m controls its check rejected.
+fn controls_cell(e: &Evidence) -> String {
+    let m = e.controls.len();
+    format!("{}/{m} rejected", m - e.controls_passed())
+}
+
+/// A control's verdict in the tables: `rejected` (as it must be) or `NOT rejected`.
+fn control_word(c: &ControlEvidence) -> &'static str {
+    if c.rejected() {
+        "rejected"
+    } else {
+        "NOT rejected"
+    }
 }
 
 fn md_cell(text: &str) -> String {
@@ -206,8 +255,9 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
         md,
         "{} of `critscale_theorems::registry()` (the same checks as `critscale check`), at the {} budget: \
          {passed} of {total} pass. A claim passes when its prediction lies in the measurement's confidence interval \
-         (or enclosure) widened by the tolerance on both sides; the tolerances and methods are documented in \
-         `crates/theorems`. Methods per claim: [`data/claims.csv`](data/claims.csv).\n",
+         (or enclosure) widened by the tolerance on both sides, and its check rejects every one of its negative \
+         controls (the same check where the theorem's conclusion is false; table below); the tolerances and methods \
+         are documented in `crates/theorems` and `proofs/`. Methods per claim: [`data/claims.csv`](data/claims.csv).\n",
         if filter.is_empty() {
             "Every claim".to_owned()
         } else {
@@ -217,15 +267,15 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
     );
     let _ = writeln!(
         md,
-        "| ID | statement | prediction | measured | CI | tolerance | verdict |"
+        "| ID | statement | prediction | measured | CI | tolerance | controls | verdict |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for row in rows {
         match &row.outcome {
             Ok(e) => {
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | {} | {} | [{}, {}] | {} | {} |",
+                    "| `{}` | {} | {} | {} | [{}, {}] | {} | {} | {} |",
                     row.id,
                     md_cell(&row.statement),
                     md_num(e.prediction),
@@ -233,18 +283,47 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
                     md_num(e.ci[0]),
                     md_num(e.ci[1]),
                     md_num(e.tolerance),
+                    controls_cell(e),
                     verdict(row)
                 );
             }
             Err(reason) => {
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | – | – | – | – | error: {} |",
+                    "| `{}` | {} | – | – | – | – | – | error: {} |",
                     row.id,
                     md_cell(&row.statement),
                     md_cell(reason)
                 );
             }
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n### Negative controls\n\nEach claim's check run where the theorem's conclusion is false; the check must \
+         reject it (a control it does not reject fails the claim). The prediction and tolerance are the claim's, at the \
+         control's parameters. Methods: [`data/controls.csv`](data/controls.csv).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| ID | setting | prediction | measured | CI | tolerance | control |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for row in rows {
+        let Ok(e) = &row.outcome else { continue };
+        for c in &e.controls {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {} | {} | [{}, {}] | {} | {} |",
+                row.id,
+                md_cell(&c.setting),
+                md_num(c.prediction),
+                md_num(c.measured),
+                md_num(c.ci[0]),
+                md_num(c.ci[1]),
+                md_num(c.tolerance),
+                control_word(c)
+            );
         }
     }
     md.push('\n');

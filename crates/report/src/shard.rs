@@ -47,8 +47,8 @@ pub use crate::write::{SHARD_MARKER, SHARD_MARKER_TEXT};
 /// The results file of a shard directory.
 pub const SHARD_FILE: &str = "shard.json";
 /// Version of the shard file layout (2: a claim's outcome is `critscale_theorems::Evidence` as
-/// serde writes it).
-pub const FORMAT: u64 = 2;
+/// serde writes it; 3: the evidence carries its negative controls).
+pub const FORMAT: u64 = 3;
 
 #[cfg(test)]
 mod tests;

@@ -7,8 +7,14 @@
 //! `ci.0 − tolerance ≤ prediction ≤ ci.1 + tolerance`. Tolerances are documented where each check
 //! is defined (finite-n corrections predicted by THEORY §5, rounding).
 //!
-//! A check must be able to fail: every check accepts a [`Perturbation`] of its prediction (γ_c
-//! shifted, an exponent or a limit off), and the tests show that each fails under one.
+//! A check must be able to fail, and fail where the theorem is false. Every claim carries
+//! **negative controls** ([`Control`]): the same check run in a setting where the theorem's
+//! conclusion is false (the other side of γ_c, a scaling without log n, a dimension or a
+//! configuration with no simplex limit, a prediction without the term the theorem is about).
+//! The check must reject each of them: a claim passes only when its own check passes *and*
+//! every control fails ([`Evidence::verdict_from_numbers`]). Every check also accepts a
+//! [`Perturbation`] of its prediction (γ_c shifted, an exponent or a limit off), which shows
+//! that it is wired to its prediction, and the tests show that each fails under one.
 //!
 //! Modules: [`t1`] (forward pass on the simplex), [`t2`] (forward pass on an almost-simplex),
 //! [`t3`] (gradient on the simplex), [`t4`] (gradient on an almost-simplex), [`t5`] (the
@@ -30,10 +36,22 @@
 
 #![warn(missing_docs)]
 
-/// A [`Claim`] from its ID, statement, [`Prediction`] kind and check; the theorem is the ID's
+/// A [`Claim`] from its ID, statement, [`Prediction`] kind, check and an array of its
+/// [`Control`]s; the theorem is the ID's
 /// first component (`T1.rate.sub` → `T1`). Defined before the theorem modules so that each of
 /// them can use it.
 macro_rules! claim {
+    ($id:expr, $statement:expr, $kind:ident, $check:expr, $controls:expr) => {
+        $crate::Claim {
+            id: $id,
+            theorem: $crate::theorem_of($id),
+            statement: $statement,
+            prediction: $crate::Prediction::$kind,
+            check: $check,
+            controls: $controls.to_vec(),
+        }
+    };
+    // TEMPORARY while the controls are written: a claim without controls (it cannot pass).
     ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
         $crate::Claim {
             id: $id,
@@ -41,7 +59,23 @@ macro_rules! claim {
             statement: $statement,
             prediction: $crate::Prediction::$kind,
             check: $check,
+            controls: Vec::new(),
         }
+    };
+}
+
+/// The negative controls of a limit claim of T1 or T3 made at γ/γ_c = `$claim`: its check,
+/// `$body` with the claim's prediction and tolerance (`$w` a `t1::Where`), evaluated at each
+/// γ/γ_c `$at` on another side of γ_c — 5% off γ_c where that side is a strict inequality
+/// (n^{±0.05} at n = 1e300 is already 1e-15).
+macro_rules! limit_controls {
+    ($claim:expr, |$w:ident| $body:expr, $($at:literal => $words:literal),+) => {
+        [$(
+            $crate::control($words, |_| {
+                let $w = $crate::t1::Where::control($claim, $at);
+                $body
+            })
+        ),+]
     };
 }
 
@@ -180,6 +214,70 @@ impl Verdict {
     }
 }
 
+/// A negative control of a claim: its check run in a setting where the theorem's conclusion is
+/// false. The measurement keeps the claim's own prediction and tolerance rule (evaluated at the
+/// control's parameters where the prediction is a formula of them, e.g. a rate 2κ at the
+/// control's κ), so a control that *passes* shows the check cannot see the phenomenon.
+#[derive(Debug, Clone, Copy)]
+pub struct Control {
+    /// The setting in words, e.g. `gamma = 1.3 gamma_c (above the threshold)`.
+    pub setting: &'static str,
+    /// The check in that setting (no perturbation: the prediction is the claim's own).
+    pub check: fn(Budget) -> Result<Measurement, String>,
+}
+
+/// A [`Control`] from its setting and check (for the claim tables of the theorem modules).
+pub const fn control(
+    setting: &'static str,
+    check: fn(Budget) -> Result<Measurement, String>,
+) -> Control {
+    Control { setting, check }
+}
+
+/// What a negative control found: its measurement judged by [`Verdict::judge`]. The control is
+/// *rejected* (as it must be) when its verdict is [`Verdict::Fail`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlEvidence {
+    /// The setting in words.
+    pub setting: String,
+    /// The claim's prediction, at the control's parameters.
+    #[serde(with = "critscale_sweeps::exact")]
+    pub prediction: f64,
+    /// The value measured in the control's setting.
+    #[serde(with = "critscale_sweeps::exact")]
+    pub measured: f64,
+    /// Its confidence interval (or enclosure).
+    #[serde(with = "critscale_sweeps::exact::pair")]
+    pub ci: [f64; 2],
+    /// The claim's allowance, at the control's parameters.
+    #[serde(with = "critscale_sweeps::exact")]
+    pub tolerance: f64,
+    /// [`Verdict::Fail`] when the check rejected the control (the expected outcome).
+    pub verdict: Verdict,
+    /// How it was measured.
+    pub method: String,
+}
+
+impl ControlEvidence {
+    /// The control's setting and measurement, judged.
+    pub fn judged(setting: &str, m: Measurement) -> ControlEvidence {
+        ControlEvidence {
+            setting: setting.to_owned(),
+            prediction: m.prediction,
+            measured: m.measured,
+            ci: m.ci,
+            tolerance: m.tolerance,
+            verdict: Verdict::judge(m.prediction, m.measured, m.ci, m.tolerance),
+            method: m.method,
+        }
+    }
+
+    /// True when the check rejected the control: [`Verdict::judge`] on its numbers fails.
+    pub fn rejected(&self) -> bool {
+        Verdict::judge(self.prediction, self.measured, self.ci, self.tolerance) == Verdict::Fail
+    }
+}
+
 /// What a check found. Serialised with every number exact (`critscale_sweeps::exact`: a shard
 /// file stores it, and ±∞ survives as a word where plain JSON would write `null`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,13 +298,38 @@ pub struct Evidence {
     /// Allowance for finite-n corrections and rounding, added on both sides of the interval.
     #[serde(with = "critscale_sweeps::exact")]
     pub tolerance: f64,
-    /// The verdict.
+    /// The claim's verdict: pass when its own measurement passes and every control is
+    /// rejected ([`Evidence::verdict_from_numbers`]).
     pub verdict: Verdict,
-    /// Wall time of the check.
+    /// The negative controls, each judged (see [`Control`]); each must have verdict fail.
+    pub controls: Vec<ControlEvidence>,
+    /// Wall time of the check and its controls.
     #[serde(with = "critscale_sweeps::exact")]
     pub seconds: f64,
     /// How the measurement was made (sizes, backend, fit).
     pub method: String,
+}
+
+impl Evidence {
+    /// The verdict the numbers give, whatever [`Evidence::verdict`] says: [`Verdict::judge`] on
+    /// the claim's own measurement passes, there is at least one control, and every control is
+    /// [`ControlEvidence::rejected`]. The report's merge judges stored evidence by this rule
+    /// instead of trusting a stored verdict.
+    pub fn verdict_from_numbers(&self) -> Verdict {
+        let own = Verdict::judge(self.prediction, self.measured, self.ci, self.tolerance);
+        let controls =
+            !self.controls.is_empty() && self.controls.iter().all(ControlEvidence::rejected);
+        if own == Verdict::Pass && controls {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
+
+    /// The number of controls that were not rejected (each makes the claim fail).
+    pub fn controls_passed(&self) -> usize {
+        self.controls.iter().filter(|c| !c.rejected()).count()
+    }
 }
 
 /// Why a check could not produce evidence (a fit failed, a crossing was not found).
@@ -219,8 +342,8 @@ pub struct CheckError {
     pub reason: String,
 }
 
-/// A claim and its check.
-#[derive(Clone, Copy)]
+/// A claim, its check and its negative controls.
+#[derive(Debug, Clone)]
 pub struct Claim {
     /// Stable ID, cited in proofs/.
     pub id: &'static str,
@@ -232,6 +355,8 @@ pub struct Claim {
     pub prediction: Prediction,
     /// The check.
     pub check: fn(Budget, &Perturbation) -> Result<Measurement, String>,
+    /// Its negative controls (at least one per claim).
+    pub controls: Vec<Control>,
 }
 
 /// A measurement, before it is judged.
@@ -262,25 +387,60 @@ impl Claim {
             id: self.id.to_owned(),
             reason,
         })?;
-        Ok(self.evidence(m, start.elapsed().as_secs_f64()))
+        self.evidence(m, budget, start.elapsed().as_secs_f64())
     }
 
-    /// Judges a measurement of this claim by [`Verdict::judge`]: the measurement its check
+    /// Runs the negative controls at `budget`, each judged.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckError`] (with this claim's ID and the control's setting) when a control's check
+    /// cannot produce a measurement.
+    pub fn run_controls(&self, budget: Budget) -> Result<Vec<ControlEvidence>, CheckError> {
+        self.controls
+            .iter()
+            .map(|c| {
+                (c.check)(budget)
+                    .map(|m| ControlEvidence::judged(c.setting, m))
+                    .map_err(|reason| CheckError {
+                        id: self.id.to_owned(),
+                        reason: format!("control ({}): {reason}", c.setting),
+                    })
+            })
+            .collect()
+    }
+
+    /// Judges a measurement of this claim and runs its controls: the measurement its check
     /// returns, or for a fitted claim its [`SeriesCheck::judge`] applied to series already
     /// computed (so that a caller that also plots the series computes them once). `seconds` is
-    /// the wall time the measurement took.
-    pub fn evidence(&self, m: Measurement, seconds: f64) -> Evidence {
-        Evidence {
+    /// the wall time the measurement took; the evidence's seconds add the controls' time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Claim::run_controls`].
+    pub fn evidence(
+        &self,
+        m: Measurement,
+        budget: Budget,
+        seconds: f64,
+    ) -> Result<Evidence, CheckError> {
+        let start = Instant::now();
+        let controls = self.run_controls(budget)?;
+        let mut e = Evidence {
             id: self.id.to_owned(),
             statement: self.statement.to_owned(),
             prediction: m.prediction,
             measured: m.measured,
             ci: m.ci,
             tolerance: m.tolerance,
-            verdict: Verdict::judge(m.prediction, m.measured, m.ci, m.tolerance),
-            seconds,
+            verdict: Verdict::Fail,
+            controls,
+            seconds: 0.0,
             method: m.method,
-        }
+        };
+        e.verdict = e.verdict_from_numbers();
+        e.seconds = seconds + start.elapsed().as_secs_f64();
+        Ok(e)
     }
 
     /// A perturbation that moves this claim's prediction by `size` in its own kind.
@@ -663,31 +823,80 @@ mod tests {
         })
     }
 
-    const CLAIM: Claim = Claim {
-        id: "T0.test",
-        theorem: "T0",
-        statement: "a test claim",
-        prediction: Prediction::Limit,
-        check: exact,
-    };
+    /// A control the test claim's check rejects: the measurement is off by 1.
+    fn rejected(_: Budget) -> Result<Measurement, String> {
+        exact(Budget::Quick, &Perturbation::default()).map(|m| Measurement {
+            measured: 2.0,
+            ci: [2.0, 2.0],
+            ..m
+        })
+    }
+
+    /// A control the test claim's check cannot tell from the claim: it passes.
+    fn accepted(_: Budget) -> Result<Measurement, String> {
+        exact(Budget::Quick, &Perturbation::default())
+    }
+
+    fn test_claim() -> Claim {
+        Claim {
+            id: "T0.test",
+            theorem: "T0",
+            statement: "a test claim",
+            prediction: Prediction::Limit,
+            check: exact,
+            controls: vec![control("off by one", rejected)],
+        }
+    }
 
     #[test]
     fn verdict_is_prediction_in_the_widened_interval() {
-        let pass = CLAIM.run(Budget::Quick, &Perturbation::default()).unwrap();
+        let claim = test_claim();
+        let pass = claim.run(Budget::Quick, &Perturbation::default()).unwrap();
         assert_eq!(pass.verdict, Verdict::Pass);
-        let fail = CLAIM.run(Budget::Quick, &CLAIM.perturbation(0.01)).unwrap();
+        let fail = claim.run(Budget::Quick, &claim.perturbation(0.01)).unwrap();
         assert_eq!(fail.verdict, Verdict::Fail);
-        let edge = CLAIM
-            .run(Budget::Quick, &CLAIM.perturbation(-0.9e-6))
+        let edge = claim
+            .run(Budget::Quick, &claim.perturbation(-0.9e-6))
             .unwrap();
         assert_eq!(edge.verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn a_control_that_passes_fails_the_claim() {
+        let claim = test_claim();
+        let e = claim.run(Budget::Quick, &Perturbation::default()).unwrap();
+        assert_eq!(e.verdict, Verdict::Pass);
+        assert_eq!(e.controls.len(), 1);
+        assert_eq!(e.controls[0].verdict, Verdict::Fail);
+        assert!(e.controls[0].rejected());
+        assert_eq!(e.controls_passed(), 0);
+        // The same claim with a control its check accepts fails, with a passing own check.
+        let blind = Claim {
+            controls: vec![control("off by one", rejected), control("blind", accepted)],
+            ..test_claim()
+        };
+        let e = blind.run(Budget::Quick, &Perturbation::default()).unwrap();
+        assert_eq!(
+            Verdict::judge(e.prediction, e.measured, e.ci, e.tolerance),
+            Verdict::Pass
+        );
+        assert_eq!(e.controls_passed(), 1);
+        assert_eq!(e.verdict, Verdict::Fail);
+        assert_eq!(e.verdict_from_numbers(), Verdict::Fail);
+        // A claim without controls cannot pass.
+        let bare = Claim {
+            controls: Vec::new(),
+            ..test_claim()
+        };
+        let e = bare.run(Budget::Quick, &Perturbation::default()).unwrap();
+        assert_eq!(e.verdict, Verdict::Fail);
     }
 
     #[test]
     fn a_non_finite_measurement_fails() {
         let claim = Claim {
             check: broken,
-            ..CLAIM
+            ..test_claim()
         };
         assert_eq!(
             claim
@@ -753,7 +962,7 @@ mod tests {
                 claim.id
             );
         }
-        assert_eq!(theorem_of("T3.threshold.coincide"), "T3");
+        assert_eq!(theorem_of("T3.threshold.slope"), "T3");
     }
 
     #[test]
@@ -781,7 +990,9 @@ mod tests {
 
     #[test]
     fn evidence_serialises_with_the_documented_fields() {
-        let e = CLAIM.run(Budget::Quick, &Perturbation::default()).unwrap();
+        let e = test_claim()
+            .run(Budget::Quick, &Perturbation::default())
+            .unwrap();
         let value = serde_json::to_value(&e).unwrap();
         for key in [
             "id",
@@ -791,10 +1002,13 @@ mod tests {
             "ci",
             "tolerance",
             "verdict",
+            "controls",
             "seconds",
         ] {
             assert!(value.get(key).is_some(), "{key}");
         }
         assert_eq!(value["verdict"], "pass");
+        assert_eq!(value["controls"][0]["verdict"], "fail");
+        assert_eq!(value["controls"][0]["setting"], "off by one");
     }
 }

@@ -134,8 +134,9 @@ pub fn check_gaussian_row(row: &gaussian::RowResult, grid: &gaussian::Grid) -> R
 
 /// Checks a claim row: it is a claim of the registry (same theorem and statement), its
 /// prediction and tolerance are finite (tolerance ≥ 0), its interval is ordered, and its stored
-/// verdict is the one the theorems' rule ([`critscale_theorems::Verdict::judge`]) gives for its
-/// evidence.
+/// verdict is the one the theorems' rule ([`critscale_theorems::Evidence::verdict_from_numbers`]:
+/// its own measurement passes and every control is rejected) gives for its evidence; its
+/// controls are the registry's, each with the verdict its numbers give.
 pub fn check_claim_row(row: &claims::Row) -> Result<(), String> {
     let claim = critscale_theorems::registry()
         .into_iter()
@@ -177,7 +178,21 @@ pub fn check_claim_row(row: &claims::Row) -> Result<(), String> {
             e.measured, e.ci[0], e.ci[1]
         ));
     }
-    let verdict = Verdict::judge(e.prediction, e.measured, e.ci, e.tolerance);
+    let settings: Vec<&str> = e.controls.iter().map(|c| c.setting.as_str()).collect();
+    let registered: Vec<&str> = claim.controls.iter().map(|c| c.setting).collect();
+    if settings != registered {
+        return bad("its controls are not the registry's".to_owned());
+    }
+    for c in &e.controls {
+        let judged = Verdict::judge(c.prediction, c.measured, c.ci, c.tolerance);
+        if judged != c.verdict {
+            return bad(format!(
+                "the stored verdict of control '{}' is not what its evidence gives",
+                c.setting
+            ));
+        }
+    }
+    let verdict = e.verdict_from_numbers();
     if verdict != e.verdict {
         let word = |v: Verdict| if v == Verdict::Pass { "pass" } else { "fail" };
         return bad(format!(

@@ -525,9 +525,10 @@ fn ends(x: &Interval) -> [String; 2] {
 ///
 /// [`BadStatement`] (naming the statement) when `limits.precision_bits` is not a supported
 /// precision, or the statement is malformed: a field that is not a finite decimal, or values outside
-/// their domain (ρ ∉ (0, 1), α < 0, q ≤ 0, ε ≤ 0, N < 2, d/n < 1, a γ/γ_c range that does not
-/// fit its side, a quantity asked outside the setting its limit is stated for). A claim that is
-/// false or undecided is an `Ok` outcome, not an error.
+/// their domain (ρ ∉ (0, 1), α < 0, q ≤ 0, ε ≤ 0, N < 2, d/n not certainly ≥ 1, a γ/γ_c range
+/// given in reverse order or that does not fit its side, a quantity asked outside the setting
+/// its limit is stated for). The error names the field, its value and the valid values. A claim
+/// that is false or undecided is an `Ok` outcome, not an error.
 pub fn certify(statement: &Statement, limits: SearchLimits) -> Result<Outcome, BadStatement> {
     let start = Instant::now();
     let p = Precision::new(limits.precision_bits).map_err(|e| {

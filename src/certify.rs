@@ -3,12 +3,16 @@
 use critscale_certify::defaults::default_statements;
 use critscale_certify::{Outcome, ProofStatus, SearchLimits, Statement, certify};
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 /// The options of `certify`.
 #[derive(Debug, Clone, Default)]
 pub struct CertifyArgs {
-    /// Run only these certificate IDs (all defaults when empty).
+    /// Run only these certificate IDs (all defaults when empty and no statement file is given).
     pub ids: Vec<String>,
+    /// JSON files of statements to certify (one [`Statement`] object or an array of them), run
+    /// after the chosen defaults.
+    pub statements: Vec<PathBuf>,
     /// Interval precision in bits (absent: the certificates' default, 128).
     pub precision: Option<u64>,
     /// Box budget per certificate (absent: the default, 200000).
@@ -17,7 +21,42 @@ pub struct CertifyArgs {
 
 use crate::options::BadParameter;
 
+/// The statements of one `--statement` file, each checked to be well posed: a refusal names
+/// the file and, in its requirement, the statement's field, its value and the valid values.
+fn read_statements(path: &PathBuf, limits: SearchLimits) -> Result<Vec<Statement>, BadParameter> {
+    let shown = path.display().to_string();
+    let refuse = |requirement: String| BadParameter::new("statement", shown.clone(), requirement);
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| refuse(format!("cannot read the file: {err}")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|err| refuse(format!("not JSON: {err}")))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    let mut statements = Vec::new();
+    for item in items {
+        let statement: Statement = serde_json::from_value(item).map_err(|err| {
+            refuse(format!(
+                "not a certificate statement ({err}; fields: id, quantity, rho, alpha, q, \
+                 gamma_ratio, d_ratio, n_min, epsilon, optional target)"
+            ))
+        })?;
+        statement
+            .validate(limits)
+            .map_err(|bad| refuse(bad.to_string()))?;
+        statements.push(statement);
+    }
+    Ok(statements)
+}
+
 /// Reads the options into the statements to run and the search limits.
+///
+/// # Errors
+///
+/// [`BadParameter`] for an unknown `--id`, and for a `--statement` file that cannot be read, is
+/// not a statement or an array of statements in JSON, or holds an ill-posed statement (a reversed
+/// γ range, d_ratio < 1, a value outside its domain: the refusal names the field).
 pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadParameter> {
     let mut limits = SearchLimits::default();
     if let Some(bits) = args.precision {
@@ -27,8 +66,15 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadPar
         limits.max_boxes = boxes;
     }
     let all = default_statements();
+    let mut from_files = Vec::new();
+    for path in &args.statements {
+        from_files.extend(read_statements(path, limits)?);
+    }
     if args.ids.is_empty() {
-        return Ok((all, limits));
+        if from_files.is_empty() {
+            return Ok((all, limits));
+        }
+        return Ok((from_files, limits));
     }
     let mut chosen = Vec::new();
     for id in &args.ids {
@@ -44,6 +90,7 @@ pub fn plan(args: &CertifyArgs) -> Result<(Vec<Statement>, SearchLimits), BadPar
             }
         }
     }
+    chosen.extend(from_files);
     Ok((chosen, limits))
 }
 

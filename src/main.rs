@@ -28,8 +28,15 @@ enum Command {
     Eval(EvalCli),
     /// Run one token configuration through the fast kernels: observables, eta and phase timings.
     Simulate(SimulateCli),
-    /// Prove the simplex limits and rates (T1, T3) for all n >= N by interval branch-and-bound,
-    /// and print each certificate; exits 1 if any is not proved.
+    /// Prove bounds on the simplex closed forms behind T1 and T3 for all n >= N by interval
+    /// branch-and-bound, and print each certificate; exits 1 if any is not proved.
+    ///
+    /// The bounds are on the closed forms of THEORY §5 (the exact simplex as a formula in n and
+    /// gamma), not on the attention layer; the derivation that links them to the layer is
+    /// tested, not proved here. A `limit` certificate (a fixed eps) proves a band: from N on, and
+    /// at n = infinity, the quantity stays within eps of its limit; it says nothing of the speed.
+    /// A `rate` certificate bounds the deviation scaled by the predicted power of n (n^(-2 kappa),
+    /// n^kappa, n, n/(log n)^2), and so proves the speed of approach from N on.
     Certify(CertifyCli),
     /// Run the theorem claims (T1, T3, …) at a budget and print prediction, measurement with its
     /// confidence interval, tolerance and verdict; exits 1 if any claim fails.
@@ -146,6 +153,10 @@ struct CertifyCli {
     /// Run only this certificate, by ID (e.g. cert.T1.rate.sub; repeatable); default: the whole default set.
     #[arg(long = "id")]
     ids: Vec<String>,
+    /// Also certify the statements in this JSON file (one statement or an array, with the fields
+    /// of `certify --json`'s "statement"; repeatable); alone, only these run.
+    #[arg(long = "statement", value_name = "FILE")]
+    statements: Vec<std::path::PathBuf>,
     /// Interval precision in bits (default 128).
     #[arg(long, value_parser = options::certify_bits)]
     precision: Option<u64>,
@@ -449,6 +460,7 @@ fn run_certify(cli: CertifyCli) -> ExitCode {
     use critscale::certify::{CertifyArgs, all_proved, plan, render, run};
     let args = CertifyArgs {
         ids: cli.ids,
+        statements: cli.statements,
         precision: cli.precision,
         max_boxes: cli.max_boxes,
     };

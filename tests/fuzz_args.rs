@@ -97,6 +97,10 @@ const CERTIFY: Vocabulary = &[
     ),
     ("--precision", &["64", "128", "8"]),
     ("--max-boxes", &["10", "1000", "0"]),
+    (
+        "--statement",
+        &["/nonexistent/critscale-statement.json", "Cargo.toml"],
+    ),
     ("--json", &[]),
 ];
 

@@ -100,6 +100,26 @@ pub fn u_pow_log(u: &Interval, s: &Interval, k: u32) -> Interval {
     Interval::span(&Interval::zero(&p), &peak)
 }
 
+/// 1/L^k with L = −log u, for u ⊂ [0, 1) and k ≥ 1: increasing in u, with value 0 at u = 0.
+///
+/// The critical rate of η divides by L² = log² n (its leading term is ∝ log² n/n); monotone, so
+/// the corners give the image.
+pub fn inv_log_pow(u: &Interval, k: u32) -> Interval {
+    let p = u.ctx();
+    let at = |x: Interval| -> Interval {
+        if x.starts_at_zero() {
+            return Interval::zero(&p);
+        }
+        let inv = (-x.ln()).recip();
+        let mut power = Interval::one(&p);
+        for _ in 0..k {
+            power = power * &inv;
+        }
+        power
+    };
+    Interval::span(&at(u.lower_point()), &at(u.upper_point()))
+}
+
 /// f(x, y) = x/(x + y) for x ≥ 0, y ≥ 0 (not both 0): increasing in x, decreasing in y.
 fn share(x: &Interval, y: &Interval) -> Interval {
     let f = |a: Interval, b: Interval| a.clone() / &(a + &b);
@@ -222,6 +242,63 @@ impl Setting {
         let w_over_v = (u.clone() / &(one - u) + &self.rho) * &layer.ratio;
         let y_over_v = w_over_v * &(two * &layer.c + &layer.rn);
         y_over_v / &(layer.c.square() + &layer.y)
+    }
+
+    /// n·(cos_out − 4ρ/(1 + 3ρ)) at γ_c without residual, a rational function of u.
+    ///
+    /// At γ_c, p = 1/(2 − u) and u^{1+κ} = u, so c = (1 − u)/(2 − u), rn = 1/(2 − u),
+    /// w = (u + (1 − u)ρ)/(2 − u) and Y = w(2c + rn) = B/(2 − u)² with A = (1 − u)² and
+    /// B = (u + (1 − u)ρ)(3 − 2u): λ = A/(A + B). Then 3ρA − B = −u[(3 + ρ) − (2 + ρ)u], so
+    ///
+    ///   n·(cos_out − 4ρ/(1+3ρ)) = −(1 − ρ)(λ − 1/(1+3ρ))/u
+    ///                           = (1 − ρ)[(3 + ρ) − (2 + ρ)u] / ((1 + 3ρ)(A + B)),
+    ///
+    /// with the factor u cancelled by hand (so the form is finite at u = 0, where it equals
+    /// (1 − ρ)(3 + ρ)/(1 + 3ρ)²). Tested against the n-forms of `critscale-simplex`.
+    pub fn cos_out_rate_crit(&self, cell: &Cell) -> Interval {
+        let p_ = &self.precision;
+        let one = Interval::one(p_);
+        let two = constant(p_, 2.0);
+        let three = constant(p_, 3.0);
+        let u = &cell.u;
+        let rho = &self.rho;
+        let one_minus_u = one.clone() - u;
+        let a = one_minus_u.square();
+        let b = (u.clone() + &(one_minus_u * rho)) * &(three.clone() - &(two.clone() * u));
+        let numerator = (one.clone() - rho) * &((three.clone() + rho) - &((two + rho) * u));
+        numerator / &((one + &(three * rho)) * &(a + &b))
+    }
+
+    /// n·(q·η − (1 − 1/d)/4)/log² n at γ_c without residual, d = μn.
+    ///
+    /// η at γ_c is not rational in u: β = γ_c log n enters through tr(CP) and ‖CP‖², and
+    /// n·(qη − (1 − 1/d)/4) = ρL²/(16μ) + (2 + ρ)L/(4μ) + O(1) with L = log n, so it is n/L²
+    /// times the deviation that stays bounded. Term by term (the pieces of [`Setting::q_eta`]):
+    ///
+    /// * p² + (1 − p)r − 1/4 = u(8 − 5u)/(4(2 − u)²) (p = 1/(2 − u), r = u/(2 − u)), so the
+    ///   base term contributes (8 − 5u)(1 − u/μ)/(4(2 − u)²)·L^{−2};
+    /// * the off-diagonal blocks contribute (1 − p)²/((1 − u)μ)·(lin·u/L + quad·u);
+    /// * the diagonal blocks contribute (2pγ·tr(CP)/L + γ²‖CP‖²)/μ.
+    pub fn q_eta_rate_crit(&self, cell: &Cell) -> Interval {
+        let e = self.eta_parts(cell, Regime::Critical);
+        let p_ = &self.precision;
+        let one = Interval::one(p_);
+        let two = constant(p_, 2.0);
+        let u = &cell.u;
+        let (p, omp) = (&e.layer.p, &e.layer.omp);
+        let inv_l = inv_log_pow(u, 1);
+        let inv_l2 = inv_log_pow(u, 2);
+        let u_over_mu = u.clone() / &self.mu;
+        let two_minus_u = two.clone() - u;
+        let base = (constant(p_, 8.0) - &(constant(p_, 5.0) * u)) * &(one.clone() - &u_over_mu)
+            / &(constant(p_, 4.0) * &two_minus_u.square())
+            * &inv_l2;
+        let off = omp.square() / &(e.one_minus_u.clone() * &self.mu)
+            * &(e.lin.clone() * u * &inv_l + &(e.quad.clone() * u));
+        let trcp = e.one_minus_rho.clone() * omp * &e.trcp_core;
+        let cpsq = e.one_minus_rho.square() * omp * &e.cpsq_core;
+        let diag = (two * p * &e.gamma * &trcp * &inv_l + &(e.gamma.square() * &cpsq)) / &self.mu;
+        base + &off + &diag
     }
 
     /// The pieces of q·η (α = 0) of `crate::forms` docs, scaled by `scale` = 1, v or v².
@@ -374,6 +451,7 @@ mod tests {
         let fine = Precision::new(1024).unwrap();
         let big = |x: &str| BigReal::parse_decimal(&fine, x).unwrap();
         let rho_b = big(rho);
+        let rho_ref = rho_b.clone();
         let gamma = critscale_simplex::gamma_c(&rho_b) * &BigReal::from_f64(&fine, ratio);
         let n_b = big(n);
         let d_b = n_b.clone() * &big(mu);
@@ -458,7 +536,27 @@ mod tests {
                         &(deficit / &v)
                     ));
                 }
-                Regime::Critical => {}
+                Regime::Critical => {
+                    // The critical rates are the deviations times n (cos_out) and n/log² n (η).
+                    let one = BigReal::one(&fine);
+                    let four = BigReal::from_f64(&fine, 4.0);
+                    let limit = four.clone() * &rho_ref
+                        / &(one.clone() + &(BigReal::from_f64(&fine, 3.0) * &rho_ref));
+                    let back = setting.cos_out_rate_crit(&cell) * &cell.u;
+                    prop_assert!(
+                        contains(&back, &(layer.cos_out.clone() - &limit)),
+                        "n (cos_out - limit) {:?}",
+                        back
+                    );
+                    let d = big(n) * &big(mu);
+                    let eta_limit = (one - &d.recip()) / &four;
+                    let back = setting.q_eta_rate_crit(&cell) * &cell.u * &cell.u.ln().square();
+                    prop_assert!(
+                        contains(&back, &(expected - &eta_limit)),
+                        "n/log^2 n (q eta - limit) {:?}",
+                        back
+                    );
+                }
             }
         }
         Ok(())
@@ -473,6 +571,32 @@ mod tests {
         ) {
             let n = format!("{:.4}e{}", 10f64.powf(log10_n.fract()), log10_n.trunc() as i64);
             check_point(&n, &format!("{rho}"), ratio, alpha, "1.5", mu)?;
+        }
+    }
+
+    /// At γ_c, n·(qη − (1 − 1/d)/4) grows like (ρ/16)·log² n, so no bound C·(1/n) on the
+    /// deviation of η exists and the critical rate of η is stated on the scale n/log² n.
+    #[test]
+    fn the_critical_eta_deviation_is_not_order_one_over_n() {
+        let setting = Setting {
+            rho: iv("0.3"),
+            a: Interval::zero(&p()),
+            q: iv("1"),
+            mu: iv("1"),
+            precision: p(),
+        };
+        let mut previous = Interval::zero(&p());
+        for n in ["1e6", "1e60", "1e600", "1e6000"] {
+            let u = iv(n).recip();
+            let log_sq = u.ln().square();
+            let scaled = setting.q_eta_rate_crit(&Cell {
+                u: u.clone(),
+                kappa: Interval::zero(&p()),
+            }) * &log_sq;
+            // n·(qη − limit) ≥ (ρ/16)·log² n, and increases with n.
+            assert!(scaled > iv("0.01875") * &log_sq, "n = {n}: {scaled:?}");
+            assert!(scaled > previous, "n = {n}");
+            previous = scaled;
         }
     }
 

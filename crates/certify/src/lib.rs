@@ -1,5 +1,5 @@
-//! Computer-assisted proofs of the simplex limits (T1, T3) and their rates, for **all real
-//! n ≥ N**.
+//! Computer-assisted proofs of bounds on the simplex closed forms behind T1 and T3 (limits and
+//! rates), for **all real n ≥ N**.
 //!
 //! A [`Statement`] says: for every n ≥ N (and every γ in a range), |F(n, γ) − target| ≤ ε, where F
 //! is one of the [`Quantity`]s — cos_out, λ or η, possibly multiplied by the predicted power of
@@ -13,6 +13,15 @@
 //!   holds for every n ≥ N, including n → ∞);
 //! * **disproved** when F at a single point (n, γ) is certainly outside the band — a witness;
 //! * **undecided** when the box limit ([`SearchLimits::max_boxes`]) is reached.
+//!
+//! **What a proof covers.** F is a closed form of THEORY §5 (the exact simplex: p, λ, cos_out and
+//! η as functions of real n and γ), not the attention layer itself; that the closed forms are
+//! the layer's values on the simplex is the derivation of THEORY §5, which the workspace tests
+//! check against the model and the Jacobian. A statement on a quantity itself with a fixed ε
+//! (cos_out, η − limit) proves a **band**: from N on, and in the limit, F stays within ε of the
+//! target; it proves nothing about how fast the band narrows. Rates are proved by the scaled
+//! quantities (n^{−2κ}λ, n^{κ}(1 − λ), n·(cos_out − 4ρ/(1+3ρ)), (n/log² n)·(η − limit), …): a
+//! bound on those bounds the deviation by an explicit constant times the predicted power of n.
 //!
 //! Certificates are plain data ([`Outcome`], serde-serialisable) so that the report can include
 //! them.
@@ -45,9 +54,34 @@ pub enum Quantity {
     EtaRateSub,
     /// n^{κ}·(1 − qη/(1 − 1/d)) above γ_c, α = 0, d = μn; target 2.
     EtaDeficitRateSuper,
+    /// n·(cos_out − 4ρ/(1 + 3ρ)) at γ_c, α = 0; target 0 (so ε bounds the 1/n rate).
+    CosOutRateCrit,
+    /// (n/log² n)·(η − (1 − 1/d)/(4q)) at γ_c, α = 0, d = μn; target 0. The deviation of η is
+    /// of order log² n/n, not 1/n: β = γ_c log n enters the attention covariance terms.
+    EtaRateCrit,
 }
 
 impl Quantity {
+    /// The name as serialised (`cos_out`, `eta_rate_crit`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::CosOut => "cos_out",
+            Quantity::LambdaRateSub => "lambda_rate_sub",
+            Quantity::OneMinusLambdaRateSuper => "one_minus_lambda_rate_super",
+            Quantity::EtaMinusLimit => "eta_minus_limit",
+            Quantity::EtaRateSub => "eta_rate_sub",
+            Quantity::EtaDeficitRateSuper => "eta_deficit_rate_super",
+            Quantity::CosOutRateCrit => "cos_out_rate_crit",
+            Quantity::EtaRateCrit => "eta_rate_crit",
+        }
+    }
+
+    /// True for the scaled quantities, whose bound proves a rate (a constant times the predicted
+    /// power of n); false for cos_out and η − limit, whose bound with a fixed ε proves a band.
+    pub fn is_rate(self) -> bool {
+        !matches!(self, Quantity::CosOut | Quantity::EtaMinusLimit)
+    }
+
     /// The bounded quantity and its predicted value, in words, on `side` (a = α√q, d = μn).
     pub fn describe(self, side: Regime) -> (&'static str, &'static str) {
         match (self, side) {
@@ -63,6 +97,8 @@ impl Quantity {
             (Quantity::EtaMinusLimit, Regime::Supercritical) => ("eta - (1-1/d)/q", "0"),
             (Quantity::EtaRateSub, _) => ("n^(-2 kappa) eta", "1/q"),
             (Quantity::EtaDeficitRateSuper, _) => ("n^kappa (1 - q eta/(1-1/d))", "2"),
+            (Quantity::CosOutRateCrit, _) => ("n (cos_out - 4rho/(1+3rho))", "0"),
+            (Quantity::EtaRateCrit, _) => ("n/(log n)^2 (eta - (1-1/d)/(4q))", "0"),
         }
     }
 }
@@ -92,18 +128,26 @@ pub struct Statement {
     pub n_min: String,
     /// ε > 0.
     pub epsilon: String,
-    /// A target to use instead of the prediction (to show that false claims fail).
+    /// A target to use instead of the prediction (to show that false claims fail); may be
+    /// left out of the JSON.
+    #[serde(default)]
     pub target: Option<String>,
 }
 
-/// Why a statement cannot be checked as posed.
+/// Why a statement cannot be checked as posed: one field of the statement (or the search
+/// limits), the value given and what a valid value is, so that the CLI can print it as one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("statement {id}: {reason}")]
+#[error("statement {id}: {parameter} = {value}: {requirement}")]
 pub struct BadStatement {
     /// The certificate ID.
     pub id: String,
-    /// What is wrong.
-    pub reason: String,
+    /// The field at fault, named as in [`Statement`] (`gamma_ratio`, `d_ratio`, …), or
+    /// `precision_bits` for the search limits.
+    pub parameter: String,
+    /// The value given, as written.
+    pub value: String,
+    /// The valid values or the condition violated.
+    pub requirement: String,
 }
 
 /// What the branch and bound established about a statement. Certificates are proofs over all
@@ -191,18 +235,23 @@ fn certainly_above(x: &Interval, y: &Interval) -> bool {
     x.partial_cmp(y) == Some(std::cmp::Ordering::Greater)
 }
 
+/// x ≥ y for every pair of enclosed values.
+fn certainly_at_least(x: &Interval, y: &Interval) -> bool {
+    x.lo() >= y.hi()
+}
+
 fn read(p: &Precision, id: &str, name: &str, text: &str) -> Result<Interval, BadStatement> {
-    let value = Interval::parse_decimal(p, text).map_err(|_| BadStatement {
+    let refuse = |requirement: &str| BadStatement {
         id: id.to_owned(),
-        reason: format!("{name} = {text:?} is not a decimal number"),
-    })?;
+        parameter: name.to_owned(),
+        value: text.to_owned(),
+        requirement: requirement.to_owned(),
+    };
+    let value = Interval::parse_decimal(p, text).map_err(|_| refuse("must be a decimal number"))?;
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(BadStatement {
-            id: id.to_owned(),
-            reason: format!("{name} = {text:?} is not finite"),
-        })
+        Err(refuse("must be finite"))
     }
 }
 
@@ -234,7 +283,10 @@ impl Statement {
         let target = self.target.as_deref().unwrap_or(prediction);
         let d = if matches!(
             self.quantity,
-            Quantity::EtaMinusLimit | Quantity::EtaRateSub | Quantity::EtaDeficitRateSuper
+            Quantity::EtaMinusLimit
+                | Quantity::EtaRateSub
+                | Quantity::EtaDeficitRateSuper
+                | Quantity::EtaRateCrit
         ) {
             format!(", d = {} n", self.d_ratio)
         } else {
@@ -246,11 +298,38 @@ impl Statement {
         )
     }
 
-    fn bad(&self, reason: impl Into<String>) -> BadStatement {
+    fn bad(
+        &self,
+        parameter: &str,
+        value: impl Into<String>,
+        requirement: impl Into<String>,
+    ) -> BadStatement {
         BadStatement {
             id: self.id.clone(),
-            reason: reason.into(),
+            parameter: parameter.to_owned(),
+            value: value.into(),
+            requirement: requirement.into(),
         }
+    }
+
+    fn gamma_text(&self) -> String {
+        format!("[{}, {}]", self.gamma_ratio[0], self.gamma_ratio[1])
+    }
+
+    /// Checks that the statement is well posed at `limits.precision_bits`, without searching.
+    ///
+    /// # Errors
+    ///
+    /// The [`BadStatement`] that [`certify`] would return.
+    pub fn validate(&self, limits: SearchLimits) -> Result<(), BadStatement> {
+        let p = Precision::new(limits.precision_bits).map_err(|e| {
+            self.bad(
+                "precision_bits",
+                limits.precision_bits.to_string(),
+                e.to_string(),
+            )
+        })?;
+        self.prepare(&p).map(|_| ())
     }
 
     fn prepare(&self, p: &Precision) -> Result<Prepared, BadStatement> {
@@ -266,16 +345,37 @@ impl Statement {
         let zero = Interval::zero(p);
         let one = Interval::one(p);
         if !(rho > zero && rho < one) {
-            return Err(self.bad("rho must lie in (0, 1)"));
+            return Err(self.bad("rho", &self.rho, "must lie in (0, 1)"));
         }
-        if alpha < zero || !certainly_above(&q, &zero) || !certainly_above(&epsilon, &zero) {
-            return Err(self.bad("need alpha >= 0, q > 0, epsilon > 0"));
+        if alpha < zero {
+            return Err(self.bad("alpha", &self.alpha, "must be >= 0"));
         }
-        if !(n_min > Interval::from_f64(p, 2.0) || n_min == Interval::from_f64(p, 2.0)) {
-            return Err(self.bad("N must be at least 2"));
+        if !certainly_above(&q, &zero) {
+            return Err(self.bad("q", &self.q, "must be > 0"));
         }
-        if mu < one {
-            return Err(self.bad("d/n must be at least 1 (a simplex needs d >= n)"));
+        if !certainly_above(&epsilon, &zero) {
+            return Err(self.bad("epsilon", &self.epsilon, "must be > 0"));
+        }
+        if !certainly_at_least(&n_min, &Interval::from_f64(p, 2.0)) {
+            return Err(self.bad("n_min", &self.n_min, "must be at least 2"));
+        }
+        // Certainly ≥ 1, not merely "not certainly below": a value within rounding of 1 from below
+        // would otherwise let the boxes range over d < n, where the closed forms do not apply.
+        if !certainly_at_least(&mu, &one) {
+            return Err(self.bad(
+                "d_ratio",
+                &self.d_ratio,
+                "must be at least 1 (d = d_ratio·n, and a simplex of n tokens needs d >= n)",
+            ));
+        }
+        // A reversed range would be read as some other set of γ; refuse it rather than guess.
+        // Ends within rounding of each other are accepted: κ is their hull either way.
+        if certainly_above(&ratio_lo, &ratio_hi) {
+            return Err(self.bad(
+                "gamma_ratio",
+                self.gamma_text(),
+                "must be a range [lo, hi] with lo <= hi",
+            ));
         }
         let kappa = Interval::span(&ratio_lo, &ratio_hi) - &one;
         let side = if ratio_lo == one && ratio_hi == one {
@@ -286,12 +386,22 @@ impl Statement {
             Regime::Supercritical
         } else {
             return Err(self.bad(
-                "the gamma range must lie strictly on one side of gamma_c (or be exactly 1)",
+                "gamma_ratio",
+                self.gamma_text(),
+                "must lie strictly on one side of 1 (gamma_c), with lo > 0, or be exactly [1, 1]",
             ));
         };
         let alpha_zero = alpha == zero;
         let a = alpha * &q.sqrt();
-        let needs = |ok: bool, why: &str| if ok { Ok(()) } else { Err(self.bad(why)) };
+        // A quantity asked outside the setting its prediction is stated for.
+        let quantity = self.quantity.name();
+        let needs = |ok: bool, why: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(self.bad("quantity", quantity, why))
+            }
+        };
         let predicted = match self.quantity {
             Quantity::CosOut => cos_out_limit(side, &rho, &a),
             Quantity::LambdaRateSub => {
@@ -326,6 +436,13 @@ impl Statement {
                     "this rate is stated above gamma_c for alpha = 0",
                 )?;
                 Interval::from_f64(p, 2.0)
+            }
+            Quantity::CosOutRateCrit | Quantity::EtaRateCrit => {
+                needs(
+                    side == Regime::Critical && alpha_zero,
+                    "the critical rates are stated at gamma = gamma_c (range [1, 1]) for alpha = 0",
+                )?;
+                zero.clone()
             }
         };
         let target = match &self.target {
@@ -370,6 +487,8 @@ impl Prepared {
             }
             Quantity::EtaRateSub => s.q_eta_rate_sub(cell) / &s.q,
             Quantity::EtaDeficitRateSuper => s.eta_deficit_rate_super(cell),
+            Quantity::CosOutRateCrit => s.cos_out_rate_crit(cell),
+            Quantity::EtaRateCrit => s.q_eta_rate_crit(cell) / &s.q,
         }
     }
 }
@@ -406,12 +525,19 @@ fn ends(x: &Interval) -> [String; 2] {
 ///
 /// [`BadStatement`] (naming the statement) when `limits.precision_bits` is not a supported
 /// precision, or the statement is malformed: a field that is not a finite decimal, or values outside
-/// their domain (ρ ∉ (0, 1), α < 0, q ≤ 0, ε ≤ 0, N < 2, d/n < 1, a γ/γ_c range that does not
-/// fit its side, a quantity asked outside the setting its limit is stated for). A claim that is
-/// false or undecided is an `Ok` outcome, not an error.
+/// their domain (ρ ∉ (0, 1), α < 0, q ≤ 0, ε ≤ 0, N < 2, d/n not certainly ≥ 1, a γ/γ_c range
+/// given in reverse order or that does not fit its side, a quantity asked outside the setting
+/// its limit is stated for). The error names the field, its value and the valid values. A claim
+/// that is false or undecided is an `Ok` outcome, not an error.
 pub fn certify(statement: &Statement, limits: SearchLimits) -> Result<Outcome, BadStatement> {
     let start = Instant::now();
-    let p = Precision::new(limits.precision_bits).map_err(|e| statement.bad(e.to_string()))?;
+    let p = Precision::new(limits.precision_bits).map_err(|e| {
+        statement.bad(
+            "precision_bits",
+            limits.precision_bits.to_string(),
+            e.to_string(),
+        )
+    })?;
     let prep = statement.prepare(&p)?;
     let low = prep.target.clone() - &prep.epsilon;
     let high = prep.target.clone() + &prep.epsilon;
@@ -626,6 +752,113 @@ mod tests {
         let mut s = default("cert.T1.limit.sub");
         s.rho = "1.5".to_owned();
         assert!(certify(&s, SearchLimits::default()).is_err());
+    }
+
+    #[test]
+    fn a_reversed_gamma_range_is_refused() {
+        // [4, 1.25] once became the inverted κ interval [3, 0.25], on which a false ε was
+        // "proved"; now it is refused, naming the field.
+        let mut s = default("cert.T1.limit.super.range");
+        s.gamma_ratio = ["4".to_owned(), "1.25".to_owned()];
+        s.epsilon = "1e-9".to_owned(); // false: the deviation at n = 1e6, γ = 1.25 γ_c is 0.0136
+        let err = certify(&s, SearchLimits::default()).unwrap_err();
+        assert_eq!(err.parameter, "gamma_ratio");
+        assert_eq!(err.value, "[4, 1.25]");
+        assert!(err.requirement.contains("lo <= hi"), "{err}");
+        // The same range in order is checked, and the false ε is disproved.
+        s.gamma_ratio = ["1.25".to_owned(), "4".to_owned()];
+        assert_eq!(verdict(&s).verdict, ProofStatus::Disproved);
+    }
+
+    #[test]
+    fn a_d_ratio_below_one_is_refused() {
+        for mu in [
+            "0.5",
+            "0",
+            "-1",
+            "0.99999999999999999999999999999999999999999999999",
+        ] {
+            let mut s = default("cert.T3.limit.crit");
+            s.d_ratio = mu.to_owned();
+            let err = certify(&s, SearchLimits::default()).unwrap_err();
+            assert_eq!(
+                (err.parameter.as_str(), err.value.as_str()),
+                ("d_ratio", mu)
+            );
+            assert!(s.validate(SearchLimits::default()).is_err());
+        }
+        let mut s = default("cert.T3.limit.crit");
+        s.d_ratio = "1".to_owned();
+        assert!(s.validate(SearchLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn refusals_name_the_field_and_value() {
+        let mut s = default("cert.T1.limit.sub");
+        s.rho = "1.5".to_owned();
+        let err = s.validate(SearchLimits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "statement cert.T1.limit.sub: rho = 1.5: must lie in (0, 1)"
+        );
+        let limits = SearchLimits {
+            precision_bits: 8,
+            ..SearchLimits::default()
+        };
+        let err = default("cert.T1.limit.sub").validate(limits).unwrap_err();
+        assert_eq!(
+            (err.parameter.as_str(), err.value.as_str()),
+            ("precision_bits", "8")
+        );
+    }
+
+    #[test]
+    fn quantity_names_are_the_serialised_names() {
+        use Quantity::*;
+        for q in [
+            CosOut,
+            LambdaRateSub,
+            OneMinusLambdaRateSuper,
+            EtaMinusLimit,
+            EtaRateSub,
+            EtaDeficitRateSuper,
+            CosOutRateCrit,
+            EtaRateCrit,
+        ] {
+            assert_eq!(serde_json::to_value(q).unwrap(), q.name());
+        }
+    }
+
+    #[test]
+    fn the_critical_rate_constants_are_tight() {
+        // n·(cos_out − limit) increases from 0.6398889191 at n = 1e6 to (1 − ρ)(3 + ρ)/(1 + 3ρ)²
+        // = 0.6398891967 at n = ∞: an ε between the two holds at N and is refuted further out.
+        let mut s = default("cert.T1.rate.crit");
+        s.epsilon = "0.639889".to_owned();
+        let outcome = verdict(&s);
+        assert_eq!(outcome.verdict, ProofStatus::Disproved);
+        let n = outcome.witness.unwrap().n;
+        assert!(n == "inf" || n.parse::<f64>().unwrap() > 1e6, "{n}");
+        // (n/log² n)·(η − limit) decreases from 0.062990 at n = 1e6: refuted at N.
+        let mut s = default("cert.T3.rate.crit");
+        s.epsilon = "0.0629".to_owned();
+        let outcome = verdict(&s);
+        assert_eq!(outcome.verdict, ProofStatus::Disproved);
+        let n: f64 = outcome.witness.unwrap().n.parse().unwrap();
+        assert!((n / 1e6 - 1.0).abs() < 1e-9, "{n}");
+        // Only at γ_c and without residual.
+        let mut s = default("cert.T1.rate.crit");
+        s.gamma_ratio = ["1.25".to_owned(), "1.25".to_owned()];
+        assert_eq!(
+            s.validate(SearchLimits::default()).unwrap_err().parameter,
+            "quantity"
+        );
+        let mut s = default("cert.T3.rate.crit");
+        s.alpha = "0.5".to_owned();
+        assert_eq!(
+            s.validate(SearchLimits::default()).unwrap_err().parameter,
+            "quantity"
+        );
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! Rigorous enclosures: [`Interval`], outward-rounded intervals on `astro-float`.
 //!
-//! `astro-float`'s rounding modes are all round-to-*nearest* (they differ only in how ties break),
-//! so directed rounding is built here: every endpoint is computed to nearest at the working
-//! precision p and then moved outward by two units in the last place, |x̃|·2^{2−p}. That covers
-//! the half-ulp error of the arithmetic and a one-ulp error of the elementary functions (which
-//! `astro-float` does not document as correctly rounded); the move itself is rounded to nearest
-//! and loses at most half an ulp of the margin. An exact zero is kept as it is: nearest rounding
-//! returns 0 only when the true result is 0. The tests check the enclosures against MPFR's
-//! correctly rounded values at higher precision.
+//! `astro-float` documents correct rounding for all its arithmetic operations, mathematical
+//! functions (exp, ln, sqrt, pow, asin, acos, …), radix conversion and constants, in the chosen
+//! rounding mode; but its rounding modes are all round-to-*nearest* (`Up`/`Down` are "round half
+//! up/down": they differ only in how ties break), so there is no directed rounding to use. It is
+//! built here: every endpoint is computed to nearest at the working precision p and then moved
+//! outward by two units in the last place, |x̃|·2^{2−p}. A correctly rounded operation needs half an
+//! ulp of that. ln(1 + x) and eˣ − 1, which astro-float lacks, are composed here (`big`:
+//! a series, or the plain function at extra precision, then rounded again) and are faithful,
+//! within one ulp; the two ulps cover that too, and leave a margin should an implementation fall
+//! short of its documented guarantee, which the tests cannot rule out everywhere. The move itself
+//! is rounded to nearest and loses at most half an ulp of the margin. An exact zero is kept as it
+//! is: nearest rounding returns 0 only when the true result is 0. The tests check the enclosures
+//! against MPFR's correctly rounded values at higher precision.
 //!
 //! Monotone functions map endpoints to endpoints. Sign-dependent helpers (`softplus`, `logistic`,
 //! `ln_add_exp`), which are increasing, are evaluated on each endpoint as a degenerate interval,
@@ -128,14 +133,13 @@ impl Interval {
         Interval::point(self.hi.clone(), self.bits)
     }
 
-    /// [lower.lo, upper.hi]: the interval from the lower end of one enclosure to the upper end of
-    /// another (the caller guarantees the order, e.g. for a monotone function's image).
+    /// The smallest interval containing both enclosures, whatever their order: the image of a
+    /// monotone function from its values at the two ends of a box, or the box between two
+    /// points. It equals [lower.lo, upper.hi] when `lower` lies below `upper`, and is still the
+    /// true hull when the arguments come reversed or overlap (a reversed span used to produce an
+    /// interval with lo > hi, on which every later test is meaningless).
     pub fn span(lower: &Interval, upper: &Interval) -> Interval {
-        Interval::new(
-            lower.lo.clone(),
-            upper.hi.clone(),
-            lower.bits.max(upper.bits),
-        )
+        lower.hull(upper)
     }
 
     /// True when lo = hi.
@@ -844,5 +848,34 @@ mod tests {
             check(&(x.clone() * &x), &(inner.clone() * &inner))?;
             check(&x.abs(), &inner.abs())?;
         }
+
+        /// `span` is the hull of its two arguments in either order: it contains every point of
+        /// both, its ends are ends of the arguments, and lo <= hi.
+        #[test]
+        fn span_is_the_hull_in_either_order(a in -5.0f64..5.0, wa in 0.0f64..2.0, b in -5.0f64..5.0, wb in 0.0f64..2.0, t in 0.0f64..1.0) {
+            let c = ctx(128);
+            let x = Interval::from_decimals(&c, &a.to_string(), &(a + wa).to_string()).unwrap();
+            let y = Interval::from_decimals(&c, &b.to_string(), &(b + wb).to_string()).unwrap();
+            let forward = Interval::span(&x, &y);
+            let backward = Interval::span(&y, &x);
+            prop_assert!(forward == backward);
+            prop_assert!(forward.lo <= forward.hi);
+            prop_assert!(forward.lo == x.lo().min(y.lo()) && forward.hi == x.hi().max(y.hi()));
+            for z in [&x, &y] {
+                let inner = BigFloat::from_f64(z.lo_f64() + t * (z.hi_f64() - z.lo_f64()), 128);
+                prop_assert!(!z.contains(&inner) || forward.contains(&inner));
+                prop_assert!(forward.contains(z.lo()) && forward.contains(z.hi()));
+            }
+        }
+    }
+
+    #[test]
+    fn a_reversed_span_is_not_an_empty_interval() {
+        let c = ctx(128);
+        let high = Interval::from_f64(&c, 4.0);
+        let low = Interval::from_f64(&c, 1.25);
+        let span = Interval::span(&high, &low);
+        assert!(span.contains(high.lo()) && span.contains(low.lo()));
+        assert_eq!(span, Interval::span(&low, &high));
     }
 }

@@ -158,6 +158,15 @@ fn short(text: &str) -> String {
     }
 }
 
+/// What a statement proves when it is proved: a band around the limit, or a rate.
+fn proves(statement: &Statement) -> &'static str {
+    if statement.quantity.is_rate() {
+        "rate"
+    } else {
+        "band"
+    }
+}
+
 /// The Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let (proved, total) = tally(rows);
@@ -167,12 +176,19 @@ pub fn markdown(rows: &[Row]) -> String {
         md,
         "Computer-assisted proofs (the default set of `critscale certify`): each statement bounds a quantity of the \
          simplex closed forms, written in u = 1/n, for **every real n ≥ N**, by interval branch-and-bound with \
-         outward rounding at 128 bits (see `crates/certify`). {proved} of {total} are proved. \"range\" is the \
-         hull of the quantity over all boxes, which must lie within target ± ε. Ranges are rounded here for \
+         outward rounding at 128 bits (see `crates/certify`). {proved} of {total} are proved. They are theorems \
+         about the closed forms of THEORY §5, not about the attention layer; the link is the derivation of those \
+         forms, which the tests check. A **band** (a fixed ε on the quantity itself) proves that from N on, and at \
+         n = ∞, it stays within ε of its limit, not how fast it gets there; a **rate** bounds the deviation times \
+         the predicted power of n, which proves the speed of approach (one per regime for T1 and T3). \"range\" is \
+         the hull of the quantity over all boxes, which must lie within target ± ε. Ranges are rounded here for \
          display; the exact decimal enclosures are in [`data/certificates.csv`](data/certificates.csv).\n"
     );
-    let _ = writeln!(md, "| ID | statement | range found | boxes | verdict |");
-    let _ = writeln!(md, "|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| ID | statement | proves | range found | boxes | verdict |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
     for row in rows {
         match &row.outcome {
             Ok(o) => {
@@ -182,9 +198,10 @@ pub fn markdown(rows: &[Row]) -> String {
                 };
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} | {} | {} |",
                     row.statement.id,
                     o.text.replace('|', "\\|"),
+                    proves(&row.statement),
                     range,
                     o.boxes,
                     verdict_word(row)
@@ -193,9 +210,10 @@ pub fn markdown(rows: &[Row]) -> String {
             Err(reason) => {
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | – | – | error: {} |",
+                    "| `{}` | {} | {} | – | – | error: {} |",
                     row.statement.id,
                     row.statement.text().replace('|', "\\|"),
+                    proves(&row.statement),
                     reason.replace('|', "\\|")
                 );
             }

@@ -571,7 +571,7 @@ fn width_series_with(budget: Budget, rule: BetaRule) -> Result<Vec<Series>, Stri
 /// The judge of a threshold's slope: b of the fit γ*(n) = a + b/log n of the one threshold
 /// series, with its t-interval, against the series' exact leading slope b = γ_c·logit p_ℓ
 /// (THEORY §9; p_ℓ the self weight at which the level is reached), moved by the perturbation
-/// of γ_c. The neglected terms in γ*(n) are O((log n)²/n) at most ([`threshold_sizes`]), below
+/// of γ_c. The neglected terms in γ*(n) are O((log n)²/n) at most (see the threshold sizes), below
 /// 1e-10 in b at n ≥ 1e16; the tolerance 1e-6 leaves room for the f64 evaluation of λ and η
 /// near the crossing.
 ///

@@ -11,6 +11,8 @@
 //! * [`gaussian`] — the (d, ρ, γ) grid of the paper's Figures 1 and 2: rows, crossings and fits.
 //! * [`phase`] — the simplex phase grid from the closed forms (λ over (ρ, γ/γ_c) at several n).
 //! * [`simplex`] — λ of the exact simplex and its level crossings.
+//! * [`clusters`] — two-cluster Gaussian configurations (no simplex limit) and the λ of their
+//!   two-level limit: a negative control for the claims about the simplex limit.
 //! * [`exact`] — the exact, non-finite-safe JSON encoding of `f64` (a `serde(with = …)` module).
 //! * [`memo`] — a small keyed once-cache for values shared between callers.
 //!
@@ -40,6 +42,7 @@
 
 #![warn(missing_docs)]
 
+pub mod clusters;
 pub mod exact;
 pub mod gaussian;
 pub mod memo;

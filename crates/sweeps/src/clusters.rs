@@ -54,7 +54,7 @@ pub struct Clusters {
 impl Clusters {
     fn check(&self, n: usize) -> Result<()> {
         let levels = 0.0 <= self.across && self.across <= self.within && self.within < 1.0;
-        let sizes = n >= 2 && self.group >= 1 && n % self.group == 0;
+        let sizes = n >= 2 && self.group >= 1 && n.is_multiple_of(self.group);
         if levels && sizes {
             Ok(())
         } else {

@@ -34,7 +34,7 @@ fn every_claim_passes_at_the_quick_budget() {
 #[test]
 fn every_claim_fails_with_a_wrong_prediction() {
     for claim in registry() {
-        let base = match claim.prediction {
+        let base: f64 = match claim.prediction {
             critscale_theorems::Prediction::Threshold => 0.2,
             critscale_theorems::Prediction::Exponent => 0.1,
             critscale_theorems::Prediction::Limit => 0.01,

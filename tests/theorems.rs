@@ -1,5 +1,6 @@
-//! The claim registry: every claim passes at the quick budget, fails when its prediction is
-//! wrong, and proofs/ cites exactly the registered claims.
+//! The claim registry: every claim passes at the quick budget and its check rejects each of its
+//! negative controls (settings where the theorem's conclusion is false), fails when its
+//! prediction is wrong, and proofs/ cites exactly the registered claims.
 
 use critscale_theorems::{Budget, Perturbation, Verdict, cited_ids, registry};
 use std::collections::BTreeSet;
@@ -10,6 +11,19 @@ fn every_claim_passes_at_the_quick_budget() {
     for claim in registry() {
         match claim.run(Budget::Quick, &Perturbation::default()) {
             Ok(evidence) if evidence.verdict == Verdict::Pass => {
+                // The verdict rule requires it; say so on the evidence itself.
+                assert!(
+                    !evidence.controls.is_empty(),
+                    "{} has no control",
+                    evidence.id
+                );
+                for c in &evidence.controls {
+                    assert_eq!(c.verdict, Verdict::Fail, "{}: {c:?}", evidence.id);
+                    eprintln!(
+                        "     control rejected: {} (measured {:.6e}, predicted {:.6e}, tol {:.1e})",
+                        c.setting, c.measured, c.prediction, c.tolerance
+                    );
+                }
                 eprintln!(
                     "pass {:28} predicted {:.12e} measured {:.12e} ci [{:.6e}, {:.6e}] tol {:.1e} ({:.2} s)",
                     evidence.id,
@@ -48,12 +62,20 @@ fn every_claim_fails_with_a_wrong_prediction() {
             let evidence = claim
                 .run(Budget::Quick, &claim.perturbation(sign * size))
                 .unwrap_or_else(|e| panic!("{e}"));
+            // The claim's own check must fail, whatever its controls did.
+            let own = Verdict::judge(
+                evidence.prediction,
+                evidence.measured,
+                evidence.ci,
+                evidence.tolerance,
+            );
             assert_eq!(
-                evidence.verdict,
+                own,
                 Verdict::Fail,
                 "{} passed with a wrong prediction: {evidence:?}",
                 claim.id
             );
+            assert_eq!(evidence.verdict, Verdict::Fail, "{}", claim.id);
         }
     }
 }

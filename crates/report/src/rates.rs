@@ -1,7 +1,7 @@
 //! Rates and thresholds: the series behind the fitted claims, plotted with their fits.
 //!
 //! The rate and threshold claims of `crates/theorems` (`T1.rate.*`, `T1.threshold`, `T1.width`,
-//! `T3.rate.*`, `T3.threshold.coincide`) are judged on least-squares fits to series of points,
+//! `T3.rate.*`, `T3.threshold`) are judged on least-squares fits to series of points,
 //! one per size n = 10^k, computed from the exact simplex closed forms (ρ = 0.3, q = 1, d = n,
 //! α = 0). This section takes those series from [`critscale_theorems::series_checks`] — the very
 //! functions the registered checks call — fits them with [`Series::fit`] and judges them with
@@ -155,7 +155,7 @@ impl Rates {
     }
 
     /// The threshold series (the λ series of `T1.threshold` and the η series of
-    /// `T3.threshold.coincide`), with their fits.
+    /// `T3.threshold`), with their fits.
     fn threshold_series(&self) -> Vec<(&Series, &SeriesFit)> {
         let mut out = Vec::new();
         for claim in &self.claims {
@@ -277,8 +277,10 @@ impl Rates {
              order and p_ℓ the self weight at which the level is reached (p² = ρ/(1 + ρ) for λ = 1/2; p² = 1/8 \
              for the gradient level qη/(1 − 1/d) = 1/8, since qη/(1 − 1/d) ≈ p²). Plotted against 1/log n the \
              points lie on a straight line whose intercept at 1/log n = 0 is the n → ∞ threshold; the claims fit \
-             a + b/log n by least squares and compare a with γ_c = 1/(1 − ρ) = {}. The thin grey lines are the \
-             leading-order predictions γ_c + γ_c·logit(p_ℓ)/log n.\n",
+             a + b/log n by least squares and compare a with γ_c = 1/(1 − ρ) = {} (`T1.threshold`, \
+             `T3.threshold`) and b with γ_c·logit p_ℓ (`T1.threshold.slope`, `T3.threshold.slope`; exact up \
+             to the O((log n)²/n) terms, which is why the fits start at n = 1e16). The thin grey lines are \
+             the predictions γ_c + γ_c·logit(p_ℓ)/log n.\n",
             md_num(gamma_c())
         );
         let _ = writeln!(md, "![gamma*(n) against 1/log n](figures/gamma_star.svg)\n");
@@ -286,7 +288,7 @@ impl Rates {
             let b0 = s.leading_slope.map_or_else(|| "–".to_owned(), md_num);
             let _ = writeln!(
                 md,
-                "- {}: a = {} ± {} (95%), a − γ_c = {}, b = {} (leading order {}), {}.",
+                "- {}: a = {} ± {} (95%), a − γ_c = {}, b = {} (predicted {}), {}.",
                 s.quantity,
                 short(f.intercept),
                 half_width(f.ci),
@@ -322,14 +324,10 @@ impl Rates {
         let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
         for claim in &self.claims {
             let m = &claim.measurement;
-            let quantity = if claim.id == t3::THRESHOLDS_COINCIDE.id {
-                "a(η threshold) − a(λ threshold)".to_owned()
-            } else {
-                let s = &claim.series[0];
-                match s.model {
-                    Model::InverseLog => format!("n → ∞ limit a of {}", s.quantity),
-                    _ => format!("exponent of {}", s.quantity),
-                }
+            let s = &claim.series[0];
+            let quantity = match s.model {
+                Model::InverseLog => format!("n → ∞ limit a of {}", s.quantity),
+                _ => format!("exponent of {}", s.quantity),
             };
             let _ = writeln!(
                 md,

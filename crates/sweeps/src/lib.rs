@@ -11,8 +11,10 @@
 //! * [`gaussian`] — the (d, ρ, γ) grid of the paper's Figures 1 and 2: rows, crossings and fits.
 //! * [`phase`] — the simplex phase grid from the closed forms (λ over (ρ, γ/γ_c) at several n).
 //! * [`simplex`] — λ of the exact simplex and its level crossings.
-//! * [`clusters`] — two-cluster Gaussian configurations (no simplex limit) and the λ of their
-//!   two-level limit: a negative control for the claims about the simplex limit.
+//! * [`clusters`] — clustered Gaussian configurations (groups of m tokens, e.g. near-copy pairs; no
+//!   simplex limit) and the λ of their two-level limit: the control of `T2.threshold.large_d`.
+//! * [`support`] — the effective support predicted from per-row cosine cumulants (T5), and a
+//!   two-cluster configuration without a simplex limit.
 //! * [`exact`] — the exact, non-finite-safe JSON encoding of `f64` (a `serde(with = …)` module).
 //! * [`memo`] — a small keyed once-cache for values shared between callers.
 //!
@@ -50,6 +52,7 @@ pub mod phase;
 pub mod sample;
 pub mod seed;
 pub mod simplex;
+pub mod support;
 
 pub use memo::Memo;
 pub use sample::{Configuration, Gamma, Sample};

@@ -36,18 +36,19 @@
 
 #![warn(missing_docs)]
 
-/// A [`Claim`] from its ID, statement, [`Prediction`] kind and check; the theorem is the ID's
+/// A [`Claim`] from its ID, statement, [`Prediction`] kind, check and an array of its
+/// [`Control`]s; the theorem is the ID's
 /// first component (`T1.rate.sub` → `T1`). Defined before the theorem modules so that each of
 /// them can use it.
 macro_rules! claim {
-    ($id:expr, $statement:expr, $kind:ident, $check:expr, [$($control:expr),+ $(,)?]) => {
+    ($id:expr, $statement:expr, $kind:ident, $check:expr, $controls:expr) => {
         $crate::Claim {
             id: $id,
             theorem: $crate::theorem_of($id),
             statement: $statement,
             prediction: $crate::Prediction::$kind,
             check: $check,
-            controls: vec![$($control),+],
+            controls: $controls.to_vec(),
         }
     };
     // TEMPORARY while the controls are written: a claim without controls (it cannot pass).
@@ -60,6 +61,21 @@ macro_rules! claim {
             check: $check,
             controls: Vec::new(),
         }
+    };
+}
+
+/// The negative controls of a limit claim of T1 or T3 made at γ/γ_c = `$claim`: its check,
+/// `$body` with the claim's prediction and tolerance (`$w` a `t1::Where`), evaluated at each
+/// γ/γ_c `$at` on another side of γ_c — 5% off γ_c where that side is a strict inequality
+/// (n^{±0.05} at n = 1e300 is already 1e-15).
+macro_rules! limit_controls {
+    ($claim:expr, |$w:ident| $body:expr, $($at:literal => $words:literal),+) => {
+        [$(
+            $crate::control($words, |_| {
+                let $w = $crate::t1::Where::control($claim, $at);
+                $body
+            })
+        ),+]
     };
 }
 
@@ -946,7 +962,7 @@ mod tests {
                 claim.id
             );
         }
-        assert_eq!(theorem_of("T3.threshold.coincide"), "T3");
+        assert_eq!(theorem_of("T3.threshold.slope"), "T3");
     }
 
     #[test]

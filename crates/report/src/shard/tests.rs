@@ -3,7 +3,7 @@
 use super::*;
 use crate::{Budget, BudgetGrids, claims, gaussian};
 use critscale_sweeps::exact::{from_value as read_exact, to_value as exact};
-use critscale_theorems::{Evidence, Verdict};
+use critscale_theorems::{ControlEvidence, Evidence, Verdict};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -48,7 +48,21 @@ fn sample() -> ShardRun {
         },
         simplex_crossing: Some(4.2),
     };
-    let claim = critscale_theorems::registry()[0];
+    let claim = critscale_theorems::registry().swap_remove(0);
+    // Each registered control, rejected: measured 2 against the prediction 1.
+    let controls = claim
+        .controls
+        .iter()
+        .map(|c| ControlEvidence {
+            setting: c.setting.to_owned(),
+            prediction: 1.0,
+            measured: 2.0,
+            ci: [2.0, 2.0],
+            tolerance: 1e-12,
+            verdict: Verdict::Fail,
+            method: "by hand".to_owned(),
+        })
+        .collect();
     let claim_row = claims::Row {
         id: claim.id.to_owned(),
         theorem: claim.theorem.to_owned(),
@@ -61,6 +75,7 @@ fn sample() -> ShardRun {
             ci: [1.0, 1.0],
             tolerance: 1e-12,
             verdict: Verdict::Pass,
+            controls,
             seconds: 0.5,
             method: "by hand".to_owned(),
         }),
@@ -148,6 +163,29 @@ fn out_of_range_values_and_false_verdicts_are_refused_even_with_a_valid_checksum
     assert!(edited(1, |v| v["outcome"]["tolerance"] = json!(-1.0)).is_err());
     assert!(edited(1, |v| v["statement"] = json!("anything")).is_err());
     assert!(edited(1, |v| v["outcome"]["ci"] = json!([2.0, 1.0])).is_err());
+    // A control whose check would now accept it, its stored verdict kept.
+    let err = edited(1, |v| {
+        v["outcome"]["controls"][0]["measured"] = json!(1.0);
+        v["outcome"]["controls"][0]["ci"] = json!([1.0, 1.0]);
+    })
+    .unwrap_err();
+    assert!(err.contains("control"), "{err}");
+    // The same with its verdict changed too: the claim's pass no longer holds.
+    let err = edited(1, |v| {
+        v["outcome"]["controls"][0]["measured"] = json!(1.0);
+        v["outcome"]["controls"][0]["ci"] = json!([1.0, 1.0]);
+        v["outcome"]["controls"][0]["verdict"] = json!("pass");
+    })
+    .unwrap_err();
+    assert!(err.contains("verdict"), "{err}");
+    // A control dropped, or renamed.
+    let err = edited(1, |v| v["outcome"]["controls"] = json!([])).unwrap_err();
+    assert!(err.contains("controls"), "{err}");
+    let err = edited(1, |v| {
+        v["outcome"]["controls"][0]["setting"] = json!("elsewhere")
+    })
+    .unwrap_err();
+    assert!(err.contains("controls"), "{err}");
 }
 
 #[test]
@@ -266,6 +304,7 @@ fn claim_rows_round_trip_through_json() {
             ci: [f64::NEG_INFINITY, 2.0],
             tolerance: 1e-6,
             verdict: Verdict::Fail,
+            controls: Vec::new(),
             seconds: 0.125,
             method: "fit".to_owned(),
         }),

@@ -11,6 +11,8 @@
 //! * [`gaussian`] — the (d, ρ, γ) grid of the paper's Figures 1 and 2: rows, crossings and fits.
 //! * [`phase`] — the simplex phase grid from the closed forms (λ over (ρ, γ/γ_c) at several n).
 //! * [`simplex`] — λ of the exact simplex and its level crossings.
+//! * [`clusters`] — clustered Gaussian configurations (groups of m tokens, e.g. near-copy pairs; no
+//!   simplex limit) and the λ of their two-level limit: the control of `T2.threshold.large_d`.
 //! * [`support`] — the effective support predicted from per-row cosine cumulants (T5), and a
 //!   two-cluster configuration without a simplex limit.
 //! * [`exact`] — the exact, non-finite-safe JSON encoding of `f64` (a `serde(with = …)` module).
@@ -42,6 +44,7 @@
 
 #![warn(missing_docs)]
 
+pub mod clusters;
 pub mod exact;
 pub mod gaussian;
 pub mod memo;

@@ -125,6 +125,26 @@ impl Configuration {
         })
     }
 
+    /// A configuration of tokens drawn elsewhere (e.g. [`crate::clusters`]) under `key`, with
+    /// the same γ-free statistics as [`Configuration::draw`].
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] unless `x` has n = `key.n` rows and d = `key.d` columns.
+    pub fn from_tokens(key: &SampleKey, x: Array2<f64>) -> Result<Configuration> {
+        if x.dim() != (key.n, key.d) {
+            return Err(Error::BadInput {
+                what: format!("tokens of sample {key}"),
+                reason: format!("shape {:?}, expected ({}, {})", x.dim(), key.n, key.d),
+            });
+        }
+        let inputs = measure_inputs(x.view());
+        Ok(Configuration {
+            key: *key,
+            x,
+            inputs,
+        })
+    }
+
     /// The key the tokens were drawn for.
     pub fn key(&self) -> &SampleKey {
         &self.key

@@ -51,17 +51,6 @@ macro_rules! claim {
             controls: $controls.to_vec(),
         }
     };
-    // TEMPORARY while the controls are written: a claim without controls (it cannot pass).
-    ($id:expr, $statement:expr, $kind:ident, $check:expr) => {
-        $crate::Claim {
-            id: $id,
-            theorem: $crate::theorem_of($id),
-            statement: $statement,
-            prediction: $crate::Prediction::$kind,
-            check: $check,
-            controls: Vec::new(),
-        }
-    };
 }
 
 /// The negative controls of a limit claim of T1 or T3 made at γ/γ_c = `$claim`: its check,
@@ -946,6 +935,17 @@ mod tests {
             }
         }
         assert!(series("T1.limit.sub", Budget::Quick).is_none());
+    }
+
+    #[test]
+    fn every_claim_has_controls_with_distinct_settings() {
+        for claim in registry() {
+            assert!(!claim.controls.is_empty(), "{}", claim.id);
+            let mut settings: Vec<&str> = claim.controls.iter().map(|c| c.setting).collect();
+            settings.sort_unstable();
+            settings.dedup();
+            assert_eq!(settings.len(), claim.controls.len(), "{}", claim.id);
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ use std::time::Instant;
 /// Confidence level of every fitted interval in the claims (t-intervals of least-squares fits).
 pub const CONFIDENCE_LEVEL: f64 = 0.95;
 
-/// Allowance of a one-sided claim (T2, T4, T5: its violation is exactly 0 when it holds):
+/// Allowance of a one-sided claim (T2, T4: its violation is exactly 0 when it holds):
 /// rounding only.
 pub const ONE_SIDED_TOL: f64 = 1e-9;
 

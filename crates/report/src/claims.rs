@@ -301,8 +301,8 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
     let _ = writeln!(
         md,
         "\n### Negative controls\n\nEach claim's check run where the theorem's conclusion is false; the check must \
-         reject it (a control it does not reject fails the claim). The prediction and tolerance are the claim's, at the \
-         control's parameters. Methods: [`data/controls.csv`](data/controls.csv).\n"
+         reject it (a control it does not reject fails the claim). The prediction and tolerance are the claim's (a \
+         formula of the parameters, such as a rate 2κ, is evaluated at the control's). Methods: [`data/controls.csv`](data/controls.csv).\n"
     );
     let _ = writeln!(
         md,

@@ -204,9 +204,10 @@ impl Verdict {
 }
 
 /// A negative control of a claim: its check run in a setting where the theorem's conclusion is
-/// false. The measurement keeps the claim's own prediction and tolerance rule (evaluated at the
-/// control's parameters where the prediction is a formula of them, e.g. a rate 2κ at the
-/// control's κ), so a control that *passes* shows the check cannot see the phenomenon.
+/// false. The measurement keeps the claim's own prediction and tolerance (a prediction that is a
+/// formula of the parameters, such as a rate 2κ, is evaluated at the control's κ; an allowance
+/// derived for the claim's regime stays the claim's), so a control that *passes* shows the check
+/// cannot see the phenomenon.
 #[derive(Debug, Clone, Copy)]
 pub struct Control {
     /// The setting in words, e.g. `gamma = 1.3 gamma_c (above the threshold)`.

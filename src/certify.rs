@@ -127,6 +127,9 @@ pub fn render(outcomes: &[Result<Outcome, String>]) -> String {
                 if let Some([lo, hi]) = &o.enclosure {
                     let _ = writeln!(text, "  range      [{lo}, {hi}]  (F over the boxes proved)");
                 }
+                if let Some(name) = &o.coq {
+                    let _ = writeln!(text, "  coq        {name}");
+                }
                 if let Some(w) = &o.witness {
                     let _ = writeln!(
                         text,

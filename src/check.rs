@@ -1,5 +1,6 @@
 //! `critscale check`: run the registered claims and print the evidence.
 
+use critscale_certify::coq::claim_theorem;
 use critscale_theorems::{Budget, CheckError, Claim, Evidence, Perturbation, Verdict, select};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -103,6 +104,9 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
                     format!("{:.2}", e.seconds),
                 ]);
                 let _ = writeln!(notes, "  {}: {}; {}", e.id, e.statement, e.method);
+                if let Some(name) = claim_theorem(&e.id) {
+                    let _ = writeln!(notes, "    Coq: {name}");
+                }
                 for c in &e.controls {
                     let _ = writeln!(
                         notes,
@@ -164,14 +168,28 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
 /// The JSON array: each claim's [`Evidence`] as serde writes it (id, statement, prediction,
 /// measured, ci, tolerance, verdict, controls, seconds, method; each control with its setting,
 /// prediction, measured, ci, tolerance, verdict — `fail` when the check rejected it — and method), or `{"id": …, "error": …, "verdict": "fail"}`
-/// with the claim ID and the reason no evidence was produced.
+/// with the claim ID and the reason no evidence was produced. Both end with `coq`: the fully
+/// qualified Coq theorem of the n → ∞ statement the claim checks
+/// ([`critscale_certify::coq::claim_theorem`], proofs/coq/index.json), or `null` when the claim
+/// has none.
 pub fn to_json(outcomes: &[Outcome]) -> Value {
     Value::Array(
         outcomes
             .iter()
             .map(|o| match o {
-                Ok(e) => serde_json::to_value(e).unwrap_or(Value::Null),
-                Err(err) => json!({ "id": err.id, "error": err.reason, "verdict": "fail" }),
+                Ok(e) => {
+                    let mut value = serde_json::to_value(e).unwrap_or(Value::Null);
+                    if let Some(map) = value.as_object_mut() {
+                        map.insert("coq".to_owned(), json!(claim_theorem(&e.id)));
+                    }
+                    value
+                }
+                Err(err) => json!({
+                    "id": err.id,
+                    "error": err.reason,
+                    "verdict": "fail",
+                    "coq": claim_theorem(&err.id),
+                }),
             })
             .collect(),
     )
@@ -197,7 +215,22 @@ mod tests {
         assert!(!all_passed(&outcomes));
         assert_eq!(
             to_json(&outcomes),
-            json!([{ "id": "T9.x", "error": "fit failed: too few points", "verdict": "fail" }])
+            json!([{
+                "id": "T9.x",
+                "error": "fit failed: too few points",
+                "verdict": "fail",
+                "coq": null
+            }])
         );
+    }
+
+    #[test]
+    fn a_claim_with_a_coq_theorem_names_it_in_the_json() {
+        let outcomes: Vec<Outcome> = vec![Err(CheckError {
+            id: "T1.limit.crit".to_owned(),
+            reason: "not run".to_owned(),
+        })];
+        let name = claim_theorem("T1.limit.crit").expect("T1.limit.crit is machine-checked");
+        assert_eq!(to_json(&outcomes)[0]["coq"], json!(name));
     }
 }

@@ -140,7 +140,8 @@ struct CheckCli {
     /// 'quick' (the default: seconds, the test suite's budget) or 'full' (the report's).
     #[arg(long, value_parser = options::budget, default_value = "quick")]
     budget: Budget,
-    /// Print a JSON array of evidence instead of the table.
+    /// Print a JSON array of evidence instead of the table ("coq": the Coq theorem behind the
+    /// claim, or null).
     #[arg(long)]
     json: bool,
     /// No progress bar.
@@ -163,7 +164,8 @@ struct CertifyCli {
     /// Box budget per certificate (default 200000).
     #[arg(long, value_parser = options::max_boxes)]
     max_boxes: Option<usize>,
-    /// Print the certificates as a JSON array.
+    /// Print the certificates as a JSON array ("coq": the Coq theorem proving the same statement,
+    /// or null for a statement other than a default one).
     #[arg(long)]
     json: bool,
 }

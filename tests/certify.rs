@@ -66,6 +66,9 @@ fn json_lists_serialised_certificates() {
         assert!(item["statement"]["n_min"].is_string());
         assert!(item["enclosure"].as_array().unwrap().len() == 2);
         assert!(item["boxes"].as_u64().unwrap() >= 1);
+        let id = item["statement"]["id"].as_str().unwrap();
+        let name = critscale_certify::coq::certificate_theorem(id).expect("a default certificate");
+        assert_eq!(item["coq"], name, "{id}");
     }
 }
 
@@ -126,6 +129,8 @@ fn a_statement_file_is_certified() {
     assert_eq!(value.as_array().unwrap().len(), 1);
     assert_eq!(value[0]["statement"]["id"], "test.T1.limit.super.range");
     assert_eq!(value[0]["verdict"], "proved");
+    // Not a default statement: no Coq theorem is about it.
+    assert!(value[0]["coq"].is_null());
     std::fs::remove_file(path).unwrap();
 }
 

@@ -3,6 +3,7 @@
 mod big_engines;
 mod certify;
 mod cli;
+mod coq_index;
 mod eval_precision;
 mod fuzz_args;
 mod kernels;

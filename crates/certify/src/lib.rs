@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod coq;
 pub mod defaults;
 pub mod forms;
 
@@ -198,6 +199,11 @@ pub struct Outcome {
     pub witness: Option<Witness>,
     /// Working precision in bits.
     pub precision_bits: usize,
+    /// The fully qualified Coq theorem that proves the same statement for all real n ≥ N
+    /// ([`coq::certificate_theorem_for`]: only a default statement has one); `null` in JSON
+    /// otherwise.
+    #[serde(default)]
+    pub coq: Option<String>,
 }
 
 /// Limits of one certificate's box search: the interval precision and how many boxes may be
@@ -659,6 +665,7 @@ pub fn certify(statement: &Statement, limits: SearchLimits) -> Result<Outcome, B
         seconds: start.elapsed().as_secs_f64(),
         witness,
         precision_bits: p.bits(),
+        coq: coq::certificate_theorem_for(statement).map(str::to_owned),
     })
 }
 

@@ -8,7 +8,7 @@
 
 use crate::table::{Column, Table};
 use crate::{Artifact, ReportError};
-use critscale_certify::{Outcome, ProofStatus, SearchLimits, Statement, certify, defaults};
+use critscale_certify::{Outcome, ProofStatus, SearchLimits, Statement, certify, coq, defaults};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -81,6 +81,7 @@ struct Line<'a> {
     verdict: &'static str,
     boxes: Option<usize>,
     precision_bits: Option<usize>,
+    coq: Option<&'a str>,
 }
 
 /// The data files.
@@ -98,6 +99,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
         Column::new("verdict"),
         Column::new("boxes"),
         Column::new("precision_bits"),
+        Column::new("coq"),
     ]);
     let mut items = Vec::new();
     for row in rows {
@@ -119,6 +121,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                     verdict: verdict_word(row),
                     boxes: Some(o.boxes),
                     precision_bits: Some(o.precision_bits),
+                    coq: o.coq.as_deref(),
                 })?;
                 let mut outcome = serde_json::to_value(o)
                     .map_err(|e| ReportError::Internal(format!("certificate {}: {e}", s.id)))?;
@@ -139,8 +142,13 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                     verdict: verdict_word(row),
                     boxes: None,
                     precision_bits: None,
+                    coq: coq::certificate_theorem_for(s),
                 })?;
-                items.push(json!({ "statement": s, "error": reason }));
+                items.push(json!({
+                    "statement": s,
+                    "error": reason,
+                    "coq": coq::certificate_theorem_for(s),
+                }));
             }
         }
     }
@@ -167,6 +175,11 @@ fn proves(statement: &Statement) -> &'static str {
     }
 }
 
+/// The Markdown cell of a Coq theorem name: the name as code, or – when there is none.
+pub(crate) fn coq_cell(name: Option<&str>) -> String {
+    name.map_or_else(|| "–".to_owned(), |name| format!("`{name}`"))
+}
+
 /// The Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let (proved, total) = tally(rows);
@@ -182,13 +195,15 @@ pub fn markdown(rows: &[Row]) -> String {
          n = ∞, it stays within ε of its limit, not how fast it gets there; a **rate** bounds the deviation times \
          the predicted power of n, which proves the speed of approach (one per regime for T1 and T3). \"range\" is \
          the hull of the quantity over all boxes, which must lie within target ± ε. Ranges are rounded here for \
-         display; the exact decimal enclosures are in [`data/certificates.csv`](data/certificates.csv).\n"
+         display; the exact decimal enclosures are in [`data/certificates.csv`](data/certificates.csv). \
+         \"Coq\" names the theorem of `proofs/coq` (built by `make -C proofs`) that proves the same statement \
+         again, for every real n ≥ N and n = ∞.\n"
     );
     let _ = writeln!(
         md,
-        "| ID | statement | proves | range found | boxes | verdict |"
+        "| ID | statement | proves | range found | boxes | verdict | Coq |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
     for row in rows {
         match &row.outcome {
             Ok(o) => {
@@ -198,23 +213,25 @@ pub fn markdown(rows: &[Row]) -> String {
                 };
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | {} | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} | {} | {} | {} |",
                     row.statement.id,
                     o.text.replace('|', "\\|"),
                     proves(&row.statement),
                     range,
                     o.boxes,
-                    verdict_word(row)
+                    verdict_word(row),
+                    coq_cell(o.coq.as_deref())
                 );
             }
             Err(reason) => {
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | {} | – | – | error: {} |",
+                    "| `{}` | {} | {} | – | – | error: {} | {} |",
                     row.statement.id,
                     row.statement.text().replace('|', "\\|"),
                     proves(&row.statement),
-                    reason.replace('|', "\\|")
+                    reason.replace('|', "\\|"),
+                    coq_cell(coq::certificate_theorem_for(&row.statement))
                 );
             }
         }

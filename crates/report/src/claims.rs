@@ -5,9 +5,11 @@
 //! that could not produce evidence (a fit failed) is listed with its reason and counts as failed.
 //! The wall time of each check goes to `timings.json`, not to the data files.
 
+use crate::certificates::coq_cell;
 use crate::format::md_num;
 use crate::table::{Column, Table};
 use crate::{Artifact, Budget, ReportError};
+use critscale_certify::coq::claim_theorem;
 use critscale_theorems::{Claim, ControlEvidence, Evidence, Perturbation, Verdict};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -131,6 +133,7 @@ struct Line<'a> {
     statement: &'a str,
     #[serde(flatten)]
     found: Found<'a>,
+    coq: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -166,6 +169,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
         Column::new("verdict"),
         Column::new("controls"),
         Column::new("method").or("/error"),
+        Column::new("coq"),
     ]);
     for row in rows {
         let found = match &row.outcome {
@@ -188,6 +192,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
             theorem: &row.theorem,
             statement: &row.statement,
             found,
+            coq: claim_theorem(&row.id),
         })?;
     }
     let mut controls = Table::new(vec![
@@ -257,7 +262,9 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
          {passed} of {total} pass. A claim passes when its prediction lies in the measurement's confidence interval \
          (or enclosure) widened by the tolerance on both sides, and its check rejects every one of its negative \
          controls (the same check where the theorem's conclusion is false; table below); the tolerances and methods \
-         are documented in `crates/theorems` and `proofs/`. Methods per claim: [`data/claims.csv`](data/claims.csv).\n",
+         are documented in `crates/theorems` and `proofs/`. \"Coq\" names the theorem of `proofs/coq` that proves the \
+         n → ∞ statement the claim checks at finite n (– where none is machine-checked). Methods per claim: \
+         [`data/claims.csv`](data/claims.csv).\n",
         if filter.is_empty() {
             "Every claim".to_owned()
         } else {
@@ -267,15 +274,15 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
     );
     let _ = writeln!(
         md,
-        "| ID | statement | prediction | measured | CI | tolerance | controls | verdict |"
+        "| ID | statement | prediction | measured | CI | tolerance | controls | verdict | Coq |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         match &row.outcome {
             Ok(e) => {
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | {} | {} | [{}, {}] | {} | {} | {} |",
+                    "| `{}` | {} | {} | {} | [{}, {}] | {} | {} | {} | {} |",
                     row.id,
                     md_cell(&row.statement),
                     md_num(e.prediction),
@@ -284,16 +291,18 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
                     md_num(e.ci[1]),
                     md_num(e.tolerance),
                     controls_cell(e),
-                    verdict(row)
+                    verdict(row),
+                    coq_cell(claim_theorem(&row.id))
                 );
             }
             Err(reason) => {
                 let _ = writeln!(
                     md,
-                    "| `{}` | {} | – | – | – | – | – | error: {} |",
+                    "| `{}` | {} | – | – | – | – | – | error: {} | {} |",
                     row.id,
                     md_cell(&row.statement),
-                    md_cell(reason)
+                    md_cell(reason),
+                    coq_cell(claim_theorem(&row.id))
                 );
             }
         }

@@ -87,7 +87,7 @@ pub fn crossings(
 ) -> Result<Vec<Crossing>, TooManyCrossings> {
     let gamma_c = critscale_simplex::gamma_c(&rho);
     let n_lo = n_min.max(2.0);
-    if !(n_lo < n_max) || !gamma_c.is_finite() {
+    if !(n_lo < n_max && gamma_c.is_finite()) {
         return Ok(Vec::new());
     }
     match *rule {

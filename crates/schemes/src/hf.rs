@@ -240,10 +240,7 @@ pub fn read_config(text: &str, source: &str) -> Result<Vec<Scheme>, String> {
                     attn_scale: config.attn_scale.unwrap_or(0.1),
                 },
             ));
-            out.push(scheme(
-                format!("RoPE layers ({})", rope_rule.name()),
-                rope_rule,
-            ));
+            out.push(scheme("RoPE layers".to_owned(), rope_rule));
             continue;
         }
         out.push(scheme(layers, rope_rule));

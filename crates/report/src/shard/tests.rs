@@ -48,7 +48,8 @@ fn sample() -> ShardRun {
         },
         simplex_crossing: Some(4.2),
     };
-    let claim = critscale_theorems::registry()[0];
+    let registry = critscale_theorems::registry();
+    let claim = &registry[0];
     let claim_row = claims::Row {
         id: claim.id.to_owned(),
         theorem: claim.theorem.to_owned(),
@@ -63,6 +64,7 @@ fn sample() -> ShardRun {
             verdict: Verdict::Pass,
             seconds: 0.5,
             method: "by hand".to_owned(),
+            controls: Vec::new(),
         }),
         seconds: 0.5,
     };
@@ -268,6 +270,7 @@ fn claim_rows_round_trip_through_json() {
             verdict: Verdict::Fail,
             seconds: 0.125,
             method: "fit".to_owned(),
+            controls: Vec::new(),
         }),
         seconds: 0.125,
     };

@@ -177,14 +177,14 @@ fn smooth_crossings(rule: &Rule, beta0: f64, gamma_c: f64, n_lo: f64, n_hi: f64)
                 at_jump: false,
             });
         }
-        if signs[i] * signs[i + 1] < 0 {
-            if let Ok(found) = threshold::bisect(g, 0.0, xs[i], xs[i + 1], 0.0) {
-                out.push(Crossing {
-                    n: found.root.exp(),
-                    direction: direction(signs[i]),
-                    at_jump: false,
-                });
-            }
+        if signs[i] * signs[i + 1] < 0
+            && let Ok(found) = threshold::bisect(g, 0.0, xs[i], xs[i + 1], 0.0)
+        {
+            out.push(Crossing {
+                n: found.root.exp(),
+                direction: direction(signs[i]),
+                at_jump: false,
+            });
         }
     }
     out

@@ -311,7 +311,7 @@ fn check_printable(plan: &Plan, args: &SchemesArgs) -> Result<(), BadParameter> 
             format!(
                 "the {} rule's beta_n = beta0 x m(n) = {} x {m:e} = {beta:e} at n = {n:e} is {hint} (schemes evaluates in f64 and searches crossings up to n = {N_MAX:e}){range}",
                 rule.name(),
-                plan.beta0
+                args.beta0.text
             ),
         ));
     }

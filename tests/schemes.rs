@@ -228,7 +228,7 @@ fn bad_options_exit_2() {
         (&["schemes", "--n", "1"], "--n"),
         (&["schemes", "--n", "1e400"], "beyond the range of f64"),
         (&["schemes", "--beta0", "-3"], "beta0"),
-        (&["schemes", "--beta0", "1e308"], "beta0"),
+        (&["schemes", "--beta0", "1e308"], "beta0 x m(n) = 1e308 x"),
         (&["schemes", "--train-len", "x"], "train-len"),
     ] {
         let out = critscale(args);

@@ -41,9 +41,10 @@ enum Command {
     /// Run the theorem claims (T1, T3, …) at a budget and print prediction, measurement with its
     /// confidence interval, tolerance and verdict; exits 1 if any claim fails.
     Check(CheckCli),
-    /// Practical scaling rules (Qwen log-n, SSMax, YaRN, a SWAN-style log rule): their effective
-    /// gamma(n) = beta_n/log n against gamma_c(rho), the regime at each n (collapse, near-critical
-    /// or identity by kappa log n) and where they cross.
+    /// Deployed scaling rules as logit multipliers m(n), beta_n = beta0 m(n): read from Hugging Face
+    /// configs (--hf-config), typed by hand (--rule) or the defaults; their gamma(n) = beta_n/log n
+    /// against gamma_c(rho), the regime at each n (collapse, near-critical = the window
+    /// |kappa log n| <= 1, identity) and the exact lengths where gamma(n) = gamma_c (critical).
     Schemes(SchemesCli),
     /// Write the reproducible report (report.md, SVG figures, CSV/JSON data, provenance) to a
     /// directory, replaced whole; exits 1 if a claim fails or a certificate is not proved.
@@ -115,18 +116,31 @@ struct SchemesCli {
     /// Context lengths, comma-separated.
     #[arg(long, allow_hyphen_values = true, value_parser = schemes::lengths, default_value = schemes::DEFAULT_LENGTHS)]
     n: Given<Vec<f64>>,
-    /// Score scale beta at training time (Qwen, YaRN, SWAN-style).
+    /// beta0, the plain logits' scale (typical |q||k| cosine scale; in no config): every rule's
+    /// beta_n = beta0 m(n).
     #[arg(long, allow_hyphen_values = true, value_parser = schemes::beta0, default_value_t = Given::of(defaults::BETA0))]
     beta0: Given<f64>,
-    /// Training context length L.
+    /// Training context length L of the default rules.
     #[arg(long, allow_hyphen_values = true, value_parser = schemes::train_len, default_value_t = Given::of(defaults::TRAIN_LEN))]
     train_len: Given<f64>,
-    /// SSMax's s (0.43 in its paper's figure).
+    /// SSMax's s of the default rules (0.43 in its paper's figure): logits x s log n, so
+    /// gamma -> beta0 s.
     #[arg(long, allow_hyphen_values = true, value_parser = schemes::ssmax_s, default_value_t = Given::of(defaults::SSMAX_S))]
     ssmax_s: Given<f64>,
-    /// Slope tau of the SWAN-style rule beta0 + tau log(n/L).
+    /// Slope tau of the SWAN-style rule beta0 + tau log(n/L) (our stand-in) of the defaults.
     #[arg(long, allow_hyphen_values = true, value_parser = schemes::swan_tau, default_value_t = Given::of(defaults::SWAN_TAU))]
     swan_tau: Given<f64>,
+    /// A Hugging Face config.json to read the rules from (repeatable; one entry per group of
+    /// layers). With --hf-config or --rule, the default rules are not shown.
+    #[arg(long = "hf-config", value_name = "FILE")]
+    hf_config: Vec<std::path::PathBuf>,
+    /// A rule typed by hand, NAME:key=value,... (repeatable), e.g. yarn:factor=4,
+    /// yarn-dynamic:train_len=4096, llama4-temperature:floor_scale=8192,attn_scale=0.1,
+    /// ssmax:s=0.43,b=0, constant:factor=1.5; names: constant, frequency-only, yarn,
+    /// yarn-dynamic, deepseek-mla, llama4-temperature, llama4-scaling-beta, longrope, qwen-logn,
+    /// ssmax, swan-style.
+    #[arg(long = "rule", value_name = "NAME:KEY=VALUE,...", value_parser = schemes::rule)]
+    rule: Vec<Given<critscale_schemes::Rule>>,
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
@@ -424,6 +438,8 @@ fn run_schemes(cli: SchemesCli) -> ExitCode {
         train_len: cli.train_len,
         ssmax_s: cli.ssmax_s,
         swan_tau: cli.swan_tau,
+        hf_configs: cli.hf_config,
+        rules: cli.rule,
     };
     match plan(&args) {
         Ok(plan) => {

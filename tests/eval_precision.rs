@@ -493,12 +493,14 @@ fn schemes_extreme_options_print_only_finite_numbers_or_exit_2() {
 }
 
 /// `schemes --json` readings carry ln λ and ln A_ii, finite where the `f64` values underflow
-/// (SSMax at n = 1e300: λ ≈ e^-964.5, printed as 0). Reference: mpmath at 60 digits with
+/// (SSMax at β₀ = 1, n = 1e300: λ ≈ e^-964.5, printed as 0). Reference: mpmath at 60 digits with
 /// β = 0.43·ln(1e300) as f64 computes it (297.03347699623185), tests/reference/eval_extremes.py's
 /// closed forms.
 #[test]
 fn schemes_json_keeps_logarithms_of_underflowing_values() {
-    let out = critscale(&["schemes", "--json", "--n", "1e300", "--rho", "0.3"]);
+    let out = critscale(&[
+        "schemes", "--json", "--n", "1e300", "--rho", "0.3", "--beta0", "1",
+    ]);
     let json = json_of(&out);
     let ssmax = &json[1]["readings"][0];
     assert_eq!(ssmax["lambda"].as_f64(), Some(0.0), "{ssmax}");

@@ -14,8 +14,9 @@
 //! 3. [`rates`] — log-log rate plots and γ*(n) against 1/log n, from the claims' own series;
 //! 4. [`claims`] — every claim of the theorem registry at the budget;
 //! 5. [`certificates`] — the default certificates (all n ≥ N);
-//! 6. [`rules`] — practical scaling rules (Qwen log-n, SSMax, YaRN in both conventions, a
-//!    SWAN-style rule) against the critical band: γ(n), regimes, crossing lengths;
+//! 6. [`rules`] — deployed scaling rules as logit multipliers (Qwen log-n, SSMax, static and
+//!    dynamic YaRN, Llama 4, a SWAN-style rule, and public models' configs) against the critical
+//!    band: γ(n), regimes, crossing lengths;
 //! 7. [`provenance`] — git revision, compiler, versions, the kernels' instruction set, budget.
 //!
 //! The expensive units (Gaussian rows, claims) can be computed in shards on several machines and

@@ -1,24 +1,27 @@
-//! Practical scaling rules against the critical band (THEORY §7, `crates/schemes`).
+//! Practical scaling rules against the critical band (THEORY §7, §11, `crates/schemes`).
 //!
-//! Each rule fixes β_n; its effective γ(n) = β_n / log n is compared with γ_c(ρ) = 1/(1 − ρ) for
-//! ρ = 0.1, …, 0.9. The regime at (ρ, n) follows from κ·log n = β_n(1 − ρ) − log n (the simplex
+//! Each rule multiplies the plain logits by m(n), so β_n = β₀·m(n); its effective
+//! γ(n) = β_n / log n is compared with γ_c(ρ) = 1/(1 − ρ) for ρ = 0.1, …, 0.9. The regime at (ρ, n) follows from κ·log n = β_n(1 − ρ) − log n (the simplex
 //! self weight is p = σ(κ log n + log(n/(n−1)))): the `FiniteRegime` of `critscale_schemes::regime_at`,
 //! collapse when κ log n < −1, near-critical when |κ log n| ≤ 1, identity when κ log n > 1. Two kinds of lengths are reported:
 //!
-//! * where γ(n) = γ_c(ρ) (`critscale_schemes::crossings`), and
+//! * where γ(n) = γ_c(ρ) (`critscale_schemes::crossings`: exact, per monotone piece), and
 //! * where the regime changes, i.e. where κ log n crosses −1 or +1
 //!   (`critscale_schemes::regime_changes`: a scan of 4000 points in log n ∈ [log 2, log 10³⁰⁰],
 //!   then bisection to 1e-12 relative, through `critscale_asymptotics::threshold`).
 //!
-//! The rule parameters are those of `critscale schemes`' defaults: β₀ = 10 at a training length
-//! L = 4096, SSMax's s = 0.43, the SWAN-style slope τ = 2; YaRN is shown in both conventions
-//! (q and k each scaled by m, so β by m², and β scaled by m once).
+//! The rule parameters are those of `critscale schemes`' defaults: β₀ = 10, a training length
+//! L = 4096, SSMax's s = 0.43, static YaRN with factor 4, dynamic YaRN, Llama 4's temperature
+//! tuning (8192, 0.1), the SWAN-style slope τ = 2. The section also reads the committed configs
+//! of a few public models (`critscale_schemes::hf::fixtures`) and says, for each, which factor
+//! multiplies β and its regime at β₀ = 10, ρ = [`CONFIG_RHO`].
 
 use crate::format::{csv_num, md_num, num};
 use crate::plot::{self, Band, Line, LineStyle};
 use crate::table::{Table, columns, json_row, positional};
 use crate::{Artifact, ReportError};
-use critscale_schemes::{RegimeChange, Rule, crossings, defaults, read};
+use critscale_schemes::hf::{fixtures, read_config};
+use critscale_schemes::{RegimeChange, Rule, defaults, read};
 use critscale_simplex::gamma_c;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -38,6 +41,10 @@ pub const LENGTHS: [(&str, f64); 6] = [
 ];
 /// Crossings are searched up to this length.
 pub const N_MAX: f64 = 1e300;
+/// The ρ at which the public models' configs are read.
+pub const CONFIG_RHO: f64 = 0.3;
+/// The lengths at which the public models' configs are read (as labels and values).
+pub const CONFIG_LENGTHS: [(&str, f64); 3] = [("1e4", 1e4), ("1e6", 1e6), ("1e8", 1e8)];
 /// The ρ whose near-critical band is shaded in the figure.
 pub const WINDOW_RHO: f64 = 0.3;
 /// The figure's range of log10 n.
@@ -52,9 +59,33 @@ pub fn rules() -> Vec<Rule> {
     defaults::rules()
 }
 
-/// Where the regime of `rule` changes for n ∈ [2, N_MAX] (see the module docs).
+/// Where the regime of `rule` at β₀ = [`BETA0`] changes for n ∈ [2, N_MAX] (see the module docs).
 pub fn regime_changes(rule: &Rule, rho: f64) -> Vec<RegimeChange> {
-    critscale_schemes::regime_changes(rule, rho, 2.0, N_MAX)
+    critscale_schemes::regime_changes(rule, BETA0, rho, 2.0, N_MAX)
+}
+
+/// Where γ(n) of `rule` at β₀ = [`BETA0`] crosses γ_c(ρ) for n ∈ [2, N_MAX].
+fn crossings(rule: &Rule, rho: f64) -> Result<Vec<f64>, ReportError> {
+    critscale_schemes::crossings(rule, BETA0, rho, 2.0, N_MAX)
+        .map(|list| list.iter().map(|c| c.n).collect())
+        .map_err(|e| ReportError::Internal(format!("{}: {e}", rule.name())))
+}
+
+/// One public model's config, read: one row per group of layers.
+#[derive(Debug, Clone)]
+pub struct ConfigRow {
+    /// The model.
+    pub model: &'static str,
+    /// The fixture's file name.
+    pub file: &'static str,
+    /// The layers the rule describes.
+    pub layers: String,
+    /// The rule read.
+    pub rule: Rule,
+    /// The readings at [`CONFIG_LENGTHS`], β₀ = [`BETA0`], ρ = [`CONFIG_RHO`].
+    pub readings: Vec<critscale_schemes::Reading>,
+    /// Where γ(n) = γ_c([`CONFIG_RHO`]).
+    pub crossings: Vec<f64>,
 }
 
 /// One (rule, ρ) row.
@@ -77,6 +108,8 @@ pub struct Row {
 pub struct Rules {
     /// Rows, rule-major.
     pub rows: Vec<Row>,
+    /// The public models' configs.
+    pub configs: Vec<ConfigRow>,
 }
 
 /// Computes the section.
@@ -86,19 +119,65 @@ pub fn compute() -> Result<Rules, ReportError> {
         for &rho in &RHOS {
             let readings = LENGTHS
                 .iter()
-                .map(|&(_, n)| read(&rule, rho, n))
+                .map(|&(_, n)| read(&rule, BETA0, rho, n))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ReportError::Internal(format!("{}: {e}", rule.name())))?;
             rows.push(Row {
                 rule,
                 rho,
                 readings,
-                crossings: crossings(&rule, rho, 2.0, N_MAX),
+                crossings: crossings(&rule, rho)?,
                 changes: regime_changes(&rule, rho),
             });
         }
     }
-    Ok(Rules { rows })
+    let mut configs = Vec::new();
+    for fixture in fixtures() {
+        let schemes = read_config(fixture.text, fixture.file)
+            .map_err(|e| ReportError::Internal(format!("{}: {e}", fixture.file)))?;
+        for scheme in schemes {
+            let readings = CONFIG_LENGTHS
+                .iter()
+                .map(|&(_, n)| read(&scheme.rule, BETA0, CONFIG_RHO, n))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ReportError::Internal(format!("{}: {e}", fixture.file)))?;
+            configs.push(ConfigRow {
+                model: fixture.model,
+                file: fixture.file,
+                layers: scheme.name,
+                rule: scheme.rule,
+                readings,
+                crossings: crossings(&scheme.rule, CONFIG_RHO)?,
+            });
+        }
+    }
+    Ok(Rules { rows, configs })
+}
+
+/// γ(n) as n → ∞ at β₀ = [`BETA0`], in words (the paper's critical order is γ = γ_c).
+fn limit_text(rule: &Rule) -> String {
+    let b = BETA0;
+    match *rule {
+        Rule::YarnDynamic { coefficient, .. } => {
+            format!(
+                "grows like β₀c²·log n = {} log n",
+                md_num(b * coefficient * coefficient)
+            )
+        }
+        Rule::Llama4Temperature { attn_scale, .. } => {
+            format!("→ β₀·attn_scale = {}", md_num(b * attn_scale))
+        }
+        Rule::Llama4ScalingBeta { beta, yarn, .. } => {
+            let c = yarn.map_or(1.0, |y| y.attention_factor().powi(2));
+            format!("→ β₀·A²·β = {}", md_num(b * c * beta))
+        }
+        Rule::QwenLogN { train_len } => {
+            format!("= β₀/log L = {} past L", md_num(b / train_len.ln()))
+        }
+        Rule::SsMax { s, .. } => format!("→ β₀s = {}", md_num(b * s)),
+        Rule::SwanStyle { slope, .. } => format!("→ β₀k = {}", md_num(b * slope)),
+        _ => format!("= β₀m/log n → 0 (m = {})", md_num(rule.multiplier(2.0))),
+    }
 }
 
 /// One reading of a rule: a line of `rules_readings.csv` after its rule, ρ and γ_c, and an
@@ -106,6 +185,7 @@ pub fn compute() -> Result<Rules, ReportError> {
 #[derive(Serialize)]
 struct ReadingCells {
     n: f64,
+    multiplier: f64,
     beta: f64,
     gamma: f64,
     kappa_log_n: f64,
@@ -118,6 +198,7 @@ impl ReadingCells {
     fn of(r: &critscale_schemes::Reading) -> Self {
         ReadingCells {
             n: r.n,
+            multiplier: r.multiplier,
             beta: r.beta,
             gamma: r.gamma,
             kappa_log_n: r.kappa_log_n,
@@ -176,6 +257,7 @@ impl Rules {
             "rho",
             "gamma_c",
             "n",
+            "multiplier",
             "beta",
             "gamma",
             "kappa_log_n",
@@ -222,6 +304,25 @@ impl Rules {
                 })).collect::<Vec<_>>(),
             }));
         }
+        let mut configs = Vec::new();
+        for row in &self.configs {
+            configs.push(json!({
+                "model": row.model,
+                "config": format!("crates/schemes/fixtures/{}", row.file),
+                "layers": row.layers,
+                "rule": rule_parameters(&row.rule),
+                "multiplies_beta": row.rule.factor_text(),
+                "beta0": num(BETA0),
+                "rho": num(CONFIG_RHO),
+                "gamma_c": num(gamma_c(&CONFIG_RHO)),
+                "readings": row.readings.iter().map(|r| json_row(&ReadingCells::of(r))).collect::<Result<Vec<_>, _>>()?,
+                "crosses_gamma_c_at": row.crossings.iter().map(|&n| num(n)).collect::<Vec<_>>(),
+            }));
+        }
+        out.push(Artifact::json(
+            "data/rules_configs.json",
+            &Value::Array(configs),
+        ));
         out.push(Artifact::new("data/rules_readings.csv", readings.csv()?));
         out.push(Artifact::new("data/rules_crossings.csv", crossings.csv()?));
         out.push(Artifact::json("data/rules.json", &Value::Array(items)));
@@ -246,7 +347,7 @@ impl Rules {
         for &x in &log10s {
             let n = 10f64.powf(x);
             let mut row = vec![x];
-            row.extend(rules.iter().map(|r| r.gamma(n)));
+            row.extend(rules.iter().map(|r| r.gamma(BETA0, n)));
             let (lo, hi) = window(x);
             row.push(lo);
             row.push(hi);
@@ -259,7 +360,7 @@ impl Rules {
                 "log10_n": log10s.iter().map(|&x| num(x)).collect::<Vec<_>>(),
                 "gamma": rules.iter().map(|r| json!({
                     "rule": r.name(),
-                    "values": log10s.iter().map(|&x| num(r.gamma(10f64.powf(x)))).collect::<Vec<_>>(),
+                    "values": log10s.iter().map(|&x| num(r.gamma(BETA0, 10f64.powf(x)))).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "gamma_c": RHOS.iter().map(|&rho| json!({ "rho": num(rho), "gamma_c": num(gamma_c(&rho)) })).collect::<Vec<_>>(),
                 "near_critical_band": {
@@ -289,7 +390,7 @@ impl Rules {
                 label: r.name(),
                 points: log10s
                     .iter()
-                    .map(|&x| (x, r.gamma(10f64.powf(x)).min(Y_MAX)))
+                    .map(|&x| (x, r.gamma(BETA0, 10f64.powf(x)).min(Y_MAX)))
                     .collect(),
                 style: LineStyle::Series(k),
             }
@@ -338,16 +439,57 @@ impl Rules {
         let _ = writeln!(md, "## Practical scaling rules against the critical band\n");
         let _ = writeln!(
             md,
-            "A rule fixes the score scale β_n; its effective γ(n) = β_n/log n is compared with γ_c(ρ) = 1/(1 − ρ). \
-             Parameters (the defaults of `critscale schemes`, which prints this for any parameters): β₀ = {BETA0} at \
-             the training length L = {TRAIN_LEN}; Qwen log-n multiplies β by log n/log L past L; SSMax uses β = s·log n \
-             with s = {SSMAX_S}; YaRN's m = 0.1·log(n/L) + 1 multiplies **q and k each**, so β by m² (`yarn (m^2)`, \
-             the YaRN paper's convention), while `yarn (m)` shows engines that multiply the logits by m once; \
-             `swan-style` is our stand-in for SWAN-GPT's dynamic logarithmic scaling, β₀ + τ·log(n/L) past L with \
-             τ = {SWAN_TAU} (SWAN-GPT's exact formula was not available). The regime at (ρ, n) is read from \
-             κ·log n = β_n(1 − ρ) − log n: **collapse** below −1, **near-critical** within ±1, **identity** above +1 \
-             (the regime at this n; the theorems' regime compares a fixed γ with γ_c as n → ∞).\n"
+            "Every rule multiplies the model's plain logits by m(n), so β_n = β₀·m(n) and the effective \
+             γ(n) = β_n/log n is compared with γ_c(ρ) = 1/(1 − ρ) (THEORY §7, §11); β₀, the plain logits' scale, is in \
+             no config. Parameters (the defaults of `critscale schemes`, which prints this for any parameters, configs \
+             or rules): β₀ = {BETA0}, training length L = {TRAIN_LEN}. `qwen-logn` multiplies the logits by log n/log L \
+             past L; `ssmax` by s·log n with s = {SSMAX_S} (so γ = β₀s); `yarn` is YaRN as deployed, the config's \
+             factor 4 fixing A = 0.1·log 4 + 1 on cos and sin, so the logits × A² at **every** n; `yarn-dynamic` is the \
+             YaRN reference code's m = (0.1·log(n/L) + 1)² past L; `llama4-temperature` is Llama 4's NoPE layers, \
+             1 + 0.1·log(1 + ⌊n/8192⌋) on q (a step function); `swan-style` is our stand-in for SWAN-GPT's dynamic \
+             logarithmic scaling, β₀ + τ·log(n/L) past L with τ = {SWAN_TAU} (SWAN-GPT's exact formula was not \
+             available). The regime at (ρ, n) is read from κ·log n = β_n(1 − ρ) − log n: **collapse** below −1, \
+             **near-critical** within ±1 (the window at that n), **identity** above +1; the rule is **critical** \
+             (γ(n) = γ_c) exactly at the crossings listed, found per monotone piece of γ (no grid).\n"
         );
+        let _ = writeln!(
+            md,
+            "**Deployed configs.** The configs of a few public models (their logit-scaling keys, committed under \
+             `crates/schemes/fixtures/`), read by `critscale schemes --hf-config`: which factor multiplies β, and the \
+             regime at β₀ = {BETA0}, ρ = {CONFIG_RHO} (γ_c = {}), next to the paper's order γ = γ_c \
+             (data: [`rules_configs.json`](data/rules_configs.json)).\n",
+            md_num(gamma_c(&CONFIG_RHO))
+        );
+        let mut header = "| model | layers | factor multiplying β | γ(n) as n → ∞ |".to_owned();
+        let mut rule_line = "|---|---|---|---|".to_owned();
+        for (label, _) in CONFIG_LENGTHS {
+            let _ = write!(header, " n = {label} |");
+            rule_line.push_str("---|");
+        }
+        let _ = writeln!(md, "{header} γ(n) = γ_c at n = |\n{rule_line}---|");
+        for row in &self.configs {
+            let mut line = format!(
+                "| {} | {} | {} | {} |",
+                row.model,
+                row.layers,
+                row.rule.factor_text(),
+                limit_text(&row.rule)
+            );
+            for r in &row.readings {
+                let _ = write!(line, " γ = {} {} |", md_num(r.gamma), r.regime.word());
+            }
+            let cross = if row.crossings.is_empty() {
+                "never".to_owned()
+            } else {
+                row.crossings
+                    .iter()
+                    .map(|&n| md_length(n))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(md, "{line} {cross} |");
+        }
+        md.push('\n');
         let _ = writeln!(
             md,
             "![gamma(n) of each rule against gamma_c](figures/rules_gamma.svg)\n"
@@ -363,7 +505,7 @@ impl Rules {
         for rule in rules() {
             let mut line = format!("| {} |", rule.name());
             for &(_, n) in &LENGTHS {
-                let _ = write!(line, " {} |", md_num(rule.gamma(n)));
+                let _ = write!(line, " {} |", md_num(rule.gamma(BETA0, n)));
             }
             let _ = writeln!(md, "{line}");
         }
@@ -438,14 +580,21 @@ mod tests {
 
     #[test]
     fn regime_changes_bracket_the_critical_crossing() {
-        // SWAN-style: gamma(n) -> tau = 2 > gamma_c(0.3) from above? It starts at beta0/log n.
         for rule in rules() {
             for &rho in &RHOS {
                 let changes = regime_changes(&rule, rho);
                 for c in &changes {
-                    let k = rule.beta(c.n) * (1.0 - rho) - c.n.ln();
+                    let k = rule.beta(BETA0, c.n) * (1.0 - rho) - c.n.ln();
+                    // A step rule may jump past +-1: then the change is at the jump's n.
+                    let at_jump = match rule {
+                        Rule::Llama4Temperature { floor_scale, .. } => {
+                            let j = (c.n / floor_scale).round();
+                            j >= 1.0 && abs_diff_eq!(c.n, j * floor_scale, epsilon = 1e-9 * c.n)
+                        }
+                        _ => false,
+                    };
                     assert!(
-                        abs_diff_eq!(k.abs(), 1.0, epsilon = 1e-6),
+                        at_jump || abs_diff_eq!(k.abs(), 1.0, epsilon = 1e-6),
                         "{} {rho} {k}",
                         rule.name()
                     );

@@ -36,7 +36,8 @@ enum Command {
     /// tested, not proved here. A `limit` certificate (a fixed eps) proves a band: from N on, and
     /// at n = infinity, the quantity stays within eps of its limit; it says nothing of the speed.
     /// A `rate` certificate bounds the deviation scaled by the predicted power of n (n^(-2 kappa),
-    /// n^kappa, n, n/(log n)^2), and so proves the speed of approach from N on.
+    /// n^kappa, n, n/(log n)^2): with a non-zero target (below and above gamma_c) it pins the
+    /// order of the approach from N on; at gamma_c (target 0) it proves an upper rate only.
     Certify(CertifyCli),
     /// Run the theorem claims (T1, T3, …) at a budget and print prediction, measurement with its
     /// confidence interval, tolerance and verdict; exits 1 if any claim fails.

@@ -1,6 +1,5 @@
-(** * The two rate certificates at γ_c (cert.T1.rate.crit, cert.T3.rate.crit), as defined on
-    branch b-wt-kernels (crates/certify/src/defaults.rs there; not yet on main when this was
-    written): at ρ = 3/10, q = 1, α = 0, d = n, for every real n ≥ N = 10⁶,
+(** * The two rate certificates at γ_c (cert.T1.rate.crit, cert.T3.rate.crit), as defined in
+    crates/certify/src/defaults.rs: at ρ = 3/10, q = 1, α = 0, d = n, for every real n ≥ N = 10⁶,
     |n(cos_out − 4ρ/(1 + 3ρ))| ≤ 0.64 and |(n/ln² n)(η − (1 − 1/d)/(4q))| ≤ 0.063.
     The factor n (resp. n/ln² n) is cancelled by hand in an exact identity (checked by [field]),
     then coq-interval bounds the result over u = 1/n ∈ [0, 10⁻⁶] (and y = 1/ln n ∈ [0, 1/ln N]). *)

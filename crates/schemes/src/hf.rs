@@ -83,8 +83,14 @@ fn rope_blocks(config: &Config) -> Result<Vec<(String, Option<RopeBlock>)>, Stri
     Ok(vec![(all, Some(block(value)?))])
 }
 
+/// A key a rope type needs: present, finite and positive (factors and lengths are).
 fn required(value: Option<f64>, what: &str) -> Result<f64, String> {
-    value.ok_or_else(|| format!("rope type {what} is missing"))
+    let x = value.ok_or_else(|| format!("rope type {what} is missing"))?;
+    if x.is_finite() && x > 0.0 {
+        Ok(x)
+    } else {
+        Err(format!("rope type {what} = {x}: must be a positive number"))
+    }
 }
 
 /// The rule of one rope block (and the model-wide keys it needs).
@@ -286,7 +292,13 @@ pub fn parse_rule(text: &str) -> Result<Rule, String> {
     let positive = |x: f64| x > 0.0;
     let length = |x: f64| x >= 2.0;
     let non_negative = |x: f64| x >= 0.0;
-    let need = |x: Option<f64>, key: &str| x.ok_or_else(|| format!("rule {name} needs {key}=…"));
+    let given: Vec<&str> = keys.keys().map(String::as_str).collect();
+    let need = |x: Option<f64>, key: &str| {
+        x.ok_or_else(|| match given.as_slice() {
+            [] => format!("rule {name} needs {key}=…"),
+            _ => format!("rule {name} needs {key}=… (given: {})", given.join(", ")),
+        })
+    };
     let rule = match name.trim() {
         "constant" => Rule::Constant {
             factor: need(number("factor", positive, "a positive number")?, "factor")?,
@@ -479,6 +491,14 @@ mod tests {
                 .unwrap_err()
                 .contains("'bogus'")
         );
+        let err = parse_rule("yarn:facter=4").unwrap_err();
+        assert!(
+            err.contains("factor") && err.contains("given: facter"),
+            "{err}"
+        );
+        let err =
+            read_config(r#"{"rope_scaling": {"type": "yarn", "factor": -4}}"#, "a").unwrap_err();
+        assert!(err.contains("factor") && err.contains("positive"), "{err}");
         assert!(parse_rule("yarn").unwrap_err().contains("factor"));
         assert!(parse_rule("warp:x=1").unwrap_err().contains("'warp'"));
         assert!(

@@ -92,11 +92,7 @@ pub fn render(outcomes: &[Outcome], seconds: f64, budget: Budget) -> String {
                     format!("{:.10}", e.prediction),
                     format!("{:.10} [{:.10}, {:.10}]", e.measured, e.ci[0], e.ci[1]),
                     format!("{:.1e}", e.tolerance),
-                    format!(
-                        "{}/{} rejected",
-                        e.controls.len() - e.controls_passed(),
-                        e.controls.len()
-                    ),
+                    e.controls_text(),
                     match e.verdict {
                         Verdict::Pass => "pass".to_owned(),
                         Verdict::Fail => "FAIL".to_owned(),

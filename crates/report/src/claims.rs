@@ -179,7 +179,7 @@ pub fn artifacts(rows: &[Row]) -> Result<Vec<Artifact>, ReportError> {
                 ci: e.ci,
                 tolerance: e.tolerance,
                 verdict: verdict(row),
-                controls: controls_cell(e),
+                controls: e.controls_text(),
                 method: &e.method,
             },
             Err(reason) => Found::Error {
@@ -230,12 +230,6 @@ struct ControlLine<'a> {
     id: &'a str,
     #[serde(flatten)]
     control: &'a ControlEvidence,
-}
-
-/// `k/m rejected`: how many of the claim's m controls its check rejected.
-fn controls_cell(e: &Evidence) -> String {
-    let m = e.controls.len();
-    format!("{}/{m} rejected", m - e.controls_passed())
 }
 
 /// A control's verdict in the tables: `rejected` (as it must be) or `NOT rejected`.
@@ -290,7 +284,7 @@ pub fn markdown(rows: &[Row], budget: Budget, filter: &[String]) -> String {
                     md_num(e.ci[0]),
                     md_num(e.ci[1]),
                     md_num(e.tolerance),
-                    controls_cell(e),
+                    e.controls_text(),
                     verdict(row),
                     coq_cell(claim_theorem(&row.id))
                 );

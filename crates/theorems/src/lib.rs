@@ -320,6 +320,13 @@ impl Evidence {
     pub fn controls_passed(&self) -> usize {
         self.controls.iter().filter(|c| !c.rejected()).count()
     }
+
+    /// `k/m rejected`: how many of the claim's m controls its check rejected (the tables of
+    /// `check` and the report).
+    pub fn controls_text(&self) -> String {
+        let m = self.controls.len();
+        format!("{}/{m} rejected", m - self.controls_passed())
+    }
 }
 
 /// Why a check could not produce evidence (a fit failed, a crossing was not found).

@@ -6,6 +6,7 @@
 
 pub mod certify;
 pub mod check;
+pub mod diagnose;
 pub mod eval;
 pub mod options;
 pub mod report;

@@ -47,6 +47,12 @@ enum Command {
     /// against gamma_c(rho), the regime at each n (collapse, near-critical = the window
     /// |kappa log n| <= 1, identity) and the exact lengths where gamma(n) = gamma_c (critical).
     Schemes(SchemesCli),
+    /// The regime of one attention layer on given tokens (real text with repeated tokens): copies,
+    /// a gamma sweep of lambda, self mass, support and entropy without recomputing the Gram matrix,
+    /// the crossings gamma*_lambda (lambda = 1/2) and gamma*_self (mean self mass = 1/2), and every
+    /// prediction beside them (1/(1-rho_hat), the finite-n simplex, the repeated-token law, gap
+    /// counting).
+    Diagnose(DiagnoseCli),
     /// Write the reproducible report (report.md, SVG figures, CSV/JSON data, provenance) to a
     /// directory, replaced whole; exits 1 if a claim fails or a certificate is not proved.
     Report(ReportCli),
@@ -105,6 +111,34 @@ struct MergeCli {
     #[arg(long)]
     force: bool,
     /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct DiagnoseCli {
+    /// Tokens: an n x d .npy file (float64 or float32), one token per row, any nonzero norms.
+    #[arg(long)]
+    tokens: std::path::PathBuf,
+    /// The gamma grid (beta = gamma ln n): a:b:k (k points from a to b) or a comma list;
+    /// default: 40 points from 0.05 to 2 times 1/(1 - rho_hat).
+    #[arg(long, allow_hyphen_values = true, value_parser = critscale::diagnose::gamma_grid)]
+    gamma: Option<critscale::diagnose::GammaGrid>,
+    /// Exact eta (the kernels' O(n^2 d + n^3) form) at every gamma: 'exact', or 'none' (the
+    /// default).
+    #[arg(long, value_parser = critscale::diagnose::eta_kind, default_value = "none")]
+    eta: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write diagnose.json, CSV tables and SVG figures to this directory (a directory
+    /// critscale did not write is never replaced).
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// Move an existing --out that critscale cannot vouch for aside (DIR.moved-…; never deleted).
+    #[arg(long)]
+    force: bool,
+    /// No progress bar.
     #[arg(long)]
     quiet: bool,
 }
@@ -396,6 +430,36 @@ fn main() -> ExitCode {
         Command::Check(check) => run_check(check),
         Command::Schemes(schemes) => run_schemes(schemes),
         Command::Report(report) => run_report(report),
+        Command::Diagnose(diag) => run_diagnose(diag),
+    }
+}
+
+fn run_diagnose(cli: DiagnoseCli) -> ExitCode {
+    use critscale::diagnose::{DiagnoseArgs, run, to_json, to_table};
+    let args = DiagnoseArgs {
+        tokens: cli.tokens,
+        gamma: cli.gamma.map(|g| g.0),
+        eta_exact: cli.eta,
+        out: cli.out,
+        force: cli.force,
+        quiet: cli.quiet,
+    };
+    match run(&args) {
+        Ok(output) => {
+            for line in &output.notes {
+                note(format_args!("note: {line}"));
+            }
+            let text = if cli.json {
+                format!("{}\n", to_json(&output))
+            } else {
+                to_table(&output)
+            };
+            emit(&text, 0)
+        }
+        Err(failure) => {
+            let code = failure.exit_code();
+            fail(failure, code)
+        }
     }
 }
 

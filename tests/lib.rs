@@ -4,6 +4,7 @@ mod big_engines;
 mod certify;
 mod cli;
 mod coq_index;
+mod diagnose;
 mod eval_precision;
 mod fuzz_args;
 mod kernels;

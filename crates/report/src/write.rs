@@ -1,7 +1,8 @@
 //! Safe writes: a report directory appears complete or not at all, and no file that critscale did
 //! not write is ever deleted or overwritten.
 //!
-//! **Manifest.** The marker file ([`MARKER`] for a report, [`SHARD_MARKER`] for a
+//! **Manifest.** The marker file ([`MARKER`] for a report, [`DIAGNOSE_MARKER`] for the output of
+//! `critscale diagnose --out`, [`SHARD_MARKER`] for a
 //! shard directory) is the directory's manifest: its first line says what the directory is, then
 //! one line `SHA-256 SIZE PATH` for every file critscale wrote there ([`Manifest`]). Replacing the
 //! directory later removes exactly these files (when their bytes still match), the directories
@@ -48,8 +49,8 @@ mod siblings;
 mod target;
 
 pub use manifest::{
-    Entry, MANIFEST_HEADER, MARKER, MARKER_TEXT, Manifest, Marker, REPORT, SHARD, SHARD_MARKER,
-    SHARD_MARKER_TEXT, sha256,
+    DIAGNOSE, DIAGNOSE_MARKER, DIAGNOSE_MARKER_TEXT, Entry, MANIFEST_HEADER, MARKER, MARKER_TEXT,
+    Manifest, Marker, REPORT, SHARD, SHARD_MARKER, SHARD_MARKER_TEXT, sha256,
 };
 pub use target::{Target, check_target};
 
@@ -156,10 +157,12 @@ pub fn write_dir(
     force: bool,
     marker: Marker,
 ) -> Result<Written, WriteError> {
-    if let Some(bad) = files
-        .iter()
-        .find(|f| !valid_relative(&f.path) || f.path == MARKER || f.path == SHARD_MARKER)
-    {
+    if let Some(bad) = files.iter().find(|f| {
+        !valid_relative(&f.path)
+            || f.path == MARKER
+            || f.path == SHARD_MARKER
+            || f.path == DIAGNOSE_MARKER
+    }) {
         return Err(WriteError::Io {
             path: bad.path.clone(),
             source: io::Error::new(io::ErrorKind::InvalidInput, "not a plain relative path"),

@@ -44,6 +44,17 @@ pub const SHARD: Marker = Marker {
     text: SHARD_MARKER_TEXT,
 };
 
+/// Marker file of a directory written by `critscale diagnose --out`.
+pub const DIAGNOSE_MARKER: &str = ".critscale-diagnose";
+/// First line of the marker file of a `diagnose --out` directory.
+pub const DIAGNOSE_MARKER_TEXT: &str = "critscale diagnose: this directory is written and replaced whole by `critscale diagnose --out`\n";
+
+/// The marker of a `diagnose --out` directory.
+pub const DIAGNOSE: Marker = Marker {
+    name: DIAGNOSE_MARKER,
+    text: DIAGNOSE_MARKER_TEXT,
+};
+
 /// One line of a manifest: a file critscale wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -268,7 +279,7 @@ impl Manifest {
 }
 /// Reads the manifest of `dir` from whichever marker it holds (`None` when it holds none).
 pub(super) fn read_manifest(dir: &Path) -> Option<Result<Manifest, String>> {
-    let present: Vec<Marker> = [REPORT, SHARD]
+    let present: Vec<Marker> = [REPORT, SHARD, DIAGNOSE]
         .into_iter()
         .filter(|m| {
             fs::symlink_metadata(dir.join(m.name)).is_ok_and(|meta| meta.file_type().is_file())
@@ -281,7 +292,9 @@ pub(super) fn read_manifest(dir: &Path) -> Option<Result<Manifest, String>> {
                 .map_err(|e| format!("cannot read {}: {e}", marker.name))
                 .and_then(|bytes| Manifest::parse(*marker, &bytes)),
         ),
-        _ => Some(Err(format!("it holds both {MARKER} and {}", SHARD_MARKER))),
+        _ => Some(Err(format!(
+            "it holds more than one of {MARKER}, {SHARD_MARKER} and {DIAGNOSE_MARKER}"
+        ))),
     }
 }
 

@@ -1,0 +1,225 @@
+//! `critscale diagnose` through the binary (issue 13): the table with its description column,
+//! the JSON fields, the files of `--out` (and the refusal to replace a directory critscale did
+//! not write), and exit code 2 with one line for bad input.
+
+use super::kernels::temp_file;
+use super::support::{Run, critscale};
+use critscale_kernels::npy::{NpyDType, to_npy_bytes};
+use ndarray::Array2;
+use std::path::{Path, PathBuf};
+
+/// 64 Gaussian tokens (d = 32, ρ = 0.3) of which rows 48…63 repeat rows 0…15 (row 63 rescaled):
+/// 16 copy pairs among 2016, 32 rows with a copy, m = 48.
+fn tokens_with_repeats() -> Array2<f64> {
+    let mut x = critscale_model::gaussian_almost_simplex::<f64>(&(), 64, 32, 0.3, 5);
+    for i in 48..64 {
+        let scale = if i == 63 { 2.5 } else { 1.0 };
+        let src = x.row(i - 48).to_owned();
+        x.row_mut(i).assign(&(&src * scale));
+    }
+    x
+}
+
+fn file(x: &Array2<f64>) -> PathBuf {
+    temp_file(&to_npy_bytes(x, NpyDType::F64))
+}
+
+fn diagnose(path: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["diagnose", "--tokens", path.to_str().unwrap(), "--quiet"];
+    args.extend_from_slice(extra);
+    critscale(&args)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("critscale-diagnose-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_table_has_a_description_column_and_every_prediction() {
+    let path = file(&tokens_with_repeats());
+    let out = diagnose(&path, &["--gamma", "0.2:3:15"]);
+    out.expect_success();
+    let text = &out.stdout;
+    assert!(text.starts_with("quantity"), "{text}");
+    for needle in [
+        "description",
+        "distinct_m               48",
+        "rho_hat",
+        "gamma_star_lambda",
+        "gamma_star_self",
+        "simplex_crossing",
+        "m_type_simplex_crossing",
+        "self_law_crossing",
+        "gap_scale_median",
+        "mean cosine over non-copy pairs",
+        "lambda_angle",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // 15 sweep lines after the header.
+    let sweep = text.split("\n\n").nth(1).unwrap();
+    assert_eq!(sweep.lines().count(), 16, "{sweep}");
+    assert!(!text.contains("NaN"), "{text}");
+}
+
+#[test]
+fn json_has_the_fields_of_the_issue() {
+    let path = file(&tokens_with_repeats());
+    let out = diagnose(&path, &["--gamma", "0.2:3:15", "--json"]);
+    out.expect_success();
+    let v = out.json();
+    let f = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k}: {}", v[k]));
+    approx::assert_abs_diff_eq!(f("copy_pair_fraction"), 16.0 / 2016.0, epsilon = 1e-15);
+    approx::assert_abs_diff_eq!(f("rows_with_copy_share"), 0.5, epsilon = 1e-15);
+    assert_eq!(v["distinct_m"], 48);
+    approx::assert_abs_diff_eq!(
+        f("heaps_exponent"),
+        48f64.ln() / 64f64.ln(),
+        epsilon = 1e-15
+    );
+    assert!((0.2..0.4).contains(&f("rho_hat")), "{}", v["rho_hat"]);
+    for k in ["gamma_star_lambda", "gamma_star_self"] {
+        let g = f(k);
+        assert!((0.2..3.0).contains(&g), "{k} = {g}");
+    }
+    let p = v["predictions"].as_object().unwrap();
+    for k in [
+        "gamma_c_hat",
+        "simplex_crossing",
+        "m_type_simplex_crossing",
+        "self_law_crossing",
+        "self_law_mean_logodds",
+        "gap_scale_median",
+    ] {
+        assert!(p[k].as_f64().is_some_and(f64::is_finite), "{k}: {}", p[k]);
+    }
+    let sweep = v["sweep"].as_array().unwrap();
+    assert_eq!(sweep.len(), 15);
+    assert!(sweep[0]["lambda"].as_f64().is_some() && sweep[0]["eta"].is_null());
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 64);
+    assert_eq!(rows[63]["class"], rows[15]["class"]);
+    approx::assert_abs_diff_eq!(rows[0]["share"].as_f64().unwrap(), 2.0 / 64.0);
+    approx::assert_abs_diff_eq!(rows[20]["share"].as_f64().unwrap(), 1.0 / 64.0);
+}
+
+#[test]
+fn exact_eta_is_a_sweep_column_when_asked() {
+    let x = critscale_model::gaussian_almost_simplex::<f64>(&(), 24, 8, 0.3, 2);
+    let out = diagnose(
+        &file(&x),
+        &["--gamma", "0.5,1,2", "--eta", "exact", "--json"],
+    );
+    out.expect_success();
+    let v = out.json();
+    for p in v["sweep"].as_array().unwrap() {
+        let eta = p["eta"].as_f64().unwrap();
+        assert!(eta > 0.0 && eta < 1.0, "{eta}");
+    }
+    assert!(v["eta_note"].as_str().is_some());
+}
+
+#[test]
+fn out_writes_json_csv_and_figures_and_refuses_foreign_directories() {
+    let root = scratch("out");
+    let dir = root.join("diag");
+    let path = file(&tokens_with_repeats());
+    let out = diagnose(
+        &path,
+        &["--gamma", "0.2:3:8", "--out", dir.to_str().unwrap()],
+    );
+    out.expect_success();
+    for name in [
+        ".critscale-diagnose",
+        "diagnose.json",
+        "summary.csv",
+        "sweep.csv",
+        "rows.csv",
+        "lambda.svg",
+        "self_mass.svg",
+        "gap_scale.svg",
+    ] {
+        assert!(dir.join(name).is_file(), "{name} missing");
+    }
+    let sweep = std::fs::read_to_string(dir.join("sweep.csv")).unwrap();
+    assert!(
+        sweep.starts_with("gamma,beta,lambda,lambda_angle,self_mass"),
+        "{sweep}"
+    );
+    assert_eq!(sweep.lines().count(), 9);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("rows.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        65
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("lambda.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
+    // Its own directory is replaced; a file it did not write makes it refuse.
+    diagnose(
+        &path,
+        &["--gamma", "0.2:3:8", "--out", dir.to_str().unwrap()],
+    )
+    .expect_success();
+    std::fs::write(dir.join("mine.txt"), "keep").unwrap();
+    let out = diagnose(
+        &path,
+        &["--gamma", "0.2:3:8", "--out", dir.to_str().unwrap()],
+    );
+    out.expect_exit(2);
+    assert_eq!(out.stderr.trim_end().lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("mine.txt"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.txt")).unwrap(),
+        "keep"
+    );
+    // A directory of someone else's files is refused before any work.
+    let foreign = root.join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "precious").unwrap();
+    let out = diagnose(&path, &["--out", foreign.to_str().unwrap()]);
+    out.expect_exit(2);
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("notes.txt")).unwrap(),
+        "precious"
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let good = file(&tokens_with_repeats());
+    let mut zero = tokens_with_repeats();
+    zero.row_mut(7).fill(0.0);
+    let mut same = Array2::<f64>::zeros((5, 3));
+    same.column_mut(0).fill(1.0);
+    let missing = std::env::temp_dir().join("critscale-diagnose-no-such-file.npy");
+    let cases: Vec<(PathBuf, Vec<&str>, &str)> = vec![
+        (good.clone(), vec!["--gamma", "0:1:5"], "--gamma"),
+        (good.clone(), vec!["--gamma", "2,1"], "strictly increasing"),
+        (good.clone(), vec!["--gamma", "1:2:x"], "--gamma"),
+        (good.clone(), vec!["--eta", "maybe"], "--eta"),
+        (file(&zero), vec![], "token 7 is the zero vector"),
+        (file(&same), vec![], "share one direction"),
+        (missing, vec![], "critscale-diagnose-no-such-file.npy"),
+    ];
+    for (path, extra, needle) in cases {
+        let out = diagnose(&path, &extra);
+        out.expect_exit(2);
+        let err = out.stderr.trim_end();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{needle}: {err}"
+        );
+        assert!(out.stdout.is_empty() && !err.contains("panicked"), "{err}");
+    }
+}

@@ -50,11 +50,21 @@ pub fn gamma_grid(text: &str) -> Result<GammaGrid, String> {
     critscale_diagnose::parse_grid(text).map(GammaGrid)
 }
 
-/// `--eta`: only `exact` (η is not computed otherwise).
-pub fn eta_kind(text: &str) -> Result<bool, String> {
+/// `--eta` of `diagnose`: exact η at every γ, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EtaChoice {
+    /// No η (the default).
+    #[default]
+    None,
+    /// The kernels' exact η at every γ of the grid.
+    Exact,
+}
+
+/// `--eta`: `exact` or `none`.
+pub fn eta_kind(text: &str) -> Result<EtaChoice, String> {
     match text.trim() {
-        "exact" => Ok(true),
-        "none" => Ok(false),
+        "exact" => Ok(EtaChoice::Exact),
+        "none" => Ok(EtaChoice::None),
         _ => Err("need exact or none".to_owned()),
     }
 }

@@ -127,7 +127,7 @@ struct DiagnoseCli {
     /// Exact eta (the kernels' O(n^2 d + n^3) form) at every gamma: 'exact', or 'none' (the
     /// default).
     #[arg(long, value_parser = critscale::diagnose::eta_kind, default_value = "none")]
-    eta: bool,
+    eta: critscale::diagnose::EtaChoice,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
@@ -439,7 +439,7 @@ fn run_diagnose(cli: DiagnoseCli) -> ExitCode {
     let args = DiagnoseArgs {
         tokens: cli.tokens,
         gamma: cli.gamma.map(|g| g.0),
-        eta_exact: cli.eta,
+        eta_exact: cli.eta == critscale::diagnose::EtaChoice::Exact,
         out: cli.out,
         force: cli.force,
         quiet: cli.quiet,

@@ -64,6 +64,7 @@ fn the_table_has_a_description_column_and_every_prediction() {
     let sweep = text.split("\n\n").nth(1).unwrap();
     assert_eq!(sweep.lines().count(), 16, "{sweep}");
     assert!(!text.contains("NaN"), "{text}");
+    let _ = std::fs::remove_file(path);
 }
 
 #[test]
@@ -105,15 +106,15 @@ fn json_has_the_fields_of_the_issue() {
     assert_eq!(rows[63]["class"], rows[15]["class"]);
     approx::assert_abs_diff_eq!(rows[0]["share"].as_f64().unwrap(), 2.0 / 64.0);
     approx::assert_abs_diff_eq!(rows[20]["share"].as_f64().unwrap(), 1.0 / 64.0);
+    let _ = std::fs::remove_file(path);
 }
 
 #[test]
 fn exact_eta_is_a_sweep_column_when_asked() {
     let x = critscale_model::gaussian_almost_simplex::<f64>(&(), 24, 8, 0.3, 2);
-    let out = diagnose(
-        &file(&x),
-        &["--gamma", "0.5,1,2", "--eta", "exact", "--json"],
-    );
+    let path = file(&x);
+    let out = diagnose(&path, &["--gamma", "0.5,1,2", "--eta", "exact", "--json"]);
+    let _ = std::fs::remove_file(path);
     out.expect_success();
     let v = out.json();
     for p in v["sweep"].as_array().unwrap() {
@@ -192,6 +193,7 @@ fn out_writes_json_csv_and_figures_and_refuses_foreign_directories() {
         "precious"
     );
     std::fs::remove_dir_all(&root).unwrap();
+    let _ = std::fs::remove_file(path);
 }
 
 #[test]
@@ -221,5 +223,6 @@ fn bad_input_exits_2_with_one_line() {
             "{needle}: {err}"
         );
         assert!(out.stdout.is_empty() && !err.contains("panicked"), "{err}");
+        let _ = std::fs::remove_file(path);
     }
 }

@@ -177,7 +177,7 @@ fn crossing(
             cells,
             note: format!(
                 "no crossing in range: {what} stays in [{vmin:.4}, {vmax:.4}] for gamma in \
-                 [{lo}, {hi}]"
+                 [{lo:.6}, {hi:.6}]"
             ),
         });
     }
@@ -205,11 +205,15 @@ fn crossing(
             cells,
             note: if cells > 1 {
                 format!(
-                    "{what} crosses 1/2 in {cells} grid cells; the first, [{}, {}], is bisected",
+                    "{what} crosses 1/2 in {cells} grid cells; the first, [{:.6}, {:.6}], is \
+                     bisected to {XTOL:e}",
                     c.cell.0, c.cell.1
                 )
             } else {
-                format!("bisected in the grid cell [{}, {}]", c.cell.0, c.cell.1)
+                format!(
+                    "bisected to {XTOL:e} in the grid cell [{:.6}, {:.6}]",
+                    c.cell.0, c.cell.1
+                )
             },
         }),
         Err(e) => Ok(Crossing {

@@ -314,14 +314,14 @@ pub fn prepare(x: ArrayView2<'_, f64>, limits: &Limits) -> Result<Prepared, Diag
     let mut class_id: HashMap<usize, usize> = HashMap::new();
     let mut class_of_unit = Vec::with_capacity(units);
     let mut class_rows: Vec<usize> = Vec::new();
-    for u in 0..units {
+    for (u, w) in weight.iter().enumerate() {
         let root = classes.find(u);
         let next = class_rows.len();
         let k = *class_id.entry(root).or_insert(next);
         if k == next {
             class_rows.push(0);
         }
-        class_rows[k] += weight[u] as usize;
+        class_rows[k] += *w as usize;
         class_of_unit.push(k);
     }
     if class_rows.len() < 2 {

@@ -17,26 +17,33 @@ c_i = #{j : j ~ i} (i included), f_i = c_i / n.
 
 Observables at one gamma:
   self_mass    = mean_i sum_{j ~ i} A_ij
+  self_weight  = mean_i A_ii
   lambda       = mean over ordered pairs i != j, i !~ j, of (1 - <y'_i, y'_j>) / (1 - G_ij)
                  (the mean over unordered pairs is the same number: both matrices are symmetric)
   lambda_angle = same pairs, mean of arccos<y'_i, y'_j> / arccos G_ij
+  cos_out_mean = same pairs, mean of <y'_i, y'_j>
   support      = mean_i 1 / sum_j A_ij^2
   entropy      = mean_i -sum_j A_ij ln A_ij
 Crossings (bisection until the bracket is <= 1e-6 wide; the midpoint is reported, so it is within
 5e-7 of the crossing of the float64 function):
   gamma_star_self:   mean self mass = 1/2 (it increases with gamma: bracket [0, 2^k]);
   gamma_star_lambda: lambda = 1/2, the first upward crossing on the scan gamma = 0.05, 0.10, ...
-Predictions (rho_hat = mean of G_ij over the same pairs as lambda, i.e. over non-copy pairs):
-  gamma_c              = 1/(1 - rho_hat)                            (THEORY section 1)
-  mean_log_odds        = mean_i ln((1 - f_i)/f_i) / ln n            (section 10, with rho = 0)
-  mean_log_odds_rho    = mean_log_odds / (1 - rho_hat)              (section 10 at rho_hat)
-  repeated_law         = gamma solving mean_i 1/(1 + ((1-f_i)/f_i) n^(-gamma (1-rho_hat))) = 1/2
-                         (each row of share f_i in a simplex of types at rho_hat; bisection to 1e-6)
-  heaps_over           = (ln m / ln n) / (1 - rho_hat)              (section 10, m ~ n^a)
-  m_type_self          = ln(m - 1) / ((1 - rho_hat) ln n)           (m-type simplex, p = 1/2)
-  simplex_lambda_n     = lambda = 1/2 crossing of the section 5 closed form, n tokens at rho_hat
-  m_type_lambda        = the same with n replaced by m inside p, r, s1, beta = gamma ln n
-                         (section 10: equal multiplicities make the layer the m-type simplex)
+Predictions (rho_hat = mean of G_ij over the same pairs as lambda, i.e. over non-copy pairs; the
+names are those of the Rust `critscale_diagnose::Predictions`):
+  gamma_c_hat             = 1/(1 - rho_hat)                        (THEORY section 1)
+  self_law_mean_logodds   = mean_i ln((1 - f_i)/f_i) / ln n        (section 10, no 1/(1 - rho))
+  self_law_mean_gamma     = self_law_mean_logodds / (1 - rho_hat)  (section 10 at rho_hat)
+  self_law_crossing       = gamma solving mean_i 1/(1 + ((1-f_i)/f_i) n^(-gamma(1-rho_hat))) = 1/2
+                            (each row of share f_i in a simplex of types at rho_hat; bisection)
+  m_type_gamma_c          = (ln m / ln n) / (1 - rho_hat)          (section 10, m ~ n^a)
+  equal_multiplicity_self = ln(m - 1) / ((1 - rho_hat) ln n)       (m-type simplex, p = 1/2)
+  simplex_crossing        = lambda = 1/2 crossing of the section 5 closed form, n tokens at rho_hat
+  m_type_simplex_crossing = the same with n replaced by m inside p, r, s1, beta = gamma ln n
+                            (section 10: equal multiplicities make the layer the m-type simplex)
+  gap_scale_q1/median/q3  = quartiles (numpy's linear rule) over the n rows of Lambda_i / ln n,
+                            Lambda_i = sup_t ln N_i(t)/t, N_i(t) = 1 + #{j !~ i : 1 - G_ij <= t}
+                            (THEORY section 8, copies counted with the self weight; the sup is a
+                            max over the sorted non-copy gaps t_k of ln(1 + k)/t_k)
 
 Usage: python3 tests/reference/real_reference.py   (about a minute or two on one core)
 """
@@ -131,6 +138,8 @@ class Context:
             "lambda": lam,
             "lambda_angle": lam_angle,
             "self_mass": float((a * self.same).sum(axis=1).mean()),
+            "self_weight": float(np.diagonal(a).mean()),
+            "cos_out_mean": float(np.where(self.pairs, cos_out, 0.0).sum() / self.npairs),
             "support": support,
             "entropy": entropy,
         }
@@ -180,14 +189,19 @@ class Context:
             hi *= 2.0
         rep, _, _ = bisect(law, 0.0, hi)
         out = {
-            "gamma_c": 1.0 / (1.0 - rho),
-            "mean_log_odds": float(log_odds.mean() / self.ln_n),
-            "mean_log_odds_rho": float(log_odds.mean() / self.ln_n / (1.0 - rho)),
-            "repeated_law": rep,
-            "heaps_over": float(np.log(self.m) / self.ln_n / (1.0 - rho)),
-            "m_type_self": float(np.log(self.m - 1) / ((1.0 - rho) * self.ln_n)),
+            "gamma_c_hat": 1.0 / (1.0 - rho),
+            "self_law_mean_logodds": float(log_odds.mean() / self.ln_n),
+            "self_law_mean_gamma": float(log_odds.mean() / self.ln_n / (1.0 - rho)),
+            "self_law_crossing": rep,
+            "m_type_gamma_c": float(np.log(self.m) / self.ln_n / (1.0 - rho)),
+            "equal_multiplicity_self": float(np.log(self.m - 1) / ((1.0 - rho) * self.ln_n)),
         }
-        for name, types in [("simplex_lambda_n", self.n), ("m_type_lambda", self.m)]:
+        gaps = np.sort(np.where(self.pairs, 1.0 - self.g, np.inf), axis=1)
+        counts = np.arange(1, self.n + 1, dtype=np.float64)
+        scale = np.where(np.isfinite(gaps), np.log1p(counts) / gaps, 0.0).max(axis=1) / self.ln_n
+        q1, med, q3 = np.quantile(scale, [0.25, 0.5, 0.75])
+        out["gap_scale_q1"], out["gap_scale_median"], out["gap_scale_q3"] = float(q1), float(med), float(q3)
+        for name, types in [("simplex_crossing", self.n), ("m_type_simplex_crossing", self.m)]:
 
             def closed(gamma, types=types):
                 return simplex_lambda(gamma, types, rho, self.ln_n)
@@ -202,15 +216,47 @@ class Context:
         rows_with_copy = float((self.c > 1).mean())
         return {
             "n": self.n,
-            "m": self.m,
+            "distinct_m": self.m,
             "heaps_exponent": float(np.log(self.m) / self.ln_n),
-            "share_rows_with_copy": rows_with_copy,
+            "rows_with_copy_share": rows_with_copy,
             "copy_pair_fraction": float((self.same.sum() - self.n) / (self.n * (self.n - 1))),
             "rho_hat": self.rho_hat,
             "min_one_minus_cos_non_copy": self.min_gap,
             "mean_f": float(self.f.mean()),
             "max_f": float(self.f.max()),
         }
+
+
+def simplex_rows(m, rho):
+    """m unit rows in R^m with pairwise cosine rho (THEORY section 2 construction)."""
+    b = np.sqrt(1.0 - rho)
+    c = rho / (b + np.sqrt(1.0 - rho + m * rho))
+    return b * np.eye(m) + c
+
+
+def self_check():
+    """The Context code against the closed forms: an exact simplex, and an m-type simplex with
+    every direction repeated (THEORY section 10: the layer is the m-type simplex at beta = gamma ln n).
+    """
+    rho, gamma = 0.3, 1.1
+    for m, reps in [(24, 1), (12, 3)]:
+        x = np.repeat(simplex_rows(m, rho), reps, axis=0)
+        ctx = Context(x)
+        beta = gamma * ctx.ln_n
+        obs = ctx.observe(gamma)
+        lam = simplex_lambda(gamma, m, rho, ctx.ln_n)
+        p = 1.0 / (1.0 + (m - 1) * np.exp(-beta * (1.0 - rho)))
+        assert abs(obs["lambda"] - lam) < 1e-12, (obs["lambda"], lam)
+        assert abs(obs["self_mass"] - p) < 1e-12, (obs["self_mass"], p)
+        assert abs(obs["self_weight"] - p / reps) < 1e-12
+        assert abs(ctx.rho_hat - rho) < 1e-12 and ctx.m == m
+        pred = ctx.predictions()
+        assert abs(pred["gap_scale_median"] - np.log1p((m - 1) * reps) / ctx.ln_n / (1.0 - rho)) < 1e-12
+        want = np.log(m - 1) / ((1.0 - rho) * ctx.ln_n)
+        cross = ctx.crossings()
+        assert abs(cross["gamma_star_self"] - want) < 1e-6
+        assert abs(cross["gamma_star_lambda"] - pred["m_type_simplex_crossing"]) < 1e-6
+        assert abs(pred["self_law_crossing"] - want) < 1e-6
 
 
 def run(x16, prefixes, ids=None, label=""):
@@ -227,19 +273,21 @@ def run(x16, prefixes, ids=None, label=""):
         results.append(entry)
         p = entry["predictions"]
         print(
-            f"{label} n={n:5d} m={entry['m']:5d} a={entry['heaps_exponent']:.4f} "
-            f"copy_rows={entry['share_rows_with_copy']:.4f} rho={entry['rho_hat']:.6f} | "
+            f"{label} n={n:5d} m={entry['distinct_m']:5d} a={entry['heaps_exponent']:.4f} "
+            f"copy_rows={entry['rows_with_copy_share']:.4f} rho={entry['rho_hat']:.6f} | "
             f"g*_self={entry['gamma_star_self']:.6f} g*_lam={entry['gamma_star_lambda']:.6f} | "
-            f"1/(1-rho)={p['gamma_c']:.4f} logodds={p['mean_log_odds']:.4f} "
-            f"logodds/(1-rho)={p['mean_log_odds_rho']:.4f} law={p['repeated_law']:.4f} "
-            f"a/(1-rho)={p['heaps_over']:.4f} mtype_self={p['m_type_self']:.4f} "
-            f"simplex_lam_n={p['simplex_lambda_n']:.4f} mtype_lam={p['m_type_lambda']:.4f}",
+            f"1/(1-rho)={p['gamma_c_hat']:.4f} logodds={p['self_law_mean_logodds']:.4f} "
+            f"logodds/(1-rho)={p['self_law_mean_gamma']:.4f} law={p['self_law_crossing']:.4f} "
+            f"a/(1-rho)={p['m_type_gamma_c']:.4f} mtype_self={p['equal_multiplicity_self']:.4f} "
+            f"simplex_lam_n={p['simplex_crossing']:.4f} mtype_lam={p['m_type_simplex_crossing']:.4f} "
+            f"gap_med={p['gap_scale_median']:.4f}",
             flush=True,
         )
     return results
 
 
 def main():
+    self_check()
     root = Path(__file__).resolve().parents[1] / "data"
     real = root / "real"
     context = np.load(real / "context.npy")
@@ -256,28 +304,33 @@ def main():
         "copies": "i ~ j when 1 - <y_i, y_j> <= 1e-12; c_i = #{j ~ i} (i included), f_i = c_i/n",
         "definitions": {
             "rho_hat": "mean <y_i, y_j> over pairs i != j that are not copies",
-            "share_rows_with_copy": "share of rows i with c_i > 1",
+            "rows_with_copy_share": "share of rows i with c_i > 1",
             "copy_pair_fraction": "share of pairs i != j that are copies",
             "heaps_exponent": "ln m / ln n, m = number of distinct directions",
             "self_mass": "mean_i sum_{j ~ i} A_ij",
             "lambda": "mean over non-copy pairs of (1 - <y'_i, y'_j>)/(1 - <y_i, y_j>)",
             "lambda_angle": "mean over non-copy pairs of arccos<y'_i, y'_j> / arccos<y_i, y_j>",
+            "self_weight": "mean_i A_ii",
+            "cos_out_mean": "mean over non-copy pairs of <y'_i, y'_j>",
             "support": "mean_i 1/sum_j A_ij^2",
             "entropy": "mean_i -sum_j A_ij ln A_ij",
             "gamma_star_self": "mean self mass = 1/2, bisection on [0, 2^k] to a bracket <= 1e-6 "
             "wide, midpoint reported (bracket given)",
             "gamma_star_lambda": "lambda = 1/2, first upward crossing of the scan gamma = 0.05 k, "
             "then bisection to a bracket <= 1e-6 wide, midpoint reported (bracket given)",
-            "predictions.gamma_c": "1/(1 - rho_hat)",
-            "predictions.mean_log_odds": "mean_i ln((1 - f_i)/f_i) / ln n (THEORY 10, rho = 0)",
-            "predictions.mean_log_odds_rho": "mean_log_odds / (1 - rho_hat) (THEORY 10 at rho_hat)",
-            "predictions.repeated_law": "gamma with mean_i 1/(1 + ((1-f_i)/f_i) n^(-gamma(1-rho_hat)))"
+            "predictions.gamma_c_hat": "1/(1 - rho_hat)",
+            "predictions.self_law_mean_logodds": "mean_i ln((1 - f_i)/f_i) / ln n (THEORY 10, rho = 0)",
+            "predictions.self_law_mean_gamma": "self_law_mean_logodds / (1 - rho_hat) (THEORY 10 at rho_hat)",
+            "predictions.self_law_crossing": "gamma with mean_i 1/(1 + ((1-f_i)/f_i) n^(-gamma(1-rho_hat)))"
             " = 1/2 (each row in a simplex of types at rho_hat), bisection to 1e-6",
-            "predictions.heaps_over": "(ln m/ln n)/(1 - rho_hat)",
-            "predictions.m_type_self": "ln(m-1)/((1 - rho_hat) ln n): p = 1/2 in the m-type simplex",
-            "predictions.simplex_lambda_n": "lambda = 1/2 of the THEORY 5 closed form (alpha = 0), "
+            "predictions.m_type_gamma_c": "(ln m/ln n)/(1 - rho_hat)",
+            "predictions.equal_multiplicity_self": "ln(m-1)/((1 - rho_hat) ln n): p = 1/2 in the m-type simplex",
+            "predictions.simplex_crossing": "lambda = 1/2 of the THEORY 5 closed form (alpha = 0), "
             "n tokens at rho_hat, bisection to 1e-6",
-            "predictions.m_type_lambda": "the same with m types (n -> m in p, r, s1; beta = gamma ln n)",
+            "predictions.m_type_simplex_crossing": "the same with m types (n -> m in p, r, s1; beta = gamma ln n)",
+            "predictions.gap_scale_*": "quartiles (numpy linear) over rows of Lambda_i/ln n, "
+            "Lambda_i = max_k ln(1 + k)/t_k over the sorted non-copy gaps t_k = 1 - <y_i, y_j> "
+            "(THEORY 8, copies counted with the self weight)",
             "sweep": "the observables at fixed gamma (no bisection error)",
         },
         "copy_tolerance": COPY_TOL,

@@ -188,9 +188,18 @@ struct CertifyCli {
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("scale").args(["gamma", "beta"]).required(true))]
 struct SimulateCli {
-    /// Tokens from an n x d .npy file (float64 or float32); exclusive with --config.
+    /// Tokens from a file: an n x d .npy array (float64, float32 or float16) or a 2-d tensor of
+    /// a .safetensors file (F16, BF16, F32 or F64); with --ids, the table whose rows the ids
+    /// select. Exclusive with --config.
     #[arg(long)]
     tokens: Option<std::path::PathBuf>,
+    /// The tensor of a .safetensors --tokens file to use (needed when it holds several).
+    #[arg(long)]
+    tensor: Option<String>,
+    /// A 1-d .npy of token ids (int32, int64, uint16 or uint32), each in [0, rows of the
+    /// --tokens table): the tokens are those rows, in this order.
+    #[arg(long)]
+    ids: Option<std::path::PathBuf>,
     /// Generated tokens: simplex (d >= n, |x_i| = 1) or gaussian (almost-simplex, seeded).
     #[arg(long, value_parser = simulate::token_config)]
     config: Option<TokenConfig>,
@@ -547,6 +556,8 @@ fn run_eval(cli: EvalCli) -> ExitCode {
 fn run_simulate(cli: SimulateCli) -> ExitCode {
     let args = critscale::simulate::SimulateArgs {
         tokens: cli.tokens,
+        tensor: cli.tensor,
+        ids: cli.ids,
         config: cli.config,
         n: cli.n,
         d: cli.d,

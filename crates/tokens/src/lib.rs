@@ -404,8 +404,8 @@ pub fn load(
     }
     // Headers first, ids included, before any table data is read.
     let ids_info = ids.map(npy::inspect_ids).transpose()?;
-    let (data, view_of): (Vec<u8>, Box<dyn Fn(&[u8]) -> RawMatrix<'_>>);
-    let (dtype, source);
+    // The stored bytes, and their layout (a view of no data, filled in below).
+    let (data, layout, dtype, source);
     match format {
         Format::Npy => {
             let (info, bytes) = npy::read_raw(path)?;
@@ -420,7 +420,7 @@ pub fn load(
             data = bytes;
             dtype = info.dtype.stored();
             source = name.clone();
-            view_of = Box::new(move |d| npy::raw_view(&info, d));
+            layout = npy::raw_view(&info, &[]);
         }
         Format::Safetensors => {
             let (file, header) = safetensors_file::read_header(path)?;
@@ -428,10 +428,13 @@ pub fn load(
             data = safetensors_file::read_chosen(file, &c, &name)?;
             dtype = c.dtype;
             source = format!("{name}[{}]", c.name);
-            view_of = Box::new(move |d| safetensors_file::raw_view(&c, d));
+            layout = safetensors_file::raw_view(&c, &[]);
         }
     }
-    let view = view_of(&data);
+    let view = RawMatrix {
+        data: &data,
+        ..layout
+    };
     let Some(ids_path) = ids else {
         let x = view.gather(0..view.rows, view.rows).map_err(|e| match e {
             GatherError::OutOfMemory(bytes) => TokenFileError::OutOfMemory {

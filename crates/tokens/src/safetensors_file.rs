@@ -185,10 +185,13 @@ pub(crate) fn read_header(path: &Path) -> Result<(std::fs::File, Header), TokenF
     ))
 }
 
-/// The names of `tensors` for a message: at most [`LISTED`], then how many more.
+/// The names of `tensors` for a message, in alphabetical order: at most [`LISTED`], then how
+/// many more.
 fn list(tensors: &[(String, TensorInfo)]) -> String {
-    let mut names: Vec<String> = tensors
-        .iter()
+    let mut sorted: Vec<&(String, TensorInfo)> = tensors.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut names: Vec<String> = sorted
+        .into_iter()
         .take(LISTED)
         .map(|(t, i)| format!("{t} {:?} {:?}", i.dtype, i.shape))
         .collect();

@@ -14,11 +14,12 @@
 //! when a buffer cannot be allocated after the memory check or writing fails.
 
 use critscale_diagnose::{Config, DiagnoseError, Diagnosis, Point, diagnose};
+use critscale_kernels::KernelError;
 use critscale_kernels::memory::limits;
-use critscale_kernels::{KernelError, NpyError, inspect_tokens, read_tokens};
 use critscale_report::plot::{Band, Line, LinePlot, LineStyle, lines};
 use critscale_report::write::DIAGNOSE;
 use critscale_report::{Artifact, WriteError, check_target, write_dir};
+use critscale_tokens::TokenFileError;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
@@ -27,8 +28,13 @@ use std::path::PathBuf;
 /// The options of `diagnose`.
 #[derive(Debug, Clone, Default)]
 pub struct DiagnoseArgs {
-    /// The token file (an n × d `.npy`, float64 or float32).
+    /// The token file: an n × d `.npy` (float16/32/64) or `.safetensors` (F16, BF16, F32, F64),
+    /// or with `ids` the table the ids index (`critscale_tokens`).
     pub tokens: PathBuf,
+    /// The tensor of a `.safetensors` file that holds several.
+    pub tensor: Option<String>,
+    /// A 1-d `.npy` of token ids into the table `tokens` (the context is the selected rows).
+    pub ids: Option<PathBuf>,
     /// The γ grid (parsed by [`critscale_diagnose::parse_grid`]); `None`: the default grid.
     pub gamma: Option<Vec<f64>>,
     /// Exact η at every γ.
@@ -74,7 +80,7 @@ pub fn eta_kind(text: &str) -> Result<EtaChoice, String> {
 pub enum DiagnoseFailure {
     /// The token file.
     #[error("{0}")]
-    Npy(#[from] NpyError),
+    Tokens(#[from] TokenFileError),
     /// The diagnosis refused the tokens, the grid or the memory.
     #[error("{0}")]
     Diagnose(#[from] DiagnoseError),
@@ -102,9 +108,9 @@ impl DiagnoseFailure {
             DiagnoseFailure::Diagnose(DiagnoseError::Kernel(KernelError::OutOfMemory {
                 ..
             }))
-            | DiagnoseFailure::Npy(NpyError::OutOfMemory { .. })
             | DiagnoseFailure::Write(WriteError::Io { .. })
             | DiagnoseFailure::Output { .. } => 1,
+            DiagnoseFailure::Tokens(e) if e.is_out_of_memory() => 1,
             _ => 2,
         }
     }
@@ -130,14 +136,17 @@ pub fn run(args: &DiagnoseArgs) -> Result<DiagnoseOutput, DiagnoseFailure> {
     if let Some(out) = &args.out {
         check_target(out, args.force)?;
     }
-    let info = inspect_tokens(&args.tokens)?;
+    let (tensor, ids) = (args.tensor.as_deref(), args.ids.as_deref());
+    let info = critscale_tokens::inspect(&args.tokens, tensor, ids)?;
     let limits = limits();
-    // The tokens in f64 and their directions, before anything is read.
+    // What the reader holds, the tokens in f64 and their directions, before anything is read.
     let token_bytes = 16u64
         .saturating_mul(info.n as u64)
-        .saturating_mul(info.d as u64);
+        .saturating_mul(info.d as u64)
+        .saturating_add(info.read_bytes);
     critscale_diagnose::prepare::check_memory("reading the tokens", info.n, token_bytes, &limits)?;
-    let (x, _) = read_tokens(&args.tokens)?;
+    let tokens = critscale_tokens::load(&args.tokens, tensor, ids)?;
+    let x = tokens.x;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
@@ -162,7 +171,7 @@ pub fn run(args: &DiagnoseArgs) -> Result<DiagnoseOutput, DiagnoseFailure> {
         },
     )?;
     bar.finish_and_clear();
-    let source = format!("file {}", args.tokens.display());
+    let source = format!("{} ({})", tokens.source, tokens.dtype.name());
     let mut notes = Vec::new();
     if let Some(out) = &args.out {
         let files = artifacts(&source, &diagnosis)?;

@@ -117,9 +117,17 @@ struct MergeCli {
 
 #[derive(Args)]
 struct DiagnoseCli {
-    /// Tokens: an n x d .npy file (float64 or float32), one token per row, any nonzero norms.
+    /// Tokens, one per row, any nonzero norms: an n x d .npy (float16, float32, float64) or
+    /// .safetensors (F16, BF16, F32, F64), or with --ids the table the ids index.
     #[arg(long)]
     tokens: std::path::PathBuf,
+    /// The tensor of a .safetensors file that holds several.
+    #[arg(long)]
+    tensor: Option<String>,
+    /// A 1-d .npy of token ids (int32, int64, uint16, uint32) into the table --tokens: the
+    /// context is the selected rows, repeats allowed.
+    #[arg(long, value_name = "IDS.npy")]
+    ids: Option<std::path::PathBuf>,
     /// The gamma grid (beta = gamma ln n): a:b:k (k points from a to b) or a comma list;
     /// default: 40 points from 0.05 to 2 times 1/(1 - rho_hat).
     #[arg(long, allow_hyphen_values = true, value_parser = critscale::diagnose::gamma_grid)]
@@ -222,9 +230,18 @@ struct CertifyCli {
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("scale").args(["gamma", "beta"]).required(true))]
 struct SimulateCli {
-    /// Tokens from an n x d .npy file (float64 or float32); exclusive with --config.
+    /// Tokens from a file: an n x d .npy array (float64, float32 or float16) or a 2-d tensor of
+    /// a .safetensors file (F16, BF16, F32 or F64); with --ids, the table whose rows the ids
+    /// select. Exclusive with --config.
     #[arg(long)]
     tokens: Option<std::path::PathBuf>,
+    /// The tensor of a .safetensors --tokens file to use (needed when it holds several).
+    #[arg(long)]
+    tensor: Option<String>,
+    /// A 1-d .npy of token ids (int32, int64, uint16 or uint32), each in [0, rows of the
+    /// --tokens table): the tokens are those rows, in this order.
+    #[arg(long)]
+    ids: Option<std::path::PathBuf>,
     /// Generated tokens: simplex (d >= n, |x_i| = 1) or gaussian (almost-simplex, seeded).
     #[arg(long, value_parser = simulate::token_config)]
     config: Option<TokenConfig>,
@@ -438,6 +455,8 @@ fn run_diagnose(cli: DiagnoseCli) -> ExitCode {
     use critscale::diagnose::{DiagnoseArgs, run, to_json, to_table};
     let args = DiagnoseArgs {
         tokens: cli.tokens,
+        tensor: cli.tensor,
+        ids: cli.ids,
         gamma: cli.gamma.map(|g| g.0),
         eta_exact: cli.eta == critscale::diagnose::EtaChoice::Exact,
         out: cli.out,
@@ -611,6 +630,8 @@ fn run_eval(cli: EvalCli) -> ExitCode {
 fn run_simulate(cli: SimulateCli) -> ExitCode {
     let args = critscale::simulate::SimulateArgs {
         tokens: cli.tokens,
+        tensor: cli.tensor,
+        ids: cli.ids,
         config: cli.config,
         n: cli.n,
         d: cli.d,

@@ -1,6 +1,8 @@
 //! `critscale simulate`: one configuration through the fast path (`critscale-kernels`).
 //!
-//! Tokens come from a `.npy` file (n × d, float64 or float32) or are generated: `simplex` (the
+//! Tokens come from a file read by `critscale-tokens` (a `.npy` n × d float64/float32/float16
+//! array, a 2-d F16/BF16/F32/F64 tensor of a `.safetensors` file chosen by `--tensor`, or the
+//! rows of either selected by a `.npy` vector of token ids, `--ids`) or are generated: `simplex` (the
 //! exact simplex of THEORY §2 with |x_i|² = 1, needs d ≥ n) or `gaussian` (the Gaussian
 //! almost-simplex x_i = √ρ z₀ + √(1−ρ) z_i, seeded). β is γ·ln n (`--gamma`, or `crit` for
 //! γ_c = 1/(1−ρ)) or given directly (`--beta`). The report lists the observables of THEORY §3,
@@ -12,9 +14,10 @@
 
 use critscale_kernels::memory::{EtaWork, Work, human, limits, worker_threads};
 use critscale_kernels::{
-    Element, KernelError, NpyError, Observables, Options, Params, eta_exact, eta_hutchinson,
-    forward, inspect_tokens, lambda_error_limit, observables, read_tokens,
+    Element, KernelError, Observables, Options, Params, eta_exact, eta_hutchinson, forward,
+    lambda_error_limit, observables,
 };
+use critscale_tokens::TokenFileError;
 use ndarray::Array2;
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
@@ -74,8 +77,12 @@ pub enum GammaArg {
 /// The parameters of `simulate`.
 #[derive(Debug, Clone)]
 pub struct SimulateArgs {
-    /// A `.npy` file with the tokens (exclusive with `config`).
+    /// A token file, `.npy` or `.safetensors` (exclusive with `config`).
     pub tokens: Option<PathBuf>,
+    /// The tensor of a `.safetensors` token file (needed when it holds several).
+    pub tensor: Option<String>,
+    /// A `.npy` vector of token ids: the tokens are these rows of the `tokens` table.
+    pub ids: Option<PathBuf>,
     /// Generated tokens.
     pub config: Option<TokenConfig>,
     /// Number of tokens (generated configurations; [`token_count`]).
@@ -109,6 +116,8 @@ impl Default for SimulateArgs {
     fn default() -> Self {
         SimulateArgs {
             tokens: None,
+            tensor: None,
+            ids: None,
             config: None,
             n: None,
             d: None,
@@ -259,7 +268,7 @@ pub enum SimulateError {
     },
     /// The token file.
     #[error("{0}")]
-    Npy(#[from] NpyError),
+    Tokens(#[from] TokenFileError),
     /// The kernels rejected the tokens or parameters.
     #[error("{0}")]
     Kernel(#[from] KernelError),
@@ -273,8 +282,8 @@ impl SimulateError {
         match self {
             SimulateError::Kernel(KernelError::PrecisionLoss { .. })
             | SimulateError::LambdaPrecision { .. } => 3,
-            SimulateError::Kernel(KernelError::OutOfMemory { .. })
-            | SimulateError::Npy(NpyError::OutOfMemory { .. }) => 1,
+            SimulateError::Kernel(KernelError::OutOfMemory { .. }) => 1,
+            SimulateError::Tokens(e) if e.is_out_of_memory() => 1,
             _ => 2,
         }
     }
@@ -435,11 +444,22 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
             ));
         }
         (Some(path), None) => {
-            // The header only: the data is read after the memory check.
-            let info = inspect_tokens(path)?;
+            // The headers only: the data is read after the memory check.
+            let info =
+                critscale_tokens::inspect(path, args.tensor.as_deref(), args.ids.as_deref())?;
             (info.n, info.d, Source::File(path))
         }
         (None, Some(cfg)) => {
+            if let Some(t) = &args.tensor {
+                return Err(bad("tensor", t, "--tensor needs --tokens FILE.safetensors"));
+            }
+            if let Some(ids) = &args.ids {
+                return Err(bad(
+                    "ids",
+                    &ids.display().to_string(),
+                    "--ids needs --tokens TABLE (the rows the ids select)",
+                ));
+            }
             let n = args
                 .n
                 .ok_or_else(|| missing("--n", "required with --config (number of tokens)"))?;
@@ -535,8 +555,8 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
 
     let (x, source, phase) = match src {
         Source::File(path) => {
-            let (x, _) = read_tokens(path)?;
-            (x, format!("file {}", path.display()), "load")
+            let tokens = critscale_tokens::load(path, args.tensor.as_deref(), args.ids.as_deref())?;
+            (tokens.x, format!("file {}", tokens.source), "load")
         }
         Source::Gaussian(rho) => (
             critscale_model::gaussian_almost_simplex::<f64>(&(), n, d, rho, args.seed),

@@ -19,3 +19,4 @@ mod shard_integrity;
 mod simulate_safety;
 mod support;
 mod theorems;
+mod token_files;

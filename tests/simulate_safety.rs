@@ -6,12 +6,12 @@
 use super::kernels::temp_file;
 use super::support::{Run, command, critscale};
 use approx::{abs_diff_eq, assert_abs_diff_eq};
-use critscale_kernels::npy::{NpyDType, to_npy_bytes};
 use critscale_kernels::{
     KernelError, Options, Params, eta_error_limit, eta_exact, eta_hutchinson, forward, observables,
 };
 use critscale_model::LayerParams;
 use critscale_simplex::{Scaling, SimplexLayer, SimplexParams};
+use critscale_tokens::npy::{NpyDType, to_npy_bytes};
 use ndarray::Array2;
 use std::time::{Duration, Instant};
 

@@ -13,8 +13,9 @@
 //!   `pulp` to AVX-512, AVX2+FMA or scalar code;
 //! * [`mod@element`] — the `f64`/`f32` element trait and the matrix products (`gemm` crate);
 //! * [`mod@memory`] — the memory a run needs against what the process may use, and fallible
-//!   allocation of the big buffers;
-//! * [`mod@npy`] — token files, read header first and never past what the header declares.
+//!   allocation of the big buffers.
+//!
+//! Token files are read by `critscale-tokens`; this crate works on matrices in memory only.
 //!
 //! **Limits.** Exact and Hutchinson η are refused ([`KernelError::PrecisionLoss`]) when their
 //! estimated rounding error exceeds [`eta_error_limit`] (very large β); directions within
@@ -35,7 +36,6 @@ pub mod error;
 pub mod eta;
 pub mod forward;
 pub mod memory;
-pub mod npy;
 pub mod observables;
 pub mod prepare;
 pub mod simd;
@@ -45,7 +45,6 @@ pub use element::Element;
 pub use error::KernelError;
 pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
 pub use forward::{Forward, forward};
-pub use npy::{NpyDType, NpyError, NpyInfo, inspect_tokens, read_tokens};
 pub use observables::{ErrorModel, Observables, lambda_error_limit, observables};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 

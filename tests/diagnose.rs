@@ -346,3 +346,60 @@ fn the_real_fixture_matches_the_numpy_reference() {
         );
     }
 }
+
+/// The real context read five ways gives the same diagnosis to the last bit: the float16
+/// `.npy`, the table with ids, a float32 and a float64 `.npy` and an F16 tensor chosen by name
+/// in a `.safetensors` file (f16 values are exact in every one of these).
+#[test]
+fn every_token_format_gives_the_same_answers() {
+    use critscale_tokens::StoredDtype;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/real");
+    let context = data.join("context.npy");
+    let x = critscale_tokens::load(&context, None, None).unwrap().x;
+    let f32_file = temp_file(&to_npy_bytes(&x, NpyDType::F32));
+    let f64_file = file(&x);
+    let other = Array2::<f64>::ones((2, 3));
+    let st = std::env::temp_dir().join(format!(
+        "critscale-diagnose-{}.safetensors",
+        std::process::id()
+    ));
+    std::fs::write(
+        &st,
+        critscale_tokens::to_safetensors_bytes(&[
+            ("embed", &x, StoredDtype::F16),
+            ("other", &other, StoredDtype::F32),
+        ]),
+    )
+    .unwrap();
+    let grid = ["--gamma", "0.2:1.5:14", "--json"];
+    let run = |path: &Path, extra: &[&str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend_from_slice(&grid);
+        let out = diagnose(path, &args);
+        out.expect_success();
+        let mut v = out.json();
+        let source = v.as_object_mut().unwrap().remove("source").unwrap();
+        (v, source.as_str().unwrap().to_owned())
+    };
+    let (want, source) = run(&context, &[]);
+    assert!(source.contains("f16"), "{source}");
+    assert_eq!(want["n"], 4096);
+    assert_eq!(want["distinct_m"], 979);
+    let ids = data.join("ids.npy");
+    for (path, extra) in [
+        (data.join("table.npy"), vec!["--ids", ids.to_str().unwrap()]),
+        (f32_file.clone(), vec![]),
+        (f64_file.clone(), vec![]),
+        (st.clone(), vec!["--tensor", "embed"]),
+    ] {
+        let (got, source) = run(&path, &extra);
+        assert!(got == want, "{source}: differs");
+    }
+    // Several tensors and no --tensor: one line listing them.
+    let out = diagnose(&st, &[]);
+    out.expect_exit(2);
+    assert!(out.stderr.contains("embed") && out.stderr.trim_end().lines().count() == 1);
+    for f in [f32_file, f64_file, st] {
+        let _ = std::fs::remove_file(f);
+    }
+}

@@ -25,6 +25,7 @@
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::forward::Forward;
+use crate::prepare::{Options, Prepared};
 use crate::tiles::{block_starts, simd_run};
 use rayon::prelude::*;
 
@@ -32,21 +33,33 @@ use rayon::prelude::*;
 /// explicit difference: the GEMM form's relative error is then at most about d·u/τ.
 pub const RECOMPUTE_BELOW: f64 = 1.0 / 16.0;
 
-/// Two directions are treated as copies when |y_i − y_j| ≤ 256·u (u the unit roundoff of the
-/// working precision), i.e. 1 − ⟨y_i, y_j⟩ = |y_i − y_j|²/2 ≤ (256·u)²/2: about 4.0e-28 in
-/// `f64` and 1.2e-10 in `f32`. A token and a rescaled copy of it (x_j = 2.5·x_i) have directions
-/// that differ only by their rounding, at most about 2√d·u (below the tolerance up to d ≈ 16000),
-/// so their λ term |y'_i − y'_j|²/|y_i − y_j|² would be a ratio of rounding errors; above the
-/// tolerance the distance is known to about 1%. Such pairs are refused like exact copies
-/// ([`KernelError::DuplicateDirection`]); the returned value is the squared distance
-/// |y_i − y_j|² = (256·u)².
+/// Two tokens are **copies** when 1 − ⟨y_i, y_j⟩ ≤ `COPY_TOLERANCE` (dimensionless; the
+/// definition shared by `simulate` and `diagnose`, issue 13). Real text repeats tokens, so copies
+/// are not an error: λ, λ_angle and the input and output cosines are taken over the pairs that are
+/// not copies, and the mass a token puts on its copies (its own weight included) is reported as
+/// [`Observables::self_mass`]. At 1e-12 the two directions differ by at most about 1.4e-6 in angle,
+/// far below any structure of the layer and far above f64's rounding of a direction (a token and a
+/// rescaled copy x_j = 2.5·x_i differ by about 2√d·u ≈ 1e-14 for d = 512).
+pub const COPY_TOLERANCE: f64 = 1e-12;
+
+/// The squared distance |y_i − y_j|² at or below which two directions are copies in the working
+/// precision T: 2·max([`COPY_TOLERANCE`], (256·u)²/2) with u the unit roundoff, i.e. 2e-12 in
+/// `f64` and 2.3e-10 in `f32` (where (256·u)²/2 = 1.2e-10: f32 cannot tell directions closer than
+/// its rounding apart, and a λ term of such a pair would be a ratio of rounding errors). Pairs just
+/// above it keep their rounding estimate ([`ErrorModel`]) and may be refused by `simulate`.
 pub fn copy_distance2<T: Element>() -> f64 {
     let e = 256.0 * T::UNIT_ROUNDOFF;
-    e * e
+    2.0 * COPY_TOLERANCE.max(0.5 * e * e)
 }
 
-/// The observables of one layer (THEORY §3). Means over the n(n−1)/2 pairs i < j or over the n
-/// rows.
+/// The copy tolerance on 1 − cos in the working precision T: [`copy_distance2`]`/2`.
+pub fn copy_tolerance<T: Element>() -> f64 {
+    0.5 * copy_distance2::<T>()
+}
+
+/// The observables of one layer (THEORY §3). Means over the pairs i < j that are not copies
+/// ([`COPY_TOLERANCE`]) or over the n rows; without copies the pair means are over all n(n−1)/2
+/// pairs, as in the reference model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observables {
     /// λ = mean of (1 − cos'_ij)/(1 − cos_ij).
@@ -67,6 +80,11 @@ pub struct Observables {
     pub cos_out_max: f64,
     /// mean_i A_ii.
     pub self_weight: f64,
+    /// mean_i Σ_{j copy of i} A_ij, the weight a token puts on itself and its copies (THEORY §10,
+    /// issue 13); equal to `self_weight` when there are no copies.
+    pub self_mass: f64,
+    /// Number of pairs i < j that are copies (left out of the pair means).
+    pub copy_pairs: u64,
     /// mean_i 1/Σ_j A_ij².
     pub support: f64,
     /// mean_i −Σ_j A_ij ln A_ij.
@@ -177,14 +195,15 @@ pub fn attention_stats<T: Element>(fwd: &Forward<T>) -> (f64, f64, f64) {
     (sw / n, sup / n, ent / n)
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Partial {
     lam: f64,
     ang: f64,
     cin: (f64, f64, f64),
     cout: (f64, f64, f64),
     recomputed: u64,
-    duplicate: Option<(usize, usize)>,
+    /// Copy pairs (i, j, E_ij), in the tile's row-major order.
+    copies: Vec<(usize, usize, f64)>,
     lam_err: f64,
     ang_err: f64,
     /// (1 − cos, i, j) of the closest input pair.
@@ -206,6 +225,7 @@ fn explicit_dist2<T: Element>(z: &[T], d: usize, i: usize, j: usize) -> f64 {
 /// What the f32 pair kernel reads besides the tiles.
 struct PairCtx<'a, T> {
     d: usize,
+    beta: f64,
     model: ErrorModel,
     z: &'a [T],
     zo: &'a [T],
@@ -307,12 +327,10 @@ fn pairs_f32<T: Element>(
                     p.recomputed += 1;
                 }
                 if exact <= copy_distance2::<f32>() {
-                    // A copy (within the tolerance): left out of the sums, reported below.
+                    // A copy: left out of the pair sums; its weight E_ij goes to the self mass.
                     di[k] = 0.0;
                     dups += 1;
-                    if p.duplicate.is_none() {
-                        p.duplicate = Some((i, j));
-                    }
+                    p.copies.push((i, j, (-ctx.beta * 0.5 * exact).exp()));
                 }
             }
         }
@@ -405,9 +423,9 @@ fn pairs_f32<T: Element>(
 ///
 /// # Errors
 ///
-/// [`KernelError::DuplicateDirection`] for the first pair (i, j), i < j, in row-major order with
-/// y_i = y_j, exactly or within the tolerance of [`copy_distance2`] (λ is 0/0 there, or
-/// rounding noise).
+/// [`KernelError::AllCopies`] when every pair is a copy ([`copy_tolerance`]): λ, a mean over the
+/// pairs that are not copies, is then undefined. Copies among other pairs are no error: they are
+/// counted ([`Observables::copy_pairs`]) and left out of the pair means.
 pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelError> {
     let (n, d) = (fwd.prep.n, fwd.prep.d);
     let bs = fwd.block;
@@ -416,8 +434,10 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
     let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let (z, zn, zo, zno) = (&fwd.prep.z, &fwd.prep.zn, &fwd.z_out, &fwd.zn_out);
     let model = ErrorModel::of(fwd);
+    let beta = fwd.params.beta;
     let ctx = PairCtx {
         d,
+        beta,
         model,
         z,
         zo,
@@ -463,7 +483,7 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                     cin: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
                     cout: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
                     recomputed: 0,
-                    duplicate: None,
+                    copies: Vec::new(),
                     lam_err: 0.0,
                     ang_err: 0.0,
                     closest: (f64::INFINITY, 0, 0),
@@ -500,9 +520,7 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                             p.recomputed += 1;
                         }
                         if din <= copy {
-                            if p.duplicate.is_none() {
-                                p.duplicate = Some((i, j));
-                            }
+                            p.copies.push((i, j, (-beta * 0.5 * din).exp()));
                             continue;
                         }
                         p.lam += dout / din;
@@ -526,10 +544,15 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
             },
         )
         .collect();
-    if let Some((i, j)) = partials.iter().filter_map(|p| p.duplicate).min() {
-        return Err(KernelError::DuplicateDirection { i, j });
+    let copy_pairs: u64 = partials.iter().map(|p| p.copies.len() as u64).sum();
+    let all = (n * (n - 1) / 2) as u64;
+    if copy_pairs == all {
+        return Err(KernelError::AllCopies {
+            n,
+            tolerance: copy_tolerance::<T>(),
+        });
     }
-    let pairs = (n * (n - 1) / 2) as f64;
+    let pairs = (all - copy_pairs) as f64;
     let mut lam = 0.0;
     let mut ang = 0.0;
     let mut cin = (f64::INFINITY, 0.0, f64::NEG_INFINITY);
@@ -556,6 +579,21 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         recomputed += p.recomputed;
     }
     let (self_weight, support, entropy) = attention_stats(fwd);
+    // Σ_{j copy of i} E_ij, own weight E_ii = 1 included, summed in tile order.
+    let mut mass = vec![1.0f64; n];
+    for &(i, j, e) in partials.iter().flat_map(|p| &p.copies) {
+        mass[i] += e;
+        mass[j] += e;
+    }
+    let self_mass = if copy_pairs == 0 {
+        self_weight
+    } else {
+        mass.iter()
+            .zip(&fwd.row_sum)
+            .map(|(m, s)| m / (1.0 + s))
+            .sum::<f64>()
+            / n as f64
+    };
     Ok(Observables {
         lambda: lam / pairs,
         lambda_angle: ang / pairs,
@@ -566,6 +604,8 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         cos_out_mean: cout.1 / pairs,
         cos_out_max: cout.2,
         self_weight,
+        self_mass,
+        copy_pairs,
         support,
         entropy,
         recomputed_pairs: recomputed,
@@ -575,6 +615,76 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         closest_one_minus_cos: closest.0,
         min_one_minus_cos_out: min_out,
     })
+}
+
+/// ρ̂ = the mean input cosine ⟨y_i, y_j⟩ over the pairs i < j that are not copies
+/// ([`copy_tolerance`]), and the number of copy pairs, from the prepared tokens alone (one pass
+/// over the upper Gram tiles, n²d flops). Used for γ_c = 1/(1 − ρ̂) when the tokens come from a
+/// file (`simulate --gamma crit --tokens`). In f64 the sum runs in the same order as
+/// [`Observables::cos_in_mean`], so the two agree bit for bit.
+///
+/// # Errors
+///
+/// [`KernelError::AllCopies`] when every pair is a copy.
+pub fn mean_input_cosine<T: Element>(
+    prep: &Prepared<T>,
+    opts: &Options,
+) -> Result<(f64, u64), KernelError> {
+    let (n, d) = (prep.n, prep.d);
+    let bs = opts.block(n);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
+    let (z, zn) = (&prep.z, &prep.zn);
+    let copy = copy_distance2::<T>();
+    let parts: Vec<(f64, u64)> = tiles
+        .par_iter()
+        .map_init(
+            || vec![T::ZERO; bs * bs],
+            |gin, &(bi, bj)| {
+                let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
+                let (ri, rj) = (i1 - i0, j1 - j0);
+                gemm(
+                    gin,
+                    rj,
+                    false,
+                    Mat::new(&z[i0 * d..i1 * d], ri, d, d),
+                    Op::N,
+                    Mat::new(&z[j0 * d..j1 * d], rj, d, d),
+                    Op::T,
+                );
+                let (mut sum, mut copies) = (0.0, 0u64);
+                for ii in 0..ri {
+                    let i = i0 + ii;
+                    let jstart = if bi == bj { ii + 1 } else { 0 };
+                    for jj in jstart..rj {
+                        let j = j0 + jj;
+                        let s = zn[i] + zn[j];
+                        let mut din = s - 2.0 * gin[ii * rj + jj].to_f64();
+                        if din < RECOMPUTE_BELOW * s || din <= copy {
+                            din = explicit_dist2(z, d, i, j);
+                        }
+                        if din <= copy {
+                            copies += 1;
+                        } else {
+                            sum += 1.0 - 0.5 * din;
+                        }
+                    }
+                }
+                (sum, copies)
+            },
+        )
+        .collect();
+    let copies: u64 = parts.iter().map(|p| p.1).sum();
+    let all = (n * (n - 1) / 2) as u64;
+    if copies == all {
+        return Err(KernelError::AllCopies {
+            n,
+            tolerance: copy_tolerance::<T>(),
+        });
+    }
+    let sum: f64 = parts.iter().map(|p| p.0).sum();
+    Ok((sum / (all - copies) as f64, copies))
 }
 
 #[cfg(test)]
@@ -621,8 +731,28 @@ mod tests {
             }
         }
         let (want, got) = match (want, got) {
-            (Err(critscale_model::ModelError::DuplicateDirection { i, j }), Err(g)) => {
-                prop_assert_eq!(g, KernelError::DuplicateDirection { i, j });
+            (
+                Err(critscale_model::ModelError::DuplicateDirection { .. }),
+                Err(KernelError::AllCopies { .. }),
+            ) => return Ok(()),
+            // Copies (exact ones, which the reference refuses, or within the tolerance): the
+            // pair means against the reference's outputs with the copies left out.
+            (_, Ok(g)) if g.copy_pairs > 0 => {
+                let (lam, ang, cos, mass, copies) = reference_without_copies(x, beta, alpha);
+                prop_assert_eq!(g.copy_pairs, copies);
+                // Conditioning of near-copy pairs outside the tolerance (1 − cos ≥ 1e-12).
+                let slack = 1e-6;
+                for (name, gv, w) in [
+                    ("lambda", g.lambda, lam),
+                    ("lambda_angle", g.lambda_angle, ang),
+                    ("cos_in_mean", g.cos_in_mean, cos),
+                    ("self_mass", g.self_mass, mass),
+                ] {
+                    prop_assert!(
+                        abs_diff_eq!(gv, w, epsilon = (tol + slack) * w.abs().max(1e-3)),
+                        "with copies: {name} {gv:e} vs {w:e}"
+                    );
+                }
                 return Ok(());
             }
             (Ok(w), Ok(g)) => (w, g),
@@ -758,21 +888,113 @@ mod tests {
                 }
             }
         }
+        // A rescaled copy and an exact copy are found in f32 as in f64 and left out alike.
         let mut x = tokens(0, 20, 4, 1, 0.0).mapv(|v| v as f32);
         for a in 0..4 {
             x[[13, a]] = 2.0 * x[[6, a]];
             x[[17, a]] = x[[9, a]];
         }
-        let f = forward(
-            x.view(),
-            &Params::new(2.0, 0.0),
-            &Options { block: Some(5) },
-        )
-        .unwrap();
-        assert_eq!(
+        let o = Options { block: Some(5) };
+        let p = Params::new(2.0, 0.0);
+        let got = observables(&forward(x.view(), &p, &o).unwrap()).unwrap();
+        let want = observables(&forward(x.mapv(f64::from).view(), &p, &o).unwrap()).unwrap();
+        assert_eq!((got.copy_pairs, want.copy_pairs), (2, 2));
+        for (name, g, w) in [
+            ("lambda", got.lambda, want.lambda),
+            ("lambda_angle", got.lambda_angle, want.lambda_angle),
+            ("cos_in_mean", got.cos_in_mean, want.cos_in_mean),
+            ("self_mass", got.self_mass, want.self_mass),
+        ] {
+            assert!(
+                abs_diff_eq!(g, w, epsilon = 1e-5 * w.abs()),
+                "{name} {g} vs {w}"
+            );
+        }
+    }
+
+    /// The reference model's λ, λ_angle, mean input cosine and self mass with copies left out:
+    /// pairs with 1 − ⟨y_i, y_j⟩ ≤ [`COPY_TOLERANCE`] are skipped, the self mass sums A_ij over
+    /// the copies of i (i included).
+    fn reference_without_copies(
+        x: &ndarray::Array2<f64>,
+        beta: f64,
+        alpha: f64,
+    ) -> (f64, f64, f64, f64, u64) {
+        let out = ref_forward(x, &LayerParams::new(beta, alpha)).unwrap();
+        let n = x.nrows();
+        let (mut lam, mut ang, mut cos, mut pairs, mut copies) = (0.0, 0.0, 0.0, 0u64, 0u64);
+        let mut mass = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                let c = out.y.row(i).dot(&out.y.row(j));
+                if 1.0 - c <= COPY_TOLERANCE {
+                    mass += out.attention[[i, j]];
+                    if j > i {
+                        copies += 1;
+                    }
+                    continue;
+                }
+                if j <= i {
+                    continue;
+                }
+                let din = (&out.y.row(i) - &out.y.row(j)).mapv(|v| v * v).sum();
+                let dout = (&out.y_out.row(i) - &out.y_out.row(j))
+                    .mapv(|v| v * v)
+                    .sum();
+                lam += dout / din;
+                ang += (0.5 * dout.sqrt()).asin() / (0.5 * din.sqrt()).asin();
+                cos += c;
+                pairs += 1;
+            }
+        }
+        let p = pairs as f64;
+        (lam / p, ang / p, cos / p, mass / n as f64, copies)
+    }
+
+    #[test]
+    fn copies_are_left_out_of_the_pair_means() {
+        // Tokens 0, 5, 9 share a direction (9 rescaled), 2 and 7 too: 3 + 1 copy pairs.
+        let mut x = tokens(0, 12, 6, 4, 0.0);
+        let (r0, r2) = (x.row(0).to_owned(), x.row(2).to_owned());
+        x.row_mut(5).assign(&r0);
+        x.row_mut(9).assign(&r0.mapv(|v| 2.5 * v));
+        x.row_mut(7).assign(&r2);
+        for beta in [0.5, 3.0, 20.0] {
+            let (lam, ang, cos, mass, copies) = reference_without_copies(&x, beta, 0.0);
+            for block in [None, Some(4)] {
+                let o = Options { block };
+                let f = forward(x.view(), &Params::new(beta, 0.0), &o).unwrap();
+                let got = observables(&f).unwrap();
+                assert_eq!(got.copy_pairs, copies);
+                assert_eq!(copies, 4);
+                let tol = 1e-12 * (1.0 + beta);
+                for (name, g, w) in [
+                    ("lambda", got.lambda, lam),
+                    ("lambda_angle", got.lambda_angle, ang),
+                    ("cos_in_mean", got.cos_in_mean, cos),
+                    ("self_mass", got.self_mass, mass),
+                ] {
+                    assert!(
+                        abs_diff_eq!(g, w, epsilon = tol * w.abs()),
+                        "beta {beta} block {block:?}: {name} {g:e} vs {w:e}"
+                    );
+                }
+                assert!(got.self_mass > got.self_weight);
+                let (rho, c) = mean_input_cosine(&f.prep, &o).unwrap();
+                assert_eq!((rho.to_bits(), c), (got.cos_in_mean.to_bits(), copies));
+            }
+        }
+        // Every pair a copy: λ is undefined, a typed error.
+        let same = ndarray::array![[1.0, 2.0], [2.0, 4.0], [0.5, 1.0]];
+        let f = forward(same.view(), &Params::new(1.0, 0.0), &Options::default()).unwrap();
+        assert!(matches!(
             observables(&f),
-            Err(KernelError::DuplicateDirection { i: 6, j: 13 })
-        );
+            Err(KernelError::AllCopies { n: 3, .. })
+        ));
+        assert!(matches!(
+            mean_input_cosine(&f.prep, &Options::default()),
+            Err(KernelError::AllCopies { n: 3, .. })
+        ));
     }
 
     proptest! {

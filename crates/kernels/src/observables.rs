@@ -167,12 +167,10 @@ impl ErrorModel {
         let s_in = din.sqrt();
         let lam = (2.0 * e_out * dout.sqrt() + e_out * e_out) * r
             + term * (2.0 * e_in / s_in + e_in * e_in * r);
+        // Both sides computed, then selected: the same values as a branch, but it vectorises.
         let k = |d2: f64| {
-            if d2 <= 3.0 {
-                1.0
-            } else {
-                0.5 / (1.0 - 0.25 * d2).max(1e-8).sqrt()
-            }
+            let far = 0.5 / (1.0 - 0.25 * d2).max(1e-8).sqrt();
+            if d2 <= 3.0 { 1.0 } else { far }
         };
         let ia = 1.0 / tin;
         let ang = (k(dout) * e_out + tout * ia * k(din) * e_in) * ia;
@@ -229,8 +227,192 @@ struct PairCtx<'a, T> {
     model: ErrorModel,
     z: &'a [T],
     zo: &'a [T],
+    zn: &'a [f64],
+    zno: &'a [f64],
     zn32: Vec<f32>,
     zno32: Vec<f32>,
+}
+
+/// Per-row scratch of the f64 pair kernel: the distances and the per-pair terms.
+struct RowBuf {
+    din: Vec<f64>,
+    dout: Vec<f64>,
+    lam: Vec<f64>,
+    ang: Vec<f64>,
+    lerr: Vec<f64>,
+    aerr: Vec<f64>,
+}
+
+impl RowBuf {
+    fn new(len: usize) -> Self {
+        let v = || vec![0.0f64; len];
+        RowBuf {
+            din: v(),
+            dout: v(),
+            lam: v(),
+            ang: v(),
+            lerr: v(),
+            aerr: v(),
+        }
+    }
+}
+
+/// The pairs of one tile in f64 (rows i0.., columns j0..; only j > i on a diagonal tile), row by
+/// row in three passes: the distances from the Gram tiles (vectorised), the recomputation rule
+/// and the copy test (scalar, only where needed), then the λ, angle and error terms of every pair
+/// (vectorised, with [`asin_f64`]); finally the terms are summed in the pairs' row-major order,
+/// which is the order of the plain loop, so the sums are those of one pair at a time.
+#[allow(clippy::too_many_arguments)]
+fn pairs_f64<T: Element>(
+    ctx: &PairCtx<'_, T>,
+    gin: &[T],
+    gout: &[T],
+    (i0, ri): (usize, usize),
+    (j0, rj): (usize, usize),
+    (diag, from_delta): (bool, bool),
+    p: &mut Partial,
+    buf: &mut RowBuf,
+) {
+    let (d, model, beta) = (ctx.d, ctx.model, ctx.beta);
+    let (zn, zno) = (ctx.zn, ctx.zno);
+    let copy = copy_distance2::<T>();
+    for ii in 0..ri {
+        let i = i0 + ii;
+        let js = if diag { ii + 1 } else { 0 };
+        let len = rj - js;
+        if len == 0 {
+            continue;
+        }
+        let (gr, gor) = (
+            &gin[ii * rj + js..(ii + 1) * rj],
+            &gout[ii * rj + js..(ii + 1) * rj],
+        );
+        let (znj, znoj) = (&zn[j0 + js..j0 + rj], &zno[j0 + js..j0 + rj]);
+        let (zi, zoi) = (zn[i], zno[i]);
+        let RowBuf {
+            din,
+            dout,
+            lam,
+            ang,
+            lerr,
+            aerr,
+        } = buf;
+        let (di, doo) = (&mut din[..len], &mut dout[..len]);
+        let fix = simd_run(|| {
+            let mut fix = false;
+            for k in 0..len {
+                let si = zi + znj[k];
+                let a = if from_delta {
+                    2.0 * gr[k].to_f64()
+                } else {
+                    si - 2.0 * gr[k].to_f64()
+                };
+                let so = zoi + znoj[k];
+                let b = so - 2.0 * gor[k].to_f64();
+                di[k] = a;
+                doo[k] = b;
+                fix |= a < RECOMPUTE_BELOW * si || a <= copy || b < RECOMPUTE_BELOW * so;
+            }
+            fix
+        });
+        if fix {
+            for k in 0..len {
+                let j = j0 + js + k;
+                if di[k] < RECOMPUTE_BELOW * (zi + znj[k]) || di[k] <= copy {
+                    di[k] = explicit_dist2(ctx.z, d, i, j);
+                    p.recomputed += 1;
+                }
+                if doo[k] < RECOMPUTE_BELOW * (zoi + znoj[k]) {
+                    doo[k] = explicit_dist2(ctx.zo, d, i, j);
+                    p.recomputed += 1;
+                }
+            }
+        }
+        let (di, doo) = (&din[..len], &dout[..len]);
+        let (tl, ta, te, tae) = (
+            &mut lam[..len],
+            &mut ang[..len],
+            &mut lerr[..len],
+            &mut aerr[..len],
+        );
+        simd_run(|| {
+            for k in 0..len {
+                let (a, b) = (di[k], doo[k]);
+                tl[k] = b / a;
+                let tin = asin_f64((0.5 * a.sqrt()).min(1.0));
+                let tout = asin_f64((0.5 * b.sqrt()).min(1.0));
+                ta[k] = tout / tin;
+                let (el, ea) = model.pair(a, b, tin, tout);
+                te[k] = el;
+                tae[k] = ea;
+            }
+        });
+        for k in 0..len {
+            let (a, b) = (di[k], doo[k]);
+            if a <= copy {
+                p.copies.push((i, j0 + js + k, (-beta * 0.5 * a).exp()));
+                continue;
+            }
+            p.lam += tl[k];
+            p.ang += ta[k];
+            p.lam_err += te[k];
+            p.ang_err += tae[k];
+            if 0.5 * a < p.closest.0 {
+                p.closest = (0.5 * a, i, j0 + js + k);
+            }
+            p.min_out = p.min_out.min(0.5 * b);
+            let ci = 1.0 - 0.5 * a;
+            let co = 1.0 - 0.5 * b;
+            p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
+            p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
+        }
+    }
+}
+
+/// arcsin x for x in [0, 1] in f64, branch-free so that it vectorises (FDLIBM's scheme: a
+/// rational approximation R(t) = t·P(t)/Q(t) of degree 6/4, arcsin x = x + x·R(x²) below 1/2,
+/// and π/2 − 2 arcsin √((1 − x)/2) above, with the square root split in a high and a low part
+/// between 1/2 and 0.975 so that the result keeps full precision). Within |asin x|·2⁻⁵² (at most
+/// 2 ulp) of libm's `asin` (test); it is the f64 path's arcsine since the pair terms are
+/// vectorised, and may differ from libm's in the last bit of some terms.
+#[inline(always)]
+// The coefficients are printed with 19 digits, as published; they round to the same f64.
+#[allow(clippy::excessive_precision)]
+fn asin_f64(x: f64) -> f64 {
+    // π/2 = PIO2_HI + PIO2_LO (PIO2_HI the f64 nearest π/2), and the f64 nearest π/4.
+    const PIO2_HI: f64 = std::f64::consts::FRAC_PI_2;
+    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+    const PIO4_HI: f64 = std::f64::consts::FRAC_PI_4;
+    let big = x >= 0.5;
+    let t = if big { 0.5 * (1.0 - x) } else { x * x };
+    let num = t
+        * (1.666_666_666_666_666_574e-1
+            + t * (-3.255_658_186_224_009_154e-1
+                + t * (2.012_125_321_348_629_259e-1
+                    + t * (-4.005_553_450_067_941_140e-2
+                        + t * (7.915_349_942_898_145_322e-4 + t * 3.479_331_075_960_211_676e-5)))));
+    let den = 1.0
+        + t * (-2.403_394_911_734_414_219e0
+            + t * (2.020_945_760_233_505_695e0
+                + t * (-6.882_839_716_054_532_930e-1 + t * 7.703_815_055_590_193_528e-2)));
+    let r = num / den;
+    let small = x + x * r;
+    let s = t.sqrt();
+    // Above 0.975: π/2 − 2(s + s·r), with π/2's low part.
+    let far = PIO2_HI - (2.0 * (s + s * r) - PIO2_LO);
+    // Between 1/2 and 0.975: s = w + c with w = s rounded to its high 32 bits.
+    let w = f64::from_bits(s.to_bits() & 0xffff_ffff_0000_0000);
+    let c = (t - w * w) / (s + w);
+    let pp = 2.0 * s * r - (PIO2_LO - 2.0 * c);
+    let qq = PIO4_HI - 2.0 * w;
+    let mid = PIO4_HI - (pp - qq);
+    if !big {
+        small
+    } else if x > 0.975 {
+        far
+    } else {
+        mid
+    }
 }
 
 /// arcsin x for x in [0, 1], in f32 (Cephes `asinf`: a degree-4 polynomial in x² below 1/2,
@@ -265,7 +447,7 @@ fn pairs_f32<T: Element>(
     gout: &[T],
     (i0, ri): (usize, usize),
     (j0, rj): (usize, usize),
-    diag: bool,
+    (diag, from_delta): (bool, bool),
     p: &mut Partial,
 ) {
     let d = ctx.d;
@@ -301,7 +483,11 @@ fn pairs_f32<T: Element>(
             let mut fix = false;
             for k in 0..len {
                 let si = zi + znj[k];
-                let a = si - 2.0 * (gr[k].to_f64() as f32);
+                let a = if from_delta {
+                    2.0 * (gr[k].to_f64() as f32)
+                } else {
+                    si - 2.0 * (gr[k].to_f64() as f32)
+                };
                 let so = zoi + znoj[k];
                 let b = so - 2.0 * (gor[k].to_f64() as f32);
                 di[k] = a;
@@ -441,6 +627,8 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         model,
         z,
         zo,
+        zn,
+        zno,
         zn32: if T::NAME == "f32" {
             zn.iter().map(|&v| v as f32).collect()
         } else {
@@ -455,19 +643,34 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
     let partials: Vec<Partial> = tiles
         .par_iter()
         .map_init(
-            || (vec![T::ZERO; bs * bs], vec![T::ZERO; bs * bs]),
-            |(gin, gout), &(bi, bj)| {
+            || {
+                (
+                    vec![T::ZERO; bs * bs],
+                    vec![T::ZERO; bs * bs],
+                    RowBuf::new(bs),
+                )
+            },
+            |(gin, gout, buf), &(bi, bj)| {
                 let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
                 let (ri, rj) = (i1 - i0, j1 - j0);
-                gemm(
-                    gin,
-                    rj,
-                    false,
-                    Mat::new(&z[i0 * d..i1 * d], ri, d, d),
-                    Op::N,
-                    Mat::new(&z[j0 * d..j1 * d], rj, d, d),
-                    Op::T,
-                );
+                // The forward pass's δ tile when kept (2δ is the GEMM form exactly), else the
+                // input Gram tile.
+                let cached = fwd.delta_tiles.as_ref().map(|t| &t[bi * nb + bj][..]);
+                if cached.is_none() {
+                    gemm(
+                        gin,
+                        rj,
+                        false,
+                        Mat::new(&z[i0 * d..i1 * d], ri, d, d),
+                        Op::N,
+                        Mat::new(&z[j0 * d..j1 * d], rj, d, d),
+                        Op::T,
+                    );
+                }
+                let (gin, from_delta): (&[T], bool) = match cached {
+                    Some(t) => (t, true),
+                    None => (&gin[..ri * rj], false),
+                };
                 gemm(
                     gout,
                     rj,
@@ -496,50 +699,21 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                         &gout[..ri * rj],
                         (i0, ri),
                         (j0, rj),
-                        bi == bj,
+                        (bi == bj, from_delta),
                         &mut p,
                     );
                     return p;
                 }
-                let copy = copy_distance2::<T>();
-                for ii in 0..ri {
-                    let i = i0 + ii;
-                    let jstart = if bi == bj { ii + 1 } else { 0 };
-                    for jj in jstart..rj {
-                        let j = j0 + jj;
-                        let sin = zn[i] + zn[j];
-                        let mut din = sin - 2.0 * gin[ii * rj + jj].to_f64();
-                        if din < RECOMPUTE_BELOW * sin || din <= copy {
-                            din = explicit_dist2(z, d, i, j);
-                            p.recomputed += 1;
-                        }
-                        let sout = zno[i] + zno[j];
-                        let mut dout = sout - 2.0 * gout[ii * rj + jj].to_f64();
-                        if dout < RECOMPUTE_BELOW * sout {
-                            dout = explicit_dist2(zo, d, i, j);
-                            p.recomputed += 1;
-                        }
-                        if din <= copy {
-                            p.copies.push((i, j, (-beta * 0.5 * din).exp()));
-                            continue;
-                        }
-                        p.lam += dout / din;
-                        let tin = (0.5 * din.sqrt()).min(1.0).asin();
-                        let tout = (0.5 * dout.sqrt()).min(1.0).asin();
-                        p.ang += tout / tin;
-                        let (el, ea) = model.pair(din, dout, tin, tout);
-                        p.lam_err += el;
-                        p.ang_err += ea;
-                        if 0.5 * din < p.closest.0 {
-                            p.closest = (0.5 * din, i, j);
-                        }
-                        p.min_out = p.min_out.min(0.5 * dout);
-                        let ci = 1.0 - 0.5 * din;
-                        let co = 1.0 - 0.5 * dout;
-                        p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
-                        p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
-                    }
-                }
+                pairs_f64(
+                    &ctx,
+                    &gin[..ri * rj],
+                    &gout[..ri * rj],
+                    (i0, ri),
+                    (j0, rj),
+                    (bi == bj, from_delta),
+                    &mut p,
+                    buf,
+                );
                 p
             },
         )
@@ -836,6 +1010,65 @@ mod tests {
                 epsilon = 2.0 * f64::EPSILON
             );
         }
+    }
+
+    /// The δ tiles kept by the forward pass give the same observables, bit for bit, as the
+    /// recomputed input Gram tiles (2δ is the GEMM form exactly; clamped entries are recomputed
+    /// from the difference either way), in f64 and f32, with near-copies and copies.
+    #[test]
+    fn kept_delta_tiles_change_no_result() {
+        fn both<T: Element>(x: ndarray::ArrayView2<'_, T>, block: Option<usize>) {
+            let mut f = forward(x, &Params::new(7.0, 0.1), &Options { block }).unwrap();
+            assert!(f.delta_tiles.is_some());
+            let kept = observables(&f);
+            f.release_delta_tiles();
+            assert_eq!(kept, observables(&f));
+        }
+        for (kind, n, d) in [(0u8, 45usize, 7usize), (1, 33, 12), (2, 40, 6), (3, 20, 20)] {
+            let mut x = tokens(kind, n, d, 3, 1e-7);
+            let r = x.row(4).to_owned();
+            x.row_mut(9).assign(&r);
+            for block in [None, Some(6)] {
+                both(x.view(), block);
+                both(x.mapv(|v| v as f32).view(), block);
+            }
+        }
+    }
+
+    #[test]
+    fn asin_f64_is_within_2_ulp_of_libm() {
+        let mut worst = 0.0f64;
+        let check = |x: f64, worst: &mut f64| {
+            let (got, want) = (asin_f64(x), x.asin());
+            let ulp = (want.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+            let e = (got - want).abs() / ulp;
+            *worst = worst.max(e);
+            assert!(e <= 1.0, "asin({x:e}) = {got:e} vs {want:e} ({e} ulp)");
+        };
+        for k in 0..=200_000 {
+            check(k as f64 / 200_000.0, &mut worst);
+        }
+        for x in [
+            1e-300,
+            1e-20,
+            1e-8,
+            0.5 - 1e-16,
+            0.5,
+            0.975,
+            0.975 + 1e-16,
+            1.0 - 1e-16,
+            1.0,
+        ] {
+            check(x, &mut worst);
+        }
+        let mut rng = 0x1234_5678_9abc_def0u64;
+        for _ in 0..200_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            check((rng >> 11) as f64 / (1u64 << 53) as f64, &mut worst);
+        }
+        assert!(worst > 0.0);
     }
 
     #[test]

@@ -232,7 +232,9 @@ struct CertifyCli {
 struct SimulateCli {
     /// Tokens from a file: an n x d .npy array (float64, float32 or float16) or a 2-d tensor of
     /// a .safetensors file (F16, BF16, F32 or F64); with --ids, the table whose rows the ids
-    /// select. Exclusive with --config.
+    /// select. Exclusive with --config. Repeated tokens are allowed: pairs with 1 - cos <= 1e-12
+    /// are copies, left out of lambda, lambda_angle and the cosines and counted in copy_pairs and
+    /// self_mass (refused only when every pair is a copy).
     #[arg(long)]
     tokens: Option<std::path::PathBuf>,
     /// The tensor of a .safetensors --tokens file to use (needed when it holds several).
@@ -251,7 +253,8 @@ struct SimulateCli {
     /// Dimension (with --config).
     #[arg(long, value_parser = simulate::dimension)]
     d: Option<usize>,
-    /// Pairwise cosine rho (with --config; also used by --gamma crit).
+    /// Pairwise cosine rho (with --config; also used by --gamma crit; with --tokens and without
+    /// --rho, --gamma crit uses rho_hat, the mean input cosine over pairs that are not copies).
     #[arg(long, allow_hyphen_values = true, value_parser = simulate::finite)]
     rho: Option<Given<f64>>,
     /// Raw seed of the gaussian configuration's sampler (ChaCha8). A row's "seed" in a report's
@@ -259,7 +262,8 @@ struct SimulateCli {
     /// --seed SEED` with that row's values draws the same tokens and reproduces the row.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho).
+    /// gamma in beta = gamma ln n, or 'crit' for gamma_c = 1/(1-rho) (1/(1-rho_hat) for a token
+    /// file without --rho; rho_hat is printed).
     #[arg(long, allow_hyphen_values = true, value_parser = simulate::gamma)]
     gamma: Option<GammaArg>,
     /// beta given directly (instead of --gamma).

@@ -5,8 +5,16 @@
 //! rows of either selected by a `.npy` vector of token ids, `--ids`) or are generated: `simplex` (the
 //! exact simplex of THEORY §2 with |x_i|² = 1, needs d ≥ n) or `gaussian` (the Gaussian
 //! almost-simplex x_i = √ρ z₀ + √(1−ρ) z_i, seeded). β is γ·ln n (`--gamma`, or `crit` for
-//! γ_c = 1/(1−ρ)) or given directly (`--beta`). The report lists the observables of THEORY §3,
-//! η (exact, Hutchinson with its standard error, or none) and the wall time of each phase.
+//! γ_c = 1/(1−ρ), with ρ from `--rho` or, for a token file without `--rho`, ρ̂ = the mean input
+//! cosine over the pairs that are not copies) or given directly (`--beta`). The report lists the
+//! observables of THEORY §3, η (exact, Hutchinson with its standard error, or none) and the wall
+//! time of each phase.
+//!
+//! **Copies.** Real text repeats tokens. Two tokens are copies when 1 − ⟨y_i, y_j⟩ ≤
+//! [`critscale_kernels::COPY_TOLERANCE`] (1e-12); λ, λ_angle and the cosines are means over the
+//! pairs that are not copies, the number of copy pairs and the self mass (mean_i Σ_{j copy of i}
+//! A_ij, own weight included) are printed beside the self weight, and η is unchanged (the
+//! Jacobian is defined with copies). Only a file whose pairs are all copies is refused (exit 2).
 //!
 //! The cosines are named as everywhere in the workspace (THEORY §3): `cos_out_min`,
 //! `cos_out_mean`, `cos_out_max` are those of the **outputs** ⟨y'_i, y'_j⟩ (the quantity of
@@ -15,7 +23,7 @@
 use critscale_kernels::memory::{EtaWork, Work, human, limits, worker_threads};
 use critscale_kernels::{
     Element, KernelError, Observables, Options, Params, eta_exact, eta_hutchinson, forward,
-    lambda_error_limit, observables,
+    lambda_error_limit, mean_input_cosine, observables, prepare,
 };
 use critscale_tokens::TokenFileError;
 use ndarray::Array2;
@@ -68,7 +76,7 @@ pub enum EtaMethod {
 /// `--gamma`: a number, or `crit` for γ_c = 1/(1 − ρ).
 #[derive(Debug, Clone, PartialEq)]
 pub enum GammaArg {
-    /// γ_c of `--rho`.
+    /// γ_c = 1/(1 − ρ) with ρ from `--rho`, or ρ̂ of the token file when `--rho` is not given.
     Critical,
     /// A finite number (checked positive by [`simulate`]).
     Value(Given<f64>),
@@ -89,7 +97,8 @@ pub struct SimulateArgs {
     pub n: Option<usize>,
     /// Dimension (generated configurations; [`dimension`]).
     pub d: Option<usize>,
-    /// Pairwise cosine ρ (generated configurations; also needed by `--gamma crit`).
+    /// Pairwise cosine ρ (generated configurations; also used by `--gamma crit`, which takes ρ̂
+    /// of a token file when it is not given).
     pub rho: Option<Given<f64>>,
     /// Seed of the Gaussian configuration.
     pub seed: u64,
@@ -324,6 +333,9 @@ pub struct SimulateReport {
     pub alpha: f64,
     /// The observables.
     pub obs: Observables,
+    /// ρ̂ (mean input cosine over the pairs that are not copies) when it set γ_c (`--gamma crit`
+    /// on a token file without `--rho`).
+    pub rho_hat: Option<f64>,
     /// η, when computed.
     pub eta: Option<f64>,
     /// Hutchinson's standard error, when that estimator was used.
@@ -351,6 +363,7 @@ impl SimulateReport {
             ("cos_in_mean", o.cos_in_mean),
             ("cos_in_max", o.cos_in_max),
             ("self_weight", o.self_weight),
+            ("self_mass", o.self_mass),
             ("support", o.support),
             ("entropy", o.entropy),
         ];
@@ -374,6 +387,14 @@ impl SimulateReport {
         for (k, v) in self.numbers() {
             m.insert(k.into(), Value::from(v));
         }
+        m.insert("copy_pairs".into(), Value::from(self.obs.copy_pairs));
+        if let Some(r) = self.rho_hat {
+            m.insert("rho_hat".into(), Value::from(r));
+            m.insert(
+                "gamma_from".into(),
+                Value::from("rho_hat: gamma_c = 1/(1 - rho_hat), rho_hat = mean input cosine over pairs that are not copies"),
+            );
+        }
         if let Some(p) = self.probes {
             m.insert("probes".into(), Value::from(p));
         }
@@ -395,8 +416,25 @@ impl SimulateReport {
             "{:<14} {} x {} ({}, exp on {})",
             "tokens", self.n, self.d, self.dtype, self.isa
         );
+        if let Some(r) = self.rho_hat {
+            let _ = writeln!(
+                s,
+                "{:<14} {r:.12e} (mean input cosine over pairs that are not copies; gamma = \
+                 gamma_c = 1/(1 - rho_hat))",
+                "rho_hat"
+            );
+        }
         for (k, v) in self.numbers() {
             let _ = writeln!(s, "{k:<14} {v:.12e}");
+            if k == "self_mass" {
+                let _ = writeln!(
+                    s,
+                    "{:<14} {} (pairs with 1 - cos <= {:.0e}, left out of lambda and the cosines)",
+                    "copy_pairs",
+                    self.obs.copy_pairs,
+                    critscale_kernels::COPY_TOLERANCE
+                );
+            }
         }
         if let Some(p) = self.probes {
             let _ = writeln!(s, "{:<14} {p}", "probes");
@@ -424,8 +462,9 @@ enum Source<'a> {
 /// # Errors
 ///
 /// [`SimulateError`]: a bad flag, an unusable `.npy` file, a run too large for the memory,
-/// tokens f32 cannot hold, tokens the kernels reject (a zero token, duplicate directions for
-/// λ, an output that vanishes), or η beyond what the working precision can vouch for.
+/// tokens f32 cannot hold, tokens the kernels reject (a zero token, a file whose pairs are all
+/// copies so that λ is undefined, an output that vanishes), or η beyond what the working
+/// precision can vouch for.
 pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     let t0 = Instant::now();
     let rho = args.rho.as_ref().map(|r| r.value);
@@ -498,6 +537,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         }
     };
     let ln_n = (n as f64).ln();
+    // `None`: γ_c from ρ̂ of the token file, known once the tokens are loaded.
     let beta = match (&args.gamma, &args.beta) {
         (Some(_), Some(b)) => return Err(bad("beta", &b.text, "give either --gamma or --beta")),
         (None, None) => {
@@ -510,21 +550,20 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
             if b.value <= 0.0 {
                 return Err(bad("beta", &b.text, "need a finite beta > 0"));
             }
-            b.value
+            Some(b.value)
         }
-        (Some(GammaArg::Critical), None) => {
-            let rho =
-                rho.ok_or_else(|| bad("gamma", "crit", "crit needs --rho (gamma_c = 1/(1-rho))"))?;
-            if rho >= 1.0 {
+        (Some(GammaArg::Critical), None) => match rho {
+            Some(rho) if rho >= 1.0 => {
                 return Err(bad("rho", &rho.to_string(), "gamma crit needs rho < 1"));
             }
-            ln_n / (1.0 - rho)
-        }
+            Some(rho) => Some(ln_n / (1.0 - rho)),
+            None => None,
+        },
         (Some(GammaArg::Value(g)), None) => {
             if g.value <= 0.0 {
                 return Err(bad("gamma", &g.text, "need gamma > 0"));
             }
-            g.value * ln_n
+            Some(g.value * ln_n)
         }
     };
     let alpha = args.alpha.value;
@@ -570,14 +609,14 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         }
     };
     let load_time = t0.elapsed().as_secs_f64();
-    let params = Params::new(beta, alpha);
     let opts = Options { block: args.block };
     let mut timings = vec![(phase, load_time)];
     let run = if elem == 8 {
-        run::<f64>(&x, args, &params, &opts, &mut timings)?
+        run::<f64>(&x, args, beta, alpha, &opts, &mut timings)?
     } else {
-        run::<f32>(&to_f32(&x)?, args, &params, &opts, &mut timings)?
+        run::<f32>(&to_f32(&x)?, args, beta, alpha, &opts, &mut timings)?
     };
+    let beta = run.3;
     Ok(SimulateReport {
         source,
         n,
@@ -588,6 +627,7 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         gamma: beta / ln_n,
         alpha,
         obs: run.0,
+        rho_hat: run.4,
         eta: run.1,
         eta_stderr: run.2,
         probes: (args.eta == EtaMethod::Hutchinson).then_some(args.probes),
@@ -716,13 +756,16 @@ fn lambda_cause<T: Element>(obs: &Observables) -> String {
     } else {
         ""
     };
-    // A pair within a million copy tolerances of a copy is named as the cause.
-    let near =
-        obs.closest_one_minus_cos <= 1e6 * critscale_kernels::observables::copy_distance2::<T>();
+    // The closest pair is named as the cause when it lies within a thousand copy tolerances of
+    // a copy, or (f32) within a million of its rounding floor (256·u)²/2, where its term loses
+    // about 1e-3 of its digits or more.
+    let tol = critscale_kernels::copy_tolerance::<T>();
+    let floor = 0.5 * (256.0 * T::UNIT_ROUNDOFF).powi(2);
+    let near = obs.closest_one_minus_cos <= (1e3 * tol).max(1e6 * floor);
     if near {
         format!(
             "tokens {i} and {j} nearly share a direction (1 - cos = {:.1e}, just above the copy \
-             tolerance), so their term is rounding noise; remove one of them{dtype}",
+             tolerance {tol:.1e}), so their term is rounding noise; remove one of them{dtype}",
             obs.closest_one_minus_cos
         )
     } else {
@@ -734,15 +777,30 @@ fn lambda_cause<T: Element>(obs: &Observables) -> String {
     }
 }
 
-type RunResult = (Observables, Option<f64>, Option<f64>);
+/// The observables, η, its standard error, β used and ρ̂ (when it set β).
+type RunResult = (Observables, Option<f64>, Option<f64>, f64, Option<f64>);
 
+/// `beta = None`: β = ln n/(1 − ρ̂) with ρ̂ from [`mean_input_cosine`] (one Gram pass).
 fn run<T: Element>(
     x: &Array2<T>,
     args: &SimulateArgs,
-    params: &Params,
+    beta: Option<f64>,
+    alpha: f64,
     opts: &Options,
     timings: &mut Vec<(&'static str, f64)>,
 ) -> Result<RunResult, SimulateError> {
+    let (beta, rho_hat) = match beta {
+        Some(b) => (b, None),
+        None => {
+            let t = Instant::now();
+            let prep = prepare(x.view(), &Params::new(1.0, alpha))?;
+            let (rho, _) = mean_input_cosine(&prep, opts)?;
+            timings.push(("rho_hat", t.elapsed().as_secs_f64()));
+            // ρ̂ < 1 − COPY_TOLERANCE: copies are left out, so γ_c is finite.
+            ((x.nrows() as f64).ln() / (1.0 - rho), Some(rho))
+        }
+    };
+    let params = &Params::new(beta, alpha);
     let t = Instant::now();
     let fwd = forward(x.view(), params, opts)?;
     timings.push(("forward", t.elapsed().as_secs_f64()));
@@ -763,5 +821,5 @@ fn run<T: Element>(
     if eta.is_some() {
         timings.push(("eta", t.elapsed().as_secs_f64()));
     }
-    Ok((obs, eta, se))
+    Ok((obs, eta, se, beta, rho_hat))
 }

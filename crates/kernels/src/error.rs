@@ -41,17 +41,19 @@ pub enum KernelError {
         /// Token index.
         row: usize,
     },
-    /// Two tokens have the same direction, exactly or to within rounding
-    /// ([`crate::observables::copy_distance2`]): λ's term (1 − cos')/(1 − cos) is 0/0 or noise.
+    /// Every pair of tokens is a copy (1 − cos ≤ the copy tolerance,
+    /// [`crate::observables::copy_tolerance`]): λ and λ_angle, means over the pairs that are not
+    /// copies, are undefined.
     #[error(
-        "tokens {i} and {j} have the same direction (equal up to rounding: 1 - cos <= 4.0e-28 in \
-         f64, 1.2e-10 in f32), so lambda is undefined (0/0); remove one of them"
+        "all {n} tokens share one direction (every pair has 1 - cos <= {tolerance:.1e}, i.e. is a \
+         copy), so lambda, a mean over pairs that are not copies, is undefined; give at least two \
+         distinct directions"
     )]
-    DuplicateDirection {
-        /// First token (the smaller index).
-        i: usize,
-        /// Second token.
-        j: usize,
+    AllCopies {
+        /// Number of tokens.
+        n: usize,
+        /// The copy tolerance on 1 − cos used.
+        tolerance: f64,
     },
     /// Hutchinson's standard error needs at least two probes.
     #[error("need at least 2 Hutchinson probes, got {probes}")]

@@ -19,7 +19,10 @@
 //!   digits when the attention is nearly the identity; weights that underflow contribute 0).
 //!
 //! Work: n²d (Gram, half) + 2n²d (E Z) flops and n²/2 exponentials; memory: the n × d matrices z,
-//! U and x' plus two b × b tiles per thread (b the block size).
+//! U and x' plus two b × b tiles per thread (b the block size), and, when they take at most
+//! [`DELTA_CACHE_MAX`] bytes, the δ tiles I ≤ J (about n²/2 entries), which the observables read
+//! instead of recomputing the input Gram matrix (n²d flops saved, the same numbers: see
+//! [`Forward::delta_tiles`]).
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
@@ -52,9 +55,34 @@ pub struct Forward<T> {
     pub row_sq: Vec<f64>,
     /// Σ_j E_ij δ_ij (δ_ii = 0).
     pub row_delta: Vec<f64>,
+    /// The tiles δ_IJ = max(0, (|z_i|² + |z_j|²)/2 − ⟨z_i, z_j⟩) in T for I ≤ J (tile I·nb + J,
+    /// row-major ri × rj; empty below the diagonal), kept when they fit in [`DELTA_CACHE_MAX`]
+    /// bytes, else `None`. 2δ_ij is exactly the GEMM form |z_i|² + |z_j|² − 2⟨z_i, z_j⟩ that
+    /// the observables would recompute (halving and doubling are exact in binary; a negative value,
+    /// clamped to 0 here, is recomputed from the explicit difference there in both cases), so
+    /// reading them changes no result. [`Forward::release_delta_tiles`] frees them.
+    pub delta_tiles: Option<Vec<Vec<T>>>,
+}
+
+/// The most bytes the forward pass keeps for its δ tiles (256 MiB: n ≤ 8192 in f64, about 11500
+/// in f32); larger runs recompute the input Gram tiles in the observables instead.
+pub const DELTA_CACHE_MAX: u64 = 256 << 20;
+
+/// The bytes of the δ tiles I ≤ J of n tokens in blocks of `bs` rows, `elem` bytes each.
+pub fn delta_cache_bytes(n: usize, bs: usize, elem: usize) -> u64 {
+    let (n, b) = (n as u64, bs.clamp(1, n.max(1)) as u64);
+    // The upper tiles: n²/2 entries plus half of the diagonal tiles.
+    (n.saturating_mul(n) / 2)
+        .saturating_add(n.saturating_mul(b) / 2)
+        .saturating_mul(elem as u64)
 }
 
 impl<T: Element> Forward<T> {
+    /// Frees the δ tiles (the observables then recompute the input Gram tiles).
+    pub fn release_delta_tiles(&mut self) {
+        self.delta_tiles = None;
+    }
+
     /// y'_{ia} in f64.
     pub fn y_out(&self, i: usize, a: usize) -> f64 {
         self.z_out[i * self.prep.d + a].to_f64() + self.out_center[a]
@@ -67,11 +95,13 @@ struct BlockAcc<T> {
 }
 
 /// U = E Z and the row sums of E, accumulated over the symmetric tile schedule.
+/// With `keep_delta`, also returns the δ tiles I ≤ J (slot I·nb + J).
 pub(crate) fn accumulate_eu<T: Element>(
     prep: &Prepared<T>,
     beta: f64,
     bs: usize,
-) -> (Vec<T>, Sums) {
+    keep_delta: bool,
+) -> (Vec<T>, Sums, Option<Vec<Vec<T>>>) {
     let (n, d) = (prep.n, prep.d);
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
@@ -85,6 +115,11 @@ pub(crate) fn accumulate_eu<T: Element>(
         })
         .collect();
     let z = &prep.z;
+    let slots: Vec<Mutex<Vec<T>>> = if keep_delta {
+        (0..nb * nb).map(|_| Mutex::new(Vec::new())).collect()
+    } else {
+        Vec::new()
+    };
     for round in symmetric_rounds(nb) {
         round.par_iter().for_each_init(
             || (vec![T::ZERO; bs * bs], vec![T::ZERO; bs * bs]),
@@ -109,6 +144,11 @@ pub(crate) fn accumulate_eu<T: Element>(
                     &mut rows,
                     &mut cols,
                 );
+                if keep_delta {
+                    *slots[bi * nb + bj]
+                        .lock()
+                        .expect("no panic while holding the lock") = delta[..ri * rj].to_vec();
+                }
                 let e = Mat::new(&g[..ri * rj], ri, rj, rj);
                 {
                     let mut acc = accs[bi].lock().expect("no panic while holding the lock");
@@ -132,7 +172,13 @@ pub(crate) fn accumulate_eu<T: Element>(
         sums.s1.extend_from_slice(&acc.sums.s1);
         sums.s2.extend_from_slice(&acc.sums.s2);
     }
-    (u, sums)
+    let tiles = keep_delta.then(|| {
+        slots
+            .into_iter()
+            .map(|m| m.into_inner().expect("no panic while holding the lock"))
+            .collect()
+    });
+    (u, sums, tiles)
 }
 
 /// The forward pass (see the module docs).
@@ -149,7 +195,8 @@ pub fn forward<T: Element>(
     let prep = prepare(x, params)?;
     let (n, d) = (prep.n, prep.d);
     let bs = opts.block(n);
-    let (u, sums) = accumulate_eu(&prep, params.beta, bs);
+    let keep = delta_cache_bytes(n, bs, std::mem::size_of::<T>()) <= DELTA_CACHE_MAX;
+    let (u, sums, delta_tiles) = accumulate_eu(&prep, params.beta, bs, keep);
 
     // x'_i = c + U_i/Z_i + α x_i and y'_i = x'_i/|x'_i|, row by row (in parallel; each row is
     // computed independently, so the result does not depend on the thread count).
@@ -201,5 +248,6 @@ pub fn forward<T: Element>(
         row_sum: sums.s0,
         row_sq: sums.s1,
         row_delta: sums.s2,
+        delta_tiles,
     })
 }

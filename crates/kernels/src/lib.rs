@@ -18,8 +18,9 @@
 //! Token files are read by `critscale-tokens`; this crate works on matrices in memory only.
 //!
 //! **Limits.** Exact and Hutchinson η are refused ([`KernelError::PrecisionLoss`]) when their
-//! estimated rounding error exceeds [`eta_error_limit`] (very large β); directions within
-//! rounding of each other are copies ([`observables::copy_distance2`]); directions are exact for
+//! estimated rounding error exceeds [`eta_error_limit`] (very large β); tokens with
+//! 1 − ⟨y_i, y_j⟩ ≤ [`COPY_TOLERANCE`] are copies, left out of the pair means and counted in the
+//! self mass (only a context whose pairs are all copies is refused); directions are exact for
 //! rows whose norm overflows or is subnormal.
 //!
 //! **Determinism.** Block sizes depend on n only; tiles are scheduled in fixed rounds and partial
@@ -45,7 +46,10 @@ pub use element::Element;
 pub use error::KernelError;
 pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
 pub use forward::{Forward, forward};
-pub use observables::{ErrorModel, Observables, lambda_error_limit, observables};
+pub use observables::{
+    COPY_TOLERANCE, ErrorModel, Observables, copy_tolerance, lambda_error_limit, mean_input_cosine,
+    observables,
+};
 pub use prepare::{Options, Params, Prepared, default_block, prepare};
 
 #[cfg(test)]

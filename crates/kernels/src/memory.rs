@@ -126,11 +126,18 @@ impl Work {
         let prepared = mul(8, nd)
             .saturating_add(mul(s, nd))
             .saturating_add(mul(24, n));
-        // forward: U, x', y' (f64), z' and two b × b tiles per thread (also observables').
+        // forward: U, x', y' (f64), z' and two b × b tiles per thread (also observables'), and
+        // the δ tiles when they are kept (at most DELTA_CACHE_MAX).
+        let cache = crate::forward::delta_cache_bytes(self.n, b as usize, self.elem);
         let forward = prepared
             .saturating_add(mul(3 * s + 8, nd))
             .saturating_add(mul(mul(2 * s, mul(b, b)), t))
-            .saturating_add(mul(48, n));
+            .saturating_add(mul(48, n))
+            .saturating_add(if cache <= crate::forward::DELTA_CACHE_MAX {
+                cache
+            } else {
+                0
+            });
         let eta = match self.eta {
             EtaWork::None => 0,
             EtaWork::Exact => {

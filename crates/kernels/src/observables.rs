@@ -25,6 +25,7 @@
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::forward::Forward;
+use crate::prepare::{Options, Prepared};
 use crate::tiles::{block_starts, simd_run};
 use rayon::prelude::*;
 
@@ -32,21 +33,33 @@ use rayon::prelude::*;
 /// explicit difference: the GEMM form's relative error is then at most about d·u/τ.
 pub const RECOMPUTE_BELOW: f64 = 1.0 / 16.0;
 
-/// Two directions are treated as copies when |y_i − y_j| ≤ 256·u (u the unit roundoff of the
-/// working precision), i.e. 1 − ⟨y_i, y_j⟩ = |y_i − y_j|²/2 ≤ (256·u)²/2: about 4.0e-28 in
-/// `f64` and 1.2e-10 in `f32`. A token and a rescaled copy of it (x_j = 2.5·x_i) have directions
-/// that differ only by their rounding, at most about 2√d·u (below the tolerance up to d ≈ 16000),
-/// so their λ term |y'_i − y'_j|²/|y_i − y_j|² would be a ratio of rounding errors; above the
-/// tolerance the distance is known to about 1%. Such pairs are refused like exact copies
-/// ([`KernelError::DuplicateDirection`]); the returned value is the squared distance
-/// |y_i − y_j|² = (256·u)².
+/// Two tokens are **copies** when 1 − ⟨y_i, y_j⟩ ≤ `COPY_TOLERANCE` (dimensionless; the
+/// definition shared by `simulate` and `diagnose`, issue 13). Real text repeats tokens, so copies
+/// are not an error: λ, λ_angle and the input and output cosines are taken over the pairs that are
+/// not copies, and the mass a token puts on its copies (its own weight included) is reported as
+/// [`Observables::self_mass`]. At 1e-12 the two directions differ by at most about 1.4e-6 in angle,
+/// far below any structure of the layer and far above f64's rounding of a direction (a token and a
+/// rescaled copy x_j = 2.5·x_i differ by about 2√d·u ≈ 1e-14 for d = 512).
+pub const COPY_TOLERANCE: f64 = 1e-12;
+
+/// The squared distance |y_i − y_j|² at or below which two directions are copies in the working
+/// precision T: 2·max([`COPY_TOLERANCE`], (256·u)²/2) with u the unit roundoff, i.e. 2e-12 in
+/// `f64` and 2.3e-10 in `f32` (where (256·u)²/2 = 1.2e-10: f32 cannot tell directions closer than
+/// its rounding apart, and a λ term of such a pair would be a ratio of rounding errors). Pairs just
+/// above it keep their rounding estimate ([`ErrorModel`]) and may be refused by `simulate`.
 pub fn copy_distance2<T: Element>() -> f64 {
     let e = 256.0 * T::UNIT_ROUNDOFF;
-    e * e
+    2.0 * COPY_TOLERANCE.max(0.5 * e * e)
 }
 
-/// The observables of one layer (THEORY §3). Means over the n(n−1)/2 pairs i < j or over the n
-/// rows.
+/// The copy tolerance on 1 − cos in the working precision T: [`copy_distance2`]`/2`.
+pub fn copy_tolerance<T: Element>() -> f64 {
+    0.5 * copy_distance2::<T>()
+}
+
+/// The observables of one layer (THEORY §3). Means over the pairs i < j that are not copies
+/// ([`COPY_TOLERANCE`]) or over the n rows; without copies the pair means are over all n(n−1)/2
+/// pairs, as in the reference model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observables {
     /// λ = mean of (1 − cos'_ij)/(1 − cos_ij).
@@ -67,6 +80,11 @@ pub struct Observables {
     pub cos_out_max: f64,
     /// mean_i A_ii.
     pub self_weight: f64,
+    /// mean_i Σ_{j copy of i} A_ij, the weight a token puts on itself and its copies (THEORY §10,
+    /// issue 13); equal to `self_weight` when there are no copies.
+    pub self_mass: f64,
+    /// Number of pairs i < j that are copies (left out of the pair means).
+    pub copy_pairs: u64,
     /// mean_i 1/Σ_j A_ij².
     pub support: f64,
     /// mean_i −Σ_j A_ij ln A_ij.
@@ -149,12 +167,10 @@ impl ErrorModel {
         let s_in = din.sqrt();
         let lam = (2.0 * e_out * dout.sqrt() + e_out * e_out) * r
             + term * (2.0 * e_in / s_in + e_in * e_in * r);
+        // Both sides computed, then selected: the same values as a branch, but it vectorises.
         let k = |d2: f64| {
-            if d2 <= 3.0 {
-                1.0
-            } else {
-                0.5 / (1.0 - 0.25 * d2).max(1e-8).sqrt()
-            }
+            let far = 0.5 / (1.0 - 0.25 * d2).max(1e-8).sqrt();
+            if d2 <= 3.0 { 1.0 } else { far }
         };
         let ia = 1.0 / tin;
         let ang = (k(dout) * e_out + tout * ia * k(din) * e_in) * ia;
@@ -177,14 +193,15 @@ pub fn attention_stats<T: Element>(fwd: &Forward<T>) -> (f64, f64, f64) {
     (sw / n, sup / n, ent / n)
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Partial {
     lam: f64,
     ang: f64,
     cin: (f64, f64, f64),
     cout: (f64, f64, f64),
     recomputed: u64,
-    duplicate: Option<(usize, usize)>,
+    /// Copy pairs (i, j, E_ij), in the tile's row-major order.
+    copies: Vec<(usize, usize, f64)>,
     lam_err: f64,
     ang_err: f64,
     /// (1 − cos, i, j) of the closest input pair.
@@ -206,11 +223,196 @@ fn explicit_dist2<T: Element>(z: &[T], d: usize, i: usize, j: usize) -> f64 {
 /// What the f32 pair kernel reads besides the tiles.
 struct PairCtx<'a, T> {
     d: usize,
+    beta: f64,
     model: ErrorModel,
     z: &'a [T],
     zo: &'a [T],
+    zn: &'a [f64],
+    zno: &'a [f64],
     zn32: Vec<f32>,
     zno32: Vec<f32>,
+}
+
+/// Per-row scratch of the f64 pair kernel: the distances and the per-pair terms.
+struct RowBuf {
+    din: Vec<f64>,
+    dout: Vec<f64>,
+    lam: Vec<f64>,
+    ang: Vec<f64>,
+    lerr: Vec<f64>,
+    aerr: Vec<f64>,
+}
+
+impl RowBuf {
+    fn new(len: usize) -> Self {
+        let v = || vec![0.0f64; len];
+        RowBuf {
+            din: v(),
+            dout: v(),
+            lam: v(),
+            ang: v(),
+            lerr: v(),
+            aerr: v(),
+        }
+    }
+}
+
+/// The pairs of one tile in f64 (rows i0.., columns j0..; only j > i on a diagonal tile), row by
+/// row in three passes: the distances from the Gram tiles (vectorised), the recomputation rule
+/// and the copy test (scalar, only where needed), then the λ, angle and error terms of every pair
+/// (vectorised, with [`asin_f64`]); finally the terms are summed in the pairs' row-major order,
+/// which is the order of the plain loop, so the sums are those of one pair at a time.
+#[allow(clippy::too_many_arguments)]
+fn pairs_f64<T: Element>(
+    ctx: &PairCtx<'_, T>,
+    gin: &[T],
+    gout: &[T],
+    (i0, ri): (usize, usize),
+    (j0, rj): (usize, usize),
+    (diag, from_delta): (bool, bool),
+    p: &mut Partial,
+    buf: &mut RowBuf,
+) {
+    let (d, model, beta) = (ctx.d, ctx.model, ctx.beta);
+    let (zn, zno) = (ctx.zn, ctx.zno);
+    let copy = copy_distance2::<T>();
+    for ii in 0..ri {
+        let i = i0 + ii;
+        let js = if diag { ii + 1 } else { 0 };
+        let len = rj - js;
+        if len == 0 {
+            continue;
+        }
+        let (gr, gor) = (
+            &gin[ii * rj + js..(ii + 1) * rj],
+            &gout[ii * rj + js..(ii + 1) * rj],
+        );
+        let (znj, znoj) = (&zn[j0 + js..j0 + rj], &zno[j0 + js..j0 + rj]);
+        let (zi, zoi) = (zn[i], zno[i]);
+        let RowBuf {
+            din,
+            dout,
+            lam,
+            ang,
+            lerr,
+            aerr,
+        } = buf;
+        let (di, doo) = (&mut din[..len], &mut dout[..len]);
+        let fix = simd_run(|| {
+            let mut fix = false;
+            for k in 0..len {
+                let si = zi + znj[k];
+                let a = if from_delta {
+                    2.0 * gr[k].to_f64()
+                } else {
+                    si - 2.0 * gr[k].to_f64()
+                };
+                let so = zoi + znoj[k];
+                let b = so - 2.0 * gor[k].to_f64();
+                di[k] = a;
+                doo[k] = b;
+                fix |= a < RECOMPUTE_BELOW * si || a <= copy || b < RECOMPUTE_BELOW * so;
+            }
+            fix
+        });
+        if fix {
+            for k in 0..len {
+                let j = j0 + js + k;
+                if di[k] < RECOMPUTE_BELOW * (zi + znj[k]) || di[k] <= copy {
+                    di[k] = explicit_dist2(ctx.z, d, i, j);
+                    p.recomputed += 1;
+                }
+                if doo[k] < RECOMPUTE_BELOW * (zoi + znoj[k]) {
+                    doo[k] = explicit_dist2(ctx.zo, d, i, j);
+                    p.recomputed += 1;
+                }
+            }
+        }
+        let (di, doo) = (&din[..len], &dout[..len]);
+        let (tl, ta, te, tae) = (
+            &mut lam[..len],
+            &mut ang[..len],
+            &mut lerr[..len],
+            &mut aerr[..len],
+        );
+        simd_run(|| {
+            for k in 0..len {
+                let (a, b) = (di[k], doo[k]);
+                tl[k] = b / a;
+                let tin = asin_f64((0.5 * a.sqrt()).min(1.0));
+                let tout = asin_f64((0.5 * b.sqrt()).min(1.0));
+                ta[k] = tout / tin;
+                let (el, ea) = model.pair(a, b, tin, tout);
+                te[k] = el;
+                tae[k] = ea;
+            }
+        });
+        for k in 0..len {
+            let (a, b) = (di[k], doo[k]);
+            if a <= copy {
+                p.copies.push((i, j0 + js + k, (-beta * 0.5 * a).exp()));
+                continue;
+            }
+            p.lam += tl[k];
+            p.ang += ta[k];
+            p.lam_err += te[k];
+            p.ang_err += tae[k];
+            if 0.5 * a < p.closest.0 {
+                p.closest = (0.5 * a, i, j0 + js + k);
+            }
+            p.min_out = p.min_out.min(0.5 * b);
+            let ci = 1.0 - 0.5 * a;
+            let co = 1.0 - 0.5 * b;
+            p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
+            p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
+        }
+    }
+}
+
+/// arcsin x for x in [0, 1] in f64, branch-free so that it vectorises (FDLIBM's scheme: a
+/// rational approximation R(t) = t·P(t)/Q(t) of degree 6/4, arcsin x = x + x·R(x²) below 1/2,
+/// and π/2 − 2 arcsin √((1 − x)/2) above, with the square root split in a high and a low part
+/// between 1/2 and 0.975 so that the result keeps full precision). Within |asin x|·2⁻⁵² (at most
+/// 2 ulp) of libm's `asin` (test); it is the f64 path's arcsine since the pair terms are
+/// vectorised, and may differ from libm's in the last bit of some terms.
+#[inline(always)]
+// The coefficients are printed with 19 digits, as published; they round to the same f64.
+#[allow(clippy::excessive_precision)]
+fn asin_f64(x: f64) -> f64 {
+    // π/2 = PIO2_HI + PIO2_LO (PIO2_HI the f64 nearest π/2), and the f64 nearest π/4.
+    const PIO2_HI: f64 = std::f64::consts::FRAC_PI_2;
+    const PIO2_LO: f64 = 6.123_233_995_736_766e-17;
+    const PIO4_HI: f64 = std::f64::consts::FRAC_PI_4;
+    let big = x >= 0.5;
+    let t = if big { 0.5 * (1.0 - x) } else { x * x };
+    let num = t
+        * (1.666_666_666_666_666_574e-1
+            + t * (-3.255_658_186_224_009_154e-1
+                + t * (2.012_125_321_348_629_259e-1
+                    + t * (-4.005_553_450_067_941_140e-2
+                        + t * (7.915_349_942_898_145_322e-4 + t * 3.479_331_075_960_211_676e-5)))));
+    let den = 1.0
+        + t * (-2.403_394_911_734_414_219e0
+            + t * (2.020_945_760_233_505_695e0
+                + t * (-6.882_839_716_054_532_930e-1 + t * 7.703_815_055_590_193_528e-2)));
+    let r = num / den;
+    let small = x + x * r;
+    let s = t.sqrt();
+    // Above 0.975: π/2 − 2(s + s·r), with π/2's low part.
+    let far = PIO2_HI - (2.0 * (s + s * r) - PIO2_LO);
+    // Between 1/2 and 0.975: s = w + c with w = s rounded to its high 32 bits.
+    let w = f64::from_bits(s.to_bits() & 0xffff_ffff_0000_0000);
+    let c = (t - w * w) / (s + w);
+    let pp = 2.0 * s * r - (PIO2_LO - 2.0 * c);
+    let qq = PIO4_HI - 2.0 * w;
+    let mid = PIO4_HI - (pp - qq);
+    if !big {
+        small
+    } else if x > 0.975 {
+        far
+    } else {
+        mid
+    }
 }
 
 /// arcsin x for x in [0, 1], in f32 (Cephes `asinf`: a degree-4 polynomial in x² below 1/2,
@@ -245,7 +447,7 @@ fn pairs_f32<T: Element>(
     gout: &[T],
     (i0, ri): (usize, usize),
     (j0, rj): (usize, usize),
-    diag: bool,
+    (diag, from_delta): (bool, bool),
     p: &mut Partial,
 ) {
     let d = ctx.d;
@@ -281,7 +483,11 @@ fn pairs_f32<T: Element>(
             let mut fix = false;
             for k in 0..len {
                 let si = zi + znj[k];
-                let a = si - 2.0 * (gr[k].to_f64() as f32);
+                let a = if from_delta {
+                    2.0 * (gr[k].to_f64() as f32)
+                } else {
+                    si - 2.0 * (gr[k].to_f64() as f32)
+                };
                 let so = zoi + znoj[k];
                 let b = so - 2.0 * (gor[k].to_f64() as f32);
                 di[k] = a;
@@ -307,12 +513,10 @@ fn pairs_f32<T: Element>(
                     p.recomputed += 1;
                 }
                 if exact <= copy_distance2::<f32>() {
-                    // A copy (within the tolerance): left out of the sums, reported below.
+                    // A copy: left out of the pair sums; its weight E_ij goes to the self mass.
                     di[k] = 0.0;
                     dups += 1;
-                    if p.duplicate.is_none() {
-                        p.duplicate = Some((i, j));
-                    }
+                    p.copies.push((i, j, (-ctx.beta * 0.5 * exact).exp()));
                 }
             }
         }
@@ -405,9 +609,9 @@ fn pairs_f32<T: Element>(
 ///
 /// # Errors
 ///
-/// [`KernelError::DuplicateDirection`] for the first pair (i, j), i < j, in row-major order with
-/// y_i = y_j, exactly or within the tolerance of [`copy_distance2`] (λ is 0/0 there, or
-/// rounding noise).
+/// [`KernelError::AllCopies`] when every pair is a copy ([`copy_tolerance`]): λ, a mean over the
+/// pairs that are not copies, is then undefined. Copies among other pairs are no error: they are
+/// counted ([`Observables::copy_pairs`]) and left out of the pair means.
 pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelError> {
     let (n, d) = (fwd.prep.n, fwd.prep.d);
     let bs = fwd.block;
@@ -416,11 +620,15 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
     let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
     let (z, zn, zo, zno) = (&fwd.prep.z, &fwd.prep.zn, &fwd.z_out, &fwd.zn_out);
     let model = ErrorModel::of(fwd);
+    let beta = fwd.params.beta;
     let ctx = PairCtx {
         d,
+        beta,
         model,
         z,
         zo,
+        zn,
+        zno,
         zn32: if T::NAME == "f32" {
             zn.iter().map(|&v| v as f32).collect()
         } else {
@@ -435,19 +643,34 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
     let partials: Vec<Partial> = tiles
         .par_iter()
         .map_init(
-            || (vec![T::ZERO; bs * bs], vec![T::ZERO; bs * bs]),
-            |(gin, gout), &(bi, bj)| {
+            || {
+                (
+                    vec![T::ZERO; bs * bs],
+                    vec![T::ZERO; bs * bs],
+                    RowBuf::new(bs),
+                )
+            },
+            |(gin, gout, buf), &(bi, bj)| {
                 let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
                 let (ri, rj) = (i1 - i0, j1 - j0);
-                gemm(
-                    gin,
-                    rj,
-                    false,
-                    Mat::new(&z[i0 * d..i1 * d], ri, d, d),
-                    Op::N,
-                    Mat::new(&z[j0 * d..j1 * d], rj, d, d),
-                    Op::T,
-                );
+                // The forward pass's δ tile when kept (2δ is the GEMM form exactly), else the
+                // input Gram tile.
+                let cached = fwd.delta_tiles.as_ref().map(|t| &t[bi * nb + bj][..]);
+                if cached.is_none() {
+                    gemm(
+                        gin,
+                        rj,
+                        false,
+                        Mat::new(&z[i0 * d..i1 * d], ri, d, d),
+                        Op::N,
+                        Mat::new(&z[j0 * d..j1 * d], rj, d, d),
+                        Op::T,
+                    );
+                }
+                let (gin, from_delta): (&[T], bool) = match cached {
+                    Some(t) => (t, true),
+                    None => (&gin[..ri * rj], false),
+                };
                 gemm(
                     gout,
                     rj,
@@ -463,7 +686,7 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                     cin: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
                     cout: (f64::INFINITY, 0.0, f64::NEG_INFINITY),
                     recomputed: 0,
-                    duplicate: None,
+                    copies: Vec::new(),
                     lam_err: 0.0,
                     ang_err: 0.0,
                     closest: (f64::INFINITY, 0, 0),
@@ -476,60 +699,34 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
                         &gout[..ri * rj],
                         (i0, ri),
                         (j0, rj),
-                        bi == bj,
+                        (bi == bj, from_delta),
                         &mut p,
                     );
                     return p;
                 }
-                let copy = copy_distance2::<T>();
-                for ii in 0..ri {
-                    let i = i0 + ii;
-                    let jstart = if bi == bj { ii + 1 } else { 0 };
-                    for jj in jstart..rj {
-                        let j = j0 + jj;
-                        let sin = zn[i] + zn[j];
-                        let mut din = sin - 2.0 * gin[ii * rj + jj].to_f64();
-                        if din < RECOMPUTE_BELOW * sin || din <= copy {
-                            din = explicit_dist2(z, d, i, j);
-                            p.recomputed += 1;
-                        }
-                        let sout = zno[i] + zno[j];
-                        let mut dout = sout - 2.0 * gout[ii * rj + jj].to_f64();
-                        if dout < RECOMPUTE_BELOW * sout {
-                            dout = explicit_dist2(zo, d, i, j);
-                            p.recomputed += 1;
-                        }
-                        if din <= copy {
-                            if p.duplicate.is_none() {
-                                p.duplicate = Some((i, j));
-                            }
-                            continue;
-                        }
-                        p.lam += dout / din;
-                        let tin = (0.5 * din.sqrt()).min(1.0).asin();
-                        let tout = (0.5 * dout.sqrt()).min(1.0).asin();
-                        p.ang += tout / tin;
-                        let (el, ea) = model.pair(din, dout, tin, tout);
-                        p.lam_err += el;
-                        p.ang_err += ea;
-                        if 0.5 * din < p.closest.0 {
-                            p.closest = (0.5 * din, i, j);
-                        }
-                        p.min_out = p.min_out.min(0.5 * dout);
-                        let ci = 1.0 - 0.5 * din;
-                        let co = 1.0 - 0.5 * dout;
-                        p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
-                        p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
-                    }
-                }
+                pairs_f64(
+                    &ctx,
+                    &gin[..ri * rj],
+                    &gout[..ri * rj],
+                    (i0, ri),
+                    (j0, rj),
+                    (bi == bj, from_delta),
+                    &mut p,
+                    buf,
+                );
                 p
             },
         )
         .collect();
-    if let Some((i, j)) = partials.iter().filter_map(|p| p.duplicate).min() {
-        return Err(KernelError::DuplicateDirection { i, j });
+    let copy_pairs: u64 = partials.iter().map(|p| p.copies.len() as u64).sum();
+    let all = (n * (n - 1) / 2) as u64;
+    if copy_pairs == all {
+        return Err(KernelError::AllCopies {
+            n,
+            tolerance: copy_tolerance::<T>(),
+        });
     }
-    let pairs = (n * (n - 1) / 2) as f64;
+    let pairs = (all - copy_pairs) as f64;
     let mut lam = 0.0;
     let mut ang = 0.0;
     let mut cin = (f64::INFINITY, 0.0, f64::NEG_INFINITY);
@@ -556,6 +753,21 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         recomputed += p.recomputed;
     }
     let (self_weight, support, entropy) = attention_stats(fwd);
+    // Σ_{j copy of i} E_ij, own weight E_ii = 1 included, summed in tile order.
+    let mut mass = vec![1.0f64; n];
+    for &(i, j, e) in partials.iter().flat_map(|p| &p.copies) {
+        mass[i] += e;
+        mass[j] += e;
+    }
+    let self_mass = if copy_pairs == 0 {
+        self_weight
+    } else {
+        mass.iter()
+            .zip(&fwd.row_sum)
+            .map(|(m, s)| m / (1.0 + s))
+            .sum::<f64>()
+            / n as f64
+    };
     Ok(Observables {
         lambda: lam / pairs,
         lambda_angle: ang / pairs,
@@ -566,6 +778,8 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         cos_out_mean: cout.1 / pairs,
         cos_out_max: cout.2,
         self_weight,
+        self_mass,
+        copy_pairs,
         support,
         entropy,
         recomputed_pairs: recomputed,
@@ -575,6 +789,76 @@ pub fn observables<T: Element>(fwd: &Forward<T>) -> Result<Observables, KernelEr
         closest_one_minus_cos: closest.0,
         min_one_minus_cos_out: min_out,
     })
+}
+
+/// ρ̂ = the mean input cosine ⟨y_i, y_j⟩ over the pairs i < j that are not copies
+/// ([`copy_tolerance`]), and the number of copy pairs, from the prepared tokens alone (one pass
+/// over the upper Gram tiles, n²d flops). Used for γ_c = 1/(1 − ρ̂) when the tokens come from a
+/// file (`simulate --gamma crit --tokens`). In f64 the sum runs in the same order as
+/// [`Observables::cos_in_mean`], so the two agree bit for bit.
+///
+/// # Errors
+///
+/// [`KernelError::AllCopies`] when every pair is a copy.
+pub fn mean_input_cosine<T: Element>(
+    prep: &Prepared<T>,
+    opts: &Options,
+) -> Result<(f64, u64), KernelError> {
+    let (n, d) = (prep.n, prep.d);
+    let bs = opts.block(n);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
+    let (z, zn) = (&prep.z, &prep.zn);
+    let copy = copy_distance2::<T>();
+    let parts: Vec<(f64, u64)> = tiles
+        .par_iter()
+        .map_init(
+            || vec![T::ZERO; bs * bs],
+            |gin, &(bi, bj)| {
+                let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
+                let (ri, rj) = (i1 - i0, j1 - j0);
+                gemm(
+                    gin,
+                    rj,
+                    false,
+                    Mat::new(&z[i0 * d..i1 * d], ri, d, d),
+                    Op::N,
+                    Mat::new(&z[j0 * d..j1 * d], rj, d, d),
+                    Op::T,
+                );
+                let (mut sum, mut copies) = (0.0, 0u64);
+                for ii in 0..ri {
+                    let i = i0 + ii;
+                    let jstart = if bi == bj { ii + 1 } else { 0 };
+                    for jj in jstart..rj {
+                        let j = j0 + jj;
+                        let s = zn[i] + zn[j];
+                        let mut din = s - 2.0 * gin[ii * rj + jj].to_f64();
+                        if din < RECOMPUTE_BELOW * s || din <= copy {
+                            din = explicit_dist2(z, d, i, j);
+                        }
+                        if din <= copy {
+                            copies += 1;
+                        } else {
+                            sum += 1.0 - 0.5 * din;
+                        }
+                    }
+                }
+                (sum, copies)
+            },
+        )
+        .collect();
+    let copies: u64 = parts.iter().map(|p| p.1).sum();
+    let all = (n * (n - 1) / 2) as u64;
+    if copies == all {
+        return Err(KernelError::AllCopies {
+            n,
+            tolerance: copy_tolerance::<T>(),
+        });
+    }
+    let sum: f64 = parts.iter().map(|p| p.0).sum();
+    Ok((sum / (all - copies) as f64, copies))
 }
 
 #[cfg(test)]
@@ -621,8 +905,28 @@ mod tests {
             }
         }
         let (want, got) = match (want, got) {
-            (Err(critscale_model::ModelError::DuplicateDirection { i, j }), Err(g)) => {
-                prop_assert_eq!(g, KernelError::DuplicateDirection { i, j });
+            (
+                Err(critscale_model::ModelError::DuplicateDirection { .. }),
+                Err(KernelError::AllCopies { .. }),
+            ) => return Ok(()),
+            // Copies (exact ones, which the reference refuses, or within the tolerance): the
+            // pair means against the reference's outputs with the copies left out.
+            (_, Ok(g)) if g.copy_pairs > 0 => {
+                let (lam, ang, cos, mass, copies) = reference_without_copies(x, beta, alpha);
+                prop_assert_eq!(g.copy_pairs, copies);
+                // Conditioning of near-copy pairs outside the tolerance (1 − cos ≥ 1e-12).
+                let slack = 1e-6;
+                for (name, gv, w) in [
+                    ("lambda", g.lambda, lam),
+                    ("lambda_angle", g.lambda_angle, ang),
+                    ("cos_in_mean", g.cos_in_mean, cos),
+                    ("self_mass", g.self_mass, mass),
+                ] {
+                    prop_assert!(
+                        abs_diff_eq!(gv, w, epsilon = (tol + slack) * w.abs().max(1e-3)),
+                        "with copies: {name} {gv:e} vs {w:e}"
+                    );
+                }
                 return Ok(());
             }
             (Ok(w), Ok(g)) => (w, g),
@@ -708,6 +1012,65 @@ mod tests {
         }
     }
 
+    /// The δ tiles kept by the forward pass give the same observables, bit for bit, as the
+    /// recomputed input Gram tiles (2δ is the GEMM form exactly; clamped entries are recomputed
+    /// from the difference either way), in f64 and f32, with near-copies and copies.
+    #[test]
+    fn kept_delta_tiles_change_no_result() {
+        fn both<T: Element>(x: ndarray::ArrayView2<'_, T>, block: Option<usize>) {
+            let mut f = forward(x, &Params::new(7.0, 0.1), &Options { block }).unwrap();
+            assert!(f.delta_tiles.is_some());
+            let kept = observables(&f);
+            f.release_delta_tiles();
+            assert_eq!(kept, observables(&f));
+        }
+        for (kind, n, d) in [(0u8, 45usize, 7usize), (1, 33, 12), (2, 40, 6), (3, 20, 20)] {
+            let mut x = tokens(kind, n, d, 3, 1e-7);
+            let r = x.row(4).to_owned();
+            x.row_mut(9).assign(&r);
+            for block in [None, Some(6)] {
+                both(x.view(), block);
+                both(x.mapv(|v| v as f32).view(), block);
+            }
+        }
+    }
+
+    #[test]
+    fn asin_f64_is_within_2_ulp_of_libm() {
+        let mut worst = 0.0f64;
+        let check = |x: f64, worst: &mut f64| {
+            let (got, want) = (asin_f64(x), x.asin());
+            let ulp = (want.abs() * f64::EPSILON).max(f64::MIN_POSITIVE);
+            let e = (got - want).abs() / ulp;
+            *worst = worst.max(e);
+            assert!(e <= 1.0, "asin({x:e}) = {got:e} vs {want:e} ({e} ulp)");
+        };
+        for k in 0..=200_000 {
+            check(k as f64 / 200_000.0, &mut worst);
+        }
+        for x in [
+            1e-300,
+            1e-20,
+            1e-8,
+            0.5 - 1e-16,
+            0.5,
+            0.975,
+            0.975 + 1e-16,
+            1.0 - 1e-16,
+            1.0,
+        ] {
+            check(x, &mut worst);
+        }
+        let mut rng = 0x1234_5678_9abc_def0u64;
+        for _ in 0..200_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            check((rng >> 11) as f64 / (1u64 << 53) as f64, &mut worst);
+        }
+        assert!(worst > 0.0);
+    }
+
     #[test]
     fn asin_f32_is_within_3_epsilons() {
         for k in 1..=100_000 {
@@ -758,21 +1121,113 @@ mod tests {
                 }
             }
         }
+        // A rescaled copy and an exact copy are found in f32 as in f64 and left out alike.
         let mut x = tokens(0, 20, 4, 1, 0.0).mapv(|v| v as f32);
         for a in 0..4 {
             x[[13, a]] = 2.0 * x[[6, a]];
             x[[17, a]] = x[[9, a]];
         }
-        let f = forward(
-            x.view(),
-            &Params::new(2.0, 0.0),
-            &Options { block: Some(5) },
-        )
-        .unwrap();
-        assert_eq!(
+        let o = Options { block: Some(5) };
+        let p = Params::new(2.0, 0.0);
+        let got = observables(&forward(x.view(), &p, &o).unwrap()).unwrap();
+        let want = observables(&forward(x.mapv(f64::from).view(), &p, &o).unwrap()).unwrap();
+        assert_eq!((got.copy_pairs, want.copy_pairs), (2, 2));
+        for (name, g, w) in [
+            ("lambda", got.lambda, want.lambda),
+            ("lambda_angle", got.lambda_angle, want.lambda_angle),
+            ("cos_in_mean", got.cos_in_mean, want.cos_in_mean),
+            ("self_mass", got.self_mass, want.self_mass),
+        ] {
+            assert!(
+                abs_diff_eq!(g, w, epsilon = 1e-5 * w.abs()),
+                "{name} {g} vs {w}"
+            );
+        }
+    }
+
+    /// The reference model's λ, λ_angle, mean input cosine and self mass with copies left out:
+    /// pairs with 1 − ⟨y_i, y_j⟩ ≤ [`COPY_TOLERANCE`] are skipped, the self mass sums A_ij over
+    /// the copies of i (i included).
+    fn reference_without_copies(
+        x: &ndarray::Array2<f64>,
+        beta: f64,
+        alpha: f64,
+    ) -> (f64, f64, f64, f64, u64) {
+        let out = ref_forward(x, &LayerParams::new(beta, alpha)).unwrap();
+        let n = x.nrows();
+        let (mut lam, mut ang, mut cos, mut pairs, mut copies) = (0.0, 0.0, 0.0, 0u64, 0u64);
+        let mut mass = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                let c = out.y.row(i).dot(&out.y.row(j));
+                if 1.0 - c <= COPY_TOLERANCE {
+                    mass += out.attention[[i, j]];
+                    if j > i {
+                        copies += 1;
+                    }
+                    continue;
+                }
+                if j <= i {
+                    continue;
+                }
+                let din = (&out.y.row(i) - &out.y.row(j)).mapv(|v| v * v).sum();
+                let dout = (&out.y_out.row(i) - &out.y_out.row(j))
+                    .mapv(|v| v * v)
+                    .sum();
+                lam += dout / din;
+                ang += (0.5 * dout.sqrt()).asin() / (0.5 * din.sqrt()).asin();
+                cos += c;
+                pairs += 1;
+            }
+        }
+        let p = pairs as f64;
+        (lam / p, ang / p, cos / p, mass / n as f64, copies)
+    }
+
+    #[test]
+    fn copies_are_left_out_of_the_pair_means() {
+        // Tokens 0, 5, 9 share a direction (9 rescaled), 2 and 7 too: 3 + 1 copy pairs.
+        let mut x = tokens(0, 12, 6, 4, 0.0);
+        let (r0, r2) = (x.row(0).to_owned(), x.row(2).to_owned());
+        x.row_mut(5).assign(&r0);
+        x.row_mut(9).assign(&r0.mapv(|v| 2.5 * v));
+        x.row_mut(7).assign(&r2);
+        for beta in [0.5, 3.0, 20.0] {
+            let (lam, ang, cos, mass, copies) = reference_without_copies(&x, beta, 0.0);
+            for block in [None, Some(4)] {
+                let o = Options { block };
+                let f = forward(x.view(), &Params::new(beta, 0.0), &o).unwrap();
+                let got = observables(&f).unwrap();
+                assert_eq!(got.copy_pairs, copies);
+                assert_eq!(copies, 4);
+                let tol = 1e-12 * (1.0 + beta);
+                for (name, g, w) in [
+                    ("lambda", got.lambda, lam),
+                    ("lambda_angle", got.lambda_angle, ang),
+                    ("cos_in_mean", got.cos_in_mean, cos),
+                    ("self_mass", got.self_mass, mass),
+                ] {
+                    assert!(
+                        abs_diff_eq!(g, w, epsilon = tol * w.abs()),
+                        "beta {beta} block {block:?}: {name} {g:e} vs {w:e}"
+                    );
+                }
+                assert!(got.self_mass > got.self_weight);
+                let (rho, c) = mean_input_cosine(&f.prep, &o).unwrap();
+                assert_eq!((rho.to_bits(), c), (got.cos_in_mean.to_bits(), copies));
+            }
+        }
+        // Every pair a copy: λ is undefined, a typed error.
+        let same = ndarray::array![[1.0, 2.0], [2.0, 4.0], [0.5, 1.0]];
+        let f = forward(same.view(), &Params::new(1.0, 0.0), &Options::default()).unwrap();
+        assert!(matches!(
             observables(&f),
-            Err(KernelError::DuplicateDirection { i: 6, j: 13 })
-        );
+            Err(KernelError::AllCopies { n: 3, .. })
+        ));
+        assert!(matches!(
+            mean_input_cosine(&f.prep, &Options::default()),
+            Err(KernelError::AllCopies { n: 3, .. })
+        ));
     }
 
     proptest! {

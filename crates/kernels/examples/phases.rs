@@ -1,0 +1,142 @@
+//! Where the time of forward + λ and exact η goes (n = 4096, d = 512 by default): each phase
+//! timed alone in the same process (best of `repeat`), its flops, and its rate as a fraction of
+//! the machine's f64 GEMM peak (`--peak` GFLOP/s, default 104: 2 cores × 52, see `peak.rs`).
+//!
+//! ```sh
+//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example phases -- 4096 512 3 [f64|f32] [peak]
+//! ```
+use critscale_kernels::element::{Mat, Op, gemm};
+use critscale_kernels::{Element, Options, Params, eta_exact, forward, observables, prepare};
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use std::time::Instant;
+
+fn tokens(n: usize, d: usize) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let s = 1.0 / (d as f64).sqrt();
+    let z0: Vec<f64> = (0..d)
+        .map(|_| {
+            let g: f64 = StandardNormal.sample(&mut rng);
+            g * s
+        })
+        .collect();
+    let rho: f64 = 0.3;
+    Array2::from_shape_fn((n, d), |(_, a)| {
+        let g: f64 = StandardNormal.sample(&mut rng);
+        rho.sqrt() * z0[a] + (1.0 - rho).sqrt() * g * s
+    })
+}
+
+fn best<R>(repeat: usize, mut f: impl FnMut() -> R) -> (f64, R) {
+    let mut t = f64::INFINITY;
+    let mut out = None;
+    for _ in 0..repeat {
+        let s = Instant::now();
+        let r = f();
+        t = t.min(s.elapsed().as_secs_f64());
+        out = Some(r);
+    }
+    (t, out.expect("repeat >= 1"))
+}
+
+/// The upper tiles of Z Zᵀ (b × b, b = 256), GEMM only: what one Gram pass of the forward pass
+/// and of the observables costs without the per-entry work.
+fn half_gram<T: Element>(z: &[T], n: usize, d: usize, bs: usize) {
+    let starts: Vec<usize> = (0..n).step_by(bs).chain([n]).collect();
+    let nb = starts.len() - 1;
+    let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
+    tiles.par_iter().for_each_init(
+        || vec![T::ZERO; bs * bs],
+        |g, &(bi, bj)| {
+            let (i0, i1, j0, j1) = (starts[bi], starts[bi + 1], starts[bj], starts[bj + 1]);
+            gemm(
+                g,
+                j1 - j0,
+                false,
+                Mat::new(&z[i0 * d..i1 * d], i1 - i0, d, d),
+                Op::N,
+                Mat::new(&z[j0 * d..j1 * d], j1 - j0, d, d),
+                Op::T,
+            );
+        },
+    );
+}
+
+fn report(name: &str, t: f64, gflop: f64, peak: f64) {
+    if gflop > 0.0 {
+        println!(
+            "{name:<34} {t:>8.3} s  {gflop:>6.1} GFLOP  {:>6.1} GFLOP/s  {:>5.1} % of peak",
+            gflop / t,
+            100.0 * gflop / t / peak
+        );
+    } else {
+        println!("{name:<34} {t:>8.3} s");
+    }
+}
+
+fn run<T: Element>(x: &Array2<f64>, repeat: usize, peak: f64) {
+    let (n, d) = x.dim();
+    let (nf, df) = (n as f64, d as f64);
+    let xt = x.mapv(T::from_f64);
+    let p = Params::new(nf.ln() / 0.7, 0.0);
+    let o = Options::default();
+    let bs = critscale_kernels::default_block(n);
+    let prep = prepare(xt.view(), &p).unwrap();
+    // Flops of the upper tiles of an n × n × d product (the diagonal tiles in full).
+    let half = (nf * nf / 2.0 + nf * bs as f64 / 2.0) * df * 2.0 / 1e9;
+    println!(
+        "{} n = {n}, d = {d}, block {bs}, peak {peak} GFLOP/s",
+        T::NAME
+    );
+    let (tg, ()) = best(repeat, || half_gram(&prep.z, n, d, bs));
+    report("  Gram, upper tiles (GEMM only)", tg, half, peak);
+    let (tf, f) = best(repeat, || forward(xt.view(), &p, &o).unwrap());
+    // Gram (half) + E Z for both row blocks of every tile (2 n² d).
+    report(
+        "  forward (Gram + exp + E Z)",
+        tf,
+        half + 2.0 * nf * nf * df / 1e9,
+        peak,
+    );
+    let (to, obs) = best(repeat, || observables(&f).unwrap());
+    report("  observables (2 Grams + pairs)", to, 2.0 * half, peak);
+    report(
+        "    of which per-pair work (est.)",
+        (to - 2.0 * tg).max(0.0),
+        0.0,
+        peak,
+    );
+    report(
+        "  forward + lambda",
+        tf + to,
+        3.0 * half + 2.0 * nf * nf * df / 1e9,
+        peak,
+    );
+    let (te, eta) = best(repeat, || eta_exact(xt.view(), &p, &o).unwrap());
+    // Gram (full) 2n²d, M = A Z 2n²d, B = M Zᵀ 2n²d, W Z 2n²d, Q through half of G∘G n²(n + b).
+    let eta_flop = (8.0 * nf * nf * df + 2.0 * nf * nf * (nf + bs as f64) / 2.0) / 1e9;
+    report("  exact eta", te, eta_flop, peak);
+    println!(
+        "  lambda {:.15e}, eta {eta:.15e}, recomputed pairs {}",
+        obs.lambda, obs.recomputed_pairs
+    );
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().collect();
+    let n = a.get(1).map_or(4096, |s| s.parse().unwrap());
+    let d = a.get(2).map_or(512, |s| s.parse().unwrap());
+    let repeat = a.get(3).map_or(3, |s| s.parse().unwrap());
+    let dtype = a.get(4).map_or("f64", String::as_str);
+    let peak: f64 = a.get(5).map_or(104.0, |s| s.parse().unwrap());
+    let x = tokens(n, d);
+    if dtype != "f32" {
+        run::<f64>(&x, repeat, peak);
+    }
+    if dtype != "f64" {
+        run::<f32>(&x, repeat, 2.0 * peak);
+    }
+}

@@ -525,12 +525,11 @@ mod tests {
         let (s, omc) = brute_force(&counts, 0.25, 1.7, 0.3, 2.0);
         for k in 0..3 {
             assert!(abs_diff_eq!(got.types[k].self_mass, s[k], epsilon = 1e-14));
-            for l in 0..3 {
+            for (l, want) in omc[k].iter().enumerate() {
                 let v = got.one_minus_cos_out(k, l);
                 assert!(
-                    abs_diff_eq!(v, omc[k][l], epsilon = 1e-14),
-                    "{k} {l}: {v} {}",
-                    omc[k][l]
+                    abs_diff_eq!(v, *want, epsilon = 1e-14),
+                    "{k} {l}: {v} {want}"
                 );
             }
         }
@@ -695,10 +694,10 @@ mod tests {
                 prop_assert!(abs_diff_eq!(got.types[k].self_mass, s[k], epsilon = 1e-13));
                 let (law, _) = self_mass(&got.types[k].share, &rho, &got.beta);
                 prop_assert!(abs_diff_eq!(got.types[k].self_mass, law, epsilon = 1e-14));
-                for l in 0..m {
+                for (l, want) in omc[k].iter().enumerate() {
                     let v = got.one_minus_cos_out(k, l);
                     // The brute force forms 1 − cos' from unit vectors: absolute accuracy ~1e-15.
-                    prop_assert!(abs_diff_eq!(v, omc[k][l], epsilon = 1e-13), "{} vs {}", v, omc[k][l]);
+                    prop_assert!(abs_diff_eq!(v, *want, epsilon = 1e-13), "{} vs {}", v, want);
                 }
             }
             prop_assert!(got.lambda >= 0.0 && got.lambda_angle >= 0.0);

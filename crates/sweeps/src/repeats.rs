@@ -315,8 +315,9 @@ impl Context {
         self.counts.len()
     }
 
-    /// The whole n × d token matrix (unit rows; distinct direction j repeated counts[j] times, in
-    /// order), and the class of each token (`None` for a singleton). For checks on small n.
+    /// The whole n × d token matrix (unit rows; each distinct direction repeated as many times as
+    /// its multiplicity, in order), and the class of each token (`None` for a singleton). For
+    /// checks on small n.
     pub fn tokens(&self) -> (Array2<f64>, Vec<Option<usize>>) {
         let (n, d) = (self.key.n, self.key.d);
         let mut x = Array2::<f64>::zeros((n, d));

@@ -10,6 +10,7 @@ mod fuzz_args;
 mod kernels;
 mod limits;
 mod model_agreement;
+mod multiset;
 mod output_io;
 mod output_safety;
 mod reference_values;

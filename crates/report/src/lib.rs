@@ -472,7 +472,7 @@ fn provenance_markdown(sections: &Sections, machine: &provenance::Machine) -> St
     );
     let _ = writeln!(
         md,
-        "| seeds | every sample is drawn from its own ChaCha stream, keyed by (tag, n, d, ρ, replicate) (`critscale_sweeps::seed`); Gaussian grid: key (`gaussian-grid`, n, d, ρ, {}) per row; sampling claims: replicates 0, 1, … under their own tags (`T2`, `T5`) |",
+        "| seeds | every sample is drawn from its own ChaCha stream, keyed by (tag, n, d, ρ, replicate) (`critscale_sweeps::seed`); Gaussian grid: key (`gaussian-grid`, n, d, ρ, {}) per row; sampling claims: replicates 0, 1, … under their own tags (`T2`, `T5`, `T6`) |",
         g.seed
     );
     let _ = writeln!(

@@ -12,6 +12,9 @@
 //! * cos_out = 1 − (1 − ρ)λ, λ_angle = arccos(cos_out)/arccos(ρ),
 //! * η, the mean squared singular value of the layer's Jacobian: see [`mod@eta`].
 //!
+//! Contexts with repeated tokens (m distinct simplex directions with multiplicities, THEORY §10):
+//! see [`mod@multiset`].
+//!
 //! Everything is evaluated from logarithms (log p = −softplus(L − t), log r = log p − t), and every
 //! sum that is formed has terms of one sign, so nothing overflows, nothing cancels, and n can be
 //! anything the backend represents (10^{300} in `f64`). Quantities that fall below the backend's
@@ -21,12 +24,14 @@
 
 pub mod eta;
 pub mod limits;
+pub mod multiset;
 pub mod params;
 
 use critscale_real::Real;
 
 pub use eta::eta;
 pub use limits::gamma_c;
+pub use multiset::{MultisetLayer, MultisetParams, TypeLayer, self_mass, self_mass_crossing};
 pub use params::{FiniteRegime, InvalidParameter, Regime, Scaling, SimplexParams};
 
 /// Every closed-form quantity of the simplex layer at one parameter point.

@@ -13,6 +13,8 @@
 //! * [`simplex`] — λ of the exact simplex and its level crossings.
 //! * [`clusters`] — clustered Gaussian configurations (groups of m tokens, e.g. near-copy pairs; no
 //!   simplex limit) and the λ of their two-level limit: the control of `T2.threshold.large_d`.
+//! * [`repeats`] — contexts with repeated tokens (copies or near-copies of Gaussian directions)
+//!   and the exact self mass of their rows, with its crossing of ½: the `T6` claims.
 //! * [`support`] — the effective support predicted from per-row cosine cumulants (T5), and a
 //!   two-cluster configuration without a simplex limit.
 //! * [`exact`] — the exact, non-finite-safe JSON encoding of `f64` (a `serde(with = …)` module).
@@ -49,6 +51,7 @@ pub mod exact;
 pub mod gaussian;
 pub mod memo;
 pub mod phase;
+pub mod repeats;
 pub mod sample;
 pub mod seed;
 pub mod simplex;

@@ -18,7 +18,7 @@
 //!
 //! Modules: [`t1`] (forward pass on the simplex), [`t2`] (forward pass on an almost-simplex),
 //! [`t3`] (gradient on the simplex), [`t4`] (gradient on an almost-simplex), [`t5`] (the
-//! intermediate phase).
+//! intermediate phase), [`t6`] (repeated tokens, beyond the paper: THEORY §10).
 //!
 //! **Fitted claims.** The rate and threshold claims of T1 and T3 are judged on a fit to a series
 //! of points, one per size n = 10^k. Their checks are split in two halves, a [`SeriesCheck`]:
@@ -73,6 +73,7 @@ pub mod t2;
 pub mod t3;
 pub mod t4;
 pub mod t5;
+pub mod t6;
 
 use critscale_asymptotics::fit_inverse_log;
 use critscale_asymptotics::powerlaw::fit_log_ols_logs;
@@ -344,7 +345,7 @@ pub struct CheckError {
 pub struct Claim {
     /// Stable ID, cited in proofs/.
     pub id: &'static str,
-    /// The theorem it belongs to (`T1` … `T5`).
+    /// The theorem it belongs to (`T1` … `T6`).
     pub theorem: &'static str,
     /// The claim in words.
     pub statement: &'static str,
@@ -466,6 +467,7 @@ pub fn registry() -> Vec<Claim> {
     claims.extend(t3::claims());
     claims.extend(t4::claims());
     claims.extend(t5::claims());
+    claims.extend(t6::claims());
     claims
 }
 
@@ -960,7 +962,7 @@ mod tests {
     fn every_claim_belongs_to_the_theorem_its_id_names() {
         for claim in registry() {
             assert!(
-                ["T1", "T2", "T3", "T4", "T5"].contains(&claim.theorem),
+                ["T1", "T2", "T3", "T4", "T5", "T6"].contains(&claim.theorem),
                 "{}",
                 claim.id
             );

@@ -21,13 +21,18 @@ use crate::memo::Memo;
 use crate::seed::SampleKey;
 use crate::{Error, Result};
 use critscale_asymptotics::threshold;
-use critscale_kernels::{Options, Params, eta_exact, forward, observables};
+use critscale_kernels::{Options, Params, eta_exact, eta_exact_lean, forward, observables};
 use ndarray::{Array2, ArrayView2};
 use std::sync::OnceLock;
 
 /// The input cosines' variance and third cumulant are taken over the pairs among this many
 /// tokens (the first ones): enough for a 1e-3 relative estimate at the report's d, and O(1) in n.
 pub const MOMENT_TOKENS: usize = 256;
+
+/// From this n on, η is computed holding one n × n matrix instead of three
+/// (`critscale_kernels::eta_exact_lean`): 3 × 8n² bytes would be 384 MiB at n = 4096 and 1.5 GiB
+/// at n = 8192 (T4's largest samples); the lean form costs ~10% more time at these sizes.
+pub const LEAN_ETA_N: usize = 4096;
 
 /// How γ is chosen for a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -238,13 +243,21 @@ impl Configuration {
     }
 
     /// The exact η = ‖∂X'/∂X‖²_F/(nd) of one layer at γ on these tokens (what
-    /// [`Configuration::layer`] reports with `with_eta`).
+    /// [`Configuration::layer`] reports with `with_eta`): from n ≥ [`LEAN_ETA_N`] on by
+    /// `critscale_kernels::eta_exact_lean` (the same sums, one n × n matrix in memory instead
+    /// of three), below by `critscale_kernels::eta_exact`.
     ///
     /// # Errors
     /// [`Error::Kernel`], naming the sample and γ, if the kernels fail or refuse.
     pub fn eta(&self, gamma: f64) -> Result<f64> {
         let params = Params::from_gamma(gamma, self.key.n, 0.0);
-        eta_exact(self.x.view(), &params, &Options::default()).map_err(|e| Error::Kernel {
+        let opts = Options::default();
+        let eta = if self.key.n >= LEAN_ETA_N {
+            eta_exact_lean(self.x.view(), &params, &opts)
+        } else {
+            eta_exact(self.x.view(), &params, &opts)
+        };
+        eta.map_err(|e| Error::Kernel {
             what: format!("sample {} at gamma = {gamma}", self.key),
             message: e.to_string(),
         })
@@ -419,9 +432,8 @@ pub fn sample(key: &SampleKey, rule: Gamma, with_eta: bool) -> Result<Sample> {
         config.layer(config.gamma(rule), false)
     })?;
     if with_eta {
-        let eta = ETAS.get_or_insert_with((*key, rule), || {
-            Configuration::draw(key)?.eta(s.gamma)
-        })?;
+        let eta =
+            ETAS.get_or_insert_with((*key, rule), || Configuration::draw(key)?.eta(s.gamma))?;
         s.eta = Some(eta);
     }
     Ok(s)
@@ -496,8 +508,12 @@ mod tests {
         assert!(c.lambda_crossing(0.5, 0.1, 0.2, 1e-6).is_err());
         let s = sample(&key, Gamma::Fixed(x.root), true).unwrap();
         assert_eq!(s, c.layer(x.root, true).unwrap());
-        // Served from the cache, with or without η.
-        assert_eq!(sample(&key, Gamma::Fixed(x.root), false).unwrap(), s);
+        // Served from the cache, with or without η (the forward pass is shared).
+        assert_eq!(
+            sample(&key, Gamma::Fixed(x.root), false).unwrap(),
+            Sample { eta: None, ..s }
+        );
+        assert_eq!(sample(&key, Gamma::Fixed(x.root), true).unwrap(), s);
         let all = samples("test", &[16, 32], 8, 0.3, 2, Gamma::Fixed(1.0), false).unwrap();
         assert_eq!(all.len(), 4);
         assert!(all[0].seed != all[2].seed && all[0].key.n == 16 && all[3].key.seed == 1);

@@ -8,38 +8,98 @@
 //!
 //! # Once per key, without deadlock under rayon
 //!
-//! Each key has a slot, created by the first caller (the *owner*), who computes the value with
+//! Each key has a slot, created by the first caller (its *owner*), who computes the value with
 //! no lock held and then publishes it. A caller that finds the slot still being computed waits
-//! for it instead of computing the value a second time — with one exception, which is what makes
-//! the cache safe inside a rayon pool:
+//! for it instead of computing the value a second time, with one exception that keeps the cache
+//! free of deadlocks inside a rayon pool:
 //!
-//! * **A thread that is computing a value of any `Memo` never waits.** Rayon threads steal work
-//!   while they wait for their own parallel tasks, so the owner of a key can find itself, deeper
-//!   in its own stack, running a stolen task that asks for the very key it is computing (or for a
-//!   key whose owner, in turn, waits on it). Waiting there could never end; such a thread
-//!   computes the value itself instead (equal to the owner's: it depends only on the key) and
-//!   the owner's stays the one stored. A thread-local depth counts the values a thread is
-//!   computing.
+//! * **No wait that would close a cycle.** Rayon threads steal work while they wait for their
+//!   own parallel tasks, so the owner of a key can find itself, deeper in its own stack, running
+//!   a stolen task that asks for the very key it is computing, or for a key whose owner, in turn,
+//!   waits for one of its own. Every slot records its owner thread and every waiting thread the
+//!   slot it waits for (a process-wide wait-for graph under one lock); before waiting, a caller
+//!   follows owner → the slot that owner waits for → its owner … and if the chain comes back to
+//!   itself it computes the value instead (equal to the owner's: it depends only on the key; the
+//!   owner's is the one stored). Check and registration happen under the same lock, so two
+//!   threads can never both decide to wait on each other.
 //! * **A waiting thread helps.** While it waits it runs pending rayon tasks
 //!   (`rayon::yield_now`) — typically the owner's own parallel work — and sleeps on the slot's
 //!   condition variable (at most a millisecond at a time) only when there are none, so a wait
-//!   costs no core. Tasks it runs while waiting may become owners of other keys; they never wait
-//!   for anything below them on this thread's stack, which holds no value being computed
-//!   (otherwise the thread would not be waiting).
+//!   costs no core. A task it runs meanwhile that waits in turn becomes its innermost wait (the
+//!   one the graph follows).
 //!
-//! Waits therefore only ever go from a thread that computes nothing to a thread that computes
-//! and never waits in a `Memo`: no cycle of waits can form. The one thing the cache cannot
-//! prevent is a key whose computation asks for itself, which would be infinite recursion in any
-//! case. If an owner panics, its slot is emptied and the next caller (or a waiter) computes the
-//! value.
+//! What the graph cannot see are rayon's own joins: a computation whose *parallel tasks* ask a
+//! `Memo` for a key could, after work stealing, wait on a thread that waits for the join. No
+//! computation in critscale does that (the parallel tasks inside cached computations are kernel
+//! tiles and independent bisections, which use no `Memo`); keep it so. If an owner panics, its
+//! slot is emptied and the next caller (or a waiter) computes the value.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::ThreadId;
 use std::time::Duration;
 
-thread_local! {
-    /// How many `Memo` values this thread is computing (nested owners on its stack).
-    static COMPUTING: Cell<usize> = const { Cell::new(0) };
+/// The wait-for graph of every `Memo`: slot owners and, per waiting thread, the slots it waits
+/// for (innermost last).
+struct Graph {
+    owners: Vec<(usize, ThreadId)>,
+    waits: Vec<(ThreadId, usize)>,
+}
+
+static GRAPH: Mutex<Graph> = Mutex::new(Graph {
+    owners: Vec::new(),
+    waits: Vec::new(),
+});
+
+/// Slot identities for the graph.
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+fn graph() -> MutexGuard<'static, Graph> {
+    GRAPH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Graph {
+    fn owner(&self, slot: usize) -> Option<ThreadId> {
+        self.owners
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, t)| *t)
+    }
+
+    /// The slot `thread` waits for now (its innermost wait).
+    fn waiting_for(&self, thread: ThreadId) -> Option<usize> {
+        self.waits
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == thread)
+            .map(|(_, s)| *s)
+    }
+
+    /// Whether `me` waiting for `slot` would close a cycle of waits.
+    fn closes_cycle(&self, me: ThreadId, slot: usize) -> bool {
+        let mut at = slot;
+        // Each step moves to another thread; more steps than edges means a cycle elsewhere,
+        // which cannot exist (every wait was checked), so the bound is only a guard.
+        for _ in 0..=self.waits.len() {
+            let Some(owner) = self.owner(at) else {
+                return false;
+            };
+            if owner == me {
+                return true;
+            }
+            match self.waiting_for(owner) {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    fn remove_wait(&mut self, me: ThreadId, slot: usize) {
+        if let Some(k) = self.waits.iter().rposition(|w| *w == (me, slot)) {
+            self.waits.remove(k);
+        }
+    }
 }
 
 /// The state of one key.
@@ -56,11 +116,20 @@ enum State<V> {
 /// One key's state and the condition its waiters sleep on.
 #[derive(Debug)]
 struct Slot<V> {
+    id: usize,
     state: Mutex<State<V>>,
     changed: Condvar,
 }
 
 impl<V> Slot<V> {
+    fn new(state: State<V>) -> Self {
+        Slot {
+            id: NEXT_SLOT.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(state),
+            changed: Condvar::new(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State<V>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -71,8 +140,8 @@ impl<V> Slot<V> {
     }
 }
 
-/// Marks the current thread as computing a value while alive; empties the slot if the
-/// computation panics (the value was not published).
+/// The current thread as the owner of a slot while alive: registered in the graph; on drop
+/// unregistered, and the slot emptied if the computation panicked (nothing was published).
 struct Owner<'a, V> {
     slot: &'a Slot<V>,
     published: bool,
@@ -80,7 +149,7 @@ struct Owner<'a, V> {
 
 impl<'a, V> Owner<'a, V> {
     fn new(slot: &'a Slot<V>) -> Self {
-        COMPUTING.with(|c| c.set(c.get() + 1));
+        graph().owners.push((slot.id, std::thread::current().id()));
         Owner {
             slot,
             published: false,
@@ -90,24 +159,16 @@ impl<'a, V> Owner<'a, V> {
 
 impl<V> Drop for Owner<'_, V> {
     fn drop(&mut self) {
-        COMPUTING.with(|c| c.set(c.get() - 1));
+        {
+            let mut g = graph();
+            if let Some(k) = g.owners.iter().position(|(s, _)| *s == self.slot.id) {
+                g.owners.remove(k);
+            }
+        }
         if !self.published {
             self.slot.set(State::Empty);
         }
     }
-}
-
-/// Runs `f` counted as a computation of the current thread (for the no-wait rule).
-fn computing<R>(f: impl FnOnce() -> R) -> R {
-    struct Depth;
-    impl Drop for Depth {
-        fn drop(&mut self) {
-            COMPUTING.with(|c| c.set(c.get() - 1));
-        }
-    }
-    COMPUTING.with(|c| c.set(c.get() + 1));
-    let _depth = Depth;
-    f()
 }
 
 /// Values of type `V` by key `K` (compared with `==`; a linear search over few keys).
@@ -117,11 +178,11 @@ pub struct Memo<K, V> {
 }
 
 /// What a caller found for its key.
-enum Found<V> {
+enum Found<'a, V> {
     Value(V),
-    /// This caller owns the (new or emptied) slot and must compute.
-    Own,
-    /// Someone else is computing.
+    /// This caller owns the emptied slot and must compute.
+    Own(Owner<'a, V>),
+    /// Someone else is computing, and waiting for them could close a cycle.
     Busy,
 }
 
@@ -150,62 +211,73 @@ impl<K: PartialEq, V: Clone> Memo<K, V> {
     }
 
     /// The value of `key`: the cached one, or `f()` stored and returned, computed once per key
-    /// (see the module docs for the one exception, a nested request on a thread that is itself
-    /// computing a `Memo` value, which computes without waiting). `f` runs with no lock held.
+    /// (see the module docs for the one exception: a caller whose wait would close a cycle of
+    /// waits computes without waiting). `f` runs with no lock held.
     pub fn get_or_insert_with(&self, key: K, f: impl FnOnce() -> V) -> V {
         let slot = {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             match entries.iter().find(|(k, _)| *k == key) {
                 Some((_, s)) => Arc::clone(s),
                 None => {
-                    let s = Arc::new(Slot {
-                        state: Mutex::new(State::Computing),
-                        changed: Condvar::new(),
-                    });
+                    let s = Arc::new(Slot::new(State::Computing));
+                    // Registered as owner before the entries' lock is released, so that no
+                    // caller sees the slot without its owner.
+                    let owner = Owner::new(&s);
                     entries.push((key, Arc::clone(&s)));
                     drop(entries);
-                    return Self::compute(&s, f);
+                    return Self::compute(owner, f);
                 }
             }
         };
-        loop {
-            let found = {
-                let mut state = slot.lock();
-                match &*state {
-                    State::Done(v) => Found::Value(v.clone()),
-                    State::Empty => {
-                        *state = State::Computing;
-                        Found::Own
-                    }
-                    State::Computing => Found::Busy,
+        let me = std::thread::current().id();
+        let mut waiting = false;
+        let result = loop {
+            let mut state = slot.lock();
+            match &*state {
+                State::Done(v) => break Found::Value(v.clone()),
+                State::Empty => {
+                    *state = State::Computing;
+                    drop(state);
+                    break Found::Own(Owner::new(&slot));
                 }
-            };
-            match found {
-                Found::Value(v) => return v,
-                Found::Own => return Self::compute(&slot, f),
-                Found::Busy if COMPUTING.with(Cell::get) > 0 => return computing(f),
-                Found::Busy => {
-                    // Help: run a pending rayon task, or sleep briefly when there is none.
-                    if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
-                        let state = slot.lock();
-                        if matches!(*state, State::Computing) {
-                            drop(
-                                slot.changed
-                                    .wait_timeout(state, Duration::from_millis(1))
-                                    .unwrap_or_else(|e| e.into_inner()),
-                            );
-                        }
-                    }
+                State::Computing => {}
+            }
+            drop(state);
+            if !waiting {
+                let mut g = graph();
+                if g.closes_cycle(me, slot.id) {
+                    break Found::Busy;
+                }
+                g.waits.push((me, slot.id));
+                waiting = true;
+            }
+            // Help: run a pending rayon task, or sleep briefly when there is none.
+            if !matches!(rayon::yield_now(), Some(rayon::Yield::Executed)) {
+                let state = slot.lock();
+                if matches!(*state, State::Computing) {
+                    drop(
+                        slot.changed
+                            .wait_timeout(state, Duration::from_millis(1))
+                            .unwrap_or_else(|e| e.into_inner()),
+                    );
                 }
             }
+        };
+        if waiting {
+            graph().remove_wait(me, slot.id);
+        }
+        match result {
+            Found::Value(v) => v,
+            Found::Own(owner) => Self::compute(owner, f),
+            // Waiting would close a cycle: computed here, the owner's value is the one stored.
+            Found::Busy => f(),
         }
     }
 
     /// Computes the value of an owned slot and publishes it.
-    fn compute(slot: &Slot<V>, f: impl FnOnce() -> V) -> V {
-        let mut owner = Owner::new(slot);
+    fn compute(mut owner: Owner<'_, V>, f: impl FnOnce() -> V) -> V {
         let v = f();
-        slot.set(State::Done(v.clone()));
+        owner.slot.set(State::Done(v.clone()));
         owner.published = true;
         v
     }
@@ -214,11 +286,7 @@ impl<K: PartialEq, V: Clone> Memo<K, V> {
     pub fn insert(&self, key: K, value: V) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if !entries.iter().any(|(k, _)| *k == key) {
-            let slot = Slot {
-                state: Mutex::new(State::Done(value)),
-                changed: Condvar::new(),
-            };
-            entries.push((key, Arc::new(slot)));
+            entries.push((key, Arc::new(Slot::new(State::Done(value)))));
         }
     }
 }
@@ -250,8 +318,8 @@ mod tests {
             .unwrap()
     }
 
-    /// Many parallel callers of few keys, each value slow and itself parallel: every key is
-    /// computed exactly once (no caller here is nested inside another computation).
+    /// Many parallel callers of few keys, each value slow: every key is computed exactly once
+    /// (the callers wait, helping, for the owners).
     #[test]
     fn concurrent_callers_share_one_computation() {
         let memo: Memo<u64, u64> = Memo::new();
@@ -263,7 +331,7 @@ mod tests {
                     memo.get_or_insert_with(i % 4, || {
                         calls.fetch_add(1, Ordering::Relaxed);
                         std::thread::sleep(Duration::from_millis(20));
-                        (0..1000u64).into_par_iter().map(|v| v * (i % 4)).sum()
+                        (0..1000u64).map(|v| v * (i % 4)).sum()
                     })
                 })
                 .collect()
@@ -318,6 +386,11 @@ mod tests {
         assert!(hit.is_err());
         assert_eq!(memo.get(&1), None);
         assert_eq!(memo.get_or_insert_with(1, || 7), 7);
-        assert_eq!(COMPUTING.with(Cell::get), 0);
+        assert!(
+            graph()
+                .owners
+                .iter()
+                .all(|(_, t)| *t != std::thread::current().id())
+        );
     }
 }

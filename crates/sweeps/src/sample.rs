@@ -281,7 +281,8 @@ impl Configuration {
     }
 
     /// Runs a threshold search (`critscale_asymptotics::threshold`) on λ(γ) of these tokens
-    /// (on [`Configuration::layer_tokens`]); `what` names the search in errors.
+    /// (the tokens of every forward pass: n span coordinates when d > n); `what` names the
+    /// search in errors.
     ///
     /// # Errors
     /// The first kernel error of a λ evaluation, else [`Error::Crossing`] from the search.

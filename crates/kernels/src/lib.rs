@@ -9,6 +9,7 @@
 //!   tiles;
 //! * [`mod@eta`] — the exact η = ‖∂X'/∂X‖²_F/(nd) in O(n²d + n³) (or O(n²d²) when that is
 //!   smaller) without the nd × nd Jacobian, and Hutchinson's estimate in O(k n² d);
+//! * [`mod@lean`] — the same exact η holding one n × n matrix instead of three (for large n);
 //! * [`mod@simd`] — the exponential (Cody–Waite + polynomial), dispatched at run time through
 //!   `pulp` to AVX-512, AVX2+FMA or scalar code;
 //! * [`mod@element`] — the `f64`/`f32` element trait and the matrix products (`gemm` crate);
@@ -36,6 +37,7 @@ pub mod element;
 pub mod error;
 pub mod eta;
 pub mod forward;
+pub mod lean;
 pub mod memory;
 pub mod observables;
 pub mod prepare;
@@ -46,6 +48,7 @@ pub use element::Element;
 pub use error::KernelError;
 pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
 pub use forward::{Forward, forward};
+pub use lean::eta_exact_lean;
 pub use observables::{
     COPY_TOLERANCE, ErrorModel, Observables, copy_tolerance, lambda_error_limit, mean_input_cosine,
     observables,

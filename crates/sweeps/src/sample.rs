@@ -12,8 +12,8 @@
 //! entropy), the row statistics the theorem checks read (max_i Σ_k A_ik², mean_i (1 − A_ii),
 //! |y'_i − y_i|), and, when asked, the exact η = ‖∂X'/∂X‖²_F/(nd) (`eta_exact`, no estimator).
 //!
-//! **Memo.** [`sample`] caches samples by (key, γ rule, with η) in one process-wide [`Memo`]
-//! owned by this module: the theorem checks T2, T4 and T5 ask for the same samples, and the
+//! **Memo.** [`sample`] caches samples by (key, γ rule) in process-wide [`Memo`]s owned by this
+//! module (the forward pass and η apart): the theorem checks T2, T4 and T5 ask for the same samples, and the
 //! test suite reruns every check perturbed. A sample depends only on its key and γ, so the cache
 //! changes run times, never results.
 
@@ -21,12 +21,18 @@ use crate::memo::Memo;
 use crate::seed::SampleKey;
 use crate::{Error, Result};
 use critscale_asymptotics::threshold;
-use critscale_kernels::{Options, Params, eta_exact, forward, observables};
+use critscale_kernels::{Options, Params, eta_exact, eta_exact_lean, forward, observables};
 use ndarray::{Array2, ArrayView2};
+use std::sync::OnceLock;
 
 /// The input cosines' variance and third cumulant are taken over the pairs among this many
 /// tokens (the first ones): enough for a 1e-3 relative estimate at the report's d, and O(1) in n.
 pub const MOMENT_TOKENS: usize = 256;
+
+/// From this n on, η is computed holding one n × n matrix instead of three
+/// (`critscale_kernels::eta_exact_lean`): 3 × 8n² bytes would be 384 MiB at n = 4096 and 1.5 GiB
+/// at n = 8192 (T4's largest samples); the lean form costs ~10% more time at these sizes.
+pub const LEAN_ETA_N: usize = 4096;
 
 /// How γ is chosen for a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,6 +114,8 @@ pub struct Configuration {
     key: SampleKey,
     x: Array2<f64>,
     inputs: Inputs,
+    /// [`span_coordinates`] of the tokens when d > n, formed at the first layer that needs them.
+    span: OnceLock<Option<Array2<f64>>>,
 }
 
 impl Configuration {
@@ -122,6 +130,7 @@ impl Configuration {
             key: *key,
             x,
             inputs,
+            span: OnceLock::new(),
         })
     }
 
@@ -142,6 +151,7 @@ impl Configuration {
             key: *key,
             x,
             inputs,
+            span: OnceLock::new(),
         })
     }
 
@@ -181,7 +191,7 @@ impl Configuration {
         };
         let params = Params::from_gamma(gamma, n, 0.0);
         let opts = Options::default();
-        let fwd = forward(self.x.view(), &params, &opts).map_err(at)?;
+        let fwd = forward(self.layer_tokens(), &params, &opts).map_err(at)?;
         let obs = observables(&fwd).map_err(at)?;
         let nf = n as f64;
         let (mut max_sq, mut mean_off, mut max_dev, mut mean_dev) = (0.0f64, 0.0, 0.0f64, 0.0);
@@ -190,7 +200,7 @@ impl Configuration {
             let z = 1.0 + fwd.row_sum[i];
             max_sq = max_sq.max((1.0 + fwd.row_sq[i]) / (z * z));
             mean_off += fwd.row_sum[i] / z / nf;
-            let dev = (0..d)
+            let dev = (0..fwd.prep.d)
                 .map(|a| (fwd.y_out(i, a) - fwd.prep.y(i, a)).powi(2))
                 .sum::<f64>()
                 .sqrt();
@@ -199,7 +209,7 @@ impl Configuration {
         }
         drop(fwd);
         let eta = if with_eta {
-            Some(eta_exact(self.x.view(), &params, &opts).map_err(at)?)
+            Some(self.eta(gamma)?)
         } else {
             None
         };
@@ -232,8 +242,47 @@ impl Configuration {
         })
     }
 
-    /// Runs a threshold search (`critscale_asymptotics::threshold`) on λ(γ) of these tokens;
-    /// `what` names the search in errors.
+    /// The exact η = ‖∂X'/∂X‖²_F/(nd) of one layer at γ on these tokens (what
+    /// [`Configuration::layer`] reports with `with_eta`): from n ≥ [`LEAN_ETA_N`] on by
+    /// `critscale_kernels::eta_exact_lean` (the same sums, one n × n matrix in memory instead
+    /// of three), below by `critscale_kernels::eta_exact`.
+    ///
+    /// # Errors
+    /// [`Error::Kernel`], naming the sample and γ, if the kernels fail or refuse.
+    pub fn eta(&self, gamma: f64) -> Result<f64> {
+        let params = Params::from_gamma(gamma, self.key.n, 0.0);
+        let opts = Options::default();
+        let eta = if self.key.n >= LEAN_ETA_N {
+            eta_exact_lean(self.x.view(), &params, &opts)
+        } else {
+            eta_exact(self.x.view(), &params, &opts)
+        };
+        eta.map_err(|e| Error::Kernel {
+            what: format!("sample {} at gamma = {gamma}", self.key),
+            message: e.to_string(),
+        })
+    }
+
+    /// The tokens the forward pass runs on: when d > n, their [`span_coordinates`] (n × n,
+    /// formed once per configuration), else (or if those cannot be formed) the tokens. Every
+    /// observable of the forward pass (λ, λ_angle, the cosines, the weights, |y'_i − y_i|)
+    /// depends on the tokens only through their inner products, so it is the same up to
+    /// rounding, and a pass costs what it costs at d = n (T2's threshold at n = 1024,
+    /// d = 8192: 8 times less). η is always computed from the tokens themselves.
+    fn layer_tokens(&self) -> ArrayView2<'_, f64> {
+        let (n, d) = (self.key.n, self.key.d);
+        if d <= n {
+            return self.x.view();
+        }
+        match self.span.get_or_init(|| span_coordinates(self.x.view())) {
+            Some(c) => c.view(),
+            None => self.x.view(),
+        }
+    }
+
+    /// Runs a threshold search (`critscale_asymptotics::threshold`) on λ(γ) of these tokens
+    /// (the tokens of every forward pass: n span coordinates when d > n); `what` names the
+    /// search in errors.
     ///
     /// # Errors
     /// The first kernel error of a λ evaluation, else [`Error::Crossing`] from the search.
@@ -242,13 +291,26 @@ impl Configuration {
         what: &str,
         search: impl FnOnce(&mut dyn FnMut(f64) -> f64) -> critscale_asymptotics::Result<R>,
     ) -> Result<R> {
+        let n = self.key.n;
+        let x = self.layer_tokens();
         // A failed pass is NaN to the search (which stops on it); its error is kept to report.
         let mut failed = None;
-        let found = search(&mut |gamma| match self.layer(gamma, false) {
-            Ok(s) => s.lambda,
-            Err(e) => {
-                failed.get_or_insert(e);
-                f64::NAN
+        let found = search(&mut |gamma| {
+            let at = |e: critscale_kernels::KernelError| Error::Kernel {
+                what: format!("sample {} at gamma = {gamma}", self.key),
+                message: e.to_string(),
+            };
+            let params = Params::from_gamma(gamma, n, 0.0);
+            let lambda = forward(x, &params, &Options::default())
+                .and_then(|fwd| observables(&fwd))
+                .map(|obs| obs.lambda)
+                .map_err(at);
+            match lambda {
+                Ok(l) => l,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    f64::NAN
+                }
             }
         });
         if let Some(e) = failed {
@@ -277,6 +339,42 @@ impl Configuration {
             threshold::bisect(f, level, lo, hi, xtol)
         })
     }
+}
+
+/// Coordinates of the n tokens in an n-dimensional basis of their span: the rows of the
+/// Cholesky factor L of their Gram matrix X Xᵀ = L Lᵀ (n × n), which have the same inner
+/// products (hence norms and cosines) as the rows of X up to rounding (backward stable for a
+/// positive definite Gram matrix: |L Lᵀ − X Xᵀ| ≤ O(n·u)·|x_i||x_j|). Everything the layer
+/// computes *except η* depends on the tokens only through their inner products (η counts the d
+/// directions of the Jacobian, so it is never computed from these). `None` if the Gram matrix
+/// is not numerically positive definite (d < n, or degenerate tokens).
+pub fn span_coordinates(x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+    use critscale_asymptotics::nalgebra::DMatrix;
+    use critscale_kernels::element::{Mat, Op, gemm};
+    use rayon::prelude::*;
+    let (n, d) = x.dim();
+    let x = x.as_standard_layout();
+    let data = x.as_slice()?;
+    // G = X Xᵀ by row blocks (in parallel; each entry is one fixed GEMM, so the result does not
+    // depend on the thread count).
+    const ROWS: usize = 64;
+    let mut g = vec![0.0f64; n * n];
+    g.par_chunks_mut(ROWS * n).enumerate().for_each(|(b, gb)| {
+        let i0 = b * ROWS;
+        let rows = gb.len() / n;
+        gemm(
+            gb,
+            n,
+            false,
+            Mat::new(&data[i0 * d..(i0 + rows) * d], rows, d, d),
+            Op::N,
+            Mat::new(data, n, d, d),
+            Op::T,
+        );
+    });
+    let l = DMatrix::from_row_slice(n, n, &g).cholesky()?.l();
+    let out = Array2::from_shape_fn((n, n), |(i, j)| l[(i, j)]);
+    out.iter().all(|v| v.is_finite()).then_some(out)
 }
 
 fn measure_inputs(x: ArrayView2<'_, f64>) -> Inputs {
@@ -317,23 +415,28 @@ fn measure_inputs(x: ArrayView2<'_, f64>) -> Inputs {
     }
 }
 
-/// The cache of [`sample`]: by (key, γ rule, with η).
-static SAMPLES: Memo<(SampleKey, Gamma, bool), Sample> = Memo::new();
+/// The caches of [`sample`]: the layer without η, and η, each by (key, γ rule). η is kept apart
+/// so that a check that needs it reuses the forward pass of one that did not (and vice versa).
+static LAYERS: Memo<(SampleKey, Gamma), Result<Sample>> = Memo::new();
+static ETAS: Memo<(SampleKey, Gamma), Result<f64>> = Memo::new();
 
-/// One layer on the configuration of `key` at the γ of `rule`, memoised (see the module docs). A
-/// cached sample with η also answers a request without.
+/// One layer on the configuration of `key` at the γ of `rule`, memoised (see the module docs):
+/// the forward pass and the exact η are each computed once per (key, rule), whichever callers
+/// ask first and however many threads ask at once ([`Memo`]).
 ///
 /// # Errors
-/// As [`Configuration::draw`] and [`Configuration::layer`] (errors are not cached).
+/// As [`Configuration::draw`] and [`Configuration::layer`] (an error is remembered like a
+/// value: it depends only on the key).
 pub fn sample(key: &SampleKey, rule: Gamma, with_eta: bool) -> Result<Sample> {
-    for eta in [true, with_eta] {
-        if let Some(s) = SAMPLES.get(&(*key, rule, eta)) {
-            return Ok(s);
-        }
+    let mut s = LAYERS.get_or_insert_with((*key, rule), || {
+        let config = Configuration::draw(key)?;
+        config.layer(config.gamma(rule), false)
+    })?;
+    if with_eta {
+        let eta =
+            ETAS.get_or_insert_with((*key, rule), || Configuration::draw(key)?.eta(s.gamma))?;
+        s.eta = Some(eta);
     }
-    let config = Configuration::draw(key)?;
-    let s = config.layer(config.gamma(rule), with_eta)?;
-    SAMPLES.insert((*key, rule, with_eta), s);
     Ok(s)
 }
 
@@ -406,8 +509,12 @@ mod tests {
         assert!(c.lambda_crossing(0.5, 0.1, 0.2, 1e-6).is_err());
         let s = sample(&key, Gamma::Fixed(x.root), true).unwrap();
         assert_eq!(s, c.layer(x.root, true).unwrap());
-        // Served from the cache, with or without η.
-        assert_eq!(sample(&key, Gamma::Fixed(x.root), false).unwrap(), s);
+        // Served from the cache, with or without η (the forward pass is shared).
+        assert_eq!(
+            sample(&key, Gamma::Fixed(x.root), false).unwrap(),
+            Sample { eta: None, ..s }
+        );
+        assert_eq!(sample(&key, Gamma::Fixed(x.root), true).unwrap(), s);
         let all = samples("test", &[16, 32], 8, 0.3, 2, Gamma::Fixed(1.0), false).unwrap();
         assert_eq!(all.len(), 4);
         assert!(all[0].seed != all[2].seed && all[0].key.n == 16 && all[3].key.seed == 1);

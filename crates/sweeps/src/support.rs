@@ -304,8 +304,15 @@ pub fn two_cluster_support(
         what: format!("two clusters {tag}/n{n}/d{d}/rho{rho}/seed{seed} at gamma = {gamma}"),
         message: e.to_string(),
     };
+    // The support depends on the tokens only through their inner products: for d > n the pass
+    // runs on n coordinates of their span (as `Configuration` does).
+    let span = if d > n {
+        crate::sample::span_coordinates(x.view())
+    } else {
+        None
+    };
     let fwd = forward(
-        x.view(),
+        span.as_ref().map_or(x.view(), |c| c.view()),
         &Params::from_gamma(gamma, n, 0.0),
         &Options::default(),
     )

@@ -54,6 +54,7 @@ use critscale_simplex::gamma_c;
 use critscale_sweeps::clusters::Clusters;
 use critscale_sweeps::simplex::half_crossing;
 use critscale_sweeps::{Configuration, Gamma, LAMBDA_HALF, Memo, Sample, SampleKey};
+use rayon::prelude::*;
 
 /// ρ of every Gaussian almost-simplex.
 pub const RHO: f64 = 0.3;
@@ -307,16 +308,18 @@ fn crossing_fit(
     n: usize,
     ds: &[usize],
     seeds: u64,
-    config: &dyn Fn(usize, u64) -> Result<Configuration, String>,
+    config: &(dyn Fn(usize, u64) -> Result<Configuration, String> + Sync),
     setting: &str,
 ) -> Result<Measurement, String> {
     let gamma_c = gamma_c(&RHO);
-    let mut rows = Vec::new();
-    let mut ys = Vec::new();
-    let mut per_d = Vec::new();
-    for &d in ds {
-        let mut acc = 0.0;
-        for seed in 0..seeds {
+    // Every (d, seed) is bisected on its own tokens: in parallel, collected in (d, seed) order.
+    let jobs: Vec<(usize, u64)> = ds
+        .iter()
+        .flat_map(|&d| (0..seeds).map(move |seed| (d, seed)))
+        .collect();
+    let shifted: Vec<f64> = jobs
+        .par_iter()
+        .map(|&(d, seed)| {
             // The sample's own ρ̂ shifts its crossing by γ(ρ̂ − ρ)/(1 − ρ) to first order;
             // bisect λ(γ) = 1/2 directly, on the sample's tokens.
             let config = config(d, seed)?;
@@ -330,10 +333,18 @@ fn crossing_fit(
                 .map_err(|e| e.to_string())?
                 .root;
             // Shift to the population ρ: the crossing of a simplex scales like 1/(1 − ρ̂).
-            let shifted = root * (1.0 - config.rho_hat()) / (1.0 - RHO);
-            acc += shifted / seeds as f64;
+            Ok(root * (1.0 - config.rho_hat()) / (1.0 - RHO))
+        })
+        .collect::<Result<_, String>>()?;
+    let mut rows = Vec::new();
+    let mut ys = Vec::new();
+    let mut per_d = Vec::new();
+    for (k, &d) in ds.iter().enumerate() {
+        let mut acc = 0.0;
+        for s in &shifted[k * seeds as usize..(k + 1) * seeds as usize] {
+            acc += s / seeds as f64;
             rows.push(1.0 / d as f64);
-            ys.push(shifted);
+            ys.push(*s);
         }
         per_d.push(format!("{d}: {acc:.4}"));
     }

@@ -1,0 +1,440 @@
+//! The exact η of [`crate::eta_exact`] with one n × n matrix in memory instead of three.
+//!
+//! [`crate::eta_exact`] keeps the Gram matrix G = Z Zᵀ, the attention A and H = G∘G, all n × n:
+//! 24n² bytes in `f64` (1.6 GB at n = 8192). [`eta_exact_lean`] computes the same sums from the
+//! same GEMM-shaped ingredients (the formula and its derivation are in the docs of
+//! [`mod@crate::eta`]) but keeps only A, recomputing what it needs of G where it needs it:
+//!
+//! * A row block by row block from G_I = Z_I Zᵀ (b × n), then discarded;
+//! * Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩² through half of the symmetric H, as [`crate::eta`] does,
+//!   with column block K of H (from row block K down) formed from Z when it is used:
+//!   H_{J≥K,K} = (Z_{J≥K} Z_Kᵀ)∘², its diagonal block halved;
+//! * the per-row sums with G_I recomputed per row block.
+//!
+//! Memory: A (n² elements) plus per-thread blocks of O(b·n) (b the block of the options, 512
+//! rows at most for Q); 8n² bytes in `f64`, a third of [`crate::eta_exact`]'s. Work: the
+//! recomputed Gram blocks add about 2.5n²d flops to the n³ + 6n²d of [`crate::eta_exact`]
+//! (≈ 10% at n = 8192, d = 512).
+//!
+//! **Same numbers.** Every sum is taken in the order of [`crate::eta_exact`] from entries
+//! computed by the same GEMM shapes (an entry ⟨z_i, z_j⟩ is one dot product over d whichever
+//! of the two tokens is the row operand), and the rounding-error estimate and the refusal
+//! ([`crate::eta_error_limit`]) are those of [`crate::eta_exact`]; the tests compare the two.
+
+use crate::element::{Element, Mat, Op, gemm};
+use crate::error::KernelError;
+use crate::eta::eta_error_limit;
+use crate::memory::try_zeros;
+use crate::prepare::{Options, Params, Prepared, prepare};
+use crate::tiles::{block_starts, simd_run};
+use ndarray::ArrayView2;
+use rayon::prelude::*;
+
+/// δ_ij = max(0, (|z_i|² + |z_j|²)/2 − G_ij), and 0 on the diagonal.
+#[inline(always)]
+fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
+    if i == j {
+        0.0
+    } else {
+        (0.5 * (zn[i] + zn[j]) - g).max(0.0)
+    }
+}
+
+/// G_I = Z_I Zᵀ for rows `i0..i1` (row-major, (i1 − i0) × n) into `g`.
+fn gram_rows<T: Element>(prep: &Prepared<T>, i0: usize, i1: usize, g: &mut [T]) {
+    let (n, d) = (prep.n, prep.d);
+    gemm(
+        g,
+        n,
+        false,
+        Mat::new(&prep.z[i0 * d..i1 * d], i1 - i0, d, d),
+        Op::N,
+        Mat::new(&prep.z, n, d, d),
+        Op::T,
+    );
+}
+
+/// The exact η = ‖∂X'/∂X‖²_F/(nd), as [`crate::eta_exact`], holding one n × n matrix (see the
+/// module docs).
+///
+/// # Errors
+///
+/// As [`crate::eta_exact`]: what [`prepare`] reports; [`KernelError::NonFiniteResult`];
+/// [`KernelError::PrecisionLoss`] when the estimated rounding error exceeds
+/// [`crate::eta_error_limit`]; [`KernelError::OutOfMemory`] if A cannot be allocated.
+pub fn eta_exact_lean<T: Element>(
+    x: ArrayView2<'_, T>,
+    params: &Params,
+    opts: &Options,
+) -> Result<f64, KernelError> {
+    let (eta, err) = eta_lean_with_error(x, params, opts)?;
+    let limit = eta_error_limit::<T>();
+    if err > limit * eta {
+        return Err(KernelError::PrecisionLoss {
+            what: "exact eta",
+            precision: T::NAME,
+            bound: err / eta,
+            limit,
+            beta: params.beta,
+        });
+    }
+    Ok(eta)
+}
+
+/// η and the estimate of its absolute rounding error (that of `eta_exact_with_error`).
+fn eta_lean_with_error<T: Element>(
+    x: ArrayView2<'_, T>,
+    params: &Params,
+    opts: &Options,
+) -> Result<(f64, f64), KernelError> {
+    let prep = prepare(x, params)?;
+    let (n, d) = (prep.n, prep.d);
+    let (beta, alpha) = (params.beta, params.alpha);
+    if d == 1 {
+        // In one dimension y_k = ±1 does not move (Π_k = 0), so J = αI exactly.
+        return Ok((alpha * alpha, 0.0));
+    }
+    let bs = opts.block(n);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    let z = &prep.z;
+
+    // A, row block by row block from G_I.
+    let mut a = try_zeros::<T>(n * n, "the attention matrix A (n x n)")?;
+    a.par_chunks_mut(bs * n).enumerate().for_each(|(b, ab)| {
+        let (i0, i1) = (starts[b], starts[b + 1]);
+        let mut g = vec![T::ZERO; (i1 - i0) * n];
+        gram_rows(&prep, i0, i1, &mut g);
+        for (ii, row) in ab.chunks_mut(n).enumerate() {
+            let i = i0 + ii;
+            let grow = &g[ii * n..(ii + 1) * n];
+            simd_run(|| {
+                for (j, (av, gv)) in row.iter_mut().zip(grow).enumerate() {
+                    *av = T::from_f64(-beta * delta(&prep.zn, gv.to_f64(), i, j));
+                }
+            });
+            T::exp_in_place(row);
+            let s: f64 = row.iter().map(|v| v.to_f64()).sum();
+            let inv = 1.0 / s;
+            for v in row.iter_mut() {
+                *v = T::from_f64(v.to_f64() * inv);
+            }
+        }
+    });
+
+    // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
+    let mut m = try_zeros::<T>(n * d, "the attention means M = A Z (n x d)")?;
+    m.par_chunks_mut(bs * d).enumerate().for_each(|(b, mb)| {
+        let (i0, i1) = (starts[b], starts[b + 1]);
+        gemm(
+            mb,
+            d,
+            false,
+            Mat::new(&a[i0 * n..i1 * n], i1 - i0, n, n),
+            Op::N,
+            Mat::new(z, n, d, d),
+            Op::N,
+        );
+    });
+    let dotc = |row: &[T]| -> f64 {
+        row.iter()
+            .zip(&prep.center)
+            .map(|(v, c)| v.to_f64() * c)
+            .sum()
+    };
+    let m2: Vec<f64> = m
+        .chunks(d)
+        .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum())
+        .collect();
+    let mc: Vec<f64> = m.chunks(d).map(dotc).collect();
+    let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
+    let q = q_lean(&prep, &a, bs)?;
+    let ku = (2.0 + 0.25 * ((n as f64).sqrt() + (d as f64).sqrt())) * T::UNIT_ROUNDOFF;
+    let zn_max = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v));
+    let zc_max = zc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
+    let df = d as f64;
+
+    let per_row: Vec<(f64, f64)> = (0..nb)
+        .into_par_iter()
+        .map(|b| {
+            let (i0, i1) = (starts[b], starts[b + 1]);
+            let ri = i1 - i0;
+            let mut g = vec![T::ZERO; ri * n];
+            gram_rows(&prep, i0, i1, &mut g);
+            // B_I = M_I Zᵀ.
+            let mut bz = vec![T::ZERO; ri * n];
+            gemm(
+                &mut bz,
+                n,
+                false,
+                Mat::new(&m[i0 * d..i1 * d], ri, d, d),
+                Op::N,
+                Mat::new(z, n, d, d),
+                Op::T,
+            );
+            // δ̄_i and W_I = A_ij(δ̄_i − δ_ij).
+            let mut w = vec![T::ZERO; ri * n];
+            let mut dbar = vec![0.0f64; ri];
+            for ii in 0..ri {
+                let i = i0 + ii;
+                let (ar, gr) = (&a[i * n..(i + 1) * n], &g[ii * n..(ii + 1) * n]);
+                let s: f64 = (0..n)
+                    .map(|j| ar[j].to_f64() * delta(&prep.zn, gr[j].to_f64(), i, j))
+                    .sum();
+                dbar[ii] = s;
+                for j in 0..n {
+                    let dl = delta(&prep.zn, gr[j].to_f64(), i, j);
+                    w[ii * n + j] = T::from_f64(ar[j].to_f64() * (s - dl));
+                }
+            }
+            let mut cy = vec![T::ZERO; ri * d];
+            gemm(
+                &mut cy,
+                d,
+                false,
+                Mat::new(&w, ri, n, n),
+                Op::N,
+                Mat::new(z, n, d, d),
+                Op::N,
+            );
+            (0..ri)
+                .map(|ii| {
+                    let i = i0 + ii;
+                    let (ar, gr, br) = (
+                        &a[i * n..(i + 1) * n],
+                        &g[ii * n..(ii + 1) * n],
+                        &bz[ii * n..(ii + 1) * n],
+                    );
+                    let (mu2, db) = (m2[i], dbar[ii]);
+                    let (mut trc, mut ycy, mut s1, mut off) = (0.0, 0.0, 0.0, 0.0);
+                    let (mut p_i, mut s1_abs, mut s2) = (0.0, 0.0, 0.0);
+                    for k in 0..n {
+                        let akv = ar[k].to_f64();
+                        let bik = br[k].to_f64();
+                        let dl = delta(&prep.zn, gr[k].to_f64(), i, k);
+                        let w2 = (prep.zn[k] - 2.0 * bik + mu2).max(0.0);
+                        trc += akv * w2;
+                        ycy += akv * (dl - db) * (dl - db);
+                        s1 += akv * bik * bik;
+                        p_i += akv * prep.zn[k];
+                        s1_abs += akv * bik.abs();
+                        if k != i {
+                            let p = (prep.zn[k] - bik) + (zc[k] - mc[i]);
+                            let bracket = (df - 1.0)
+                                + 2.0 * beta * ((db - dl) - (1.0 - dl) * p)
+                                + beta * beta * w2 * dl * (2.0 - dl);
+                            let wk = akv * akv * inv_r2[k];
+                            off += wk * bracket;
+                            s2 += wk;
+                        }
+                    }
+                    let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
+                    let dl_max = prep.zn[i] + zn_max;
+                    let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
+                    let off_err = s2
+                        * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
+                            + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
+                    let trc_mag = p_i + 2.0 * s1_abs + mu2;
+                    let cy2: f64 = cy[ii * d..(ii + 1) * d]
+                        .iter()
+                        .map(|v| v.to_f64() * v.to_f64())
+                        .sum();
+                    let trc2 = (q[i] - 2.0 * s1 + mu2 * mu2).max(0.0);
+                    let av = ar[i].to_f64();
+                    let t1 = (trc - ycy).max(0.0);
+                    let t2 = (trc2 - cy2).max(0.0);
+                    let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
+                    let trfp = av * (df - 1.0) + beta * t1;
+                    let r = prep.norms[i];
+                    let value = off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df;
+                    let t2_mag = q[i] + 2.0 * s1 + mu2 * mu2 + cy2 + 2.0 * s1_abs * p_i.sqrt();
+                    let t1_mag = trc_mag + ycy + db * db;
+                    let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)
+                        + 2.0 * alpha * beta * t1_mag / r;
+                    (value, ku * (diag_err + off_err))
+                })
+                .collect::<Vec<(f64, f64)>>()
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let eta = per_row.iter().map(|r| r.0).sum::<f64>() / (n as f64 * df);
+    if !eta.is_finite() {
+        return Err(KernelError::NonFiniteResult { what: "exact eta" });
+    }
+    let err = per_row.iter().map(|r| r.1).sum::<f64>() / (n as f64 * df);
+    Ok((eta, err))
+}
+
+/// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the products of `crate::eta` (vech route when
+/// d(d + 1) < n, else half of H = G∘G by column blocks) with H's column blocks formed from Z
+/// as they are used.
+fn q_lean<T: Element>(prep: &Prepared<T>, a: &[T], bs: usize) -> Result<Vec<f64>, KernelError> {
+    let (n, d) = (prep.n, prep.d);
+    let dh = d * (d + 1) / 2;
+    let kb = bs.min(n);
+    let bs = bs.max(512).min(n);
+    let starts = block_starts(n, bs);
+    let nb = starts.len() - 1;
+    if 2 * dh < n {
+        // K_j = vech(z_j z_jᵀ) with off-diagonal entries × √2 (n × d(d+1)/2: smaller than n²).
+        let s2 = std::f64::consts::SQRT_2;
+        let mut k = try_zeros::<T>(n * dh, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
+        k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
+            let zj = prep.zrow(j);
+            let mut idx = 0;
+            for p in 0..d {
+                for q in p..d {
+                    let w = if p == q { 1.0 } else { s2 };
+                    row[idx] = T::from_f64(w * zj[p].to_f64() * zj[q].to_f64());
+                    idx += 1;
+                }
+            }
+        });
+        return Ok((0..nb)
+            .into_par_iter()
+            .map(|b| {
+                let (i0, i1) = (starts[b], starts[b + 1]);
+                let ri = i1 - i0;
+                let mut f = vec![T::ZERO; ri * dh];
+                gemm(
+                    &mut f,
+                    dh,
+                    false,
+                    Mat::new(&a[i0 * n..i1 * n], ri, n, n),
+                    Op::N,
+                    Mat::new(&k, n, dh, dh),
+                    Op::N,
+                );
+                f.chunks(dh)
+                    .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>())
+                    .collect::<Vec<f64>>()
+            })
+            .collect::<Vec<_>>()
+            .concat());
+    }
+    let kstarts = block_starts(n, kb);
+    let nk = kstarts.len() - 1;
+    let z = &prep.z;
+    // For each column block K: H_{J≥K,K} ((n − k0) × rk), then every row block's product with
+    // it. parts[kk][b] holds the row block's partial sums.
+    let parts: Vec<Vec<Vec<f64>>> = (0..nk)
+        .into_par_iter()
+        .map(|kk| {
+            let (k0, k1) = (kstarts[kk], kstarts[kk + 1]);
+            let rk = k1 - k0;
+            let mut h = vec![T::ZERO; (n - k0) * rk];
+            gemm(
+                &mut h,
+                rk,
+                false,
+                Mat::new(&z[k0 * d..], n - k0, d, d),
+                Op::N,
+                Mat::new(&z[k0 * d..k1 * d], rk, d, d),
+                Op::T,
+            );
+            let half = T::from_f64(0.5);
+            for (jj, hr) in h.chunks_mut(rk).enumerate() {
+                let diag = jj < rk;
+                for hv in hr.iter_mut() {
+                    *hv = *hv * *hv;
+                    if diag {
+                        *hv = *hv * half;
+                    }
+                }
+            }
+            let mut r = vec![T::ZERO; bs * rk];
+            (0..nb)
+                .map(|b| {
+                    let (i0, i1) = (starts[b], starts[b + 1]);
+                    let ri = i1 - i0;
+                    gemm(
+                        &mut r,
+                        rk,
+                        false,
+                        Mat::new(&a[i0 * n + k0..], ri, n - k0, n),
+                        Op::N,
+                        Mat::new(&h, n - k0, rk, rk),
+                        Op::N,
+                    );
+                    (0..ri)
+                        .map(|ii| {
+                            let ar = &a[(i0 + ii) * n + k0..(i0 + ii) * n + k1];
+                            let rr = &r[ii * rk..(ii + 1) * rk];
+                            ar.iter()
+                                .zip(rr)
+                                .map(|(x, y)| x.to_f64() * y.to_f64())
+                                .sum::<f64>()
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    // Summed in the order of `crate::eta`: row block by row block, column blocks in order.
+    let mut q = vec![0.0f64; n];
+    for b in 0..nb {
+        for part in &parts {
+            for (qv, pv) in q[starts[b]..starts[b + 1]].iter_mut().zip(&part[b]) {
+                *qv += pv;
+            }
+        }
+    }
+    for qv in &mut q {
+        *qv *= 2.0;
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eta_exact;
+    use crate::testutil::tokens;
+
+    /// The lean η equals `eta_exact` bit for bit in f64 (and to rounding in f32) on random and
+    /// adversarial tokens, both Q routes, uneven blocks.
+    #[test]
+    fn lean_eta_equals_the_exact_eta() {
+        for (kind, n, d, beta, alpha, block) in [
+            (0u8, 300usize, 40usize, 6.0f64, 0.0f64, Some(64usize)),
+            (1, 200, 24, 20.0, 0.3, Some(48)),
+            (2, 150, 7, 3.0, 0.0, None),
+            (3, 40, 48, 5.0, 0.1, Some(16)),
+            (0, 600, 3, 9.0, 0.0, None),
+            (0, 1100, 30, 2.0, 0.0, None),
+        ] {
+            let x = tokens(kind, n, d, 5, 1e-3);
+            let p = Params::new(beta, alpha);
+            let o = Options { block };
+            let want = eta_exact(x.view(), &p, &o).unwrap();
+            let got = eta_exact_lean(x.view(), &p, &o).unwrap();
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "kind {kind}, n {n}, d {d}: {got:e} vs {want:e}"
+            );
+            let x32 = x.mapv(|v| v as f32);
+            let want = eta_exact(x32.view(), &p, &o).unwrap();
+            let got = eta_exact_lean(x32.view(), &p, &o).unwrap();
+            assert!(
+                (got - want).abs() <= 1e-5 * want,
+                "f32 kind {kind}: {got:e} vs {want:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn lean_eta_refuses_and_handles_d1_like_the_exact_eta() {
+        let x = tokens(3, 16, 16, 1, 0.0);
+        let p = Params::new(1e10, 0.0);
+        assert!(eta_exact(x.view(), &p, &Options::default()).is_err());
+        assert!(eta_exact_lean(x.view(), &p, &Options::default()).is_err());
+        let x1 = tokens(0, 5, 1, 2, 0.0);
+        let p = Params::new(2.0, 0.5);
+        assert_eq!(
+            eta_exact_lean(x1.view(), &p, &Options::default()).unwrap(),
+            0.25
+        );
+    }
+}

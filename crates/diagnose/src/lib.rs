@@ -231,7 +231,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &'static str);
 /// Runs the whole diagnosis (see the crate docs).
 ///
 /// # Errors
-/// What [`prepare`] reports; [`DiagnoseError::BadGrid`] for a bad `config.gammas`;
+/// What [`prepare()`] reports; [`DiagnoseError::BadGrid`] for a bad `config.gammas`;
 /// [`DiagnoseError::TooMuchMemory`] when exact η would not fit beside δ; the kernels' errors
 /// from exact η (e.g. its precision refusal at very large β).
 pub fn diagnose(

@@ -243,9 +243,9 @@ pub fn diagnose(
         check_grid(g).map_err(|reason| DiagnoseError::BadGrid { reason })?;
     }
     let (n, d) = x.dim();
-    if config.eta && n >= 2 && d >= 1 {
-        // Exact η keeps its own n × n matrices while δ (n × n at most) stays in memory.
-        let eta = Work {
+    // Exact η keeps its own n × n matrices while δ (n × n at most) stays in memory.
+    let eta_bytes = (config.eta && n >= 2 && d >= 1).then(|| {
+        Work {
             n,
             d,
             elem: 8,
@@ -253,11 +253,14 @@ pub fn diagnose(
             eta: EtaWork::Exact,
             threads: worker_threads(),
         }
-        .bytes();
+        .bytes()
+        .saturating_add(prepare::bytes(n, d, worker_threads()))
+    });
+    if let Some(need) = eta_bytes {
         prepare::check_memory(
             "exact eta beside the matrix of 1 - cos",
             n,
-            eta.saturating_add(prepare::bytes(n, d, worker_threads())),
+            need,
             &config.limits,
         )?;
     }
@@ -321,13 +324,19 @@ pub fn diagnose(
             })?,
         )
     };
-    let eta_note = config.eta.then(|| {
+    let eta_note = eta_bytes.map(|need| {
+        let memory = critscale_kernels::memory::human(need);
         if p.classes() < n {
-            "exact eta of the kernels on all n tokens, copies included (the Jacobian is defined \
-             with repeated tokens; only lambda's ratio is 0/0 on copies)"
-                .to_owned()
+            format!(
+                "exact eta of the kernels at every gamma on all n tokens, copies included (the \
+                 Jacobian is defined with repeated tokens; only lambda's ratio is 0/0 on copies); \
+                 memory estimate {memory} with the matrix of 1 - cos"
+            )
         } else {
-            "exact eta of the kernels on the n tokens".to_owned()
+            format!(
+                "exact eta of the kernels at every gamma on the n tokens; memory estimate \
+                 {memory} with the matrix of 1 - cos"
+            )
         }
     });
     Ok(Diagnosis {

@@ -139,6 +139,15 @@ pub fn parse_grid(text: &str) -> Result<Vec<f64>, String> {
     Ok(grid)
 }
 
+/// A number for a message: six decimals in the usual range, scientific notation outside it.
+pub fn short(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x:.6}")
+    } else {
+        format!("{x:.6e}")
+    }
+}
+
 fn check_grid(grid: &[f64]) -> Result<(), String> {
     if grid.is_empty() || grid.len() > 100_000 {
         return Err("need 1 to 100000 values of gamma".to_owned());
@@ -177,7 +186,9 @@ fn crossing(
             cells,
             note: format!(
                 "no crossing in range: {what} stays in [{vmin:.4}, {vmax:.4}] for gamma in \
-                 [{lo:.6}, {hi:.6}]"
+                 [{}, {}]",
+                short(lo),
+                short(hi)
             ),
         });
     }
@@ -205,14 +216,16 @@ fn crossing(
             cells,
             note: if cells > 1 {
                 format!(
-                    "{what} crosses 1/2 in {cells} grid cells; the first, [{:.6}, {:.6}], is \
+                    "{what} crosses 1/2 in {cells} grid cells; the first, [{}, {}], is \
                      bisected to {XTOL:e}",
-                    c.cell.0, c.cell.1
+                    short(c.cell.0),
+                    short(c.cell.1)
                 )
             } else {
                 format!(
-                    "bisected to {XTOL:e} in the grid cell [{:.6}, {:.6}]",
-                    c.cell.0, c.cell.1
+                    "bisected to {XTOL:e} in the grid cell [{}, {}]",
+                    short(c.cell.0),
+                    short(c.cell.1)
                 )
             },
         }),
@@ -289,6 +302,15 @@ pub fn diagnose(
         })?,
     };
     let ln_n = nf.ln();
+    if let Some(g) = gammas.iter().find(|g| !(**g * ln_n).is_finite()) {
+        return Err(DiagnoseError::BadGrid {
+            reason: format!(
+                "gamma = {} makes beta = gamma ln n = {} x {ln_n:.4} overflow",
+                short(*g),
+                short(*g)
+            ),
+        });
+    }
     let mut sweep = Vec::with_capacity(gammas.len());
     for (k, &g) in gammas.iter().enumerate() {
         progress(k, gammas.len(), "sweep");

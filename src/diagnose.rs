@@ -298,6 +298,15 @@ fn summary(d: &Diagnosis) -> Vec<(&'static str, String, String)> {
     rows
 }
 
+/// γ or β for the sweep table: four decimals in the usual range, else scientific.
+fn col(x: f64) -> String {
+    if (1e-3..1e6).contains(&x.abs()) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
 /// The table: the summary (quantity | value | description), then the sweep.
 pub fn to_table(out: &DiagnoseOutput) -> String {
     let d = &out.diagnosis;
@@ -326,9 +335,9 @@ pub fn to_table(out: &DiagnoseOutput) -> String {
     for p in &d.sweep {
         let _ = write!(
             s,
-            "{:>10.4} {:>10.4} {:>12.6e} {:>12.6e} {:>10.6} {:>10.6} {:>10.3} {:>10.4}",
-            p.gamma,
-            p.beta,
+            "{:>10} {:>10} {:>12.6e} {:>12.6e} {:>10.6} {:>10.6} {:>10.3} {:>10.4}",
+            col(p.gamma),
+            col(p.beta),
             p.lambda,
             p.lambda_angle,
             p.self_mass,

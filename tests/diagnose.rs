@@ -403,3 +403,23 @@ fn every_token_format_gives_the_same_answers() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+/// 20000 distinct directions need a 3.2 GB matrix of 1 − cos: under a 1 GB address-space limit
+/// the run is refused before it is allocated (exit 2, one line with the estimate and the limit).
+#[test]
+fn too_little_memory_is_refused_before_the_gram_matrix() {
+    let x = critscale_model::gaussian_almost_simplex::<f64>(&(), 20_000, 2, 0.1, 4);
+    let path = file(&x);
+    let cmd = "ulimit -v 1000000; exec \"$0\" \"$@\"";
+    let out = super::support::command(&["diagnose", "--tokens", path.to_str().unwrap(), "--quiet"])
+        .via("sh", &["-c", cmd])
+        .env("RAYON_NUM_THREADS", "2")
+        .run();
+    let _ = std::fs::remove_file(&path);
+    out.expect_exit(2);
+    let err = out.stderr.trim_end();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for needle in ["1 - cos", "20000 distinct directions", "GB", "ulimit -v"] {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+}

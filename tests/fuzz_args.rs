@@ -80,6 +80,45 @@ const SIMULATE: Vocabulary = &[
     ("--json", &[]),
 ];
 
+const DIAGNOSE: Vocabulary = &[
+    (
+        "--tokens",
+        &[
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/real/distinct.npy"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/real/table.npy"),
+            "/dev/zero",
+            "does-not-exist.npy",
+            ".",
+        ],
+    ),
+    (
+        "--ids",
+        &[
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/real/ids.npy"),
+            "does-not-exist.npy",
+        ],
+    ),
+    ("--tensor", &["embed"]),
+    (
+        "--gamma",
+        &[
+            "0.5:1.5:5",
+            "1",
+            "0.2,0.9",
+            "0:1:3",
+            "2,1",
+            "1e300",
+            "1e308",
+            "nan",
+            "1:2:100001",
+        ],
+    ),
+    ("--eta", &["none", "all"]),
+    ("--out", &["diag-out", ".", "/"]),
+    ("--force", &[]),
+    ("--json", &[]),
+];
+
 const SCHEMES: Vocabulary = &[
     ("--rho", &["0.3", "0.3,0.6", "0.99", "1,2", ",,"]),
     ("--n", &["1e3,1e8", "4096", "1e1000", "2", "1"]),
@@ -228,6 +267,11 @@ fn eval_never_panics_or_prints_nan() {
 #[test]
 fn simulate_never_panics_or_prints_nan() {
     fuzz(&["simulate"], SIMULATE, &[], false);
+}
+
+#[test]
+fn diagnose_never_panics_or_prints_nan() {
+    fuzz(&["diagnose"], DIAGNOSE, &["--quiet"], false);
 }
 
 #[test]

@@ -139,6 +139,15 @@ pub fn parse_grid(text: &str) -> Result<Vec<f64>, String> {
     Ok(grid)
 }
 
+/// A number for a message: six decimals in the usual range, scientific notation outside it.
+pub fn short(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e6).contains(&x.abs()) {
+        format!("{x:.6}")
+    } else {
+        format!("{x:.6e}")
+    }
+}
+
 fn check_grid(grid: &[f64]) -> Result<(), String> {
     if grid.is_empty() || grid.len() > 100_000 {
         return Err("need 1 to 100000 values of gamma".to_owned());
@@ -177,7 +186,9 @@ fn crossing(
             cells,
             note: format!(
                 "no crossing in range: {what} stays in [{vmin:.4}, {vmax:.4}] for gamma in \
-                 [{lo:.6}, {hi:.6}]"
+                 [{}, {}]",
+                short(lo),
+                short(hi)
             ),
         });
     }
@@ -205,14 +216,16 @@ fn crossing(
             cells,
             note: if cells > 1 {
                 format!(
-                    "{what} crosses 1/2 in {cells} grid cells; the first, [{:.6}, {:.6}], is \
+                    "{what} crosses 1/2 in {cells} grid cells; the first, [{}, {}], is \
                      bisected to {XTOL:e}",
-                    c.cell.0, c.cell.1
+                    short(c.cell.0),
+                    short(c.cell.1)
                 )
             } else {
                 format!(
-                    "bisected to {XTOL:e} in the grid cell [{:.6}, {:.6}]",
-                    c.cell.0, c.cell.1
+                    "bisected to {XTOL:e} in the grid cell [{}, {}]",
+                    short(c.cell.0),
+                    short(c.cell.1)
                 )
             },
         }),
@@ -231,7 +244,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, usize, &'static str);
 /// Runs the whole diagnosis (see the crate docs).
 ///
 /// # Errors
-/// What [`prepare`] reports; [`DiagnoseError::BadGrid`] for a bad `config.gammas`;
+/// What [`prepare()`] reports; [`DiagnoseError::BadGrid`] for a bad `config.gammas`;
 /// [`DiagnoseError::TooMuchMemory`] when exact η would not fit beside δ; the kernels' errors
 /// from exact η (e.g. its precision refusal at very large β).
 pub fn diagnose(
@@ -243,9 +256,9 @@ pub fn diagnose(
         check_grid(g).map_err(|reason| DiagnoseError::BadGrid { reason })?;
     }
     let (n, d) = x.dim();
-    if config.eta && n >= 2 && d >= 1 {
-        // Exact η keeps its own n × n matrices while δ (n × n at most) stays in memory.
-        let eta = Work {
+    // Exact η keeps its own n × n matrices while δ (n × n at most) stays in memory.
+    let eta_bytes = (config.eta && n >= 2 && d >= 1).then(|| {
+        Work {
             n,
             d,
             elem: 8,
@@ -253,11 +266,14 @@ pub fn diagnose(
             eta: EtaWork::Exact,
             threads: worker_threads(),
         }
-        .bytes();
+        .bytes()
+        .saturating_add(prepare::bytes(n, d, worker_threads()))
+    });
+    if let Some(need) = eta_bytes {
         prepare::check_memory(
             "exact eta beside the matrix of 1 - cos",
             n,
-            eta.saturating_add(prepare::bytes(n, d, worker_threads())),
+            need,
             &config.limits,
         )?;
     }
@@ -286,6 +302,15 @@ pub fn diagnose(
         })?,
     };
     let ln_n = nf.ln();
+    if let Some(g) = gammas.iter().find(|g| !(**g * ln_n).is_finite()) {
+        return Err(DiagnoseError::BadGrid {
+            reason: format!(
+                "gamma = {} makes beta = gamma ln n = {} x {ln_n:.4} overflow",
+                short(*g),
+                short(*g)
+            ),
+        });
+    }
     let mut sweep = Vec::with_capacity(gammas.len());
     for (k, &g) in gammas.iter().enumerate() {
         progress(k, gammas.len(), "sweep");
@@ -321,13 +346,19 @@ pub fn diagnose(
             })?,
         )
     };
-    let eta_note = config.eta.then(|| {
+    let eta_note = eta_bytes.map(|need| {
+        let memory = critscale_kernels::memory::human(need);
         if p.classes() < n {
-            "exact eta of the kernels on all n tokens, copies included (the Jacobian is defined \
-             with repeated tokens; only lambda's ratio is 0/0 on copies)"
-                .to_owned()
+            format!(
+                "exact eta of the kernels at every gamma on all n tokens, copies included (the \
+                 Jacobian is defined with repeated tokens; only lambda's ratio is 0/0 on copies); \
+                 memory estimate {memory} with the matrix of 1 - cos"
+            )
         } else {
-            "exact eta of the kernels on the n tokens".to_owned()
+            format!(
+                "exact eta of the kernels at every gamma on the n tokens; memory estimate \
+                 {memory} with the matrix of 1 - cos"
+            )
         }
     });
     Ok(Diagnosis {

@@ -1,6 +1,6 @@
 //! The layer at one β from the stored δ, without a new input Gram matrix (THEORY §1, §3).
 //!
-//! With the units of [`crate::prepare`] (weights w_v) and E_uv = exp(−βδ_uv) (E_uu = 1, the
+//! With the units of [`mod@crate::prepare`] (weights w_v) and E_uv = exp(−βδ_uv) (E_uu = 1, the
 //! kernels' shift by the self score β, so nothing overflows):
 //!
 //! * Z_u = Σ_v w_v E_uv, S_u = Z_u − 1 (summed as (w_u − 1) + Σ_{v≠u} w_v E_uv), A_ij = E_ij/Z_i;

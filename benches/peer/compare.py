@@ -49,6 +49,9 @@ def main():
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--eta", default="exact", choices=["exact", "none"])
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "critscale"))
+    ap.add_argument("--peak", type=float, default=104.0,
+                    help="the machine's f64 GEMM peak in GFLOP/s (crates/kernels/examples/peak.rs; "
+                         "twice this is used for f32)")
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
@@ -77,11 +80,19 @@ def main():
         p, _ = run(peer_cmd + ["--repeat", str(args.repeat)], env)
         pt = p["timings"]
         print(f"n={n} d={d} dtype={args.dtype} threads={args.threads} beta={beta:.6f} (best of {args.repeat})")
-        print(f"{'phase':<16}{'critscale s':>12}{'numpy s':>12}{'ratio':>8}")
-        print(f"{'forward+lambda':<16}{best['fwd']:>12.3f}{pt['forward_lambda']:>12.3f}"
-              f"{best['fwd'] / pt['forward_lambda']:>8.3f}")
+        # The flops critscale does (symmetry used): forward + lambda = Gram (upper tiles, n^2 d)
+        # + E Z (2 n^2 d) + output Gram (n^2 d); exact eta = 8 n^2 d (Gram, A Z, B = M Z^T, W Z)
+        # + n^2 (n + b) (Q through half of G o G, b = 256 the block).
+        peak = args.peak * (2 if args.dtype == "f32" else 1)
+        flops = {"fwd": 4.0 * n * n * d / 1e9, "eta": (8.0 * n * n * d + n * n * (n + 256.0)) / 1e9}
+        print(f"{'phase':<16}{'critscale s':>12}{'numpy s':>12}{'ratio':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'% peak':>8}")
+        rows = [("forward+lambda", "fwd", pt["forward_lambda"])]
         if args.eta == "exact":
-            print(f"{'exact eta':<16}{best['eta']:>12.3f}{pt['eta']:>12.3f}{best['eta'] / pt['eta']:>8.3f}")
+            rows.append(("exact eta", "eta", pt["eta"]))
+        for name, key, theirs in rows:
+            rate = flops[key] / best[key]
+            print(f"{name:<16}{best[key]:>12.3f}{theirs:>12.3f}{best[key] / theirs:>8.3f}"
+                  f"{flops[key]:>8.1f}{rate:>9.1f}{100 * rate / peak:>8.1f}")
         for key in ["lambda", "lambda_angle", "self_weight", "support", "entropy"] + (["eta"] if args.eta == "exact" else []):
             rel = abs(o[key] - p[key]) / max(abs(p[key]), 1e-300)
             print(f"  {key:<14} critscale {o[key]:.15e}  numpy {p[key]:.15e}  rel diff {rel:.1e}")

@@ -335,17 +335,14 @@ fn pairs_f64<T: Element>(
             &mut lerr[..len],
             &mut aerr[..len],
         );
-        simd_run(|| {
-            for k in 0..len {
-                let (a, b) = (di[k], doo[k]);
-                tl[k] = b / a;
-                let tin = asin_f64((0.5 * a.sqrt()).min(1.0));
-                let tout = asin_f64((0.5 * b.sqrt()).min(1.0));
-                ta[k] = tout / tin;
-                let (el, ea) = model.pair(a, b, tin, tout);
-                te[k] = el;
-                tae[k] = ea;
-            }
+        pulp::Arch::new().dispatch(TermsF64 {
+            din: di,
+            dout: doo,
+            lam: tl,
+            ang: ta,
+            lerr: te,
+            aerr: tae,
+            model,
         });
         for k in 0..len {
             let (a, b) = (di[k], doo[k]);
@@ -365,6 +362,44 @@ fn pairs_f64<T: Element>(
             let co = 1.0 - 0.5 * b;
             p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
             p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
+        }
+    }
+}
+
+/// The λ, angle and error terms of one row of pairs, as a `pulp` kernel: the loop is compiled
+/// inside the dispatched function, with its instruction set (a closure called from there would
+/// be compiled for the baseline one and not vectorised).
+struct TermsF64<'a> {
+    din: &'a [f64],
+    dout: &'a [f64],
+    lam: &'a mut [f64],
+    ang: &'a mut [f64],
+    lerr: &'a mut [f64],
+    aerr: &'a mut [f64],
+    model: ErrorModel,
+}
+
+impl pulp::WithSimd for TermsF64<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let model = self.model;
+        for (((((&a, &b), tl), ta), te), tae) in self
+            .din
+            .iter()
+            .zip(self.dout)
+            .zip(self.lam.iter_mut())
+            .zip(self.ang.iter_mut())
+            .zip(self.lerr.iter_mut())
+            .zip(self.aerr.iter_mut())
+        {
+            *tl = b / a;
+            let tin = asin_f64((0.5 * a.sqrt()).min(1.0));
+            let tout = asin_f64((0.5 * b.sqrt()).min(1.0));
+            *ta = tout / tin;
+            let (el, ea) = model.pair(a, b, tin, tout);
+            *te = el;
+            *tae = ea;
         }
     }
 }

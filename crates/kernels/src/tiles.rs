@@ -114,23 +114,15 @@ pub(crate) fn score_tile<T: Element>(
     let g = &mut g[..ri * rj];
     let delta = &mut delta[..ri * rj];
     let hj: Vec<T> = zn_j.iter().map(|v| T::from_f64(0.5 * v)).collect();
-    let mbeta = T::from_f64(-beta);
-    simd_run(|| {
-        for i in 0..ri {
-            let hi = T::from_f64(0.5 * zn_i[i]);
-            let grow = &mut g[i * rj..(i + 1) * rj];
-            let drow = &mut delta[i * rj..(i + 1) * rj];
-            for ((gv, dv), h) in grow.iter_mut().zip(drow.iter_mut()).zip(&hj) {
-                let t = (hi + *h) - *gv;
-                let t = if t > T::ZERO { t } else { T::ZERO };
-                *dv = t;
-                *gv = mbeta * t;
-            }
-            if diag {
-                drow[i] = T::ZERO;
-                grow[i] = T::ZERO;
-            }
-        }
+    pulp::Arch::new().dispatch(Exponents {
+        g: &mut *g,
+        delta: &mut *delta,
+        ri,
+        rj,
+        zn_i,
+        hj: &hj,
+        mbeta: T::from_f64(-beta),
+        diag,
     });
     T::exp_in_place(g);
     // The self weights E_ii = 1 are left out of the sums (and restored below), so that the row
@@ -140,7 +132,83 @@ pub(crate) fn score_tile<T: Element>(
             g[i * rj + i] = T::ZERO;
         }
     }
-    simd_run(|| {
+    pulp::Arch::new().dispatch(RowSums {
+        g: &*g,
+        delta: &*delta,
+        ri,
+        rj,
+        diag,
+        rows,
+        cols,
+    });
+    if diag {
+        for i in 0..ri {
+            g[i * rj + i] = T::ONE;
+        }
+    }
+}
+
+/// The exponents −β δ_ij of a tile and δ itself (first half of [`score_tile`]), as a `pulp`
+/// kernel so that the loop is compiled with the dispatched instruction set.
+struct Exponents<'a, T> {
+    g: &'a mut [T],
+    delta: &'a mut [T],
+    ri: usize,
+    rj: usize,
+    zn_i: &'a [f64],
+    hj: &'a [T],
+    mbeta: T,
+    diag: bool,
+}
+
+impl<T: Element> pulp::WithSimd for Exponents<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let (rj, mbeta) = (self.rj, self.mbeta);
+        for i in 0..self.ri {
+            let hi = T::from_f64(0.5 * self.zn_i[i]);
+            let grow = &mut self.g[i * rj..(i + 1) * rj];
+            let drow = &mut self.delta[i * rj..(i + 1) * rj];
+            for ((gv, dv), h) in grow.iter_mut().zip(drow.iter_mut()).zip(self.hj) {
+                let t = (hi + *h) - *gv;
+                let t = if t > T::ZERO { t } else { T::ZERO };
+                *dv = t;
+                *gv = mbeta * t;
+            }
+            if self.diag {
+                drow[i] = T::ZERO;
+                grow[i] = T::ZERO;
+            }
+        }
+    }
+}
+
+/// The row (and, off the diagonal, column) sums of E, E² and E·δ of a tile (second half of
+/// [`score_tile`]), as a `pulp` kernel.
+struct RowSums<'a, T> {
+    g: &'a [T],
+    delta: &'a [T],
+    ri: usize,
+    rj: usize,
+    diag: bool,
+    rows: &'a mut Sums,
+    cols: &'a mut Sums,
+}
+
+impl<T: Element> pulp::WithSimd for RowSums<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let RowSums {
+            g,
+            delta,
+            ri,
+            rj,
+            diag,
+            rows,
+            cols,
+        } = self;
         for i in 0..ri {
             let erow = &g[i * rj..(i + 1) * rj];
             let drow = &delta[i * rj..(i + 1) * rj];
@@ -188,11 +256,6 @@ pub(crate) fn score_tile<T: Element>(
             rows.s0[i] += r0;
             rows.s1[i] += r1;
             rows.s2[i] += r2;
-        }
-    });
-    if diag {
-        for i in 0..ri {
-            g[i * rj + i] = T::ONE;
         }
     }
 }

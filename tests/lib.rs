@@ -12,6 +12,7 @@ mod limits;
 mod model_agreement;
 mod output_io;
 mod output_safety;
+mod real_tokens;
 mod reference_values;
 mod report;
 mod schemes;

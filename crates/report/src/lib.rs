@@ -338,7 +338,7 @@ fn assemble_with(
     seconds.push(("rules", start.elapsed().as_secs_f64()));
 
     let start = Instant::now();
-    let real_tokens = real_tokens::compute()?;
+    let real_tokens = real_tokens::compute(budget)?;
     seconds.push(("real_tokens", start.elapsed().as_secs_f64()));
 
     Ok(Sections {

@@ -7,7 +7,9 @@
 //! a control of 1024 distinct tokens of the same text. Both are compiled into the binary, so the
 //! section does not depend on the working directory.
 //!
-//! For every prefix n ∈ [`PREFIXES`] of the context (and [`CONTROL_PREFIXES`] of the control)
+//! For every prefix n ∈ [`PREFIXES`] of the context (and [`CONTROL_PREFIXES`] of the control;
+//! at the quick budget only n ≤ 1024 of the context and n = 256 of the control, a tenth of the
+//! work)
 //! `critscale_diagnose::diagnose` runs on its default γ grid and bisects the crossings γ*_self
 //! (mean self mass = ½, copies counted with the self weight) and γ*_λ (λ = ½ over non-copy
 //! pairs). Beside them: 1/(1 − ρ̂), the repeated-token law mean_i ln((1 − f_i)/f_i)/ln n (the
@@ -18,7 +20,7 @@
 use crate::format::{md_num, num};
 use crate::plot::{self, Line, LineStyle};
 use crate::table::{Table, columns};
-use crate::{Artifact, ReportError};
+use crate::{Artifact, Budget, ReportError};
 use critscale_diagnose::{Config, Diagnosis, diagnose};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -35,6 +37,14 @@ const DISTINCT: &[u8] = include_bytes!("../../../tests/data/real/distinct.npy");
 pub const PREFIXES: [usize; 5] = [256, 512, 1024, 2048, 4096];
 /// The prefixes of the control.
 pub const CONTROL_PREFIXES: [usize; 3] = [256, 512, 1024];
+
+/// The prefixes (context, control) at a budget: all of them at `full`, the small ones at `quick`.
+pub fn prefixes(budget: Budget) -> (&'static [usize], &'static [usize]) {
+    match budget {
+        Budget::Full => (&PREFIXES, &CONTROL_PREFIXES),
+        Budget::Quick => (&PREFIXES[..3], &CONTROL_PREFIXES[..1]),
+    }
+}
 
 /// One prefix, diagnosed.
 #[derive(Debug, Clone)]
@@ -77,14 +87,18 @@ fn fixture() -> Result<(ndarray::Array2<f64>, ndarray::Array2<f64>), ReportError
     Ok((context, control))
 }
 
-/// Computes the section.
-pub fn compute() -> Result<RealTokens, ReportError> {
+/// Computes the section at `budget` (see [`prefixes`]).
+///
+/// # Errors
+/// [`ReportError::Internal`] if the compiled-in fixture cannot be read or diagnosed.
+pub fn compute(budget: Budget) -> Result<RealTokens, ReportError> {
     let (context, control) = fixture()?;
     let config = Config::default();
+    let (context_prefixes, control_prefixes) = prefixes(budget);
     let mut rows = Vec::new();
     for (kind, x, prefixes) in [
-        ("context", &context, &PREFIXES[..]),
-        ("control", &control, &CONTROL_PREFIXES[..]),
+        ("context", &context, context_prefixes),
+        ("control", &control, control_prefixes),
     ] {
         for &n in prefixes {
             let view = x.slice(ndarray::s![..n, ..]);
@@ -265,7 +279,7 @@ impl RealTokens {
             md,
             "The layer on a real context (THEORY §10, `critscale diagnose`): the first 4096 Llama-2 tokens of \
              the GPL-3 text with the embedding rows of the `wordllama` package (d = 256, float16; \
-             `tests/data/real/`, built by `tests/reference/real_tokens.py`), cut to its prefixes, and a control \
+             `tests/data/real/`, built by `tests/reference/real_tokens.py`), cut to its prefixes (n ≤ 1024 and one control size at the quick budget), and a control \
              of 1024 distinct tokens of the same text. Real text repeats tokens, so a token also attends to its \
              copies: the mass on its own copies crosses ½ at β = ln((1 − f)/f)/(1 − ρ) for a share f, whatever \
              n is, and γ*_self drifts down with n instead of approaching 1/(1 − ρ̂). γ*_self: mean self mass \

@@ -13,6 +13,7 @@ mod model_agreement;
 mod multiset;
 mod output_io;
 mod output_safety;
+mod real_tokens;
 mod reference_values;
 mod report;
 mod schemes;

@@ -17,7 +17,9 @@
 //! 6. [`rules`] — deployed scaling rules as logit multipliers (Qwen log-n, SSMax, static and
 //!    dynamic YaRN, Llama 4, a SWAN-style rule, and public models' configs) against the critical
 //!    band: γ(n), regimes, crossing lengths;
-//! 7. [`provenance`] — git revision, compiler, versions, the kernels' instruction set, budget.
+//! 7. [`real_tokens`] — the crossings γ*_self and γ*_λ on a real text (the committed fixture)
+//!    for n = 256 … 4096 against the predictions of THEORY §10, with a control of distinct tokens;
+//! 8. [`provenance`] — git revision, compiler, versions, the kernels' instruction set, budget.
 //!
 //! The expensive units (Gaussian rows, claims) can be computed in shards on several machines and
 //! merged exactly ([`shard`]). PNG copies of Figures 1 and 2 come from [`png`].
@@ -42,6 +44,7 @@ pub mod plot;
 pub mod png;
 pub mod provenance;
 pub mod rates;
+pub mod real_tokens;
 pub mod rules;
 pub mod shard;
 pub mod table;
@@ -141,7 +144,7 @@ impl Artifact {
 
 /// The computed sections, before they are turned into files. The report numbers them as
 /// [`markdown`] orders them: 1 Gaussian almost-simplices, 2 phase diagram, 3 rates, 4 claims,
-/// 5 certificates, 6 scaling rules, 7 provenance (built from the fields below).
+/// 5 certificates, 6 scaling rules, 7 real tokens, 8 provenance (built from the fields below).
 #[derive(Debug, Clone)]
 pub struct Sections {
     /// The budget used.
@@ -156,6 +159,8 @@ pub struct Sections {
     pub certificates: Vec<certificates::Row>,
     /// Section 6: the practical scaling rules.
     pub rules: rules::Rules,
+    /// Section 7: real tokens.
+    pub real_tokens: real_tokens::RealTokens,
     /// Section 1: Figures 1 and 2 of the paper.
     pub gaussian: gaussian::Gaussian,
     /// Section 3: rate plots and γ*(n) against 1/log n.
@@ -332,6 +337,10 @@ fn assemble_with(
     let rules = rules::compute()?;
     seconds.push(("rules", start.elapsed().as_secs_f64()));
 
+    let start = Instant::now();
+    let real_tokens = real_tokens::compute(budget)?;
+    seconds.push(("real_tokens", start.elapsed().as_secs_f64()));
+
     Ok(Sections {
         budget,
         claim_filter: config.claims.clone(),
@@ -339,6 +348,7 @@ fn assemble_with(
         claims,
         certificates,
         rules,
+        real_tokens,
         gaussian,
         rates,
         seconds,
@@ -419,6 +429,7 @@ pub fn markdown(sections: &Sections, machine: &provenance::Machine) -> String {
         claims::markdown(&sections.claims, sections.budget, &sections.claim_filter),
         certificates::markdown(&sections.certificates),
         sections.rules.markdown(),
+        sections.real_tokens.markdown(),
         provenance_markdown(sections, machine),
     ];
     let (contents, body) = numbered(&parts);
@@ -523,6 +534,7 @@ pub fn artifacts(
     files.extend(claims::artifacts(&sections.claims)?);
     files.extend(certificates::artifacts(&sections.certificates)?);
     files.extend(sections.rules.artifacts()?);
+    files.extend(sections.real_tokens.artifacts()?);
     files.push(Artifact::json(
         "provenance.json",
         &provenance::to_json(
@@ -630,6 +642,7 @@ mod tests {
             "claims",
             "certificates",
             "rules_curves",
+            "real_tokens",
             "rates",
             "rates_fits",
             "gaussian_grid",

@@ -944,6 +944,18 @@ mod tests {
                 Err(critscale_model::ModelError::DuplicateDirection { .. }),
                 Err(KernelError::AllCopies { .. }),
             ) => return Ok(()),
+            // Every pair within the copy tolerance but not an exact copy: the reference computes
+            // its (ill-conditioned) λ, the kernels refuse; the reference must agree that every
+            // pair is a copy.
+            (Ok(_), Err(KernelError::AllCopies { .. })) => {
+                let copies = reference_without_copies(x, beta, alpha).4;
+                prop_assert_eq!(
+                    copies as usize,
+                    n * (n - 1) / 2,
+                    "AllCopies with non-copy pairs"
+                );
+                return Ok(());
+            }
             // Copies (exact ones, which the reference refuses, or within the tolerance): the
             // pair means against the reference's outputs with the copies left out.
             (_, Ok(g)) if g.copy_pairs > 0 => {

@@ -287,6 +287,9 @@ pub fn diagnose(
         .map(|r| r.cos_mean * (nf - r.share * nf))
         .sum::<f64>()
         / (2.0 * pairs);
+    // A mean of cosines lies in [−1, 1]; rounding can put the mean of antipodal pairs just
+    // below −1, which no cosine is.
+    let rho_hat = rho_hat.clamp(-1.0, 1.0);
     let all_pairs = nf * (nf - 1.0) / 2.0;
     let with_copy: usize = p.class_rows.iter().filter(|&&c| c > 1).sum();
     let predictions = predict::predictions(&p, rho_hat, &rows);
@@ -305,9 +308,10 @@ pub fn diagnose(
     if let Some(g) = gammas.iter().find(|g| !(**g * ln_n).is_finite()) {
         return Err(DiagnoseError::BadGrid {
             reason: format!(
-                "gamma = {} makes beta = gamma ln n = {} x {ln_n:.4} overflow",
+                "--gamma {}: beta = gamma ln n = {} x {ln_n:.4} overflows f64; need gamma <= {}",
                 short(*g),
-                short(*g)
+                short(*g),
+                short(f64::MAX / ln_n)
             ),
         });
     }

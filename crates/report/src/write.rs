@@ -74,7 +74,7 @@ pub struct Artifact {
 pub enum WriteError {
     /// The target exists, is not empty and has no marker (exit code 2).
     #[error(
-        "refusing to replace --out {0}: it is a non-empty directory that critscale did not write (no {MARKER} file); pass --force to move it aside"
+        "refusing to replace --out {0}: it is a non-empty directory that critscale did not write (none of the marker files {MARKER}, {SHARD_MARKER}, {DIAGNOSE_MARKER}); pass --force to move it aside"
     )]
     NotAReport(String),
     /// The target has a marker, but its manifest does not account for everything in it (exit

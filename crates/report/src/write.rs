@@ -168,7 +168,24 @@ pub fn write_dir(
             source: io::Error::new(io::ErrorKind::InvalidInput, "not a plain relative path"),
         });
     }
-    let target = check_target(out, force)?;
+    let target = match check_target(out, force)? {
+        // critscale's own directory of another kind (a report where a diagnose output is
+        // asked for, or the reverse) is not what the user named to replace: refused like a
+        // foreign one, and moved aside with --force.
+        Target::Ours(existing) if existing.marker != marker => {
+            if !force {
+                return Err(WriteError::NotOurs {
+                    path: out.display().to_string(),
+                    reason: format!(
+                        "it is another kind of critscale output (marker {}, not {})",
+                        existing.marker.name, marker.name
+                    ),
+                });
+            }
+            Target::MoveAside
+        }
+        target => target,
+    };
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent).map_err(io_error(parent))?;
     }
@@ -292,6 +309,25 @@ mod tests {
         write_report(&out, &files("two"), false).unwrap();
         assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), "two");
         assert_eq!(siblings(&root.join("deep")), ["latest"]);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn another_kind_of_critscale_output_is_refused_and_moved_aside_with_force() {
+        let root = scratch("kind");
+        let out = root.join("out");
+        write_report(&out, &files("report"), false).unwrap();
+        let err = write_dir(&out, &files("diagnose"), false, DIAGNOSE).unwrap_err();
+        assert!(matches!(err, WriteError::NotOurs { .. }), "{err}");
+        assert!(err.to_string().contains(MARKER), "{err}");
+        assert_eq!(fs::read_to_string(out.join("report.md")).unwrap(), "report");
+        let written = write_dir(&out, &files("diagnose"), true, DIAGNOSE).unwrap();
+        let moved = written.moved_to.unwrap();
+        assert_eq!(
+            fs::read_to_string(moved.join("report.md")).unwrap(),
+            "report"
+        );
+        assert!(out.join(DIAGNOSE_MARKER).is_file());
         fs::remove_dir_all(&root).unwrap();
     }
 

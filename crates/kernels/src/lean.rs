@@ -23,22 +23,13 @@
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
-use crate::eta::eta_error_limit;
+use crate::eta::{delta, eta_error_limit, row_pass};
 use crate::memory::try_zeros;
 use crate::prepare::{Options, Params, Prepared, prepare};
 use crate::tiles::{block_starts, simd_run};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
-
-/// δ_ij = max(0, (|z_i|² + |z_j|²)/2 − G_ij), and 0 on the diagonal.
-#[inline(always)]
-fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
-    if i == j {
-        0.0
-    } else {
-        (0.5 * (zn[i] + zn[j]) - g).max(0.0)
-    }
-}
+use std::borrow::Cow;
 
 /// G_I = Z_I Zᵀ for rows `i0..i1` (row-major, (i1 − i0) × n) into `g`.
 fn gram_rows<T: Element>(prep: &Prepared<T>, i0: usize, i1: usize, g: &mut [T]) {
@@ -96,8 +87,6 @@ fn eta_lean_with_error<T: Element>(
     }
     let bs = opts.block(n);
     let starts = block_starts(n, bs);
-    let nb = starts.len() - 1;
-    let z = &prep.z;
 
     // A, row block by row block from G_I.
     let mut a = try_zeros::<T>(n * n, "the attention matrix A (n x n)")?;
@@ -122,148 +111,12 @@ fn eta_lean_with_error<T: Element>(
         }
     });
 
-    // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
-    let mut m = try_zeros::<T>(n * d, "the attention means M = A Z (n x d)")?;
-    m.par_chunks_mut(bs * d).enumerate().for_each(|(b, mb)| {
-        let (i0, i1) = (starts[b], starts[b + 1]);
-        gemm(
-            mb,
-            d,
-            false,
-            Mat::new(&a[i0 * n..i1 * n], i1 - i0, n, n),
-            Op::N,
-            Mat::new(z, n, d, d),
-            Op::N,
-        );
-    });
-    let dotc = |row: &[T]| -> f64 {
-        row.iter()
-            .zip(&prep.center)
-            .map(|(v, c)| v.to_f64() * c)
-            .sum()
-    };
-    let m2: Vec<f64> = m
-        .chunks(d)
-        .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum())
-        .collect();
-    let mc: Vec<f64> = m.chunks(d).map(dotc).collect();
-    let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
     let q = q_lean(&prep, &a, bs)?;
-    let ku = (2.0 + 0.25 * ((n as f64).sqrt() + (d as f64).sqrt())) * T::UNIT_ROUNDOFF;
-    let zn_max = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v));
-    let zc_max = zc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
-    let df = d as f64;
-
-    let per_row: Vec<(f64, f64)> = (0..nb)
-        .into_par_iter()
-        .map(|b| {
-            let (i0, i1) = (starts[b], starts[b + 1]);
-            let ri = i1 - i0;
-            let mut g = vec![T::ZERO; ri * n];
-            gram_rows(&prep, i0, i1, &mut g);
-            // B_I = M_I Zᵀ.
-            let mut bz = vec![T::ZERO; ri * n];
-            gemm(
-                &mut bz,
-                n,
-                false,
-                Mat::new(&m[i0 * d..i1 * d], ri, d, d),
-                Op::N,
-                Mat::new(z, n, d, d),
-                Op::T,
-            );
-            // δ̄_i and W_I = A_ij(δ̄_i − δ_ij).
-            let mut w = vec![T::ZERO; ri * n];
-            let mut dbar = vec![0.0f64; ri];
-            for ii in 0..ri {
-                let i = i0 + ii;
-                let (ar, gr) = (&a[i * n..(i + 1) * n], &g[ii * n..(ii + 1) * n]);
-                let s: f64 = (0..n)
-                    .map(|j| ar[j].to_f64() * delta(&prep.zn, gr[j].to_f64(), i, j))
-                    .sum();
-                dbar[ii] = s;
-                for j in 0..n {
-                    let dl = delta(&prep.zn, gr[j].to_f64(), i, j);
-                    w[ii * n + j] = T::from_f64(ar[j].to_f64() * (s - dl));
-                }
-            }
-            let mut cy = vec![T::ZERO; ri * d];
-            gemm(
-                &mut cy,
-                d,
-                false,
-                Mat::new(&w, ri, n, n),
-                Op::N,
-                Mat::new(z, n, d, d),
-                Op::N,
-            );
-            (0..ri)
-                .map(|ii| {
-                    let i = i0 + ii;
-                    let (ar, gr, br) = (
-                        &a[i * n..(i + 1) * n],
-                        &g[ii * n..(ii + 1) * n],
-                        &bz[ii * n..(ii + 1) * n],
-                    );
-                    let (mu2, db) = (m2[i], dbar[ii]);
-                    let (mut trc, mut ycy, mut s1, mut off) = (0.0, 0.0, 0.0, 0.0);
-                    let (mut p_i, mut s1_abs, mut s2) = (0.0, 0.0, 0.0);
-                    for k in 0..n {
-                        let akv = ar[k].to_f64();
-                        let bik = br[k].to_f64();
-                        let dl = delta(&prep.zn, gr[k].to_f64(), i, k);
-                        let w2 = (prep.zn[k] - 2.0 * bik + mu2).max(0.0);
-                        trc += akv * w2;
-                        ycy += akv * (dl - db) * (dl - db);
-                        s1 += akv * bik * bik;
-                        p_i += akv * prep.zn[k];
-                        s1_abs += akv * bik.abs();
-                        if k != i {
-                            let p = (prep.zn[k] - bik) + (zc[k] - mc[i]);
-                            let bracket = (df - 1.0)
-                                + 2.0 * beta * ((db - dl) - (1.0 - dl) * p)
-                                + beta * beta * w2 * dl * (2.0 - dl);
-                            let wk = akv * akv * inv_r2[k];
-                            off += wk * bracket;
-                            s2 += wk;
-                        }
-                    }
-                    let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
-                    let dl_max = prep.zn[i] + zn_max;
-                    let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
-                    let off_err = s2
-                        * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
-                            + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
-                    let trc_mag = p_i + 2.0 * s1_abs + mu2;
-                    let cy2: f64 = cy[ii * d..(ii + 1) * d]
-                        .iter()
-                        .map(|v| v.to_f64() * v.to_f64())
-                        .sum();
-                    let trc2 = (q[i] - 2.0 * s1 + mu2 * mu2).max(0.0);
-                    let av = ar[i].to_f64();
-                    let t1 = (trc - ycy).max(0.0);
-                    let t2 = (trc2 - cy2).max(0.0);
-                    let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
-                    let trfp = av * (df - 1.0) + beta * t1;
-                    let r = prep.norms[i];
-                    let value = off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df;
-                    let t2_mag = q[i] + 2.0 * s1 + mu2 * mu2 + cy2 + 2.0 * s1_abs * p_i.sqrt();
-                    let t1_mag = trc_mag + ycy + db * db;
-                    let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)
-                        + 2.0 * alpha * beta * t1_mag / r;
-                    (value, ku * (diag_err + off_err))
-                })
-                .collect::<Vec<(f64, f64)>>()
-        })
-        .collect::<Vec<_>>()
-        .concat();
-    let eta = per_row.iter().map(|r| r.0).sum::<f64>() / (n as f64 * df);
-    if !eta.is_finite() {
-        return Err(KernelError::NonFiniteResult { what: "exact eta" });
-    }
-    let err = per_row.iter().map(|r| r.1).sum::<f64>() / (n as f64 * df);
-    Ok((eta, err))
+    row_pass(&prep, params, &a, &q, bs, &|i0, i1| {
+        let mut g = vec![T::ZERO; (i1 - i0) * n];
+        gram_rows(&prep, i0, i1, &mut g);
+        Cow::Owned(g)
+    })
 }
 
 /// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the products of `crate::eta` (vech route when

@@ -7,10 +7,11 @@ use super::rounding::{error_factor, eta_error_limit};
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::memory::try_zeros;
-use crate::prepare::{Options, Params, prepare};
+use crate::prepare::{Options, Params, Prepared, prepare};
 use crate::tiles::block_starts;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula), refused when its
 /// estimated rounding error exceeds [`eta_error_limit`] (see [`eta_exact_with_error`]).
@@ -68,6 +69,26 @@ pub fn eta_exact_with_error<T: Element>(
     let bs = opts.block(n);
     let g = symmetric_gram(&prep, bs)?;
     let a = attention_from_gram(&g, &prep.zn, n, beta)?;
+    let q = q_diag(&prep, &a, &g, bs)?;
+    row_pass(&prep, params, &a, &q, bs, &|i0, i1| {
+        Cow::Borrowed(&g[i0 * n..i1 * n])
+    })
+}
+
+/// The rest of exact η once the attention A (n × n, row-major) and Q_i (n) are known: M = A Z,
+/// then per row block the sums of the module docs, with G's rows `i0..i1` ((i1 − i0) × n,
+/// row-major) from `gram_rows` (borrowed from the stored G here, recomputed per block by
+/// [`crate::eta_exact_lean`]). Returns η and the estimate of its absolute rounding error.
+pub(crate) fn row_pass<'g, T: Element>(
+    prep: &Prepared<T>,
+    params: &Params,
+    a: &[T],
+    q: &[f64],
+    bs: usize,
+    gram_rows: &(dyn Fn(usize, usize) -> Cow<'g, [T]> + Sync),
+) -> Result<(f64, f64), KernelError> {
+    let (n, d) = (prep.n, prep.d);
+    let (beta, alpha) = (params.beta, params.alpha);
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
     let z = &prep.z;
@@ -98,7 +119,6 @@ pub fn eta_exact_with_error<T: Element>(
         .collect();
     let mc: Vec<f64> = m.chunks(d).map(dotc).collect();
     let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
-    let q = q_diag(&prep, &a, &g, bs)?;
     let ku = error_factor(n, d) * T::UNIT_ROUNDOFF;
     let zn_max = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v));
     let zc_max = zc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -110,6 +130,7 @@ pub fn eta_exact_with_error<T: Element>(
         .map(|b| {
             let (i0, i1) = (starts[b], starts[b + 1]);
             let ri = i1 - i0;
+            let g = gram_rows(i0, i1);
             // B_I = M_I Zᵀ.
             let mut bz = vec![T::ZERO; ri * n];
             gemm(
@@ -126,7 +147,7 @@ pub fn eta_exact_with_error<T: Element>(
             let mut dbar = vec![0.0f64; ri];
             for ii in 0..ri {
                 let i = i0 + ii;
-                let (ar, gr) = (&a[i * n..(i + 1) * n], &g[i * n..(i + 1) * n]);
+                let (ar, gr) = (&a[i * n..(i + 1) * n], &g[ii * n..(ii + 1) * n]);
                 let s: f64 = (0..n)
                     .map(|j| ar[j].to_f64() * delta(&prep.zn, gr[j].to_f64(), i, j))
                     .sum();
@@ -151,7 +172,7 @@ pub fn eta_exact_with_error<T: Element>(
                     let i = i0 + ii;
                     let (ar, gr, br) = (
                         &a[i * n..(i + 1) * n],
-                        &g[i * n..(i + 1) * n],
+                        &g[ii * n..(ii + 1) * n],
                         &bz[ii * n..(ii + 1) * n],
                     );
                     let (mu2, db) = (m2[i], dbar[ii]);

@@ -92,7 +92,7 @@ pub(super) fn symmetric_gram<T: Element>(
 
 /// δ_ij = max(0, (|z_i|² + |z_j|²)/2 − G_ij), and 0 on the diagonal.
 #[inline(always)]
-pub(super) fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
+pub(crate) fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
     if i == j {
         0.0
     } else {

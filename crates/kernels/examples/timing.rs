@@ -2,9 +2,11 @@
 //! tokens (ρ = 0.3, β = ln n/(1 − ρ), as `benches/peer/compare.py`):
 //!
 //! ```sh
-//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example timing -- 4096 512 3 [fwd|eta|all] [f64|f32|both] [block]
+//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example timing -- 4096 512 3 [fwd|eta|lean|all] [f64|f32|both] [block]
 //! ```
-use critscale_kernels::{Element, Options, Params, eta_exact, forward, observables};
+use critscale_kernels::{
+    Element, Options, Params, eta_exact, eta_exact_lean, forward, observables,
+};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -44,7 +46,7 @@ fn run<T: Element>(x: &Array2<f64>, repeat: usize, what: &str, block: Option<usi
     let xt = x.mapv(T::from_f64);
     let p = Params::new((n as f64).ln() / 0.7, 0.0);
     let o = Options { block };
-    if what != "eta" {
+    if what == "fwd" || what == "all" {
         let (tf, f) = best(repeat, || forward(xt.view(), &p, &o).unwrap());
         let (to, obs) = best(repeat, || observables(&f).unwrap());
         let (t, _) = best(repeat, || {
@@ -57,9 +59,13 @@ fn run<T: Element>(x: &Array2<f64>, repeat: usize, what: &str, block: Option<usi
             obs.lambda
         );
     }
-    if what != "fwd" {
+    if what == "eta" || what == "all" {
         let (t, eta) = best(repeat, || eta_exact(xt.view(), &p, &o).unwrap());
         println!("{} eta_exact {t:.3} s (eta {eta:.15e})", T::NAME);
+    }
+    if what == "lean" || what == "all" {
+        let (t, eta) = best(repeat, || eta_exact_lean(xt.view(), &p, &o).unwrap());
+        println!("{} eta_exact_lean {t:.3} s (eta {eta:.15e})", T::NAME);
     }
 }
 

@@ -52,7 +52,7 @@ pub mod write;
 
 pub use write::{Artifact, MARKER, WriteError, Written, check_target, write_dir, write_report};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -188,11 +188,18 @@ impl Sections {
     }
 }
 
+/// The report's progress bars, one line each: the Gaussian grid and the claims run at the same
+/// time and each keeps its own line.
+fn progress_lines() -> &'static MultiProgress {
+    static LINES: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
+    LINES.get_or_init(MultiProgress::new)
+}
+
 fn bar(quiet: bool, len: usize, name: &'static str) -> ProgressBar {
     let bar = if quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(len as u64)
+        progress_lines().add(ProgressBar::new(len as u64))
     };
     bar.set_style(
         ProgressStyle::with_template("{prefix:>13} {bar:30} {pos}/{len}  {elapsed}")
@@ -222,16 +229,33 @@ pub fn compute(config: &Config) -> Result<Sections, ReportError> {
     in_pool(config.jobs, || {
         let chosen = claims::select(&config.claims)?;
         let grid = config.budget.gaussian();
-        let start = Instant::now();
-        let rows = compute_gaussian_rows(&grid, &gaussian::row_keys(&grid), config.quiet)?;
-        let gaussian_seconds = start.elapsed().as_secs_f64();
-        // The rates section's series first: the fitted claims are judged on them, not recomputed.
-        let start = Instant::now();
-        let rates = rates::compute(config.budget)?;
-        let rates_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let claim_rows = compute_claims_with(&chosen, config.budget, config.quiet, &rates.claims);
-        let claims_seconds = start.elapsed().as_secs_f64();
+        // The Gaussian grid and the claims side by side in one pool, so that neither leaves a
+        // core idle while the other finishes its largest units; their wall times overlap.
+        let (rows, claims_part) = rayon::join(
+            || {
+                let start = Instant::now();
+                let rows = compute_gaussian_rows(&grid, &gaussian::row_keys(&grid), config.quiet);
+                (rows, start.elapsed().as_secs_f64())
+            },
+            || -> Result<_, ReportError> {
+                // The rates section's series first: the fitted claims are judged on them, not
+                // recomputed.
+                let start = Instant::now();
+                let rates = rates::compute(config.budget)?;
+                let rates_seconds = start.elapsed().as_secs_f64();
+                let start = Instant::now();
+                let claim_rows =
+                    compute_claims_with(&chosen, config.budget, config.quiet, &rates.claims);
+                Ok((
+                    rates,
+                    rates_seconds,
+                    claim_rows,
+                    start.elapsed().as_secs_f64(),
+                ))
+            },
+        );
+        let (rows, gaussian_seconds) = (rows.0?, rows.1);
+        let (rates, rates_seconds, claim_rows, claims_seconds) = claims_part?;
         let mut sections = assemble_with(
             config,
             rows,

@@ -15,7 +15,11 @@ fn main() {
     let r: usize = a.get(2).map_or(8, |s| s.parse().expect("rho index"));
     let repeat: usize = a.get(3).map_or(1, |s| s.parse().expect("repeat"));
     let grid = Grid::full();
-    let dim_index = grid.dims.iter().position(|&x| x == d).expect("d of the grid");
+    let dim_index = grid
+        .dims
+        .iter()
+        .position(|&x| x == d)
+        .expect("d of the grid");
     let rho = grid.rhos[r];
     let config = Configuration::draw(&row_sample_key(&grid, d, rho)).expect("draw");
     let gamma = grid.gammas[grid.gammas.len() / 2];
@@ -34,11 +38,20 @@ fn main() {
     let t_eta = time(&|| {
         config.eta(gamma).expect("eta");
     });
-    let t_row = (0..repeat.min(2)).map(|_| {
-        let t = Instant::now();
-        compute_row(&grid, RowKey { dim_index, rho_index: r }).expect("row");
-        t.elapsed().as_secs_f64()
-    }).fold(f64::INFINITY, f64::min);
+    let t_row = (0..repeat.min(2))
+        .map(|_| {
+            let t = Instant::now();
+            compute_row(
+                &grid,
+                RowKey {
+                    dim_index,
+                    rho_index: r,
+                },
+            )
+            .expect("row");
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
     println!(
         "n = {}, d = {d}, rho = {rho}: layer {t_layer:.4} s, eta {t_eta:.4} s, row {t_row:.3} s ({} gammas, eta at {})",
         grid.n,

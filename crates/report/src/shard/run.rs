@@ -90,8 +90,12 @@ pub fn compute_shard(
             .into_iter()
             .filter(|c| mine.contains(&Unit::Claim(c.id)))
             .collect();
-        let gaussian_rows = crate::compute_gaussian_rows(&grid, &rows, config.quiet)?;
-        let claim_rows = crate::compute_claims(&chosen, budget, config.quiet);
+        // Side by side, as in an unsharded run.
+        let (gaussian_rows, claim_rows) = rayon::join(
+            || crate::compute_gaussian_rows(&grid, &rows, config.quiet),
+            || crate::compute_claims(&chosen, budget, config.quiet),
+        );
+        let gaussian_rows = gaussian_rows?;
         let mut results = Vec::with_capacity(mine.len());
         let (mut g, mut c) = (gaussian_rows.iter(), claim_rows.iter());
         for unit in &mine {

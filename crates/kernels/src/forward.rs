@@ -27,10 +27,10 @@
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::prepare::{Options, Params, Prepared, prepare};
-use crate::tiles::{Sums, block_starts, score_tile, symmetric_rounds};
+use crate::tiles::{Sums, block_starts, score_tile, score_tile_from_delta, symmetric_rounds};
 use ndarray::ArrayView2;
 use rayon::prelude::*;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Everything the forward pass computes, in O(n·d) memory.
 #[derive(Debug, Clone)]
@@ -60,8 +60,27 @@ pub struct Forward<T> {
     /// bytes, else `None`. 2δ_ij is exactly the GEMM form |z_i|² + |z_j|² − 2⟨z_i, z_j⟩ that
     /// the observables would recompute (halving and doubling are exact in binary; a negative value,
     /// clamped to 0 here, is recomputed from the explicit difference there in both cases), so
-    /// reading them changes no result. [`Forward::release_delta_tiles`] frees them.
-    pub delta_tiles: Option<Vec<Vec<T>>>,
+    /// reading them changes no result. [`Forward::release_delta_tiles`] frees them; shared with
+    /// the [`Scores`] taken from this pass.
+    pub delta_tiles: Option<Arc<Vec<Vec<T>>>>,
+}
+
+/// What a forward pass computes before β enters: the prepared tokens and the δ tiles I ≤ J
+/// (see [`Forward::delta_tiles`]). [`forward_with_scores`] runs further passes on the same
+/// tokens at other β and α from it without forming the input Gram matrix again (n²d flops
+/// saved per pass), with the same numbers as [`forward`].
+#[derive(Debug, Clone)]
+pub struct Scores<T> {
+    prep: Prepared<T>,
+    block: usize,
+    tiles: Arc<Vec<Vec<T>>>,
+}
+
+impl<T> Scores<T> {
+    /// The prepared tokens (n × d).
+    pub fn prepared(&self) -> &Prepared<T> {
+        &self.prep
+    }
 }
 
 /// The most bytes the forward pass keeps for its δ tiles (256 MiB: n ≤ 8192 in f64, about 11500
@@ -83,6 +102,16 @@ impl<T: Element> Forward<T> {
         self.delta_tiles = None;
     }
 
+    /// The prepared tokens and δ tiles of this pass for [`forward_with_scores`]; `None` when the
+    /// tiles were not kept (more than [`DELTA_CACHE_MAX`] bytes) or were released.
+    pub fn scores(&self) -> Option<Scores<T>> {
+        Some(Scores {
+            prep: self.prep.clone(),
+            block: self.block,
+            tiles: Arc::clone(self.delta_tiles.as_ref()?),
+        })
+    }
+
     /// y'_{ia} in f64.
     pub fn y_out(&self, i: usize, a: usize) -> f64 {
         self.z_out[i * self.prep.d + a].to_f64() + self.out_center[a]
@@ -95,13 +124,17 @@ struct BlockAcc<T> {
 }
 
 /// U = E Z and the row sums of E, accumulated over the symmetric tile schedule.
-/// With `keep_delta`, also returns the δ tiles I ≤ J (slot I·nb + J).
+/// With `keep_delta`, also returns the δ tiles I ≤ J (slot I·nb + J). With `cached` (the δ
+/// tiles of an earlier pass on the same tokens, same blocks), the Gram tiles are not formed and
+/// the exponents are read from those tiles instead (the same numbers).
 pub(crate) fn accumulate_eu<T: Element>(
     prep: &Prepared<T>,
     beta: f64,
     bs: usize,
     keep_delta: bool,
+    cached: Option<&[Vec<T>]>,
 ) -> (Vec<T>, Sums, Option<Vec<Vec<T>>>) {
+    let keep_delta = keep_delta && cached.is_none();
     let (n, d) = (prep.n, prep.d);
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
@@ -128,22 +161,27 @@ pub(crate) fn accumulate_eu<T: Element>(
                 let (ri, rj) = (i1 - i0, j1 - j0);
                 let zi = Mat::new(&z[i0 * d..i1 * d], ri, d, d);
                 let zj = Mat::new(&z[j0 * d..j1 * d], rj, d, d);
-                gemm(g, rj, false, zi, Op::N, zj, Op::T);
                 let diag = bi == bj;
                 let mut rows = Sums::zeros(ri);
                 let mut cols = Sums::zeros(if diag { 0 } else { rj });
-                score_tile(
-                    g,
-                    delta,
-                    ri,
-                    rj,
-                    &prep.zn[i0..i1],
-                    &prep.zn[j0..j1],
-                    beta,
-                    diag,
-                    &mut rows,
-                    &mut cols,
-                );
+                if let Some(tiles) = cached {
+                    let tile = &tiles[bi * nb + bj];
+                    score_tile_from_delta(g, tile, ri, rj, beta, diag, &mut rows, &mut cols);
+                } else {
+                    gemm(g, rj, false, zi, Op::N, zj, Op::T);
+                    score_tile(
+                        g,
+                        delta,
+                        ri,
+                        rj,
+                        &prep.zn[i0..i1],
+                        &prep.zn[j0..j1],
+                        beta,
+                        diag,
+                        &mut rows,
+                        &mut cols,
+                    );
+                }
                 if keep_delta {
                     *slots[bi * nb + bj]
                         .lock()
@@ -193,10 +231,54 @@ pub fn forward<T: Element>(
     opts: &Options,
 ) -> Result<Forward<T>, KernelError> {
     let prep = prepare(x, params)?;
+    let bs = opts.block(prep.n);
+    let keep = delta_cache_bytes(prep.n, bs, std::mem::size_of::<T>()) <= DELTA_CACHE_MAX;
+    let (u, sums, delta_tiles) = accumulate_eu(&prep, params.beta, bs, keep, None);
+    outputs(x, prep, params, bs, u, sums, delta_tiles.map(Arc::new))
+}
+
+/// The forward pass on the tokens `scores` came from (`x`, n × d), at other β and α: the
+/// prepared tokens and δ tiles of that pass are reused, so the input Gram matrix is not formed;
+/// every number equals that of [`forward`] with the block size of that pass.
+///
+/// # Errors
+///
+/// [`KernelError::BadShape`] unless `x` has the shape of those tokens; a bad `params`; as
+/// [`forward`] for the outputs.
+pub fn forward_with_scores<T: Element>(
+    x: ArrayView2<'_, T>,
+    scores: &Scores<T>,
+    params: &Params,
+) -> Result<Forward<T>, KernelError> {
+    let (n, d) = x.dim();
+    if (n, d) != (scores.prep.n, scores.prep.d) {
+        return Err(KernelError::BadShape { n, d });
+    }
+    params.validate()?;
+    let prep = scores.prep.clone();
+    let (u, sums, _) = accumulate_eu(&prep, params.beta, scores.block, false, Some(&scores.tiles));
+    outputs(
+        x,
+        prep,
+        params,
+        scores.block,
+        u,
+        sums,
+        Some(Arc::clone(&scores.tiles)),
+    )
+}
+
+/// x'_i, y'_i and the output frame from U = E Z and the row sums (the end of [`forward`]).
+fn outputs<T: Element>(
+    x: ArrayView2<'_, T>,
+    prep: Prepared<T>,
+    params: &Params,
+    bs: usize,
+    u: Vec<T>,
+    sums: Sums,
+    delta_tiles: Option<Arc<Vec<Vec<T>>>>,
+) -> Result<Forward<T>, KernelError> {
     let (n, d) = (prep.n, prep.d);
-    let bs = opts.block(n);
-    let keep = delta_cache_bytes(n, bs, std::mem::size_of::<T>()) <= DELTA_CACHE_MAX;
-    let (u, sums, delta_tiles) = accumulate_eu(&prep, params.beta, bs, keep);
 
     // x'_i = c + U_i/Z_i + α x_i and y'_i = x'_i/|x'_i|, row by row (in parallel; each row is
     // computed independently, so the result does not depend on the thread count).
@@ -250,4 +332,76 @@ pub fn forward<T: Element>(
         row_delta: sums.s2,
         delta_tiles,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observables;
+    use crate::testutil::tokens;
+
+    fn same_bits(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// A pass from the scores of a pass at another β (and α) equals a fresh pass bit for bit:
+    /// outputs, row sums and the observables, on random, near-collapsed and near-duplicate
+    /// tokens, uneven blocks, f64 and f32.
+    #[test]
+    fn a_pass_from_scores_equals_a_fresh_pass() {
+        for (kind, n, d, block) in [
+            (0u8, 150usize, 20usize, Some(32usize)),
+            (1, 97, 8, Some(40)),
+            (2, 64, 5, None),
+            (3, 30, 30, Some(7)),
+        ] {
+            let x = tokens(kind, n, d, 3, 1e-6);
+            let o = Options { block };
+            let first = forward(x.view(), &Params::new(2.0, 0.0), &o).unwrap();
+            let scores = first.scores().expect("small passes keep their tiles");
+            for (beta, alpha) in [(0.5, 0.0), (7.0, 0.3), (40.0, 0.0)] {
+                let p = Params::new(beta, alpha);
+                let fresh = forward(x.view(), &p, &o).unwrap();
+                let again = forward_with_scores(x.view(), &scores, &p).unwrap();
+                assert!(
+                    same_bits(&again.x_out, &fresh.x_out),
+                    "kind {kind}, beta {beta}"
+                );
+                assert!(same_bits(&again.row_sum, &fresh.row_sum));
+                assert!(same_bits(&again.row_sq, &fresh.row_sq));
+                assert!(same_bits(&again.row_delta, &fresh.row_delta));
+                let (a, f) = (observables(&again).unwrap(), observables(&fresh).unwrap());
+                assert_eq!(a.lambda.to_bits(), f.lambda.to_bits());
+                assert_eq!(a.lambda_angle.to_bits(), f.lambda_angle.to_bits());
+            }
+            let x32 = x.mapv(|v| v as f32);
+            let first = forward(x32.view(), &Params::new(2.0, 0.0), &o).unwrap();
+            let p = Params::new(9.0, 0.1);
+            let fresh = forward(x32.view(), &p, &o).unwrap();
+            let again = forward_with_scores(x32.view(), &first.scores().unwrap(), &p).unwrap();
+            assert!(
+                again
+                    .x_out
+                    .iter()
+                    .zip(&fresh.x_out)
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
+        }
+    }
+
+    #[test]
+    fn a_pass_from_scores_refuses_other_shapes_and_bad_parameters() {
+        let x = tokens(0, 20, 4, 1, 0.0);
+        let first = forward(x.view(), &Params::new(1.0, 0.0), &Options::default()).unwrap();
+        let scores = first.scores().unwrap();
+        let other = tokens(0, 21, 4, 1, 0.0);
+        assert!(matches!(
+            forward_with_scores(other.view(), &scores, &Params::new(1.0, 0.0)),
+            Err(KernelError::BadShape { n: 21, d: 4 })
+        ));
+        assert!(forward_with_scores(x.view(), &scores, &Params::new(f64::NAN, 0.0)).is_err());
+        let mut released = first.clone();
+        released.release_delta_tiles();
+        assert!(released.scores().is_none());
+    }
 }

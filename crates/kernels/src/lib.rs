@@ -47,7 +47,7 @@ mod tiles;
 pub use element::Element;
 pub use error::KernelError;
 pub use eta::{Estimate, eta_error_limit, eta_exact, eta_exact_with_error, eta_hutchinson};
-pub use forward::{Forward, forward};
+pub use forward::{Forward, Scores, forward, forward_with_scores};
 pub use lean::eta_exact_lean;
 pub use observables::{
     COPY_TOLERANCE, ErrorModel, Observables, copy_tolerance, lambda_error_limit, mean_input_cosine,

@@ -124,6 +124,68 @@ pub(crate) fn score_tile<T: Element>(
         mbeta: T::from_f64(-beta),
         diag,
     });
+    exponentiate_and_sum(g, delta, ri, rj, diag, rows, cols);
+}
+
+/// As [`score_tile`], from a tile's δ kept by an earlier pass on the same tokens (`delta`,
+/// ri × rj, what [`score_tile`] wrote there): the exponents −β δ_ij are formed from it by the
+/// same product, so E and the sums are bit for bit those of [`score_tile`] at this β.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn score_tile_from_delta<T: Element>(
+    g: &mut [T],
+    delta: &[T],
+    ri: usize,
+    rj: usize,
+    beta: f64,
+    diag: bool,
+    rows: &mut Sums,
+    cols: &mut Sums,
+) {
+    let g = &mut g[..ri * rj];
+    let delta = &delta[..ri * rj];
+    pulp::Arch::new().dispatch(ScaledDelta {
+        g: &mut *g,
+        delta,
+        mbeta: T::from_f64(-beta),
+    });
+    if diag {
+        for i in 0..ri {
+            g[i * rj + i] = T::ZERO;
+        }
+    }
+    exponentiate_and_sum(g, delta, ri, rj, diag, rows, cols);
+}
+
+/// g = −β δ entry by entry, as a `pulp` kernel (the product of [`Exponents`]).
+struct ScaledDelta<'a, T> {
+    g: &'a mut [T],
+    delta: &'a [T],
+    mbeta: T,
+}
+
+impl<T: Element> pulp::WithSimd for ScaledDelta<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let mbeta = self.mbeta;
+        for (gv, &dv) in self.g.iter_mut().zip(self.delta) {
+            *gv = mbeta * dv;
+        }
+    }
+}
+
+/// E = exp(g) in place and the tile's row (and column) sums; the self weights of a diagonal tile
+/// are left out of the sums and set to 1 (second half of [`score_tile`]).
+#[allow(clippy::too_many_arguments)]
+fn exponentiate_and_sum<T: Element>(
+    g: &mut [T],
+    delta: &[T],
+    ri: usize,
+    rj: usize,
+    diag: bool,
+    rows: &mut Sums,
+    cols: &mut Sums,
+) {
     T::exp_in_place(g);
     // The self weights E_ii = 1 are left out of the sums (and restored below), so that the row
     // sums hold S_i = Σ_{j≠i} E_ij and Z_i = 1 + S_i keeps the digits of a small S_i.
@@ -134,7 +196,7 @@ pub(crate) fn score_tile<T: Element>(
     }
     pulp::Arch::new().dispatch(RowSums {
         g: &*g,
-        delta: &*delta,
+        delta,
         ri,
         rj,
         diag,

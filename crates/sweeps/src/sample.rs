@@ -21,7 +21,10 @@ use crate::memo::Memo;
 use crate::seed::SampleKey;
 use crate::{Error, Result};
 use critscale_asymptotics::threshold;
-use critscale_kernels::{Options, Params, eta_exact, eta_exact_lean, forward, observables};
+use critscale_kernels::{
+    Forward, KernelError, Options, Params, Scores, eta_exact, eta_exact_lean, forward,
+    forward_with_scores, observables,
+};
 use ndarray::{Array2, ArrayView2};
 use std::sync::OnceLock;
 
@@ -116,7 +119,15 @@ pub struct Configuration {
     inputs: Inputs,
     /// [`span_coordinates`] of the tokens when d > n, formed at the first layer that needs them.
     span: OnceLock<Option<Array2<f64>>>,
+    /// The γ-free part of the first forward pass (prepared tokens, δ tiles), kept when it takes
+    /// at most [`KEEP_SCORES_MAX`] bytes: the later passes of a γ sweep or a bisection start
+    /// from it instead of forming the Gram matrix again (the same numbers).
+    scores: OnceLock<Scores<f64>>,
 }
+
+/// The most bytes of δ tiles a [`Configuration`] keeps between passes (32 MiB: n ≤ 2048 in
+/// f64), so that holding many configurations at large n costs no more memory than before.
+pub const KEEP_SCORES_MAX: u64 = 32 << 20;
 
 impl Configuration {
     /// Draws the tokens of `key` and measures the γ-free statistics.
@@ -131,6 +142,7 @@ impl Configuration {
             x,
             inputs,
             span: OnceLock::new(),
+            scores: OnceLock::new(),
         })
     }
 
@@ -152,6 +164,7 @@ impl Configuration {
             x,
             inputs,
             span: OnceLock::new(),
+            scores: OnceLock::new(),
         })
     }
 
@@ -190,8 +203,7 @@ impl Configuration {
             message: e.to_string(),
         };
         let params = Params::from_gamma(gamma, n, 0.0);
-        let opts = Options::default();
-        let fwd = forward(self.layer_tokens(), &params, &opts).map_err(at)?;
+        let fwd = self.forward(&params).map_err(at)?;
         let obs = observables(&fwd).map_err(at)?;
         let nf = n as f64;
         let (mut max_sq, mut mean_off, mut max_dev, mut mean_dev) = (0.0f64, 0.0, 0.0f64, 0.0);
@@ -263,6 +275,25 @@ impl Configuration {
         })
     }
 
+    /// The forward pass on [`Configuration::layer_tokens`] at `params`: from the kept
+    /// [`Scores`] of an earlier pass when there are some, else a full pass (whose scores are
+    /// kept when small enough). The numbers are those of a full pass either way.
+    fn forward(&self, params: &Params) -> std::result::Result<Forward<f64>, KernelError> {
+        let x = self.layer_tokens();
+        if let Some(scores) = self.scores.get() {
+            return forward_with_scores(x, scores, params);
+        }
+        let fwd = forward(x, params, &Options::default())?;
+        let (n, bs) = (fwd.prep.n, fwd.block);
+        if critscale_kernels::forward::delta_cache_bytes(n, bs, 8) <= KEEP_SCORES_MAX
+            && let Some(scores) = fwd.scores()
+        {
+            // Another thread may have kept its own (the same numbers): either is fine.
+            let _ = self.scores.set(scores);
+        }
+        Ok(fwd)
+    }
+
     /// The tokens the forward pass runs on: when d > n, their [`span_coordinates`] (n × n,
     /// formed once per configuration), else (or if those cannot be formed) the tokens. Every
     /// observable of the forward pass (λ, λ_angle, the cosines, the weights, |y'_i − y_i|)
@@ -292,7 +323,6 @@ impl Configuration {
         search: impl FnOnce(&mut dyn FnMut(f64) -> f64) -> critscale_asymptotics::Result<R>,
     ) -> Result<R> {
         let n = self.key.n;
-        let x = self.layer_tokens();
         // A failed pass is NaN to the search (which stops on it); its error is kept to report.
         let mut failed = None;
         let found = search(&mut |gamma| {
@@ -301,7 +331,8 @@ impl Configuration {
                 message: e.to_string(),
             };
             let params = Params::from_gamma(gamma, n, 0.0);
-            let lambda = forward(x, &params, &Options::default())
+            let lambda = self
+                .forward(&params)
                 .and_then(|fwd| observables(&fwd))
                 .map(|obs| obs.lambda)
                 .map_err(at);
@@ -471,6 +502,29 @@ pub fn samples(
 mod tests {
     use super::*;
     use approx::{abs_diff_eq, assert_abs_diff_eq};
+
+    /// A configuration's later passes start from the kept scores of its first one: the samples
+    /// equal those of a fresh configuration at each γ (d < n and span coordinates d > n).
+    #[test]
+    fn later_passes_from_kept_scores_equal_fresh_ones() {
+        for (n, d) in [(96, 16), (40, 64)] {
+            let key = SampleKey::new("test", n, d, 0.3, 2);
+            let sweep = Configuration::draw(&key).unwrap();
+            sweep.layer(0.7, false).unwrap();
+            assert!(sweep.scores.get().is_some());
+            for gamma in [0.3, 1.5, 4.0] {
+                let fresh = Configuration::draw(&key)
+                    .unwrap()
+                    .layer(gamma, false)
+                    .unwrap();
+                assert_eq!(
+                    sweep.layer(gamma, false).unwrap(),
+                    fresh,
+                    "n {n}, gamma {gamma}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn one_layer_measures_what_the_theory_says() {

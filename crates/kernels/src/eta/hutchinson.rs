@@ -64,7 +64,7 @@ pub fn eta_hutchinson<T: Element>(
     let (beta, alpha) = (params.beta, params.alpha);
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
-    let (u_acc, sums, _) = accumulate_eu(&prep, beta, bs, false);
+    let (u_acc, sums, _) = accumulate_eu(&prep, beta, bs, false, None);
     // μ_i = U_i / Z_i.
     let mu: Vec<f64> = (0..n * d)
         .map(|k| u_acc[k].to_f64() / (1.0 + sums.s0[k / d]))

@@ -157,14 +157,17 @@ pub(crate) fn row_pass<'g, T: Element>(
                 let nl = LANES.min(ri - gi);
                 let ig = i0 + gi;
                 let rows = |src, first| group_rows(src, first, nl, n);
-                transpose(&mut sc.at, rows(a, ig));
-                transpose(&mut sc.gt, rows(&g, gi));
+                let (arows, grows) = (rows(a, ig), rows(&g, gi));
+                transpose(&mut sc.at, arows);
+                transpose(&mut sc.gt, grows);
                 transpose(&mut sc.bt, rows(&sc.bz, gi));
                 // Padding lanes (a last group of fewer than LANES rows) repeat the group's
                 // last row; their results are not used.
                 let lane =
                     |v: &[f64]| -> [f64; LANES] { std::array::from_fn(|l| v[ig + l.min(nl - 1)]) };
                 let dbar = pulp::Arch::new().dispatch(DeltaPass {
+                    arows,
+                    grows,
                     at: &sc.at,
                     gt: &sc.gt,
                     dt: &mut sc.dt,
@@ -321,9 +324,39 @@ fn group_rows<T>(src: &[T], first: usize, nl: usize, n: usize) -> [&[T]; LANES] 
 /// Copies `rows` (LANES rows of length n) into `dst` (n·LANES) transposed and converted to
 /// f64: entry k of row l at k·LANES + l.
 fn transpose<T: Element>(dst: &mut [f64], rows: [&[T]; LANES]) {
-    for (k, chunk) in dst.chunks_exact_mut(LANES).enumerate() {
-        for (c, r) in chunk.iter_mut().zip(&rows) {
-            *c = r[k].to_f64();
+    pulp::Arch::new().dispatch(Transpose { dst, rows });
+}
+
+/// [`transpose`] as a `pulp` kernel, by LANES × LANES tiles (whose fixed size lets the compiler
+/// drop the bounds checks and use shuffles).
+struct Transpose<'a, T> {
+    dst: &'a mut [f64],
+    rows: [&'a [T]; LANES],
+}
+
+impl<T: Element> pulp::WithSimd for Transpose<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Transpose { dst, rows } = self;
+        let n = dst.len() / LANES;
+        let full = n / LANES * LANES;
+        for (kb, tile) in dst[..full * LANES]
+            .chunks_exact_mut(LANES * LANES)
+            .enumerate()
+        {
+            let k0 = kb * LANES;
+            let src: [&[T]; LANES] = std::array::from_fn(|l| &rows[l][k0..k0 + LANES]);
+            for kk in 0..LANES {
+                for l in 0..LANES {
+                    tile[kk * LANES + l] = src[l][kk].to_f64();
+                }
+            }
+        }
+        for k in full..n {
+            for l in 0..LANES {
+                dst[k * LANES + l] = rows[l][k].to_f64();
+            }
         }
     }
 }
@@ -362,6 +395,8 @@ struct LaneConsts<'a> {
 /// W_ik = A_ik(δ̄_i − δ_ik) (into `w`, the group's `nl` rows, row-major), as a `pulp` kernel so
 /// that the loops are compiled with the dispatched instruction set.
 struct DeltaPass<'a, T> {
+    arows: [&'a [T]; LANES],
+    grows: [&'a [T]; LANES],
     at: &'a [f64],
     gt: &'a [f64],
     dt: &'a mut [f64],
@@ -410,6 +445,8 @@ impl<T: Element> pulp::WithSimd for DeltaPass<'_, T> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> [f64; LANES] {
         let DeltaPass {
+            arows,
+            grows,
             at,
             gt,
             dt,
@@ -427,12 +464,17 @@ impl<T: Element> pulp::WithSimd for DeltaPass<'_, T> {
         delta_span(0, d0, false, ig, &zi, zn, at, gt, dt, &mut s);
         delta_span(d0, d1, true, ig, &zi, zn, at, gt, dt, &mut s);
         delta_span(d1, n, false, ig, &zi, zn, at, gt, dt, &mut s);
+        // W row by row from the row-major A and G (δ recomputed by the same expression, which
+        // is cheaper than reading the transposed copies with a stride).
         for (l, wr) in w.chunks_exact_mut(n).enumerate() {
-            let sl = s[l];
-            for (k, wv) in wr.iter_mut().enumerate() {
-                let i = k * LANES + l;
-                *wv = T::from_f64(at[i] * (sl - dt[i]));
+            let (sl, zl) = (s[l], zi[l]);
+            for (((wv, av), gv), znk) in wr.iter_mut().zip(arows[l]).zip(grows[l]).zip(zn) {
+                let dl = (0.5 * (zl + znk) - gv.to_f64()).max(0.0);
+                *wv = T::from_f64(av.to_f64() * (sl - dl));
             }
+            // δ_ii = 0.
+            let i = ig + l;
+            wr[i] = T::from_f64(arows[l][i].to_f64() * (sl - 0.0));
         }
         s
     }

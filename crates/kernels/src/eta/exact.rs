@@ -188,8 +188,8 @@ pub(crate) fn row_pass<'g, T: Element>(
                     ig,
                     nl,
                 });
-                for l in 0..nl {
-                    sc.sums[gi + l] = RowTerms {
+                for (l, sum) in sc.sums[gi..gi + nl].iter_mut().enumerate() {
+                    *sum = RowTerms {
                         dbar: dbar[l],
                         trc: terms.trc[l],
                         ycy: terms.ycy[l],
@@ -424,10 +424,12 @@ fn delta_span(
     dt: &mut [f64],
     s: &mut [f64; LANES],
 ) {
-    for k in k0..k1 {
-        let r = k * LANES..(k + 1) * LANES;
-        let (a, g, dk) = (&at[r.clone()], &gt[r.clone()], &mut dt[r]);
-        let znk = zn[k];
+    let cols = at[k0 * LANES..k1 * LANES]
+        .chunks_exact(LANES)
+        .zip(gt[k0 * LANES..k1 * LANES].chunks_exact(LANES))
+        .zip(dt[k0 * LANES..k1 * LANES].chunks_exact_mut(LANES))
+        .zip(&zn[k0..k1]);
+    for (k, (((a, g), dk), &znk)) in (k0..).zip(cols) {
         for l in 0..LANES {
             let dl = if check && k == ig + l {
                 0.0
@@ -512,10 +514,15 @@ struct LaneSums {
 fn terms_span(k0: usize, k1: usize, check: bool, p: &TermsPass<'_>, acc: &mut LaneSums) {
     let c = p.c;
     let (beta, df) = (c.beta, c.df);
-    for k in k0..k1 {
-        let r = k * LANES..(k + 1) * LANES;
-        let (a, b, dk) = (&p.at[r.clone()], &p.bt[r.clone()], &p.dt[r]);
-        let (znk, zck, ir2) = (c.zn[k], c.zc[k], c.inv_r2[k]);
+    let r = k0 * LANES..k1 * LANES;
+    let cols = p.at[r.clone()]
+        .chunks_exact(LANES)
+        .zip(p.bt[r.clone()].chunks_exact(LANES))
+        .zip(p.dt[r].chunks_exact(LANES))
+        .zip(&c.zn[k0..k1])
+        .zip(&c.zc[k0..k1])
+        .zip(&c.inv_r2[k0..k1]);
+    for (k, (((((a, b), dk), &znk), &zck), &ir2)) in (k0..).zip(cols) {
         for l in 0..LANES {
             let (akv, bik, dl) = (a[l], b[l], dk[l]);
             let (mu2, db) = (p.mu2[l], p.db[l]);

@@ -79,6 +79,11 @@ pub fn eta_exact_with_error<T: Element>(
 /// then per row block the sums of the module docs, with G's rows `i0..i1` ((i1 − i0) × n,
 /// row-major) from `gram_rows` (borrowed from the stored G here, recomputed per block by
 /// [`crate::eta_exact_lean`]). Returns η and the estimate of its absolute rounding error.
+///
+/// The O(n²) per-entry work (δ_ij once per entry, then the sums of [`RowTerms`]) runs in `pulp`
+/// kernels on [`LANES`] rows at a time, one row per vector lane, from transposed copies of
+/// their rows of A, G and B: every sum is still taken entry by entry in column order, so η has
+/// the bits of a plain loop over each row.
 pub(crate) fn row_pass<'g, T: Element>(
     prep: &Prepared<T>,
     params: &Params,
@@ -144,7 +149,7 @@ pub(crate) fn row_pass<'g, T: Element>(
             sc.resize(ri, n, d);
             // B_I = M_I Zᵀ.
             gemm(
-                &mut sc.bz,
+                &mut sc.bz[..ri * n],
                 n,
                 false,
                 Mat::new(&m[i0 * d..i1 * d], ri, d, d),
@@ -158,9 +163,9 @@ pub(crate) fn row_pass<'g, T: Element>(
                 let ig = i0 + gi;
                 let rows = |src, first| group_rows(src, first, nl, n);
                 let (arows, grows) = (rows(a, ig), rows(&g, gi));
-                transpose(&mut sc.at, arows);
-                transpose(&mut sc.gt, grows);
-                transpose(&mut sc.bt, rows(&sc.bz, gi));
+                transpose(&mut sc.at[..n * LANES], arows);
+                transpose(&mut sc.gt[..n * LANES], grows);
+                transpose(&mut sc.bt[..n * LANES], rows(&sc.bz, gi));
                 // Padding lanes (a last group of fewer than LANES rows) repeat the group's
                 // last row; their results are not used.
                 let lane =
@@ -202,10 +207,10 @@ pub(crate) fn row_pass<'g, T: Element>(
                 }
             }
             gemm(
-                &mut sc.cy,
+                &mut sc.cy[..ri * d],
                 d,
                 false,
-                Mat::new(&sc.w, ri, n, n),
+                Mat::new(&sc.w[..ri * n], ri, n, n),
                 Op::N,
                 Mat::new(z, n, d, d),
                 Op::N,
@@ -300,15 +305,23 @@ impl<T: Element> Default for Scratch<T> {
 }
 
 impl<T: Element> Scratch<T> {
-    /// Sizes the buffers for a block of `ri` rows (the contents are overwritten before use).
+    /// Makes the buffers large enough for a block of `ri` rows; only their first entries are
+    /// used and they are overwritten before use. A buffer that is too short is replaced by a
+    /// fresh zeroed one (`vec!` of zeros takes zeroed pages from the allocator, with no pass
+    /// over the memory as growing it in place would make).
     fn resize(&mut self, ri: usize, n: usize, d: usize) {
-        self.bz.resize(ri * n, T::ZERO);
-        self.w.resize(ri * n, T::ZERO);
-        self.cy.resize(ri * d, T::ZERO);
-        for v in [&mut self.at, &mut self.gt, &mut self.bt, &mut self.dt] {
-            v.resize(n * LANES, 0.0);
+        fn fit<V: Clone>(v: &mut Vec<V>, len: usize, zero: V) {
+            if v.len() < len {
+                *v = vec![zero; len];
+            }
         }
-        self.sums.resize(ri, RowTerms::default());
+        fit(&mut self.bz, ri * n, T::ZERO);
+        fit(&mut self.w, ri * n, T::ZERO);
+        fit(&mut self.cy, ri * d, T::ZERO);
+        for v in [&mut self.at, &mut self.gt, &mut self.bt, &mut self.dt] {
+            fit(v, n * LANES, 0.0);
+        }
+        fit(&mut self.sums, ri, RowTerms::default());
     }
 }
 

@@ -23,10 +23,10 @@
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
-use crate::eta::{delta, eta_error_limit, row_pass};
+use crate::eta::{attention_rows, eta_error_limit, row_pass};
 use crate::memory::try_zeros;
 use crate::prepare::{Options, Params, Prepared, prepare};
-use crate::tiles::{block_starts, simd_run};
+use crate::tiles::block_starts;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -94,21 +94,7 @@ fn eta_lean_with_error<T: Element>(
         let (i0, i1) = (starts[b], starts[b + 1]);
         let mut g = vec![T::ZERO; (i1 - i0) * n];
         gram_rows(&prep, i0, i1, &mut g);
-        for (ii, row) in ab.chunks_mut(n).enumerate() {
-            let i = i0 + ii;
-            let grow = &g[ii * n..(ii + 1) * n];
-            simd_run(|| {
-                for (j, (av, gv)) in row.iter_mut().zip(grow).enumerate() {
-                    *av = T::from_f64(-beta * delta(&prep.zn, gv.to_f64(), i, j));
-                }
-            });
-            T::exp_in_place(row);
-            let s: f64 = row.iter().map(|v| v.to_f64()).sum();
-            let inv = 1.0 / s;
-            for v in row.iter_mut() {
-                *v = T::from_f64(v.to_f64() * inv);
-            }
-        }
+        attention_rows(ab, &g, i0, &prep.zn, beta);
     });
 
     let q = q_lean(&prep, &a, bs)?;

@@ -2,7 +2,7 @@
 //! form", THEORY §5b): the off-diagonal and diagonal blocks summed row by row from GEMM-shaped
 //! ingredients, with an estimate of the rounding error of the sums that cancel at large β.
 
-use super::gram::{attention_from_gram, delta, q_diag, symmetric_gram};
+use super::gram::{attention_from_gram, q_diag, symmetric_gram};
 use super::rounding::{error_factor, eta_error_limit};
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
@@ -79,6 +79,11 @@ pub fn eta_exact_with_error<T: Element>(
 /// then per row block the sums of the module docs, with G's rows `i0..i1` ((i1 − i0) × n,
 /// row-major) from `gram_rows` (borrowed from the stored G here, recomputed per block by
 /// [`crate::eta_exact_lean`]). Returns η and the estimate of its absolute rounding error.
+///
+/// The O(n²) per-entry work (δ_ij once per entry, then the sums of [`RowTerms`]) runs in `pulp`
+/// kernels on [`LANES`] rows at a time, one row per vector lane, from transposed copies of
+/// their rows of A, G and B: every sum is still taken entry by entry in column order, so η has
+/// the bits of a plain loop over each row.
 pub(crate) fn row_pass<'g, T: Element>(
     prep: &Prepared<T>,
     params: &Params,
@@ -90,7 +95,6 @@ pub(crate) fn row_pass<'g, T: Element>(
     let (n, d) = (prep.n, prep.d);
     let (beta, alpha) = (params.beta, params.alpha);
     let starts = block_starts(n, bs);
-    let nb = starts.len() - 1;
     let z = &prep.z;
 
     // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
@@ -125,16 +129,27 @@ pub(crate) fn row_pass<'g, T: Element>(
     let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
     let df = d as f64;
 
-    let per_row: Vec<(f64, f64)> = (0..nb)
-        .into_par_iter()
-        .map(|b| {
+    let lanes = LaneConsts {
+        zn: &prep.zn,
+        zc: &zc,
+        inv_r2: &inv_r2,
+        beta,
+        df,
+    };
+
+    // One (value, error) per row, written block by block and summed in row order below.
+    let mut per_row = vec![(0.0f64, 0.0f64); n];
+    per_row
+        .par_chunks_mut(bs)
+        .enumerate()
+        .for_each_init(Scratch::<T>::default, |sc, (b, out)| {
             let (i0, i1) = (starts[b], starts[b + 1]);
             let ri = i1 - i0;
             let g = gram_rows(i0, i1);
+            sc.resize(ri, n, d);
             // B_I = M_I Zᵀ.
-            let mut bz = vec![T::ZERO; ri * n];
             gemm(
-                &mut bz,
+                &mut sc.bz[..ri * n],
                 n,
                 false,
                 Mat::new(&m[i0 * d..i1 * d], ri, d, d),
@@ -142,104 +157,420 @@ pub(crate) fn row_pass<'g, T: Element>(
                 Mat::new(z, n, d, d),
                 Op::T,
             );
-            // δ̄_i and W_I = A_ij(δ̄_i − δ_ij).
-            let mut w = vec![T::ZERO; ri * n];
-            let mut dbar = vec![0.0f64; ri];
-            for ii in 0..ri {
-                let i = i0 + ii;
-                let (ar, gr) = (&a[i * n..(i + 1) * n], &g[ii * n..(ii + 1) * n]);
-                let s: f64 = (0..n)
-                    .map(|j| ar[j].to_f64() * delta(&prep.zn, gr[j].to_f64(), i, j))
-                    .sum();
-                dbar[ii] = s;
-                for j in 0..n {
-                    let dl = delta(&prep.zn, gr[j].to_f64(), i, j);
-                    w[ii * n + j] = T::from_f64(ar[j].to_f64() * (s - dl));
+            // Per group of LANES rows: δ_ij once, δ̄_i, W_I = A_ij(δ̄_i − δ_ij) and the row sums.
+            for gi in (0..ri).step_by(LANES) {
+                let nl = LANES.min(ri - gi);
+                let ig = i0 + gi;
+                let rows = |src, first| group_rows(src, first, nl, n);
+                let (arows, grows) = (rows(a, ig), rows(&g, gi));
+                transpose(&mut sc.at[..n * LANES], arows);
+                transpose(&mut sc.gt[..n * LANES], grows);
+                transpose(&mut sc.bt[..n * LANES], rows(&sc.bz, gi));
+                // Padding lanes (a last group of fewer than LANES rows) repeat the group's
+                // last row; their results are not used.
+                let lane =
+                    |v: &[f64]| -> [f64; LANES] { std::array::from_fn(|l| v[ig + l.min(nl - 1)]) };
+                let dbar = pulp::Arch::new().dispatch(DeltaPass {
+                    arows,
+                    grows,
+                    at: &sc.at,
+                    gt: &sc.gt,
+                    dt: &mut sc.dt,
+                    w: &mut sc.w[gi * n..(gi + nl) * n],
+                    zn: &prep.zn,
+                    zi: lane(&prep.zn),
+                    ig,
+                    nl,
+                });
+                let terms = pulp::Arch::new().dispatch(TermsPass {
+                    at: &sc.at,
+                    bt: &sc.bt,
+                    dt: &sc.dt,
+                    c: &lanes,
+                    mu2: lane(&m2),
+                    db: dbar,
+                    mci: lane(&mc),
+                    ig,
+                    nl,
+                });
+                for (l, sum) in sc.sums[gi..gi + nl].iter_mut().enumerate() {
+                    *sum = RowTerms {
+                        dbar: dbar[l],
+                        trc: terms.trc[l],
+                        ycy: terms.ycy[l],
+                        s1: terms.s1[l],
+                        p_i: terms.p_i[l],
+                        s1_abs: terms.s1_abs[l],
+                        off: terms.off[l],
+                        s2: terms.s2[l],
+                    };
                 }
             }
-            let mut cy = vec![T::ZERO; ri * d];
             gemm(
-                &mut cy,
+                &mut sc.cy[..ri * d],
                 d,
                 false,
-                Mat::new(&w, ri, n, n),
+                Mat::new(&sc.w[..ri * n], ri, n, n),
                 Op::N,
                 Mat::new(z, n, d, d),
                 Op::N,
             );
-            (0..ri)
-                .map(|ii| {
-                    let i = i0 + ii;
-                    let (ar, gr, br) = (
-                        &a[i * n..(i + 1) * n],
-                        &g[ii * n..(ii + 1) * n],
-                        &bz[ii * n..(ii + 1) * n],
-                    );
-                    let (mu2, db) = (m2[i], dbar[ii]);
-                    let (mut trc, mut ycy, mut s1, mut off) = (0.0, 0.0, 0.0, 0.0);
-                    // For the error estimate only (three more operations per entry):
-                    // P_i = Σ_k A_ik |z_k|², Σ_k A_ik |B_ik| and Σ_{k≠i} A_ik²/r_k².
-                    let (mut p_i, mut s1_abs, mut s2) = (0.0, 0.0, 0.0);
-                    for k in 0..n {
-                        let akv = ar[k].to_f64();
-                        let bik = br[k].to_f64();
-                        let dl = delta(&prep.zn, gr[k].to_f64(), i, k);
-                        let w2 = (prep.zn[k] - 2.0 * bik + mu2).max(0.0);
-                        trc += akv * w2;
-                        ycy += akv * (dl - db) * (dl - db);
-                        s1 += akv * bik * bik;
-                        p_i += akv * prep.zn[k];
-                        s1_abs += akv * bik.abs();
-                        if k != i {
-                            let p = (prep.zn[k] - bik) + (zc[k] - mc[i]);
-                            let bracket = (df - 1.0)
-                                + 2.0 * beta * ((db - dl) - (1.0 - dl) * p)
-                                + beta * beta * w2 * dl * (2.0 - dl);
-                            let wk = akv * akv * inv_r2[k];
-                            off += wk * bracket;
-                            s2 += wk;
-                        }
-                    }
-                    // The off-diagonal brackets: δ carries an error of u·(|z_i|² + |z_k|²), w2
-                    // one of u·(|z_k|² + 2|B_ik| + |μ_i|²), p one of u·(its terms); bounded
-                    // here by the row's largest values (|B_ik| ≤ |μ_i||z_k|, δ ≤ 2).
-                    let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
-                    let dl_max = prep.zn[i] + zn_max;
-                    let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
-                    let off_err = s2
-                        * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
-                            + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
-                    let trc_mag = p_i + 2.0 * s1_abs + mu2;
-                    let cy2: f64 = cy[ii * d..(ii + 1) * d]
-                        .iter()
-                        .map(|v| v.to_f64() * v.to_f64())
-                        .sum();
-                    let trc2 = (q[i] - 2.0 * s1 + mu2 * mu2).max(0.0);
-                    let av = ar[i].to_f64();
-                    let t1 = (trc - ycy).max(0.0);
-                    let t2 = (trc2 - cy2).max(0.0);
-                    let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
-                    let trfp = av * (df - 1.0) + beta * t1;
-                    let r = prep.norms[i];
-                    let value = off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df;
-                    // tr C² − |C y|² cancels its terms Q, 2Σ A B², |μ|⁴, |Cy|² (each ≤ P_i²,
-                    // P_i = Σ_j A_ij |z_j|², up to the factor 2); tr C − yᵀCy its terms.
-                    let t2_mag = q[i] + 2.0 * s1 + mu2 * mu2 + cy2 + 2.0 * s1_abs * p_i.sqrt();
-                    let t1_mag = trc_mag + ycy + db * db;
-                    let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)
-                        + 2.0 * alpha * beta * t1_mag / r;
-                    (value, ku * (diag_err + off_err))
-                })
-                .collect::<Vec<(f64, f64)>>()
-        })
-        .collect::<Vec<_>>()
-        .concat();
+            for (ii, o) in out.iter_mut().enumerate() {
+                let i = i0 + ii;
+                let ar = &a[i * n..(i + 1) * n];
+                let mu2 = m2[i];
+                let RowTerms {
+                    dbar: db,
+                    trc,
+                    ycy,
+                    s1,
+                    p_i,
+                    s1_abs,
+                    off,
+                    s2,
+                } = sc.sums[ii];
+                // The off-diagonal brackets: δ carries an error of u·(|z_i|² + |z_k|²), w2
+                // one of u·(|z_k|² + 2|B_ik| + |μ_i|²), p one of u·(its terms); bounded
+                // here by the row's largest values (|B_ik| ≤ |μ_i||z_k|, δ ≤ 2).
+                let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
+                let dl_max = prep.zn[i] + zn_max;
+                let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
+                let off_err = s2
+                    * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
+                        + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
+                let trc_mag = p_i + 2.0 * s1_abs + mu2;
+                let cy2: f64 = sc.cy[ii * d..(ii + 1) * d]
+                    .iter()
+                    .map(|v| v.to_f64() * v.to_f64())
+                    .sum();
+                let trc2 = (q[i] - 2.0 * s1 + mu2 * mu2).max(0.0);
+                let av = ar[i].to_f64();
+                let t1 = (trc - ycy).max(0.0);
+                let t2 = (trc2 - cy2).max(0.0);
+                let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
+                let trfp = av * (df - 1.0) + beta * t1;
+                let r = prep.norms[i];
+                let value = off + fp / (r * r) + 2.0 * alpha * trfp / r + alpha * alpha * df;
+                // tr C² − |C y|² cancels its terms Q, 2Σ A B², |μ|⁴, |Cy|² (each ≤ P_i²,
+                // P_i = Σ_j A_ij |z_j|², up to the factor 2); tr C − yᵀCy its terms.
+                let t2_mag = q[i] + 2.0 * s1 + mu2 * mu2 + cy2 + 2.0 * s1_abs * p_i.sqrt();
+                let t1_mag = trc_mag + ycy + db * db;
+                let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)
+                    + 2.0 * alpha * beta * t1_mag / r;
+                *o = (value, ku * (diag_err + off_err));
+            }
+        });
     let eta = per_row.iter().map(|r| r.0).sum::<f64>() / (n as f64 * df);
     if !eta.is_finite() {
         return Err(KernelError::NonFiniteResult { what: "exact eta" });
     }
     let err = per_row.iter().map(|r| r.1).sum::<f64>() / (n as f64 * df);
     Ok((eta, err))
+}
+
+/// Rows whose entries the row-pass kernels compute side by side, one row per SIMD lane (8 f64
+/// lanes of AVX-512, two AVX2 vectors). A lane adds its row's terms in the order k = 0, 1, …,
+/// n − 1, as a loop over the entries of one row does, so every sum keeps its bits while the
+/// sequential additions of 8 rows run in parallel (one row's sum is a chain of dependent
+/// additions that no instruction set can shorten without changing its rounding).
+const LANES: usize = 8;
+
+/// Per-row-block buffers, reused by the blocks one rayon job runs: B_I = M_I Zᵀ and W_I
+/// (b × n), C_I y (b × d), the transposed copies (n × LANES, entry k of lane l at k·LANES + l)
+/// of the group's rows of A, G, B and δ, and the sums of each row.
+struct Scratch<T> {
+    bz: Vec<T>,
+    w: Vec<T>,
+    cy: Vec<T>,
+    at: Vec<f64>,
+    gt: Vec<f64>,
+    bt: Vec<f64>,
+    dt: Vec<f64>,
+    sums: Vec<RowTerms>,
+}
+
+impl<T: Element> Default for Scratch<T> {
+    fn default() -> Self {
+        Self {
+            bz: Vec::new(),
+            w: Vec::new(),
+            cy: Vec::new(),
+            at: Vec::new(),
+            gt: Vec::new(),
+            bt: Vec::new(),
+            dt: Vec::new(),
+            sums: Vec::new(),
+        }
+    }
+}
+
+impl<T: Element> Scratch<T> {
+    /// Makes the buffers large enough for a block of `ri` rows; only their first entries are
+    /// used and they are overwritten before use. A buffer that is too short is replaced by a
+    /// fresh zeroed one (`vec!` of zeros takes zeroed pages from the allocator, with no pass
+    /// over the memory as growing it in place would make).
+    fn resize(&mut self, ri: usize, n: usize, d: usize) {
+        fn fit<V: Clone>(v: &mut Vec<V>, len: usize, zero: V) {
+            if v.len() < len {
+                *v = vec![zero; len];
+            }
+        }
+        fit(&mut self.bz, ri * n, T::ZERO);
+        fit(&mut self.w, ri * n, T::ZERO);
+        fit(&mut self.cy, ri * d, T::ZERO);
+        for v in [&mut self.at, &mut self.gt, &mut self.bt, &mut self.dt] {
+            fit(v, n * LANES, 0.0);
+        }
+        fit(&mut self.sums, ri, RowTerms::default());
+    }
+}
+
+/// Rows `first..first + nl` of the row-major `src` (rows of length n), the last one repeated to
+/// fill LANES.
+fn group_rows<T>(src: &[T], first: usize, nl: usize, n: usize) -> [&[T]; LANES] {
+    std::array::from_fn(|l| {
+        let r = first + l.min(nl - 1);
+        &src[r * n..(r + 1) * n]
+    })
+}
+
+/// Copies `rows` (LANES rows of length n) into `dst` (n·LANES) transposed and converted to
+/// f64: entry k of row l at k·LANES + l.
+fn transpose<T: Element>(dst: &mut [f64], rows: [&[T]; LANES]) {
+    pulp::Arch::new().dispatch(Transpose { dst, rows });
+}
+
+/// [`transpose`] as a `pulp` kernel, by LANES × LANES tiles (whose fixed size lets the compiler
+/// drop the bounds checks and use shuffles).
+struct Transpose<'a, T> {
+    dst: &'a mut [f64],
+    rows: [&'a [T]; LANES],
+}
+
+impl<T: Element> pulp::WithSimd for Transpose<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Transpose { dst, rows } = self;
+        let n = dst.len() / LANES;
+        let full = n / LANES * LANES;
+        for (kb, tile) in dst[..full * LANES]
+            .chunks_exact_mut(LANES * LANES)
+            .enumerate()
+        {
+            let k0 = kb * LANES;
+            let src: [&[T]; LANES] = std::array::from_fn(|l| &rows[l][k0..k0 + LANES]);
+            for kk in 0..LANES {
+                for l in 0..LANES {
+                    tile[kk * LANES + l] = src[l][kk].to_f64();
+                }
+            }
+        }
+        for k in full..n {
+            for l in 0..LANES {
+                dst[k * LANES + l] = rows[l][k].to_f64();
+            }
+        }
+    }
+}
+
+/// The sums over k of one row of the row pass (see [`row_pass`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct RowTerms {
+    /// δ̄_i = Σ_k A_ik δ_ik.
+    dbar: f64,
+    /// tr C_i = Σ_k A_ik max(0, |z_k|² − 2B_ik + |μ_i|²).
+    trc: f64,
+    /// y_iᵀ C_i y_i = Σ_k A_ik (δ_ik − δ̄_i)².
+    ycy: f64,
+    /// Σ_k A_ik B_ik².
+    s1: f64,
+    /// P_i = Σ_k A_ik |z_k|² (error estimate).
+    p_i: f64,
+    /// Σ_k A_ik |B_ik| (error estimate).
+    s1_abs: f64,
+    /// The off-diagonal blocks Σ_{k≠i} A_ik²/r_k² · bracket_ik.
+    off: f64,
+    /// Σ_{k≠i} A_ik²/r_k² (error estimate).
+    s2: f64,
+}
+
+/// What the sums of every row need per column k, and the scalars.
+struct LaneConsts<'a> {
+    zn: &'a [f64],
+    zc: &'a [f64],
+    inv_r2: &'a [f64],
+    beta: f64,
+    df: f64,
+}
+
+/// δ_ik of a group of LANES rows i = ig + l (into `dt`, transposed), δ̄_i = Σ_k A_ik δ_ik and
+/// W_ik = A_ik(δ̄_i − δ_ik) (into `w`, the group's `nl` rows, row-major), as a `pulp` kernel so
+/// that the loops are compiled with the dispatched instruction set.
+struct DeltaPass<'a, T> {
+    arows: [&'a [T]; LANES],
+    grows: [&'a [T]; LANES],
+    at: &'a [f64],
+    gt: &'a [f64],
+    dt: &'a mut [f64],
+    w: &'a mut [T],
+    zn: &'a [f64],
+    zi: [f64; LANES],
+    ig: usize,
+    nl: usize,
+}
+
+/// δ and its weighted sum over the columns `k0..k1`; `check` when the range holds the group's
+/// diagonal entries (k = ig + l for lane l), where δ is 0 (the same expression as
+/// `gram::delta`, lane by lane).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn delta_span(
+    k0: usize,
+    k1: usize,
+    check: bool,
+    ig: usize,
+    zi: &[f64; LANES],
+    zn: &[f64],
+    at: &[f64],
+    gt: &[f64],
+    dt: &mut [f64],
+    s: &mut [f64; LANES],
+) {
+    let cols = at[k0 * LANES..k1 * LANES]
+        .chunks_exact(LANES)
+        .zip(gt[k0 * LANES..k1 * LANES].chunks_exact(LANES))
+        .zip(dt[k0 * LANES..k1 * LANES].chunks_exact_mut(LANES))
+        .zip(&zn[k0..k1]);
+    for (k, (((a, g), dk), &znk)) in (k0..).zip(cols) {
+        for l in 0..LANES {
+            let dl = if check && k == ig + l {
+                0.0
+            } else {
+                (0.5 * (zi[l] + znk) - g[l]).max(0.0)
+            };
+            dk[l] = dl;
+            s[l] += a[l] * dl;
+        }
+    }
+}
+
+impl<T: Element> pulp::WithSimd for DeltaPass<'_, T> {
+    type Output = [f64; LANES];
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> [f64; LANES] {
+        let DeltaPass {
+            arows,
+            grows,
+            at,
+            gt,
+            dt,
+            w,
+            zn,
+            zi,
+            ig,
+            nl,
+        } = self;
+        let n = zn.len();
+        // The sums start at −0.0, as `Iterator::sum` of f64 does.
+        let mut s = [-0.0f64; LANES];
+        let d0 = ig.min(n);
+        let d1 = (ig + nl).min(n);
+        delta_span(0, d0, false, ig, &zi, zn, at, gt, dt, &mut s);
+        delta_span(d0, d1, true, ig, &zi, zn, at, gt, dt, &mut s);
+        delta_span(d1, n, false, ig, &zi, zn, at, gt, dt, &mut s);
+        // W row by row from the row-major A and G (δ recomputed by the same expression, which
+        // is cheaper than reading the transposed copies with a stride).
+        for (l, wr) in w.chunks_exact_mut(n).enumerate() {
+            let (sl, zl) = (s[l], zi[l]);
+            for (((wv, av), gv), znk) in wr.iter_mut().zip(arows[l]).zip(grows[l]).zip(zn) {
+                let dl = (0.5 * (zl + znk) - gv.to_f64()).max(0.0);
+                *wv = T::from_f64(av.to_f64() * (sl - dl));
+            }
+            // δ_ii = 0.
+            let i = ig + l;
+            wr[i] = T::from_f64(arows[l][i].to_f64() * (sl - 0.0));
+        }
+        s
+    }
+}
+
+/// The remaining sums of a group of LANES rows (see [`RowTerms`]) from the transposed A, B and
+/// δ, as a `pulp` kernel.
+struct TermsPass<'a> {
+    at: &'a [f64],
+    bt: &'a [f64],
+    dt: &'a [f64],
+    c: &'a LaneConsts<'a>,
+    mu2: [f64; LANES],
+    db: [f64; LANES],
+    mci: [f64; LANES],
+    ig: usize,
+    nl: usize,
+}
+
+/// The sums of [`RowTerms`] (except δ̄) of the lanes, each in its own lane.
+#[derive(Default)]
+struct LaneSums {
+    trc: [f64; LANES],
+    ycy: [f64; LANES],
+    s1: [f64; LANES],
+    p_i: [f64; LANES],
+    s1_abs: [f64; LANES],
+    off: [f64; LANES],
+    s2: [f64; LANES],
+}
+
+/// The sums over the columns `k0..k1`; `check` when the range holds the group's diagonal
+/// entries, which the off-diagonal sums skip.
+#[inline(always)]
+fn terms_span(k0: usize, k1: usize, check: bool, p: &TermsPass<'_>, acc: &mut LaneSums) {
+    let c = p.c;
+    let (beta, df) = (c.beta, c.df);
+    let r = k0 * LANES..k1 * LANES;
+    let cols = p.at[r.clone()]
+        .chunks_exact(LANES)
+        .zip(p.bt[r.clone()].chunks_exact(LANES))
+        .zip(p.dt[r].chunks_exact(LANES))
+        .zip(&c.zn[k0..k1])
+        .zip(&c.zc[k0..k1])
+        .zip(&c.inv_r2[k0..k1]);
+    for (k, (((((a, b), dk), &znk), &zck), &ir2)) in (k0..).zip(cols) {
+        for l in 0..LANES {
+            let (akv, bik, dl) = (a[l], b[l], dk[l]);
+            let (mu2, db) = (p.mu2[l], p.db[l]);
+            let w2 = (znk - 2.0 * bik + mu2).max(0.0);
+            acc.trc[l] += akv * w2;
+            acc.ycy[l] += akv * (dl - db) * (dl - db);
+            acc.s1[l] += akv * bik * bik;
+            acc.p_i[l] += akv * znk;
+            acc.s1_abs[l] += akv * bik.abs();
+            if !(check && k == p.ig + l) {
+                let pk = (znk - bik) + (zck - p.mci[l]);
+                let bracket = (df - 1.0)
+                    + 2.0 * beta * ((db - dl) - (1.0 - dl) * pk)
+                    + beta * beta * w2 * dl * (2.0 - dl);
+                let wk = akv * akv * ir2;
+                acc.off[l] += wk * bracket;
+                acc.s2[l] += wk;
+            }
+        }
+    }
+}
+
+impl pulp::WithSimd for TermsPass<'_> {
+    type Output = LaneSums;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> LaneSums {
+        let n = self.c.zn.len();
+        let mut acc = LaneSums::default();
+        let d0 = self.ig.min(n);
+        let d1 = (self.ig + self.nl).min(n);
+        terms_span(0, d0, false, &self, &mut acc);
+        terms_span(d0, d1, true, &self, &mut acc);
+        terms_span(d1, n, false, &self, &mut acc);
+        acc
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::memory::try_zeros;
 use crate::prepare::Prepared;
-use crate::tiles::{block_starts, simd_run};
+use crate::tiles::block_starts;
 use rayon::prelude::*;
 
 /// A raw pointer that may be shared between threads that write disjoint regions.
@@ -100,7 +100,8 @@ pub(crate) fn delta(zn: &[f64], g: f64, i: usize, j: usize) -> f64 {
     }
 }
 
-/// Replaces rows of G by the attention rows A_i· (exp(−βδ_ij) normalised), in parallel.
+/// The attention A (n × n, row-major) from G: row i is exp(−βδ_ij) normalised, see
+/// [`attention_rows`]; rows in parallel, by groups of [`SOFTMAX_ROWS`].
 pub(super) fn attention_from_gram<T: Element>(
     g: &[T],
     zn: &[f64],
@@ -108,21 +109,104 @@ pub(super) fn attention_from_gram<T: Element>(
     beta: f64,
 ) -> Result<Vec<T>, KernelError> {
     let mut a = try_zeros::<T>(n * n, "the attention matrix A (n x n)")?;
-    a.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
-        let grow = &g[i * n..(i + 1) * n];
-        simd_run(|| {
-            for (j, (av, gv)) in row.iter_mut().zip(grow).enumerate() {
-                *av = T::from_f64(-beta * delta(zn, gv.to_f64(), i, j));
-            }
-        });
-        T::exp_in_place(row);
-        let s: f64 = row.iter().map(|v| v.to_f64()).sum();
-        let inv = 1.0 / s;
-        for v in row.iter_mut() {
-            *v = T::from_f64(v.to_f64() * inv);
-        }
-    });
+    a.par_chunks_mut(SOFTMAX_ROWS * n)
+        .zip(g.par_chunks(SOFTMAX_ROWS * n))
+        .enumerate()
+        .for_each(|(b, (ab, gb))| attention_rows(ab, gb, b * SOFTMAX_ROWS, zn, beta));
     Ok(a)
+}
+
+/// Rows whose sums [`attention_rows`] adds side by side (one per f64 lane of AVX-512).
+pub(crate) const SOFTMAX_ROWS: usize = 8;
+
+/// The attention rows A_i· = exp(−βδ_ij)/Σ_j exp(−βδ_ij) for i = i0, i0 + 1, … into `a` from the
+/// same rows of G in `g` (both row-major with rows of length n = `zn.len()`). The exponents and
+/// the scaling run in `pulp` kernels; the normalising sum of each row is taken in the order
+/// j = 0, 1, …, n − 1 (as `Iterator::sum`), for [`SOFTMAX_ROWS`] rows at once so that their
+/// chains of dependent additions overlap.
+pub(crate) fn attention_rows<T: Element>(a: &mut [T], g: &[T], i0: usize, zn: &[f64], beta: f64) {
+    let n = zn.len();
+    pulp::Arch::new().dispatch(Exponents { a, g, i0, zn, beta });
+    for row in a.chunks_exact_mut(n) {
+        T::exp_in_place(row);
+    }
+    for group in a.chunks_mut(SOFTMAX_ROWS * n) {
+        pulp::Arch::new().dispatch(Normalise { a: group, n });
+    }
+}
+
+/// The exponents −βδ_ij of rows i0.. (first step of [`attention_rows`]).
+struct Exponents<'a, T> {
+    a: &'a mut [T],
+    g: &'a [T],
+    i0: usize,
+    zn: &'a [f64],
+    beta: f64,
+}
+
+impl<T: Element> pulp::WithSimd for Exponents<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Exponents { a, g, i0, zn, beta } = self;
+        let n = zn.len();
+        for (ii, (row, grow)) in a.chunks_exact_mut(n).zip(g.chunks_exact(n)).enumerate() {
+            let i = i0 + ii;
+            let zi = zn[i];
+            // The expression of `delta` off the diagonal, then its 0 on the diagonal.
+            for ((av, gv), znj) in row.iter_mut().zip(grow).zip(zn) {
+                *av = T::from_f64(-beta * (0.5 * (zi + znj) - gv.to_f64()).max(0.0));
+            }
+            row[i] = T::from_f64(-beta * 0.0);
+        }
+    }
+}
+
+/// Divides each of up to [`SOFTMAX_ROWS`] rows (length `n`) by its sum (last step of
+/// [`attention_rows`]).
+struct Normalise<'a, T> {
+    a: &'a mut [T],
+    n: usize,
+}
+
+impl<T: Element> pulp::WithSimd for Normalise<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    // The lane loops index the sums and the rows by lane: the shape the compiler vectorises.
+    #[allow(clippy::needless_range_loop)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        const L: usize = SOFTMAX_ROWS;
+        let Normalise { a, n } = self;
+        // Each sum starts at −0.0 and adds in column order, as `Iterator::sum` does.
+        let mut s = [-0.0f64; L];
+        if a.len() == L * n {
+            let rows: [&[T]; L] = std::array::from_fn(|l| &a[l * n..(l + 1) * n]);
+            let full = n / L * L;
+            for j0 in (0..full).step_by(L) {
+                let tile: [&[T]; L] = std::array::from_fn(|l| &rows[l][j0..j0 + L]);
+                for jj in 0..L {
+                    for l in 0..L {
+                        s[l] += tile[l][jj].to_f64();
+                    }
+                }
+            }
+            for j in full..n {
+                for l in 0..L {
+                    s[l] += rows[l][j].to_f64();
+                }
+            }
+        } else {
+            for (sl, row) in s.iter_mut().zip(a.chunks_exact(n)) {
+                *sl = row.iter().map(|v| v.to_f64()).sum();
+            }
+        }
+        for (sl, row) in s.iter().zip(a.chunks_exact_mut(n)) {
+            let inv = 1.0 / sl;
+            for v in row.iter_mut() {
+                *v = T::from_f64(v.to_f64() * inv);
+            }
+        }
+    }
 }
 
 /// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the cheaper of the two GEMM routes.

@@ -26,7 +26,7 @@ use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::forward::Forward;
 use crate::prepare::{Options, Prepared};
-use crate::tiles::{block_starts, simd_run};
+use crate::tiles::block_starts;
 use rayon::prelude::*;
 
 /// A pair whose GEMM distance² is below this fraction of |z_i|² + |z_j|² is recomputed from the
@@ -159,21 +159,12 @@ impl ErrorModel {
 
     /// The error bound of one λ term and one angle term, from the squared distances of the pair
     /// and the half-angles asin(|Δy|/2) and asin(|Δy'|/2).
+    ///
+    /// With `FAR = false` the caller promises din ≤ 3 and dout ≤ 3, where k is 1, and the far
+    /// branch of k (a square root and a division per side) is not computed; the values are the
+    /// same.
     #[inline(always)]
-    fn pair(&self, din: f64, dout: f64, tin: f64, tout: f64) -> (f64, f64) {
-        self.pair_branches::<true>(din, dout, tin, tout)
-    }
-
-    /// [`ErrorModel::pair`]; with `FAR = false` the caller promises din ≤ 3 and dout ≤ 3, where
-    /// k is 1, and the far branch of k (a square root and a division per side) is not computed.
-    #[inline(always)]
-    fn pair_branches<const FAR: bool>(
-        &self,
-        din: f64,
-        dout: f64,
-        tin: f64,
-        tout: f64,
-    ) -> (f64, f64) {
+    fn pair<const FAR: bool>(&self, din: f64, dout: f64, tin: f64, tout: f64) -> (f64, f64) {
         let (e_in, e_out) = (self.e_in, self.e_out);
         let r = 1.0 / din;
         let term = dout * r;
@@ -597,7 +588,7 @@ impl<const BIG_IN: bool, const BIG_OUT: bool, const FAR: bool> pulp::WithSimd
             let tin = asin_f64::<BIG_IN>((0.5 * a.sqrt()).min(1.0));
             let tout = asin_f64::<BIG_OUT>((0.5 * b.sqrt()).min(1.0));
             *ta = tout / tin;
-            let (el, ea) = model.pair_branches::<FAR>(a, b, tin, tout);
+            let (el, ea) = model.pair::<FAR>(a, b, tin, tout);
             *te = el;
             *tae = ea;
         }
@@ -680,8 +671,9 @@ fn asin_f32(x: f32) -> f32 {
 const LANES: usize = 16;
 
 /// The pairs of one tile (rows i0.., columns j0..; only j > i on a diagonal tile) in f32 lanes:
-/// distances from the Gram tiles, the recomputation rule and the duplicate test in f64, then the
-/// λ, angle and cosine terms in f32 with f64 sums.
+/// distances from the Gram tiles ([`DistF32`]), the recomputation rule and the duplicate test in
+/// f64, then the λ, angle and cosine terms in f32 with f64 sums ([`TermsF32`]); both passes are
+/// `pulp` kernels, so that they are vectorised.
 fn pairs_f32<T: Element>(
     ctx: &PairCtx<'_, T>,
     gin: &[T],
@@ -692,15 +684,17 @@ fn pairs_f32<T: Element>(
     p: &mut Partial,
 ) {
     let d = ctx.d;
+    let arch = pulp::Arch::new();
     let mut din = vec![0.0f32; rj];
     let mut dout = vec![0.0f32; rj];
-    let (mut lam, mut ang, mut sin_, mut sout) = (
-        [0.0f64; LANES],
-        [0.0f64; LANES],
-        [0.0f64; LANES],
-        [0.0f64; LANES],
-    );
-    let (mut lerr, mut aerr) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let mut acc = LaneSums {
+        lam: [0.0; LANES],
+        ang: [0.0; LANES],
+        sin_: [0.0; LANES],
+        sout: [0.0; LANES],
+        lerr: [0.0; LANES],
+        aerr: [0.0; LANES],
+    };
     let model = ctx.model;
     let (mut in_lo, mut in_hi) = (f32::INFINITY, f32::NEG_INFINITY);
     let (mut out_lo, mut out_hi) = (f32::INFINITY, f32::NEG_INFINITY);
@@ -712,31 +706,21 @@ fn pairs_f32<T: Element>(
         if len == 0 {
             continue;
         }
-        let (gr, gor) = (
-            &gin[ii * rj + js..(ii + 1) * rj],
-            &gout[ii * rj + js..(ii + 1) * rj],
-        );
         let (znj, znoj) = (&ctx.zn32[j0 + js..j0 + rj], &ctx.zno32[j0 + js..j0 + rj]);
         let (zi, zoi) = (ctx.zn32[i], ctx.zno32[i]);
         let (di, doo) = (&mut din[..len], &mut dout[..len]);
         let copy = copy_distance2::<f32>() as f32;
-        let fix = simd_run(|| {
-            let mut fix = false;
-            for k in 0..len {
-                let si = zi + znj[k];
-                let a = if from_delta {
-                    2.0 * (gr[k].to_f64() as f32)
-                } else {
-                    si - 2.0 * (gr[k].to_f64() as f32)
-                };
-                let so = zoi + znoj[k];
-                let b = so - 2.0 * (gor[k].to_f64() as f32);
-                di[k] = a;
-                doo[k] = b;
-                fix |= !(a >= RECOMPUTE_BELOW as f32 * si && a > copy);
-                fix |= !(b >= RECOMPUTE_BELOW as f32 * so && b > 0.0);
-            }
-            fix
+        let fix = arch.dispatch(DistF32 {
+            gin: &gin[ii * rj + js..(ii + 1) * rj],
+            gout: &gout[ii * rj + js..(ii + 1) * rj],
+            znj,
+            znoj,
+            zi,
+            zoi,
+            from_delta,
+            copy,
+            din: &mut *di,
+            dout: &mut *doo,
         });
         let mut dups = 0u64;
         if fix {
@@ -763,61 +747,18 @@ fn pairs_f32<T: Element>(
         }
         count += len as u64 - dups;
         let (di, doo) = (&din[..len], &dout[..len]);
-        let (lo_i, hi_i, lo_o, hi_o) = simd_run(|| {
-            let mut lo_i = [f32::INFINITY; LANES];
-            let mut hi_i = [f32::NEG_INFINITY; LANES];
-            let mut lo_o = [f32::INFINITY; LANES];
-            let mut hi_o = [f32::NEG_INFINITY; LANES];
-            let mut term = |l: usize, a: f32, b: f32| {
-                let valid = a > 0.0;
-                let tin = asin_f32((0.5 * a.sqrt()).min(1.0));
-                let tout = asin_f32((0.5 * b.sqrt()).min(1.0));
-                let r = if valid { b / a } else { 0.0 };
-                let t = if valid { tout / tin } else { 0.0 };
-                lam[l] += f64::from(r);
-                ang[l] += f64::from(t);
-                let (el, ea) = model.pair(
-                    f64::from(if valid { a } else { 1.0 }),
-                    f64::from(b),
-                    f64::from(if valid { tin } else { 1.0 }),
-                    f64::from(tout),
-                );
-                lerr[l] += if valid { el } else { 0.0 };
-                aerr[l] += if valid { ea } else { 0.0 };
-                sin_[l] += f64::from(if valid { a } else { 0.0 });
-                sout[l] += f64::from(if valid { b } else { 0.0 });
-                lo_i[l] = if valid { lo_i[l].min(a) } else { lo_i[l] };
-                hi_i[l] = if valid { hi_i[l].max(a) } else { hi_i[l] };
-                lo_o[l] = if valid { lo_o[l].min(b) } else { lo_o[l] };
-                hi_o[l] = if valid { hi_o[l].max(b) } else { hi_o[l] };
-            };
-            let full = len / LANES * LANES;
-            for (ca, cb) in di[..full]
-                .chunks_exact(LANES)
-                .zip(doo[..full].chunks_exact(LANES))
-            {
-                for l in 0..LANES {
-                    term(l, ca[l], cb[l]);
-                }
-            }
-            for k in full..len {
-                term(k - full, di[k], doo[k]);
-            }
-            let fold = |v: [f32; LANES], f: fn(f32, f32) -> f32, init: f32| {
-                v.iter().fold(init, |m, &x| f(m, x))
-            };
-            (
-                fold(lo_i, f32::min, f32::INFINITY),
-                fold(hi_i, f32::max, f32::NEG_INFINITY),
-                fold(lo_o, f32::min, f32::INFINITY),
-                fold(hi_o, f32::max, f32::NEG_INFINITY),
-            )
+        let (lo_i, hi_i, lo_o, hi_o) = arch.dispatch(TermsF32 {
+            din: di,
+            dout: doo,
+            model,
+            acc: &mut acc,
         });
-        for (k, &a) in di.iter().enumerate() {
-            let half = 0.5 * f64::from(a);
-            if a > 0.0 && half < p.closest.0 {
-                p.closest = (half, i, j0 + js + k);
-            }
+        // The first valid pair of the row at the smallest distance (`lo_i` is the smallest
+        // valid one), as a loop with a strict `<` keeps it.
+        let half = 0.5 * f64::from(lo_i);
+        if half < p.closest.0 {
+            let k = di.iter().position(|&a| a > 0.0 && a == lo_i).unwrap_or(0);
+            p.closest = (half, i, j0 + js + k);
         }
         p.min_out = p.min_out.min(0.5 * f64::from(lo_o));
         in_lo = in_lo.min(lo_i);
@@ -826,24 +767,190 @@ fn pairs_f32<T: Element>(
         out_hi = out_hi.max(hi_o);
     }
     let sum = |v: [f64; LANES]| v.iter().sum::<f64>();
-    p.lam += sum(lam);
-    p.ang += sum(ang);
-    p.lam_err += sum(lerr);
-    p.ang_err += sum(aerr);
+    p.lam += sum(acc.lam);
+    p.ang += sum(acc.ang);
+    p.lam_err += sum(acc.lerr);
+    p.ang_err += sum(acc.aerr);
     if count > 0 {
         // cos = 1 − δ/2: the extreme cosines from the extreme distances, the sums from Σδ.
         let c = count as f64;
         p.cin = (
             p.cin.0.min(1.0 - 0.5 * f64::from(in_hi)),
-            p.cin.1 + (c - 0.5 * sum(sin_)),
+            p.cin.1 + (c - 0.5 * sum(acc.sin_)),
             p.cin.2.max(1.0 - 0.5 * f64::from(in_lo)),
         );
         p.cout = (
             p.cout.0.min(1.0 - 0.5 * f64::from(out_hi)),
-            p.cout.1 + (c - 0.5 * sum(sout)),
+            p.cout.1 + (c - 0.5 * sum(acc.sout)),
             p.cout.2.max(1.0 - 0.5 * f64::from(out_lo)),
         );
     }
+}
+
+/// The squared distances of one row of pairs in f32 from the Gram row, as a `pulp` kernel (see
+/// [`DistF64`]). Returns whether some pair needs the recomputation rule or the duplicate test.
+struct DistF32<'a, T> {
+    gin: &'a [T],
+    gout: &'a [T],
+    znj: &'a [f32],
+    znoj: &'a [f32],
+    zi: f32,
+    zoi: f32,
+    from_delta: bool,
+    copy: f32,
+    din: &'a mut [f32],
+    dout: &'a mut [f32],
+}
+
+impl<T: Element> pulp::WithSimd for DistF32<'_, T> {
+    type Output = bool;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> bool {
+        let (zi, zoi, copy, from_delta) = (self.zi, self.zoi, self.copy, self.from_delta);
+        let thr = RECOMPUTE_BELOW as f32;
+        let mut fix = false;
+        for (((((&g, &go), &zj), &zoj), a_out), b_out) in self
+            .gin
+            .iter()
+            .zip(self.gout)
+            .zip(self.znj)
+            .zip(self.znoj)
+            .zip(self.din.iter_mut())
+            .zip(self.dout.iter_mut())
+        {
+            let si = zi + zj;
+            let a = if from_delta {
+                2.0 * (g.to_f64() as f32)
+            } else {
+                si - 2.0 * (g.to_f64() as f32)
+            };
+            let so = zoi + zoj;
+            let b = so - 2.0 * (go.to_f64() as f32);
+            *a_out = a;
+            *b_out = b;
+            // Written so that NaN asks for the test too.
+            fix |= !((a >= thr * si) & (a > copy));
+            fix |= !((b >= thr * so) & (b > 0.0));
+        }
+        fix
+    }
+}
+
+/// The per-lane f64 sums of the f32 pair kernel (λ, angle and error terms, and the distances).
+struct LaneSums {
+    lam: [f64; LANES],
+    ang: [f64; LANES],
+    sin_: [f64; LANES],
+    sout: [f64; LANES],
+    lerr: [f64; LANES],
+    aerr: [f64; LANES],
+}
+
+/// The terms of one row of pairs in f32 lanes, added to [`LaneSums`] (pair k of the row into
+/// lane k mod [`LANES`]), as a `pulp` kernel. Returns the smallest and largest valid input and
+/// output distances. A pair with distance 0 is a copy (set so by the caller) and not valid.
+///
+/// When no distance of the row exceeds 3 the error model's k(δ) is 1 for every pair, and the
+/// kernel without its far branch ([`ErrorModel::pair`]) gives the same values faster.
+struct TermsF32<'a> {
+    din: &'a [f32],
+    dout: &'a [f32],
+    model: ErrorModel,
+    acc: &'a mut LaneSums,
+}
+
+/// The extremes of [`TermsF32`]: smallest and largest valid input, then output, distance.
+type Extremes32 = (f32, f32, f32, f32);
+
+impl pulp::WithSimd for TermsF32<'_> {
+    type Output = Extremes32;
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Extremes32 {
+        let mut far = false;
+        for (&a, &b) in self.din.iter().zip(self.dout) {
+            far |= !((a <= 3.0) & (b <= 3.0));
+        }
+        if far {
+            terms_f32::<true>(self)
+        } else {
+            terms_f32::<false>(self)
+        }
+    }
+}
+
+/// The loop of [`TermsF32`], inlined into its dispatched function.
+#[inline(always)]
+fn terms_f32<const FAR: bool>(t: TermsF32<'_>) -> Extremes32 {
+    let mut lo_i = [f32::INFINITY; LANES];
+    let mut hi_i = [f32::NEG_INFINITY; LANES];
+    let mut lo_o = [f32::INFINITY; LANES];
+    let mut hi_o = [f32::NEG_INFINITY; LANES];
+    let (model, acc) = (t.model, t.acc);
+    let (di, doo) = (t.din, t.dout);
+    let len = di.len();
+    let full = len / LANES * LANES;
+    let mut ext = (&mut lo_i, &mut hi_i, &mut lo_o, &mut hi_o);
+    for (ca, cb) in di[..full]
+        .chunks_exact(LANES)
+        .zip(doo[..full].chunks_exact(LANES))
+    {
+        for l in 0..LANES {
+            term_f32::<FAR>(&model, acc, &mut ext, l, ca[l], cb[l]);
+        }
+    }
+    for k in full..len {
+        term_f32::<FAR>(&model, acc, &mut ext, k - full, di[k], doo[k]);
+    }
+    let fold =
+        |v: [f32; LANES], f: fn(f32, f32) -> f32, init: f32| v.iter().fold(init, |m, &x| f(m, x));
+    (
+        fold(lo_i, f32::min, f32::INFINITY),
+        fold(hi_i, f32::max, f32::NEG_INFINITY),
+        fold(lo_o, f32::min, f32::INFINITY),
+        fold(hi_o, f32::max, f32::NEG_INFINITY),
+    )
+}
+
+/// The running extremes of [`terms_f32`], per lane.
+type LaneExtremes<'a> = (
+    &'a mut [f32; LANES],
+    &'a mut [f32; LANES],
+    &'a mut [f32; LANES],
+    &'a mut [f32; LANES],
+);
+
+/// One pair of [`terms_f32`] into lane `l` (a function, not a closure, so that it is inlined
+/// into the dispatched function and compiled with its instruction set).
+#[inline(always)]
+fn term_f32<const FAR: bool>(
+    model: &ErrorModel,
+    acc: &mut LaneSums,
+    (lo_i, hi_i, lo_o, hi_o): &mut LaneExtremes<'_>,
+    l: usize,
+    a: f32,
+    b: f32,
+) {
+    let valid = a > 0.0;
+    let tin = asin_f32((0.5 * a.sqrt()).min(1.0));
+    let tout = asin_f32((0.5 * b.sqrt()).min(1.0));
+    let r = if valid { b / a } else { 0.0 };
+    let t = if valid { tout / tin } else { 0.0 };
+    acc.lam[l] += f64::from(r);
+    acc.ang[l] += f64::from(t);
+    let (el, ea) = model.pair::<FAR>(
+        f64::from(if valid { a } else { 1.0 }),
+        f64::from(b),
+        f64::from(if valid { tin } else { 1.0 }),
+        f64::from(tout),
+    );
+    acc.lerr[l] += if valid { el } else { 0.0 };
+    acc.aerr[l] += if valid { ea } else { 0.0 };
+    acc.sin_[l] += f64::from(if valid { a } else { 0.0 });
+    acc.sout[l] += f64::from(if valid { b } else { 0.0 });
+    lo_i[l] = if valid { lo_i[l].min(a) } else { lo_i[l] };
+    hi_i[l] = if valid { hi_i[l].max(a) } else { hi_i[l] };
+    lo_o[l] = if valid { lo_o[l].min(b) } else { lo_o[l] };
+    hi_o[l] = if valid { hi_o[l].max(b) } else { hi_o[l] };
 }
 
 /// Computes the [`Observables`] of a forward pass (see the module docs).

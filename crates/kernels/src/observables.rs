@@ -240,7 +240,8 @@ struct PairCtx<'a, T> {
     zno32: Vec<f32>,
 }
 
-/// Per-row scratch of the f64 pair kernel: the distances and the per-pair terms.
+/// Per-row scratch of the f64 pair kernel: the distances, the per-pair terms and the pairs to
+/// recompute.
 struct RowBuf {
     din: Vec<f64>,
     dout: Vec<f64>,
@@ -248,6 +249,8 @@ struct RowBuf {
     ang: Vec<f64>,
     lerr: Vec<f64>,
     aerr: Vec<f64>,
+    idx_in: Vec<usize>,
+    idx_out: Vec<usize>,
 }
 
 impl RowBuf {
@@ -260,6 +263,8 @@ impl RowBuf {
             ang: v(),
             lerr: v(),
             aerr: v(),
+            idx_in: vec![0; len],
+            idx_out: vec![0; len],
         }
     }
 }
@@ -307,6 +312,8 @@ fn pairs_f64<T: Element>(
             ang,
             lerr,
             aerr,
+            idx_in,
+            idx_out,
         } = buf;
         let (di, doo) = (&mut din[..len], &mut dout[..len]);
         let fix = arch.dispatch(DistF64 {
@@ -321,20 +328,25 @@ fn pairs_f64<T: Element>(
             din: &mut *di,
             dout: &mut *doo,
         });
+        // The pairs to recompute, listed without a branch per pair (which ones they are is
+        // unpredictable, e.g. a quarter of all pairs at d = 2), then recomputed.
         let mut copies = false;
         if fix {
+            let (mut ni, mut no) = (0, 0);
             for k in 0..len {
-                let j = j0 + js + k;
-                if di[k] < RECOMPUTE_BELOW * (zi + znj[k]) || di[k] <= copy {
-                    di[k] = explicit_dist2(ctx.z, d, i, j);
-                    p.recomputed += 1;
-                }
-                if doo[k] < RECOMPUTE_BELOW * (zoi + znoj[k]) {
-                    doo[k] = explicit_dist2(ctx.zo, d, i, j);
-                    p.recomputed += 1;
-                }
+                idx_in[ni] = k;
+                ni += usize::from((di[k] < RECOMPUTE_BELOW * (zi + znj[k])) | (di[k] <= copy));
+                idx_out[no] = k;
+                no += usize::from(doo[k] < RECOMPUTE_BELOW * (zoi + znoj[k]));
+            }
+            for &k in &idx_in[..ni] {
+                di[k] = explicit_dist2(ctx.z, d, i, j0 + js + k);
                 copies |= di[k] <= copy;
             }
+            for &k in &idx_out[..no] {
+                doo[k] = explicit_dist2(ctx.zo, d, i, j0 + js + k);
+            }
+            p.recomputed += (ni + no) as u64;
         }
         let (di, doo) = (&din[..len], &dout[..len]);
         let scan = arch.dispatch(RowScan { din: di, dout: doo });

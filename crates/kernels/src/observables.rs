@@ -200,7 +200,7 @@ pub fn attention_stats<T: Element>(fwd: &Forward<T>) -> (f64, f64, f64) {
     (sw / n, sup / n, ent / n)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Partial {
     lam: f64,
     ang: f64,
@@ -276,11 +276,11 @@ impl RowBuf {
 /// [`asin_f64`]), and finally the sums of the terms in the pairs' row-major order, which is the
 /// order of the plain loop, so the sums are those of one pair at a time.
 ///
-/// The sums are a chain of dependent additions that cannot be reordered without changing the
-/// result, so they get a loop of their own with the running sums in registers; the minima,
-/// maxima and the closest pair, whose result does not depend on the order, come from the row's
-/// extremes instead of a comparison per pair. A row with a copy pair (or a NaN) takes the plain
-/// loop, which leaves the copies out.
+/// The sums ([`Partial::add_row`]) are a chain of dependent additions that cannot be reordered
+/// without changing the result, so they get a loop of their own with the running sums in
+/// registers; the minima, maxima and the closest pair, whose result does not depend on the
+/// order, come from the row's extremes instead of a comparison per pair. A row with a copy pair
+/// (or a NaN) takes the plain loop ([`Partial::add_row_plain`]), which leaves the copies out.
 #[allow(clippy::too_many_arguments)]
 fn pairs_f64<T: Element>(
     ctx: &PairCtx<'_, T>,
@@ -389,32 +389,76 @@ fn pairs_f64<T: Element>(
             true true false,
             true true true
         );
+        let row = RowTerms {
+            din: di,
+            dout: doo,
+            lam: &lam[..len],
+            ang: &ang[..len],
+            lerr: &lerr[..len],
+            aerr: &aerr[..len],
+            i,
+            j: j0 + js,
+        };
         if copies || scan.nan {
-            for k in 0..len {
-                let (a, b) = (di[k], doo[k]);
-                if a <= copy {
-                    p.copies.push((i, j0 + js + k, (-beta * 0.5 * a).exp()));
-                    continue;
-                }
-                p.lam += tl[k];
-                p.ang += ta[k];
-                p.lam_err += te[k];
-                p.ang_err += tae[k];
-                if 0.5 * a < p.closest.0 {
-                    p.closest = (0.5 * a, i, j0 + js + k);
-                }
-                p.min_out = p.min_out.min(0.5 * b);
-                let ci = 1.0 - 0.5 * a;
-                let co = 1.0 - 0.5 * b;
-                p.cin = (p.cin.0.min(ci), p.cin.1 + ci, p.cin.2.max(ci));
-                p.cout = (p.cout.0.min(co), p.cout.1 + co, p.cout.2.max(co));
-            }
-            continue;
+            p.add_row_plain(&row, copy, beta);
+        } else {
+            p.add_row(&row, &scan);
         }
-        let (mut sl, mut sa, mut sle, mut sae) = (p.lam, p.ang, p.lam_err, p.ang_err);
-        let (mut sci, mut sco) = (p.cin.1, p.cout.1);
-        for (((((&a, &b), &l), &g), &le), &ge) in
-            di.iter().zip(doo).zip(&*tl).zip(&*ta).zip(&*te).zip(&*tae)
+    }
+}
+
+/// One row of pairs (i, j..j + len) with their squared distances and terms, to be summed.
+struct RowTerms<'a> {
+    din: &'a [f64],
+    dout: &'a [f64],
+    lam: &'a [f64],
+    ang: &'a [f64],
+    lerr: &'a [f64],
+    aerr: &'a [f64],
+    i: usize,
+    j: usize,
+}
+
+impl Partial {
+    /// Adds a row one pair at a time, leaving out the copies (squared distance ≤ `copy`), whose
+    /// weight exp(−β·δ/2) is listed instead.
+    fn add_row_plain(&mut self, r: &RowTerms<'_>, copy: f64, beta: f64) {
+        for k in 0..r.din.len() {
+            let (a, b) = (r.din[k], r.dout[k]);
+            if a <= copy {
+                self.copies.push((r.i, r.j + k, (-beta * 0.5 * a).exp()));
+                continue;
+            }
+            self.lam += r.lam[k];
+            self.ang += r.ang[k];
+            self.lam_err += r.lerr[k];
+            self.ang_err += r.aerr[k];
+            if 0.5 * a < self.closest.0 {
+                self.closest = (0.5 * a, r.i, r.j + k);
+            }
+            self.min_out = self.min_out.min(0.5 * b);
+            let ci = 1.0 - 0.5 * a;
+            let co = 1.0 - 0.5 * b;
+            self.cin = (self.cin.0.min(ci), self.cin.1 + ci, self.cin.2.max(ci));
+            self.cout = (self.cout.0.min(co), self.cout.1 + co, self.cout.2.max(co));
+        }
+    }
+
+    /// [`Partial::add_row_plain`] for a row without copies or NaN, with its extremes `scan`: the
+    /// same bits. The sums are a chain of dependent additions in the pairs' order, here with the
+    /// running sums in registers; the minima, maxima and the closest pair do not depend on the
+    /// order and come from the extremes.
+    fn add_row(&mut self, r: &RowTerms<'_>, scan: &ScanOut) {
+        let (mut sl, mut sa, mut sle, mut sae) = (self.lam, self.ang, self.lam_err, self.ang_err);
+        let (mut sci, mut sco) = (self.cin.1, self.cout.1);
+        for (((((&a, &b), &l), &g), &le), &ge) in r
+            .din
+            .iter()
+            .zip(r.dout)
+            .zip(r.lam)
+            .zip(r.ang)
+            .zip(r.lerr)
+            .zip(r.aerr)
         {
             sl += l;
             sa += g;
@@ -423,27 +467,27 @@ fn pairs_f64<T: Element>(
             sci += 1.0 - 0.5 * a;
             sco += 1.0 - 0.5 * b;
         }
-        (p.lam, p.ang, p.lam_err, p.ang_err) = (sl, sa, sle, sae);
-        (p.cin.1, p.cout.1) = (sci, sco);
+        (self.lam, self.ang, self.lam_err, self.ang_err) = (sl, sa, sle, sae);
+        (self.cin.1, self.cout.1) = (sci, sco);
         // The first pair of the row at the smallest distance, as the plain loop's strict `<`
         // keeps it; halving is exact, and x ↦ 1 − x/2 is monotone in floating point, so the
         // extreme cosines are those of the extreme distances.
         let (amin, amax) = scan.a;
         let (bmin, bmax) = scan.b;
-        if 0.5 * amin < p.closest.0 {
-            let k = di.iter().position(|&a| a == amin).unwrap_or(0);
-            p.closest = (0.5 * amin, i, j0 + js + k);
+        if 0.5 * amin < self.closest.0 {
+            let k = r.din.iter().position(|&a| a == amin).unwrap_or(0);
+            self.closest = (0.5 * amin, r.i, r.j + k);
         }
-        p.min_out = p.min_out.min(0.5 * bmin);
-        p.cin = (
-            p.cin.0.min(1.0 - 0.5 * amax),
-            p.cin.1,
-            p.cin.2.max(1.0 - 0.5 * amin),
+        self.min_out = self.min_out.min(0.5 * bmin);
+        self.cin = (
+            self.cin.0.min(1.0 - 0.5 * amax),
+            self.cin.1,
+            self.cin.2.max(1.0 - 0.5 * amin),
         );
-        p.cout = (
-            p.cout.0.min(1.0 - 0.5 * bmax),
-            p.cout.1,
-            p.cout.2.max(1.0 - 0.5 * bmin),
+        self.cout = (
+            self.cout.0.min(1.0 - 0.5 * bmax),
+            self.cout.1,
+            self.cout.2.max(1.0 - 0.5 * bmin),
         );
     }
 }
@@ -1509,6 +1553,55 @@ mod tests {
                 len < 61 || run::<true, true, false>(&any, &any) != full(&any, &any),
                 "no far pair drawn"
             );
+        }
+    }
+
+    proptest! {
+        /// The row sum with the running sums in registers and the extremes from [`RowScan`]
+        /// gives the bits of the plain loop: sums in order, the first pair at the smallest
+        /// distance (ties included, and a closer pair from an earlier row kept).
+        #[test]
+        fn a_row_adds_as_the_plain_loop(
+            din in prop::collection::vec(1e-6f64..4.0, 1..70),
+            dout in prop::collection::vec(1e-9f64..4.0, 70),
+            terms in prop::collection::vec(-1e3f64..1e3, 4 * 70),
+            tie in 0usize..70,
+            prior in prop_oneof![Just(f64::INFINITY), 1e-6f64..2.0],
+        ) {
+            let len = din.len();
+            let mut din = din;
+            // A tie for the smallest distance, after its first occurrence or before it.
+            let m = din.iter().fold(f64::INFINITY, |m, &a| m.min(a));
+            din[tie % len] = m;
+            let dout = &dout[..len];
+            let row = RowTerms {
+                din: &din,
+                dout,
+                lam: &terms[..len],
+                ang: &terms[70..70 + len],
+                lerr: &terms[140..140 + len],
+                aerr: &terms[210..210 + len],
+                i: 3,
+                j: 11,
+            };
+            let start = Partial {
+                lam: 0.25,
+                ang: -1.5,
+                cin: (0.1, 7.0, 0.2),
+                cout: (-0.3, 2.0, 0.9),
+                recomputed: 0,
+                copies: Vec::new(),
+                lam_err: 1e-9,
+                ang_err: 2e-9,
+                closest: (prior, 0, 1),
+                min_out: 0.5 * prior,
+            };
+            let (mut plain, mut fast) = (start.clone(), start);
+            plain.add_row_plain(&row, 0.0, 1.0);
+            let scan = pulp::Arch::new().dispatch(RowScan { din: &din, dout });
+            prop_assert!(!scan.nan);
+            fast.add_row(&row, &scan);
+            prop_assert_eq!(plain, fast);
         }
     }
 

@@ -75,7 +75,8 @@ mod rounding;
 
 pub(crate) use exact::row_pass;
 pub use exact::{eta_exact, eta_exact_with_error};
-pub(crate) use gram::attention_rows;
+pub(crate) use gram::{attention_rows, q_vech};
 pub(crate) use hutchinson::PROBE_BATCH;
 pub use hutchinson::{Estimate, eta_hutchinson};
 pub use rounding::eta_error_limit;
+pub(crate) use rounding::exact_within_limit;

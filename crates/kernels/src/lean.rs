@@ -23,7 +23,7 @@
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
-use crate::eta::{attention_rows, eta_error_limit, row_pass};
+use crate::eta::{attention_rows, exact_within_limit, q_vech, row_pass};
 use crate::memory::try_zeros;
 use crate::prepare::{Options, Params, Prepared, prepare};
 use crate::tiles::block_starts;
@@ -59,17 +59,7 @@ pub fn eta_exact_lean<T: Element>(
     opts: &Options,
 ) -> Result<f64, KernelError> {
     let (eta, err) = eta_lean_with_error(x, params, opts)?;
-    let limit = eta_error_limit::<T>();
-    if err > limit * eta {
-        return Err(KernelError::PrecisionLoss {
-            what: "exact eta",
-            precision: T::NAME,
-            bound: err / eta,
-            limit,
-            beta: params.beta,
-        });
-    }
-    Ok(eta)
+    exact_within_limit::<T>(eta, err, params.beta)
 }
 
 /// η and the estimate of its absolute rounding error (that of `eta_exact_with_error`).
@@ -116,41 +106,7 @@ fn q_lean<T: Element>(prep: &Prepared<T>, a: &[T], bs: usize) -> Result<Vec<f64>
     let starts = block_starts(n, bs);
     let nb = starts.len() - 1;
     if 2 * dh < n {
-        // K_j = vech(z_j z_jᵀ) with off-diagonal entries × √2 (n × d(d+1)/2: smaller than n²).
-        let s2 = std::f64::consts::SQRT_2;
-        let mut k = try_zeros::<T>(n * dh, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
-        k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
-            let zj = prep.zrow(j);
-            let mut idx = 0;
-            for p in 0..d {
-                for q in p..d {
-                    let w = if p == q { 1.0 } else { s2 };
-                    row[idx] = T::from_f64(w * zj[p].to_f64() * zj[q].to_f64());
-                    idx += 1;
-                }
-            }
-        });
-        return Ok((0..nb)
-            .into_par_iter()
-            .map(|b| {
-                let (i0, i1) = (starts[b], starts[b + 1]);
-                let ri = i1 - i0;
-                let mut f = vec![T::ZERO; ri * dh];
-                gemm(
-                    &mut f,
-                    dh,
-                    false,
-                    Mat::new(&a[i0 * n..i1 * n], ri, n, n),
-                    Op::N,
-                    Mat::new(&k, n, dh, dh),
-                    Op::N,
-                );
-                f.chunks(dh)
-                    .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>())
-                    .collect::<Vec<f64>>()
-            })
-            .collect::<Vec<_>>()
-            .concat());
+        return q_vech(prep, a, &starts);
     }
     let kstarts = block_starts(n, kb);
     let nk = kstarts.len() - 1;

@@ -3,7 +3,7 @@
 //! ingredients, with an estimate of the rounding error of the sums that cancel at large β.
 
 use super::gram::{attention_from_gram, q_diag, symmetric_gram};
-use super::rounding::{error_factor, eta_error_limit};
+use super::rounding::{error_factor, exact_within_limit};
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
 use crate::memory::try_zeros;
@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 
 /// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula), refused when its
-/// estimated rounding error exceeds [`eta_error_limit`] (see [`eta_exact_with_error`]).
+/// estimated rounding error exceeds [`eta_error_limit`](super::eta_error_limit) (see [`eta_exact_with_error`]).
 ///
 /// # Errors
 ///
@@ -28,17 +28,7 @@ pub fn eta_exact<T: Element>(
     opts: &Options,
 ) -> Result<f64, KernelError> {
     let (eta, err) = eta_exact_with_error(x, params, opts)?;
-    let limit = eta_error_limit::<T>();
-    if err > limit * eta {
-        return Err(KernelError::PrecisionLoss {
-            what: "exact eta",
-            precision: T::NAME,
-            bound: err / eta,
-            limit,
-            beta: params.beta,
-        });
-    }
-    Ok(eta)
+    exact_within_limit::<T>(eta, err, params.beta)
 }
 
 /// [`eta_exact`] without the refusal: η and an estimate of its absolute rounding error.

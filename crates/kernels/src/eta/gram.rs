@@ -209,6 +209,53 @@ impl<T: Element> pulp::WithSimd for Normalise<'_, T> {
     }
 }
 
+/// Q_i = |Σ_j A_ij K_j|² with K_j = vech(z_j z_jᵀ), off-diagonal entries × √2, so that
+/// ⟨K_j, K_l⟩ = ⟨z_j, z_l⟩²: one n × n × d(d+1)/2 GEMM per row block (`starts`), the route of
+/// [`q_diag`] and of the lean η when 2·d(d+1)/2 < n.
+pub(crate) fn q_vech<T: Element>(
+    prep: &Prepared<T>,
+    a: &[T],
+    starts: &[usize],
+) -> Result<Vec<f64>, KernelError> {
+    let (n, d) = (prep.n, prep.d);
+    let dh = d * (d + 1) / 2;
+    let nb = starts.len() - 1;
+    let s2 = std::f64::consts::SQRT_2;
+    let mut k = try_zeros::<T>(n * dh, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
+    k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
+        let zj = prep.zrow(j);
+        let mut idx = 0;
+        for p in 0..d {
+            for q in p..d {
+                let w = if p == q { 1.0 } else { s2 };
+                row[idx] = T::from_f64(w * zj[p].to_f64() * zj[q].to_f64());
+                idx += 1;
+            }
+        }
+    });
+    Ok((0..nb)
+        .into_par_iter()
+        .map(|b| {
+            let (i0, i1) = (starts[b], starts[b + 1]);
+            let ri = i1 - i0;
+            let mut f = vec![T::ZERO; ri * dh];
+            gemm(
+                &mut f,
+                dh,
+                false,
+                Mat::new(&a[i0 * n..i1 * n], ri, n, n),
+                Op::N,
+                Mat::new(&k, n, dh, dh),
+                Op::N,
+            );
+            f.chunks(dh)
+                .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>())
+                .collect::<Vec<f64>>()
+        })
+        .collect::<Vec<_>>()
+        .concat())
+}
+
 /// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the cheaper of the two GEMM routes.
 pub(super) fn q_diag<T: Element>(
     prep: &Prepared<T>,
@@ -226,41 +273,7 @@ pub(super) fn q_diag<T: Element>(
     let nb = starts.len() - 1;
     // The vech route costs 2n²·dh flops, the triangular one n²(n + kb).
     if 2 * dh < n {
-        // K_j = vech(z_j z_jᵀ) with off-diagonal entries × √2, so ⟨K_j, K_l⟩ = ⟨z_j, z_l⟩².
-        let s2 = std::f64::consts::SQRT_2;
-        let mut k = try_zeros::<T>(n * dh, "the matrix of vech(z zT) (n x d(d+1)/2)")?;
-        k.par_chunks_mut(dh).enumerate().for_each(|(j, row)| {
-            let zj = prep.zrow(j);
-            let mut idx = 0;
-            for p in 0..d {
-                for q in p..d {
-                    let w = if p == q { 1.0 } else { s2 };
-                    row[idx] = T::from_f64(w * zj[p].to_f64() * zj[q].to_f64());
-                    idx += 1;
-                }
-            }
-        });
-        Ok((0..nb)
-            .into_par_iter()
-            .map(|b| {
-                let (i0, i1) = (starts[b], starts[b + 1]);
-                let ri = i1 - i0;
-                let mut f = vec![T::ZERO; ri * dh];
-                gemm(
-                    &mut f,
-                    dh,
-                    false,
-                    Mat::new(&a[i0 * n..i1 * n], ri, n, n),
-                    Op::N,
-                    Mat::new(&k, n, dh, dh),
-                    Op::N,
-                );
-                f.chunks(dh)
-                    .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>())
-                    .collect::<Vec<f64>>()
-            })
-            .collect::<Vec<_>>()
-            .concat())
+        q_vech(prep, a, &starts)
     } else {
         // Q_i = aᵀ H a with H = G∘G symmetric: by column blocks K of H (the block size of the
         // options, 256 at large n: measured as fast as 128 and 512),

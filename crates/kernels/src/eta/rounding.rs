@@ -3,6 +3,7 @@
 //! sums (see the parent module docs, "Cancellation").
 
 use crate::element::Element;
+use crate::error::KernelError;
 
 /// The largest estimated relative rounding error with which [`eta_exact`](super::eta_exact)
 /// (and [`eta_hutchinson`](super::eta_hutchinson)) report η: 1e-6 in `f64`, 1e-2 in `f32`. The
@@ -21,4 +22,25 @@ pub fn eta_error_limit<T: Element>() -> f64 {
 /// the closed form and the reference Jacobian in `tests/simulate_safety.rs`).
 pub(super) fn error_factor(n: usize, d: usize) -> f64 {
     2.0 + 0.25 * ((n as f64).sqrt() + (d as f64).sqrt())
+}
+
+/// The exact η when its estimated absolute rounding error `err` is within [`eta_error_limit`]
+/// of it, else [`KernelError::PrecisionLoss`] (β for the message): the refusal shared by
+/// [`eta_exact`](super::eta_exact) and [`eta_exact_lean`](crate::eta_exact_lean).
+pub(crate) fn exact_within_limit<T: Element>(
+    eta: f64,
+    err: f64,
+    beta: f64,
+) -> Result<f64, KernelError> {
+    let limit = eta_error_limit::<T>();
+    if err > limit * eta {
+        return Err(KernelError::PrecisionLoss {
+            what: "exact eta",
+            precision: T::NAME,
+            bound: err / eta,
+            limit,
+            beta,
+        });
+    }
+    Ok(eta)
 }

@@ -6,6 +6,41 @@
 //! summation order of every entry is fixed by the block decomposition alone.
 
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Flops of every [`gemm`] call of this process: `[f64, f32]`.
+static GEMM_FLOPS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// The floating-point operations the matrix products ([`gemm`]) of this process have done so
+/// far, 2·m·n·k per product of an m × k by a k × n matrix (a multiply and an add per term;
+/// what a GEMM's rate in GFLOP/s counts), by element type. With the machine's measured GEMM
+/// peak (`examples/peak.rs`) it gives the time the products alone need at that peak: a floor
+/// for any computation made of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GemmFlops {
+    /// Flops of the `f64` products.
+    pub f64: u64,
+    /// Flops of the `f32` products.
+    pub f32: u64,
+}
+
+impl GemmFlops {
+    /// The flops done between `earlier` and `self` (two readings of [`gemm_flops`]).
+    pub fn since(self, earlier: GemmFlops) -> GemmFlops {
+        GemmFlops {
+            f64: self.f64.saturating_sub(earlier.f64),
+            f32: self.f32.saturating_sub(earlier.f32),
+        }
+    }
+}
+
+/// The running total of [`GemmFlops`] of this process (all threads).
+pub fn gemm_flops() -> GemmFlops {
+    GemmFlops {
+        f64: GEMM_FLOPS[0].load(Ordering::Relaxed),
+        f32: GEMM_FLOPS[1].load(Ordering::Relaxed),
+    }
+}
 
 /// An element type of the kernels: `f64` or `f32`. Reductions are always accumulated in `f64`.
 pub trait Element:
@@ -221,6 +256,8 @@ pub fn gemm<T: Element>(
         Op::N => (1, b.stride as isize),
         Op::T => (b.stride as isize, 1),
     };
+    let slot = usize::from(std::mem::size_of::<T>() != 8);
+    GEMM_FLOPS[slot].fetch_add(2 * (m * n * k) as u64, Ordering::Relaxed);
     // SAFETY: `Mat::new` checked that every (row, col) of A and B lies in its slice, and the
     // assertion above that every (i, j), i < m, j < n, of C lies in `c`.
     unsafe {
@@ -257,6 +294,40 @@ mod tests {
             }
         }
         c
+    }
+
+    /// Each product adds its 2·m·n·k to the counter of its element type (other tests may add
+    /// theirs at the same time, hence the lower bounds).
+    #[test]
+    fn products_are_counted_by_element_type() {
+        let (m, k, n) = (3, 5, 7);
+        let before = gemm_flops();
+        let mut c = vec![0.0f64; m * n];
+        let (a, b) = (vec![1.0f64; m * k], vec![1.0f64; k * n]);
+        gemm(
+            &mut c,
+            n,
+            false,
+            Mat::new(&a, m, k, k),
+            Op::N,
+            Mat::new(&b, k, n, n),
+            Op::N,
+        );
+        let mid = gemm_flops();
+        assert!(mid.since(before).f64 >= 2 * (m * k * n) as u64);
+        let mut c32 = vec![0.0f32; m * n];
+        let (a32, b32) = (vec![1.0f32; m * k], vec![1.0f32; k * n]);
+        gemm(
+            &mut c32,
+            n,
+            false,
+            Mat::new(&a32, m, k, k),
+            Op::N,
+            Mat::new(&b32, k, n, n),
+            Op::N,
+        );
+        assert!(gemm_flops().since(mid).f32 >= 2 * (m * k * n) as u64);
+        assert_eq!(c32, vec![k as f32; m * n]);
     }
 
     proptest! {

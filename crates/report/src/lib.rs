@@ -171,6 +171,9 @@ pub struct Sections {
     /// Wall time of the whole computation, when it ran in this process (`None` for a merge of
     /// shards, whose total is then the sum of the sections).
     pub wall_seconds: Option<f64>,
+    /// The matrix products' flops of the whole computation, when it ran in this process (`None`
+    /// for a merge of shards): with the machine's GEMM peak, the time they alone need.
+    pub gemm_flops: Option<critscale_kernels::element::GemmFlops>,
     /// Threads used.
     pub threads: usize,
     /// For a merged run: each shard's wall time and host (empty for an unsharded run).
@@ -232,6 +235,7 @@ pub(crate) fn in_pool<T: Send, E: Send + From<ReportError>>(
 pub fn compute(config: &Config) -> Result<Sections, ReportError> {
     in_pool(config.jobs, || {
         let wall = Instant::now();
+        let flops_before = critscale_kernels::element::gemm_flops();
         let chosen = claims::select(&config.claims)?;
         let grid = config.budget.gaussian();
         // The Gaussian grid and the claims side by side in one pool, so that neither leaves a
@@ -271,6 +275,7 @@ pub fn compute(config: &Config) -> Result<Sections, ReportError> {
         sections.seconds.insert(0, ("gaussian", gaussian_seconds));
         sections.seconds.insert(1, ("claims", claims_seconds));
         sections.wall_seconds = Some(wall.elapsed().as_secs_f64());
+        sections.gemm_flops = Some(critscale_kernels::element::gemm_flops().since(flops_before));
         Ok(sections)
     })
 }
@@ -383,6 +388,7 @@ fn assemble_with(
         rates,
         seconds,
         wall_seconds: None,
+        gemm_flops: None,
         threads: rayon::current_num_threads(),
         shard_times,
     })
@@ -612,6 +618,10 @@ pub fn timings(sections: &Sections) -> Value {
                 .wall_seconds
                 .unwrap_or_else(|| sections.seconds.iter().map(|(_, s)| s).sum())
         ),
+        "gemm_gflop": sections.gemm_flops.map(|f| {
+            let g = |x: u64| format::num((x as f64 / 1e6).round() / 1e3);
+            json!({"f64": g(f.f64), "f32": g(f.f32)})
+        }),
         "sections": section,
         "claims": claim,
         "certificates": cert,
@@ -707,6 +717,14 @@ mod tests {
                 );
             }
         }
+        // The run's matrix products are counted: the Gaussian grid's forward passes and exact η
+        // are not memoised, so every run does some in f64.
+        let timings = files.iter().find(|a| a.path == "timings.json").unwrap();
+        let timings: Value = serde_json::from_slice(&timings.bytes).unwrap();
+        assert!(
+            timings["gemm_gflop"]["f64"].as_f64().unwrap() > 0.0,
+            "{timings}"
+        );
         // Every link in report.md points at a file of the report.
         let md = String::from_utf8(files[0].bytes.clone()).unwrap();
         for piece in md.split("](").skip(1) {

@@ -9,6 +9,12 @@ faster). Also checks that both computed the same lambda and eta, and reports pea
 Tokens: Gaussian almost-simplex (rho = 0.3, numpy seed 0) at gamma = gamma_c. critscale runs
 `critscale simulate --tokens FILE.npy --json` with RAYON_NUM_THREADS; numpy runs with
 OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS). The best of --repeat runs is reported for each.
+
+"% peak" is each phase's flop rate against the machine's GEMM peak, measured in the same run as
+the best of --repeat products of two 4096 x 4096 matrices by numpy (OpenBLAS) with the same
+thread count, unless --peak is given; "floor" is the time the phase's flops need at that peak,
+and "floor/np" that time against numpy's: no implementation of the same flops can have a ratio
+below it.
 """
 import argparse
 import json
@@ -39,6 +45,31 @@ def peak_rss_mib(cmd, env):
     return int(r.stderr.strip().splitlines()[-1]) / 1024
 
 
+GEMM_PEAK = """
+import sys, time
+import numpy as np
+n, dtype, repeat = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+rng = np.random.default_rng(1)
+a = rng.standard_normal((n, n)).astype(dtype)
+b = rng.standard_normal((n, n)).astype(dtype)
+best = float("inf")
+for _ in range(repeat):
+    t = time.perf_counter()
+    a @ b
+    best = min(best, time.perf_counter() - t)
+print(2.0 * n ** 3 / best / 1e9)
+"""
+
+
+def gemm_peak_gflops(dtype, repeat, env):
+    """The machine's GEMM rate in GFLOP/s: numpy's best n = 4096 square product (in a child
+    process, so that the thread-count variables of env apply)."""
+    np_dtype = "float64" if dtype == "f64" else "float32"
+    out = subprocess.run([sys.executable, "-c", GEMM_PEAK, "4096", np_dtype, str(repeat)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return float(out.strip())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4096)
@@ -49,9 +80,9 @@ def main():
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--eta", default="exact", choices=["exact", "none"])
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "critscale"))
-    ap.add_argument("--peak", type=float, default=104.0,
-                    help="the machine's f64 GEMM peak in GFLOP/s (crates/kernels/examples/peak.rs; "
-                         "twice this is used for f32)")
+    ap.add_argument("--peak", type=float, default=None,
+                    help="the machine's GEMM peak in GFLOP/s for --dtype (default: measured in this "
+                         "run, numpy's 4096 x 4096 product)")
     args = ap.parse_args()
 
     rng = np.random.default_rng(0)
@@ -83,16 +114,21 @@ def main():
         # The flops critscale does (symmetry used): forward + lambda = Gram (upper tiles, n^2 d)
         # + E Z (2 n^2 d) + output Gram (n^2 d); exact eta = 8 n^2 d (Gram, A Z, B = M Z^T, W Z)
         # + n^2 (n + b) (Q through half of G o G, b = 256 the block).
-        peak = args.peak * (2 if args.dtype == "f32" else 1)
+        if args.peak is not None:
+            peak, how = args.peak, "given"
+        else:
+            peak, how = gemm_peak_gflops(args.dtype, args.repeat, env), "numpy 4096^3 product, this run"
+        print(f"GEMM peak {peak:.1f} GFLOP/s ({how})")
         flops = {"fwd": 4.0 * n * n * d / 1e9, "eta": (8.0 * n * n * d + n * n * (n + 256.0)) / 1e9}
-        print(f"{'phase':<16}{'critscale s':>12}{'numpy s':>12}{'ratio':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'% peak':>8}")
+        print(f"{'phase':<16}{'critscale s':>12}{'numpy s':>12}{'ratio':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'% peak':>8}{'floor s':>9}{'floor/np':>9}")
         rows = [("forward+lambda", "fwd", pt["forward_lambda"])]
         if args.eta == "exact":
             rows.append(("exact eta", "eta", pt["eta"]))
         for name, key, theirs in rows:
             rate = flops[key] / best[key]
             print(f"{name:<16}{best[key]:>12.3f}{theirs:>12.3f}{best[key] / theirs:>8.3f}"
-                  f"{flops[key]:>8.1f}{rate:>9.1f}{100 * rate / peak:>8.1f}")
+                  f"{flops[key]:>8.1f}{rate:>9.1f}{100 * rate / peak:>8.1f}"
+                  f"{flops[key] / peak:>9.3f}{flops[key] / peak / theirs:>9.3f}")
         for key in ["lambda", "lambda_angle", "self_weight", "support", "entropy"] + (["eta"] if args.eta == "exact" else []):
             rel = abs(o[key] - p[key]) / max(abs(p[key]), 1e-300)
             print(f"  {key:<14} critscale {o[key]:.15e}  numpy {p[key]:.15e}  rel diff {rel:.1e}")

@@ -1,11 +1,14 @@
 //! Where the time of forward + λ and exact η goes (n = 4096, d = 512 by default): each phase
-//! timed alone in the same process (best of `repeat`), its flops, and its rate as a fraction of
-//! the machine's f64 GEMM peak (`--peak` GFLOP/s, default 104: 2 cores × 52, see `peak.rs`).
+//! timed alone in the same process (best of `repeat`), the flops of its matrix products (counted
+//! by the kernels, `element::gemm_flops`), and its rate as a fraction of the GEMM peak: by
+//! default measured in the same run as the best rate of the kernels' own GEMM on their tile
+//! shape (every 256 × 256 tile of A Aᵀ, A of 4096 × 512, on every thread), or given as the
+//! last argument in GFLOP/s.
 //!
 //! ```sh
-//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example phases -- 4096 512 3 [f64|f32] [peak]
+//! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example phases -- 4096 512 3 [f64|f32|both] [peak]
 //! ```
-use critscale_kernels::element::{Mat, Op, gemm};
+use critscale_kernels::element::{Mat, Op, gemm, gemm_flops};
 use critscale_kernels::{Element, Options, Params, eta_exact, forward, observables, prepare};
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -30,16 +33,49 @@ fn tokens(n: usize, d: usize) -> Array2<f64> {
     })
 }
 
-fn best<R>(repeat: usize, mut f: impl FnMut() -> R) -> (f64, R) {
+/// The best time of `repeat` calls, the GFLOP of one call's matrix products and the last result.
+fn best<R>(repeat: usize, mut f: impl FnMut() -> R) -> (f64, f64, R) {
     let mut t = f64::INFINITY;
     let mut out = None;
+    let before = gemm_flops();
     for _ in 0..repeat {
         let s = Instant::now();
         let r = f();
         t = t.min(s.elapsed().as_secs_f64());
         out = Some(r);
     }
-    (t, out.expect("repeat >= 1"))
+    let flops = gemm_flops().since(before);
+    let gflop = (flops.f64 + flops.f32) as f64 / repeat as f64 / 1e9;
+    (t, gflop, out.expect("repeat >= 1"))
+}
+
+/// The kernels' GEMM rate in GFLOP/s on their tile shape: every 256 × 256 tile of A Aᵀ for A
+/// of 4096 × 512 (k = 512), each into a per-thread buffer that stays in cache, on every thread;
+/// best of `repeat` (at least 2).
+fn gemm_peak<T: Element>(repeat: usize) -> f64 {
+    let (m, k, bs) = (4096, 512, 256);
+    let a: Vec<T> = (0..m * k)
+        .map(|i| T::from_f64((i % 7) as f64 - 3.0))
+        .collect();
+    let nb = m / bs;
+    let tiles: Vec<(usize, usize)> = (0..nb).flat_map(|i| (0..nb).map(move |j| (i, j))).collect();
+    let (t, gflop, ()) = best(repeat.max(2), || {
+        tiles.par_iter().for_each_init(
+            || vec![T::ZERO; bs * bs],
+            |c, &(bi, bj)| {
+                gemm(
+                    c,
+                    bs,
+                    false,
+                    Mat::new(&a[bi * bs * k..(bi + 1) * bs * k], bs, k, k),
+                    Op::N,
+                    Mat::new(&a[bj * bs * k..(bj + 1) * bs * k], bs, k, k),
+                    Op::T,
+                );
+            },
+        );
+    });
+    gflop / t
 }
 
 /// The upper tiles of Z Zᵀ (b × b, b = 256), GEMM only: what one Gram pass of the forward pass
@@ -77,33 +113,32 @@ fn report(name: &str, t: f64, gflop: f64, peak: f64) {
     }
 }
 
-fn run<T: Element>(x: &Array2<f64>, repeat: usize, peak: f64) {
+fn run<T: Element>(x: &Array2<f64>, repeat: usize, peak: Option<f64>) {
     let (n, d) = x.dim();
-    let (nf, df) = (n as f64, d as f64);
+    let nf = n as f64;
     let xt = x.mapv(T::from_f64);
     let p = Params::new(nf.ln() / 0.7, 0.0);
     let o = Options::default();
     let bs = critscale_kernels::default_block(n);
     let prep = prepare(xt.view(), &p).unwrap();
-    // Flops of the upper tiles of an n × n × d product (the diagonal tiles in full).
-    let half = (nf * nf / 2.0 + nf * bs as f64 / 2.0) * df * 2.0 / 1e9;
+    let (peak, how) = match peak {
+        Some(p) => (p, "given"),
+        None => (
+            gemm_peak::<T>(repeat),
+            "measured: 256 x 256 tiles of A A^T, A 4096 x 512",
+        ),
+    };
     println!(
-        "{} n = {n}, d = {d}, block {bs}, peak {peak} GFLOP/s",
+        "{} n = {n}, d = {d}, block {bs}, GEMM peak {peak:.1} GFLOP/s ({how})",
         T::NAME
     );
-    let (tg, ()) = best(repeat, || half_gram(&prep.z, n, d, bs));
+    let (tg, half, ()) = best(repeat, || half_gram(&prep.z, n, d, bs));
     report("  Gram, upper tiles (GEMM only)", tg, half, peak);
-    let (tf, f) = best(repeat, || forward(xt.view(), &p, &o).unwrap());
-    // Gram (half) + E Z for both row blocks of every tile (2 n² d).
-    report(
-        "  forward (Gram + exp + E Z)",
-        tf,
-        half + 2.0 * nf * nf * df / 1e9,
-        peak,
-    );
+    let (tf, ff, f) = best(repeat, || forward(xt.view(), &p, &o).unwrap());
+    report("  forward (Gram + exp + E Z)", tf, ff, peak);
     // With the forward pass's δ tiles kept, the observables compute the output Gram only.
     let grams = if f.delta_tiles.is_some() { 1.0 } else { 2.0 };
-    let (to, obs) = best(repeat, || observables(&f).unwrap());
+    let (to, fo, obs) = best(repeat, || observables(&f).unwrap());
     report(
         if grams == 1.0 {
             "  observables (output Gram + pairs)"
@@ -111,7 +146,7 @@ fn run<T: Element>(x: &Array2<f64>, repeat: usize, peak: f64) {
             "  observables (2 Grams + pairs)"
         },
         to,
-        grams * half,
+        fo,
         peak,
     );
     report(
@@ -120,16 +155,14 @@ fn run<T: Element>(x: &Array2<f64>, repeat: usize, peak: f64) {
         0.0,
         peak,
     );
-    report(
-        "  forward + lambda",
-        tf + to,
-        (1.0 + grams) * half + 2.0 * nf * nf * df / 1e9,
-        peak,
+    report("  forward + lambda", tf + to, ff + fo, peak);
+    let (te, fe, eta) = best(repeat, || eta_exact(xt.view(), &p, &o).unwrap());
+    report("  exact eta", te, fe, peak);
+    println!(
+        "  products at the GEMM peak alone: forward + lambda {:.3} s, exact eta {:.3} s",
+        (ff + fo) / peak,
+        fe / peak
     );
-    let (te, eta) = best(repeat, || eta_exact(xt.view(), &p, &o).unwrap());
-    // Gram (full) 2n²d, M = A Z 2n²d, B = M Zᵀ 2n²d, W Z 2n²d, Q through half of G∘G n²(n + b).
-    let eta_flop = (8.0 * nf * nf * df + 2.0 * nf * nf * (nf + bs as f64) / 2.0) / 1e9;
-    report("  exact eta", te, eta_flop, peak);
     println!(
         "  lambda {:.15e}, eta {eta:.15e}, recomputed pairs {}",
         obs.lambda, obs.recomputed_pairs
@@ -142,12 +175,12 @@ fn main() {
     let d = a.get(2).map_or(512, |s| s.parse().unwrap());
     let repeat = a.get(3).map_or(3, |s| s.parse().unwrap());
     let dtype = a.get(4).map_or("f64", String::as_str);
-    let peak: f64 = a.get(5).map_or(104.0, |s| s.parse().unwrap());
+    let peak: Option<f64> = a.get(5).map(|s| s.parse().unwrap());
     let x = tokens(n, d);
     if dtype != "f32" {
         run::<f64>(&x, repeat, peak);
     }
     if dtype != "f64" {
-        run::<f32>(&x, repeat, 2.0 * peak);
+        run::<f32>(&x, repeat, peak.map(|p| 2.0 * p));
     }
 }

@@ -344,6 +344,9 @@ pub struct SimulateReport {
     pub probes: Option<usize>,
     /// Phase → wall seconds, in the order run.
     pub timings: Vec<(&'static str, f64)>,
+    /// Phase → GFLOP of its matrix products (counted by the kernels, 2·m·n·k per product), for
+    /// the phases that run on the kernels.
+    pub gemm_gflop: Vec<(&'static str, f64)>,
 }
 
 impl SimulateReport {
@@ -376,7 +379,8 @@ impl SimulateReport {
         v
     }
 
-    /// One JSON object: the inputs, the numbers above, and `timings` (phase → seconds).
+    /// One JSON object: the inputs, the numbers above, `timings` (phase → seconds) and
+    /// `gemm_gflop` (phase → GFLOP of its matrix products).
     pub fn to_json(&self) -> String {
         let mut m = Map::new();
         m.insert("source".into(), Value::from(self.source.clone()));
@@ -404,6 +408,12 @@ impl SimulateReport {
             .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
             .collect();
         m.insert("timings".into(), Value::Object(t));
+        let g: Map<String, Value> = self
+            .gemm_gflop
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+            .collect();
+        m.insert("gemm_gflop".into(), Value::Object(g));
         Value::Object(m).to_string()
     }
 
@@ -611,10 +621,15 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     let load_time = t0.elapsed().as_secs_f64();
     let opts = Options { block: args.block };
     let mut timings = vec![(phase, load_time)];
+    let mut gemm_gflop = Vec::new();
+    let mut log = Log {
+        timings: &mut timings,
+        gemm_gflop: &mut gemm_gflop,
+    };
     let run = if elem == 8 {
-        run::<f64>(&x, args, beta, alpha, &opts, &mut timings)?
+        run::<f64>(&x, args, beta, alpha, &opts, &mut log)?
     } else {
-        run::<f32>(&to_f32(&x)?, args, beta, alpha, &opts, &mut timings)?
+        run::<f32>(&to_f32(&x)?, args, beta, alpha, &opts, &mut log)?
     };
     let beta = run.3;
     Ok(SimulateReport {
@@ -632,7 +647,28 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         eta_stderr: run.2,
         probes: (args.eta == EtaMethod::Hutchinson).then_some(args.probes),
         timings,
+        gemm_gflop,
     })
+}
+
+/// Where [`run`] records each phase: its wall time and its matrix products' GFLOP.
+struct Log<'a> {
+    timings: &'a mut Vec<(&'static str, f64)>,
+    gemm_gflop: &'a mut Vec<(&'static str, f64)>,
+}
+
+impl Log<'_> {
+    /// Runs `f` as the phase `name`, recording its time and flops.
+    fn phase<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
+        let flops = critscale_kernels::element::gemm_flops();
+        let t = Instant::now();
+        let r = f();
+        self.timings.push((name, t.elapsed().as_secs_f64()));
+        let done = critscale_kernels::element::gemm_flops().since(flops);
+        self.gemm_gflop
+            .push((name, (done.f64 + done.f32) as f64 / 1e9));
+        r
+    }
 }
 
 /// Refuses a run whose buffers (estimated by [`Work::bytes`]) exceed the available memory or
@@ -787,39 +823,36 @@ fn run<T: Element>(
     beta: Option<f64>,
     alpha: f64,
     opts: &Options,
-    timings: &mut Vec<(&'static str, f64)>,
+    log: &mut Log<'_>,
 ) -> Result<RunResult, SimulateError> {
     let (beta, rho_hat) = match beta {
         Some(b) => (b, None),
         None => {
-            let t = Instant::now();
-            let prep = prepare(x.view(), &Params::new(1.0, alpha))?;
-            let (rho, _) = mean_input_cosine(&prep, opts)?;
-            timings.push(("rho_hat", t.elapsed().as_secs_f64()));
+            let (rho, _) = log.phase("rho_hat", || -> Result<_, SimulateError> {
+                let prep = prepare(x.view(), &Params::new(1.0, alpha))?;
+                Ok(mean_input_cosine(&prep, opts)?)
+            })?;
             // ρ̂ < 1 − COPY_TOLERANCE: copies are left out, so γ_c is finite.
             ((x.nrows() as f64).ln() / (1.0 - rho), Some(rho))
         }
     };
     let params = &Params::new(beta, alpha);
-    let t = Instant::now();
-    let fwd = forward(x.view(), params, opts)?;
-    timings.push(("forward", t.elapsed().as_secs_f64()));
-    let t = Instant::now();
-    let obs = observables(&fwd)?;
-    timings.push(("observables", t.elapsed().as_secs_f64()));
+    let fwd = log.phase("forward", || forward(x.view(), params, opts))?;
+    let obs = log.phase("observables", || observables(&fwd))?;
     check_lambda::<T>(&obs)?;
     drop(fwd);
-    let t = Instant::now();
     let (eta, se) = match args.eta {
-        EtaMethod::Exact => (Some(eta_exact(x.view(), params, opts)?), None),
+        EtaMethod::Exact => (
+            Some(log.phase("eta", || eta_exact(x.view(), params, opts))?),
+            None,
+        ),
         EtaMethod::Hutchinson => {
-            let e = eta_hutchinson(x.view(), params, args.probes, args.probe_seed, opts)?;
+            let e = log.phase("eta", || {
+                eta_hutchinson(x.view(), params, args.probes, args.probe_seed, opts)
+            })?;
             (Some(e.mean), Some(e.stderr))
         }
         EtaMethod::None => (None, None),
     };
-    if eta.is_some() {
-        timings.push(("eta", t.elapsed().as_secs_f64()));
-    }
     Ok((obs, eta, se, beta, rho_hat))
 }

@@ -8,10 +8,10 @@
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Flops of every [`gemm`] call of this process: `[f64, f32]`.
+/// Flops of every [`gemm()`] call of this process: `[f64, f32]`.
 static GEMM_FLOPS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
-/// The floating-point operations the matrix products ([`gemm`]) of this process have done so
+/// The floating-point operations the matrix products ([`gemm()`]) of this process have done so
 /// far, 2·m·n·k per product of an m × k by a k × n matrix (a multiply and an add per term;
 /// what a GEMM's rate in GFLOP/s counts), by element type. With the machine's measured GEMM
 /// peak (`examples/peak.rs`) it gives the time the products alone need at that peak: a floor

@@ -73,7 +73,7 @@ mod gram;
 mod hutchinson;
 mod rounding;
 
-pub(crate) use exact::row_pass;
+pub(crate) use exact::{RowPartial, RowPass, Scratch};
 pub use exact::{eta_exact, eta_exact_with_error};
 pub(crate) use gram::{attention_rows, q_vech};
 pub(crate) use hutchinson::PROBE_BATCH;

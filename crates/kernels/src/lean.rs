@@ -5,16 +5,18 @@
 //! same GEMM-shaped ingredients (the formula and its derivation are in the docs of
 //! [`mod@crate::eta`]) but keeps only A, recomputing what it needs of G where it needs it:
 //!
-//! * A row block by row block from G_I = Z_I Zᵀ (b × n), then discarded;
-//! * Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩² through half of the symmetric H, as [`crate::eta`] does,
-//!   with column block K of H (from row block K down) formed from Z when it is used:
-//!   H_{J≥K,K} = (Z_{J≥K} Z_Kᵀ)∘², its diagonal block halved;
-//! * the per-row sums with G_I recomputed per row block.
+//! * A row block by row block from G_I = Z_I Zᵀ (b × n), and with the same G_I the row pass
+//!   of that block (its sums need only the block's rows of A and G; Q_i enters only at the
+//!   end), then G_I is discarded;
+//! * Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the products of `crate::eta` (through half of the
+//!   symmetric H), with column block K of H (from row block K down) formed from Z when it is
+//!   used: H_{J≥K,K} = (Z_{J≥K} Z_Kᵀ)∘², its diagonal block halved.
 //!
 //! Memory: A (n² elements) plus per-thread blocks of O(b·n) (b the block of the options, 512
-//! rows at most for Q); 8n² bytes in `f64`, a third of [`crate::eta_exact`]'s. Work: the
-//! recomputed Gram blocks add about 2.5n²d flops to the n³ + 6n²d of [`crate::eta_exact`]
-//! (≈ 10% at n = 8192, d = 512).
+//! rows at most for Q); 8n² bytes in `f64`, a third of [`crate::eta_exact`]'s. Work: forming G
+//! by row blocks (2n²d) and H's blocks from Z (n²d) instead of half of G once (n²d) adds 2n²d
+//! flops to the n³ + 6n²d of [`crate::eta_exact`] (counted by `element::gemm_flops`: 17.6 n²d
+//! against 15.6 at n = 2048, d = 256; 9% more at n = 8192, d = 512).
 //!
 //! **Same numbers.** Every sum is taken in the order of [`crate::eta_exact`] from entries
 //! computed by the same GEMM shapes (an entry ⟨z_i, z_j⟩ is one dot product over d whichever
@@ -23,13 +25,12 @@
 
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
-use crate::eta::{attention_rows, exact_within_limit, q_vech, row_pass};
+use crate::eta::{RowPartial, RowPass, Scratch, attention_rows, exact_within_limit, q_vech};
 use crate::memory::try_zeros;
 use crate::prepare::{Options, Params, Prepared, prepare};
 use crate::tiles::block_starts;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
-use std::borrow::Cow;
 
 /// G_I = Z_I Zᵀ for rows `i0..i1` (row-major, (i1 − i0) × n) into `g`.
 fn gram_rows<T: Element>(prep: &Prepared<T>, i0: usize, i1: usize, g: &mut [T]) {
@@ -78,21 +79,26 @@ fn eta_lean_with_error<T: Element>(
     let bs = opts.block(n);
     let starts = block_starts(n, bs);
 
-    // A, row block by row block from G_I.
+    // A row block by row block from G_I, and with the same G_I the row pass of the block: its
+    // sums need only the block's rows of A and G, Q_i only at the end.
+    let pass = RowPass::new(&prep, params, bs);
     let mut a = try_zeros::<T>(n * n, "the attention matrix A (n x n)")?;
-    a.par_chunks_mut(bs * n).enumerate().for_each(|(b, ab)| {
-        let (i0, i1) = (starts[b], starts[b + 1]);
-        let mut g = vec![T::ZERO; (i1 - i0) * n];
-        gram_rows(&prep, i0, i1, &mut g);
-        attention_rows(ab, &g, i0, &prep.zn, beta);
-    });
-
+    let mut partials = vec![RowPartial::default(); n];
+    a.par_chunks_mut(bs * n)
+        .zip(partials.par_chunks_mut(bs))
+        .enumerate()
+        .for_each_init(
+            || (Vec::new(), Scratch::<T>::default()),
+            |(g, sc), (b, (ab, out))| {
+                let (i0, i1) = (starts[b], starts[b + 1]);
+                g.resize((i1 - i0) * n, T::ZERO);
+                gram_rows(&prep, i0, i1, g);
+                attention_rows(ab, g, i0, &prep.zn, beta);
+                pass.block(b, ab, g, sc, out);
+            },
+        );
     let q = q_lean(&prep, &a, bs)?;
-    row_pass(&prep, params, &a, &q, bs, &|i0, i1| {
-        let mut g = vec![T::ZERO; (i1 - i0) * n];
-        gram_rows(&prep, i0, i1, &mut g);
-        Cow::Owned(g)
-    })
+    pass.finish(&q, &partials)
 }
 
 /// Q_i = Σ_{jl} A_ij A_il ⟨z_j, z_l⟩², by the products of `crate::eta` (vech route when

@@ -6,12 +6,10 @@ use super::gram::{attention_from_gram, q_diag, symmetric_gram};
 use super::rounding::{error_factor, exact_within_limit};
 use crate::element::{Element, Mat, Op, gemm};
 use crate::error::KernelError;
-use crate::memory::try_zeros;
 use crate::prepare::{Options, Params, Prepared, prepare};
 use crate::tiles::block_starts;
 use ndarray::ArrayView2;
 use rayon::prelude::*;
-use std::borrow::Cow;
 
 /// The exact η = ‖∂X'/∂X‖²_F/(nd) (see the module docs for the formula), refused when its
 /// estimated rounding error exceeds [`eta_error_limit`](super::eta_error_limit) (see [`eta_exact_with_error`]).
@@ -60,181 +58,253 @@ pub fn eta_exact_with_error<T: Element>(
     let g = symmetric_gram(&prep, bs)?;
     let a = attention_from_gram(&g, &prep.zn, n, beta)?;
     let q = q_diag(&prep, &a, &g, bs)?;
-    row_pass(&prep, params, &a, &q, bs, &|i0, i1| {
-        Cow::Borrowed(&g[i0 * n..i1 * n])
-    })
+    let pass = RowPass::new(&prep, params, bs);
+    let mut partials = vec![RowPartial::default(); n];
+    partials
+        .par_chunks_mut(bs)
+        .enumerate()
+        .for_each_init(Scratch::<T>::default, |sc, (b, out)| {
+            let (i0, i1) = pass.rows(b);
+            pass.block(b, &a[i0 * n..i1 * n], &g[i0 * n..i1 * n], sc, out);
+        });
+    pass.finish(&q, &partials)
 }
 
-/// The rest of exact η once the attention A (n × n, row-major) and Q_i (n) are known: M = A Z,
-/// then per row block the sums of the module docs, with G's rows `i0..i1` ((i1 − i0) × n,
-/// row-major) from `gram_rows` (borrowed from the stored G here, recomputed per block by
-/// [`crate::eta_exact_lean`]). Returns η and the estimate of its absolute rounding error.
+/// The rest of exact η once the attention A is known: the per-row sums of the module docs,
+/// row block by row block ([`RowPass::block`], which needs only the block's rows of A and G),
+/// then, with the Q_i, each row's value and error estimate ([`RowPass::finish`]). The blocks
+/// are those of `bs` ([`block_starts`]); the lean η ([`crate::eta_exact_lean`]) runs each block
+/// as soon as its rows of A are formed, while its rows of G are at hand.
 ///
 /// The O(n²) per-entry work (δ_ij once per entry, then the sums of [`RowTerms`]) runs in `pulp`
 /// kernels on [`LANES`] rows at a time, one row per vector lane, from transposed copies of
 /// their rows of A, G and B: every sum is still taken entry by entry in column order, so η has
 /// the bits of a plain loop over each row.
-pub(crate) fn row_pass<'g, T: Element>(
-    prep: &Prepared<T>,
-    params: &Params,
-    a: &[T],
-    q: &[f64],
-    bs: usize,
-    gram_rows: &(dyn Fn(usize, usize) -> Cow<'g, [T]> + Sync),
-) -> Result<(f64, f64), KernelError> {
-    let (n, d) = (prep.n, prep.d);
-    let (beta, alpha) = (params.beta, params.alpha);
-    let starts = block_starts(n, bs);
-    let z = &prep.z;
+pub(crate) struct RowPass<'p, T> {
+    prep: &'p Prepared<T>,
+    beta: f64,
+    alpha: f64,
+    starts: Vec<usize>,
+    /// ⟨z_k, c⟩.
+    zc: Vec<f64>,
+    /// 1/r_k².
+    inv_r2: Vec<f64>,
+    zn_max: f64,
+    zc_max: f64,
+    /// u_T·c(n, d), the factor of the rounding-error estimate.
+    ku: f64,
+}
 
-    // M = A Z (the centred attention means μ_i), |μ_i|², ⟨μ_i, c⟩ and ⟨z_k, c⟩.
-    let mut m = try_zeros::<T>(n * d, "the attention means M = A Z (n x d)")?;
-    m.par_chunks_mut(bs * d).enumerate().for_each(|(b, mb)| {
-        let (i0, i1) = (starts[b], starts[b + 1]);
+/// What the row pass keeps of row i until Q_i is known.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RowPartial {
+    terms: RowTerms,
+    /// |C_i y_i|².
+    cy2: f64,
+    /// |μ_i|².
+    mu2: f64,
+    /// ⟨μ_i, c⟩.
+    mc: f64,
+    /// A_ii.
+    av: f64,
+}
+
+impl<'p, T: Element> RowPass<'p, T> {
+    /// The scalars and per-token quantities every block uses.
+    pub(crate) fn new(prep: &'p Prepared<T>, params: &Params, bs: usize) -> Self {
+        let (n, d) = (prep.n, prep.d);
+        let dotc = |row: &[T]| -> f64 {
+            row.iter()
+                .zip(&prep.center)
+                .map(|(v, c)| v.to_f64() * c)
+                .sum()
+        };
+        let zc: Vec<f64> = prep.z.chunks(d).map(dotc).collect();
+        Self {
+            prep,
+            beta: params.beta,
+            alpha: params.alpha,
+            starts: block_starts(n, bs),
+            zn_max: prep.zn.iter().fold(0.0f64, |m, v| m.max(*v)),
+            zc_max: zc.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+            zc,
+            inv_r2: prep.norms.iter().map(|r| 1.0 / (r * r)).collect(),
+            ku: error_factor(n, d) * T::UNIT_ROUNDOFF,
+        }
+    }
+
+    /// The rows `starts[b]..starts[b + 1]` of row block `b`.
+    pub(crate) fn rows(&self, b: usize) -> (usize, usize) {
+        (self.starts[b], self.starts[b + 1])
+    }
+
+    /// Row block `b`: from its rows of A and of G (each (i1 − i0) × n, row-major), M_I = A_I Z,
+    /// B_I = M_I Zᵀ, the per-entry sums and C_I y, into `out` (one entry per row).
+    pub(crate) fn block(
+        &self,
+        b: usize,
+        a_rows: &[T],
+        g_rows: &[T],
+        sc: &mut Scratch<T>,
+        out: &mut [RowPartial],
+    ) {
+        let prep = self.prep;
+        let (n, d) = (prep.n, prep.d);
+        let (i0, i1) = self.rows(b);
+        let ri = i1 - i0;
+        let z = &prep.z;
+        sc.resize(ri, n, d);
+        // M_I = A_I Z (the centred attention means μ_i), |μ_i|² and ⟨μ_i, c⟩.
         gemm(
-            mb,
+            &mut sc.m[..ri * d],
             d,
             false,
-            Mat::new(&a[i0 * n..i1 * n], i1 - i0, n, n),
+            Mat::new(a_rows, ri, n, n),
             Op::N,
             Mat::new(z, n, d, d),
             Op::N,
         );
-    });
-    let dotc = |row: &[T]| -> f64 {
-        row.iter()
-            .zip(&prep.center)
-            .map(|(v, c)| v.to_f64() * c)
-            .sum()
-    };
-    let m2: Vec<f64> = m
-        .chunks(d)
-        .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum())
-        .collect();
-    let mc: Vec<f64> = m.chunks(d).map(dotc).collect();
-    let zc: Vec<f64> = z.chunks(d).map(dotc).collect();
-    let ku = error_factor(n, d) * T::UNIT_ROUNDOFF;
-    let zn_max = prep.zn.iter().fold(0.0f64, |m, v| m.max(*v));
-    let zc_max = zc.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let inv_r2: Vec<f64> = prep.norms.iter().map(|r| 1.0 / (r * r)).collect();
-    let df = d as f64;
-
-    let lanes = LaneConsts {
-        zn: &prep.zn,
-        zc: &zc,
-        inv_r2: &inv_r2,
-        beta,
-        df,
-    };
-
-    // One (value, error) per row, written block by block and summed in row order below.
-    let mut per_row = vec![(0.0f64, 0.0f64); n];
-    per_row
-        .par_chunks_mut(bs)
-        .enumerate()
-        .for_each_init(Scratch::<T>::default, |sc, (b, out)| {
-            let (i0, i1) = (starts[b], starts[b + 1]);
-            let ri = i1 - i0;
-            let g = gram_rows(i0, i1);
-            sc.resize(ri, n, d);
-            // B_I = M_I Zᵀ.
-            gemm(
-                &mut sc.bz[..ri * n],
-                n,
-                false,
-                Mat::new(&m[i0 * d..i1 * d], ri, d, d),
-                Op::N,
-                Mat::new(z, n, d, d),
-                Op::T,
-            );
-            // Per group of LANES rows: δ_ij once, δ̄_i, W_I = A_ij(δ̄_i − δ_ij) and the row sums.
-            for gi in (0..ri).step_by(LANES) {
-                let nl = LANES.min(ri - gi);
-                let ig = i0 + gi;
-                let rows = |src, first| group_rows(src, first, nl, n);
-                let (arows, grows) = (rows(a, ig), rows(&g, gi));
-                transpose(&mut sc.at[..n * LANES], arows);
-                transpose(&mut sc.gt[..n * LANES], grows);
-                transpose(&mut sc.bt[..n * LANES], rows(&sc.bz, gi));
-                // Padding lanes (a last group of fewer than LANES rows) repeat the group's
-                // last row; their results are not used.
-                let lane =
-                    |v: &[f64]| -> [f64; LANES] { std::array::from_fn(|l| v[ig + l.min(nl - 1)]) };
-                let dbar = pulp::Arch::new().dispatch(DeltaPass {
-                    arows,
-                    grows,
-                    at: &sc.at,
-                    gt: &sc.gt,
-                    dt: &mut sc.dt,
-                    w: &mut sc.w[gi * n..(gi + nl) * n],
-                    zn: &prep.zn,
-                    zi: lane(&prep.zn),
-                    ig,
-                    nl,
-                });
-                let terms = pulp::Arch::new().dispatch(TermsPass {
-                    at: &sc.at,
-                    bt: &sc.bt,
-                    dt: &sc.dt,
-                    c: &lanes,
-                    mu2: lane(&m2),
-                    db: dbar,
-                    mci: lane(&mc),
-                    ig,
-                    nl,
-                });
-                for (l, sum) in sc.sums[gi..gi + nl].iter_mut().enumerate() {
-                    *sum = RowTerms {
-                        dbar: dbar[l],
-                        trc: terms.trc[l],
-                        ycy: terms.ycy[l],
-                        s1: terms.s1[l],
-                        p_i: terms.p_i[l],
-                        s1_abs: terms.s1_abs[l],
-                        off: terms.off[l],
-                        s2: terms.s2[l],
-                    };
-                }
+        let dotc = |row: &[T]| -> f64 {
+            row.iter()
+                .zip(&prep.center)
+                .map(|(v, c)| v.to_f64() * c)
+                .sum()
+        };
+        let m2: Vec<f64> = sc.m[..ri * d]
+            .chunks(d)
+            .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum())
+            .collect();
+        let mc: Vec<f64> = sc.m[..ri * d].chunks(d).map(dotc).collect();
+        let lanes = LaneConsts {
+            zn: &prep.zn,
+            zc: &self.zc,
+            inv_r2: &self.inv_r2,
+            beta: self.beta,
+            df: d as f64,
+        };
+        // B_I = M_I Zᵀ.
+        gemm(
+            &mut sc.bz[..ri * n],
+            n,
+            false,
+            Mat::new(&sc.m[..ri * d], ri, d, d),
+            Op::N,
+            Mat::new(z, n, d, d),
+            Op::T,
+        );
+        // Per group of LANES rows: δ_ij once, δ̄_i, W_I = A_ij(δ̄_i − δ_ij) and the row sums.
+        for gi in (0..ri).step_by(LANES) {
+            let nl = LANES.min(ri - gi);
+            let ig = i0 + gi;
+            let rows = |src, first| group_rows(src, first, nl, n);
+            let (arows, grows) = (rows(a_rows, gi), rows(g_rows, gi));
+            transpose(&mut sc.at[..n * LANES], arows);
+            transpose(&mut sc.gt[..n * LANES], grows);
+            transpose(&mut sc.bt[..n * LANES], rows(&sc.bz, gi));
+            // Padding lanes (a last group of fewer than LANES rows) repeat the group's last
+            // row; their results are not used.
+            let lane = |v: &[f64], first: usize| -> [f64; LANES] {
+                std::array::from_fn(|l| v[first + l.min(nl - 1)])
+            };
+            let dbar = pulp::Arch::new().dispatch(DeltaPass {
+                arows,
+                grows,
+                at: &sc.at,
+                gt: &sc.gt,
+                dt: &mut sc.dt,
+                w: &mut sc.w[gi * n..(gi + nl) * n],
+                zn: &prep.zn,
+                zi: lane(&prep.zn, ig),
+                ig,
+                nl,
+            });
+            let terms = pulp::Arch::new().dispatch(TermsPass {
+                at: &sc.at,
+                bt: &sc.bt,
+                dt: &sc.dt,
+                c: &lanes,
+                mu2: lane(&m2, gi),
+                db: dbar,
+                mci: lane(&mc, gi),
+                ig,
+                nl,
+            });
+            for (l, o) in out[gi..gi + nl].iter_mut().enumerate() {
+                o.terms = RowTerms {
+                    dbar: dbar[l],
+                    trc: terms.trc[l],
+                    ycy: terms.ycy[l],
+                    s1: terms.s1[l],
+                    p_i: terms.p_i[l],
+                    s1_abs: terms.s1_abs[l],
+                    off: terms.off[l],
+                    s2: terms.s2[l],
+                };
             }
-            gemm(
-                &mut sc.cy[..ri * d],
-                d,
-                false,
-                Mat::new(&sc.w[..ri * n], ri, n, n),
-                Op::N,
-                Mat::new(z, n, d, d),
-                Op::N,
-            );
-            for (ii, o) in out.iter_mut().enumerate() {
-                let i = i0 + ii;
-                let ar = &a[i * n..(i + 1) * n];
-                let mu2 = m2[i];
-                let RowTerms {
-                    dbar: db,
-                    trc,
-                    ycy,
-                    s1,
-                    p_i,
-                    s1_abs,
-                    off,
-                    s2,
-                } = sc.sums[ii];
+        }
+        gemm(
+            &mut sc.cy[..ri * d],
+            d,
+            false,
+            Mat::new(&sc.w[..ri * n], ri, n, n),
+            Op::N,
+            Mat::new(z, n, d, d),
+            Op::N,
+        );
+        for (ii, o) in out.iter_mut().enumerate() {
+            o.cy2 = sc.cy[ii * d..(ii + 1) * d]
+                .iter()
+                .map(|v| v.to_f64() * v.to_f64())
+                .sum();
+            o.mu2 = m2[ii];
+            o.mc = mc[ii];
+            o.av = a_rows[ii * n + i0 + ii].to_f64();
+        }
+    }
+
+    /// η and the estimate of its absolute rounding error from every row's [`RowPartial`] (n,
+    /// from [`RowPass::block`]) and the Q_i (n), summed in row order.
+    pub(crate) fn finish(
+        &self,
+        q: &[f64],
+        partials: &[RowPartial],
+    ) -> Result<(f64, f64), KernelError> {
+        let prep = self.prep;
+        let (n, d) = (prep.n, prep.d);
+        let (beta, alpha, df) = (self.beta, self.alpha, d as f64);
+        let (zn_max, zc_max) = (self.zn_max, self.zc_max);
+        let per_row: Vec<(f64, f64)> = partials
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let RowPartial {
+                    terms:
+                        RowTerms {
+                            dbar: db,
+                            trc,
+                            ycy,
+                            s1,
+                            p_i,
+                            s1_abs,
+                            off,
+                            s2,
+                        },
+                    cy2,
+                    mu2,
+                    mc,
+                    av,
+                } = *p;
                 // The off-diagonal brackets: δ carries an error of u·(|z_i|² + |z_k|²), w2
                 // one of u·(|z_k|² + 2|B_ik| + |μ_i|²), p one of u·(its terms); bounded
                 // here by the row's largest values (|B_ik| ≤ |μ_i||z_k|, δ ≤ 2).
                 let w2_max = zn_max + 2.0 * (zn_max * mu2).sqrt() + mu2;
                 let dl_max = prep.zn[i] + zn_max;
-                let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc[i].abs();
+                let p_max = zn_max + (zn_max * mu2).sqrt() + zc_max + mc.abs();
                 let off_err = s2
                     * (2.0 * beta * beta * w2_max * (2.0 + dl_max)
                         + 2.0 * beta * (dl_max * (2.0 + p_max) + p_max));
                 let trc_mag = p_i + 2.0 * s1_abs + mu2;
-                let cy2: f64 = sc.cy[ii * d..(ii + 1) * d]
-                    .iter()
-                    .map(|v| v.to_f64() * v.to_f64())
-                    .sum();
                 let trc2 = (q[i] - 2.0 * s1 + mu2 * mu2).max(0.0);
-                let av = ar[i].to_f64();
                 let t1 = (trc - ycy).max(0.0);
                 let t2 = (trc2 - cy2).max(0.0);
                 let fp = av * av * (df - 1.0) + 2.0 * av * beta * t1 + beta * beta * t2;
@@ -247,15 +317,16 @@ pub(crate) fn row_pass<'g, T: Element>(
                 let t1_mag = trc_mag + ycy + db * db;
                 let diag_err = (beta * beta * t2_mag + 2.0 * av * beta * t1_mag) / (r * r)
                     + 2.0 * alpha * beta * t1_mag / r;
-                *o = (value, ku * (diag_err + off_err));
-            }
-        });
-    let eta = per_row.iter().map(|r| r.0).sum::<f64>() / (n as f64 * df);
-    if !eta.is_finite() {
-        return Err(KernelError::NonFiniteResult { what: "exact eta" });
+                (value, self.ku * (diag_err + off_err))
+            })
+            .collect();
+        let eta = per_row.iter().map(|r| r.0).sum::<f64>() / (n as f64 * df);
+        if !eta.is_finite() {
+            return Err(KernelError::NonFiniteResult { what: "exact eta" });
+        }
+        let err = per_row.iter().map(|r| r.1).sum::<f64>() / (n as f64 * df);
+        Ok((eta, err))
     }
-    let err = per_row.iter().map(|r| r.1).sum::<f64>() / (n as f64 * df);
-    Ok((eta, err))
 }
 
 /// Rows whose entries the row-pass kernels compute side by side, one row per SIMD lane (8 f64
@@ -265,10 +336,12 @@ pub(crate) fn row_pass<'g, T: Element>(
 /// additions that no instruction set can shorten without changing its rounding).
 const LANES: usize = 8;
 
-/// Per-row-block buffers, reused by the blocks one rayon job runs: B_I = M_I Zᵀ and W_I
+/// Per-row-block buffers, reused by the blocks one rayon job runs: M_I = A_I Z (b × d),
+/// B_I = M_I Zᵀ and W_I
 /// (b × n), C_I y (b × d), the transposed copies (n × LANES, entry k of lane l at k·LANES + l)
 /// of the group's rows of A, G, B and δ, and the sums of each row.
-struct Scratch<T> {
+pub(crate) struct Scratch<T> {
+    m: Vec<T>,
     bz: Vec<T>,
     w: Vec<T>,
     cy: Vec<T>,
@@ -276,12 +349,12 @@ struct Scratch<T> {
     gt: Vec<f64>,
     bt: Vec<f64>,
     dt: Vec<f64>,
-    sums: Vec<RowTerms>,
 }
 
 impl<T: Element> Default for Scratch<T> {
     fn default() -> Self {
         Self {
+            m: Vec::new(),
             bz: Vec::new(),
             w: Vec::new(),
             cy: Vec::new(),
@@ -289,7 +362,6 @@ impl<T: Element> Default for Scratch<T> {
             gt: Vec::new(),
             bt: Vec::new(),
             dt: Vec::new(),
-            sums: Vec::new(),
         }
     }
 }
@@ -305,13 +377,13 @@ impl<T: Element> Scratch<T> {
                 *v = vec![zero; len];
             }
         }
+        fit(&mut self.m, ri * d, T::ZERO);
         fit(&mut self.bz, ri * n, T::ZERO);
         fit(&mut self.w, ri * n, T::ZERO);
         fit(&mut self.cy, ri * d, T::ZERO);
         for v in [&mut self.at, &mut self.gt, &mut self.bt, &mut self.dt] {
             fit(v, n * LANES, 0.0);
         }
-        fit(&mut self.sums, ri, RowTerms::default());
     }
 }
 

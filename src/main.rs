@@ -287,7 +287,8 @@ struct SimulateCli {
     /// Rows per block (default: chosen from n; results do not depend on the thread count).
     #[arg(long)]
     block: Option<usize>,
-    /// Print one JSON object instead of a table.
+    /// Print one JSON object instead of a table: the numbers, `timings` (phase → seconds) and
+    /// `gemm_gflop` (phase → GFLOP of the kernels' matrix products, 2·m·n·k each).
     #[arg(long)]
     json: bool,
 }

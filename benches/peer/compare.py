@@ -10,11 +10,13 @@ Tokens: Gaussian almost-simplex (rho = 0.3, numpy seed 0) at gamma = gamma_c. cr
 `critscale simulate --tokens FILE.npy --json` with RAYON_NUM_THREADS; numpy runs with
 OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS). The best of --repeat runs is reported for each.
 
-"% peak" is each phase's flop rate against the machine's GEMM peak, measured in the same run as
-the best of --repeat products of two 4096 x 4096 matrices by numpy (OpenBLAS) with the same
-thread count, unless --peak is given; "floor" is the time the phase's flops need at that peak,
-and "floor/np" that time against numpy's: no implementation of the same flops can have a ratio
-below it.
+"% peak" is each phase's flop rate (its matrix products' flops, counted by critscale's kernels)
+against a GEMM peak: by default the best of --repeat products of two 4096 x 4096 matrices by
+numpy (OpenBLAS) with the same thread count, measured in the same run, or --peak. "floor" is the
+time the phase's products need at that rate and "floor/np" that time against numpy's: the ratio
+an implementation of the same products would reach if they ran at OpenBLAS's own rate and nothing
+else took time. (It is not a hardware bound: the FMA units' peak, crates/kernels/examples/peak.rs,
+is higher.)
 """
 import argparse
 import json
@@ -33,8 +35,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 def run(cmd, env):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-    return json.loads(out), before
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or ["(no message)"])[-1]
+        sys.exit(f"error: {os.path.basename(cmd[0])} failed (exit {r.returncode}): {last}")
+    return json.loads(r.stdout), before
 
 
 def peak_rss_mib(cmd, env):
@@ -84,6 +89,18 @@ def main():
                     help="the machine's GEMM peak in GFLOP/s for --dtype (default: measured in this "
                          "run, numpy's 4096 x 4096 product)")
     args = ap.parse_args()
+    checks = [("--n", args.n, args.n >= 2, "an integer >= 2"),
+              ("--d", args.d, args.d >= 1, "an integer >= 1"),
+              ("--rho", args.rho, 0.0 <= args.rho < 1.0, "in [0, 1)"),
+              ("--threads", args.threads, args.threads >= 1, "an integer >= 1"),
+              ("--repeat", args.repeat, args.repeat >= 1, "an integer >= 1"),
+              ("--peak", args.peak, args.peak is None or (math.isfinite(args.peak) and args.peak > 0),
+               "a number of GFLOP/s > 0")]
+    for name, value, ok, valid in checks:
+        if not ok:
+            ap.error(f"{name} {value}: must be {valid}")
+    if not os.path.isfile(args.bin):
+        ap.error(f"--bin {args.bin}: no such file (build it with `cargo build --release`)")
 
     rng = np.random.default_rng(0)
     n, d, rho = args.n, args.d, args.rho
@@ -117,7 +134,9 @@ def main():
             peak, how = gemm_peak_gflops(args.dtype, args.repeat, env), "numpy 4096^3 product, this run"
         print(f"GEMM peak {peak:.1f} GFLOP/s ({how})")
         # The flops of critscale's matrix products, counted by its kernels (symmetry used).
-        g = o["gemm_gflop"]
+        g = o.get("gemm_gflop")
+        if not g:
+            sys.exit(f"error: {args.bin} does not report gemm_gflop (an older build? run `cargo build --release`)")
         flops = {"fwd": g["forward"] + g["observables"], "eta": g.get("eta", 0.0)}
         print(f"{'phase':<16}{'critscale s':>12}{'numpy s':>12}{'ratio':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'% peak':>8}{'floor s':>9}{'floor/np':>9}")
         rows = [("forward+lambda", "fwd", pt["forward_lambda"])]
@@ -126,7 +145,7 @@ def main():
         for name, key, theirs in rows:
             rate = flops[key] / best[key]
             print(f"{name:<16}{best[key]:>12.3f}{theirs:>12.3f}{best[key] / theirs:>8.3f}"
-                  f"{flops[key]:>8.1f}{rate:>9.1f}{100 * rate / peak:>8.1f}"
+                  f"{flops[key]:>8.2f}{rate:>9.1f}{100 * rate / peak:>8.1f}"
                   f"{flops[key] / peak:>9.3f}{flops[key] / peak / theirs:>9.3f}")
         for key in ["lambda", "lambda_angle", "self_weight", "support", "entropy"] + (["eta"] if args.eta == "exact" else []):
             rel = abs(o[key] - p[key]) / max(abs(p[key]), 1e-300)

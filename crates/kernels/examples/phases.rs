@@ -1,9 +1,10 @@
 //! Where the time of forward + λ and exact η goes (n = 4096, d = 512 by default): each phase
 //! timed alone in the same process (best of `repeat`), the flops of its matrix products (counted
 //! by the kernels, `element::gemm_flops`), and its rate as a fraction of the GEMM peak: by
-//! default measured in the same run as the best rate of the kernels' own GEMM on their tile
-//! shape (every 256 × 256 tile of A Aᵀ, A of 4096 × 512, on every thread), or given as the
-//! last argument in GFLOP/s.
+//! default measured in the same run as the best rate of the kernels' own GEMM on the tile
+//! shape of n = 4096, d = 512 (every 256 × 256 tile of A Aᵀ, A of 4096 × 512, on every thread;
+//! at other n and d the phases' own shapes differ, so they can run above or below it), or
+//! given as the last argument in GFLOP/s for the one element type asked for.
 //!
 //! ```sh
 //! RAYON_NUM_THREADS=2 cargo run --release -p critscale-kernels --example phases -- 4096 512 3 [f64|f32|both] [peak]
@@ -104,12 +105,12 @@ fn half_gram<T: Element>(z: &[T], n: usize, d: usize, bs: usize) {
 fn report(name: &str, t: f64, gflop: f64, peak: f64) {
     if gflop > 0.0 {
         println!(
-            "{name:<34} {t:>8.3} s  {gflop:>6.1} GFLOP  {:>6.1} GFLOP/s  {:>5.1} % of peak",
+            "{name:<36} {t:>8.3} s  {gflop:>6.2} GFLOP  {:>6.1} GFLOP/s  {:>5.1} % of peak",
             gflop / t,
             100.0 * gflop / t / peak
         );
     } else {
-        println!("{name:<34} {t:>8.3} s");
+        println!("{name:<36} {t:>8.3} s");
     }
 }
 
@@ -169,18 +170,64 @@ fn run<T: Element>(x: &Array2<f64>, repeat: usize, peak: Option<f64>) {
     );
 }
 
+/// Argument `i` parsed, or the default; one line and exit 2 when it does not parse or is out
+/// of range.
+fn arg<V: std::str::FromStr + std::fmt::Display>(
+    a: &[String],
+    i: usize,
+    name: &str,
+    default: V,
+    valid: (&str, fn(&V) -> bool),
+) -> V {
+    let v = match a.get(i) {
+        None => default,
+        Some(s) => s.parse().unwrap_or_else(|_| {
+            eprintln!("error: {name} {s:?}: must be {}", valid.0);
+            std::process::exit(2)
+        }),
+    };
+    if !(valid.1)(&v) {
+        eprintln!("error: {name} {v}: must be {}", valid.0);
+        std::process::exit(2);
+    }
+    v
+}
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let n = a.get(1).map_or(4096, |s| s.parse().unwrap());
-    let d = a.get(2).map_or(512, |s| s.parse().unwrap());
-    let repeat = a.get(3).map_or(3, |s| s.parse().unwrap());
-    let dtype = a.get(4).map_or("f64", String::as_str);
-    let peak: Option<f64> = a.get(5).map(|s| s.parse().unwrap());
+    let n: usize = arg(&a, 1, "n", 4096, ("an integer >= 2", |v| *v >= 2));
+    let d: usize = arg(&a, 2, "d", 512, ("an integer >= 1", |v| *v >= 1));
+    let repeat: usize = arg(&a, 3, "repeat", 3, ("an integer >= 1", |v| *v >= 1));
+    let dtype: String = arg(
+        &a,
+        4,
+        "dtype",
+        "f64".to_owned(),
+        ("f64, f32 or both", |v| {
+            ["f64", "f32", "both"].contains(&v.as_str())
+        }),
+    );
+    // A given peak is the rate of the one element type asked for (f32's is about twice f64's).
+    let peak: Option<f64> = a.get(5).map(|_| {
+        arg(
+            &a,
+            5,
+            "peak",
+            0.0,
+            ("a number of GFLOP/s > 0", |v: &f64| {
+                v.is_finite() && *v > 0.0
+            }),
+        )
+    });
+    if peak.is_some() && dtype == "both" {
+        eprintln!("error: peak {}: give it with f64 or f32, not both", a[5]);
+        std::process::exit(2);
+    }
     let x = tokens(n, d);
     if dtype != "f32" {
         run::<f64>(&x, repeat, peak);
     }
     if dtype != "f64" {
-        run::<f32>(&x, repeat, peak.map(|p| 2.0 * p));
+        run::<f32>(&x, repeat, peak);
     }
 }

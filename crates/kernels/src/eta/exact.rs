@@ -95,6 +95,15 @@ pub(crate) struct RowPass<'p, T> {
     ku: f64,
 }
 
+/// ⟨v, c⟩ for a row v of length d and the centre c of the prepared tokens, summed in f64 in
+/// coordinate order.
+fn dot_center<T: Element>(prep: &Prepared<T>, row: &[T]) -> f64 {
+    row.iter()
+        .zip(&prep.center)
+        .map(|(v, c)| v.to_f64() * c)
+        .sum()
+}
+
 /// What the row pass keeps of row i until Q_i is known.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RowPartial {
@@ -113,13 +122,7 @@ impl<'p, T: Element> RowPass<'p, T> {
     /// The scalars and per-token quantities every block uses.
     pub(crate) fn new(prep: &'p Prepared<T>, params: &Params, bs: usize) -> Self {
         let (n, d) = (prep.n, prep.d);
-        let dotc = |row: &[T]| -> f64 {
-            row.iter()
-                .zip(&prep.center)
-                .map(|(v, c)| v.to_f64() * c)
-                .sum()
-        };
-        let zc: Vec<f64> = prep.z.chunks(d).map(dotc).collect();
+        let zc: Vec<f64> = prep.z.chunks(d).map(|r| dot_center(prep, r)).collect();
         Self {
             prep,
             beta: params.beta,
@@ -164,17 +167,14 @@ impl<'p, T: Element> RowPass<'p, T> {
             Mat::new(z, n, d, d),
             Op::N,
         );
-        let dotc = |row: &[T]| -> f64 {
-            row.iter()
-                .zip(&prep.center)
-                .map(|(v, c)| v.to_f64() * c)
-                .sum()
-        };
         let m2: Vec<f64> = sc.m[..ri * d]
             .chunks(d)
             .map(|r| r.iter().map(|v| v.to_f64() * v.to_f64()).sum())
             .collect();
-        let mc: Vec<f64> = sc.m[..ri * d].chunks(d).map(dotc).collect();
+        let mc: Vec<f64> = sc.m[..ri * d]
+            .chunks(d)
+            .map(|r| dot_center(prep, r))
+            .collect();
         let lanes = LaneConsts {
             zn: &prep.zn,
             zc: &self.zc,

@@ -34,8 +34,19 @@ pub const MOMENT_TOKENS: usize = 256;
 
 /// From this n on, η is computed holding one n × n matrix instead of three
 /// (`critscale_kernels::eta_exact_lean`): 3 × 8n² bytes would be 384 MiB at n = 4096 and 1.5 GiB
-/// at n = 8192 (T4's largest samples); the lean form costs ~10% more time at these sizes.
+/// at n = 8192 (T4's largest samples); the lean form costs ~5–9% more time at these sizes (its
+/// 2n²d more flops) at d = 512. Below, it is used where d is small against n ([`lean_eta`]).
 pub const LEAN_ETA_N: usize = 4096;
+
+/// Whether [`Configuration::eta`] takes the lean form (the same numbers bit for bit, one n × n
+/// matrix instead of three): from n = [`LEAN_ETA_N`] on for memory, and where 4d < n because it
+/// is then also faster: its extra 2n²d flops are small against the n³ term, and it allocates and
+/// fills one n × n matrix instead of three (measured, one thread, f64: n = 1024, d = 2 / 32 / 128:
+/// 14 / 33 / 47 ms against 22 / 43 / 56 ms; n = 2048, d = 32: 136 against 154 ms; at
+/// d ≥ n/4, e.g. n = 2048, d = 512: 520 against 483 ms, the full form is faster).
+pub fn lean_eta(n: usize, d: usize) -> bool {
+    n >= LEAN_ETA_N || 4 * d < n
+}
 
 /// How γ is chosen for a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -255,16 +266,16 @@ impl Configuration {
     }
 
     /// The exact η = ‖∂X'/∂X‖²_F/(nd) of one layer at γ on these tokens (what
-    /// [`Configuration::layer`] reports with `with_eta`): from n ≥ [`LEAN_ETA_N`] on by
-    /// `critscale_kernels::eta_exact_lean` (the same sums, one n × n matrix in memory instead
-    /// of three), below by `critscale_kernels::eta_exact`.
+    /// [`Configuration::layer`] reports with `with_eta`): by `critscale_kernels::eta_exact_lean`
+    /// (the same sums, one n × n matrix in memory instead of three) where [`lean_eta`] says so,
+    /// else by `critscale_kernels::eta_exact`.
     ///
     /// # Errors
     /// [`Error::Kernel`], naming the sample and γ, if the kernels fail or refuse.
     pub fn eta(&self, gamma: f64) -> Result<f64> {
         let params = Params::from_gamma(gamma, self.key.n, 0.0);
         let opts = Options::default();
-        let eta = if self.key.n >= LEAN_ETA_N {
+        let eta = if lean_eta(self.key.n, self.key.d) {
             eta_exact_lean(self.x.view(), &params, &opts)
         } else {
             eta_exact(self.x.view(), &params, &opts)

@@ -402,18 +402,14 @@ impl SimulateReport {
         if let Some(p) = self.probes {
             m.insert("probes".into(), Value::from(p));
         }
-        let t: Map<String, Value> = self
-            .timings
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-            .collect();
-        m.insert("timings".into(), Value::Object(t));
-        let g: Map<String, Value> = self
-            .gemm_gflop
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-            .collect();
-        m.insert("gemm_gflop".into(), Value::Object(g));
+        let by_phase = |v: &[(&str, f64)]| -> Value {
+            v.iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                .collect::<Map<String, Value>>()
+                .into()
+        };
+        m.insert("timings".into(), by_phase(&self.timings));
+        m.insert("gemm_gflop".into(), by_phase(&self.gemm_gflop));
         Value::Object(m).to_string()
     }
 
@@ -620,11 +616,9 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
     };
     let load_time = t0.elapsed().as_secs_f64();
     let opts = Options { block: args.block };
-    let mut timings = vec![(phase, load_time)];
-    let mut gemm_gflop = Vec::new();
     let mut log = Log {
-        timings: &mut timings,
-        gemm_gflop: &mut gemm_gflop,
+        timings: vec![(phase, load_time)],
+        gemm_gflop: Vec::new(),
     };
     let run = if elem == 8 {
         run::<f64>(&x, args, beta, alpha, &opts, &mut log)?
@@ -646,18 +640,18 @@ pub fn simulate(args: &SimulateArgs) -> Result<SimulateReport, SimulateError> {
         eta: run.1,
         eta_stderr: run.2,
         probes: (args.eta == EtaMethod::Hutchinson).then_some(args.probes),
-        timings,
-        gemm_gflop,
+        timings: log.timings,
+        gemm_gflop: log.gemm_gflop,
     })
 }
 
 /// Where [`run`] records each phase: its wall time and its matrix products' GFLOP.
-struct Log<'a> {
-    timings: &'a mut Vec<(&'static str, f64)>,
-    gemm_gflop: &'a mut Vec<(&'static str, f64)>,
+struct Log {
+    timings: Vec<(&'static str, f64)>,
+    gemm_gflop: Vec<(&'static str, f64)>,
 }
 
-impl Log<'_> {
+impl Log {
     /// Runs `f` as the phase `name`, recording its time and flops.
     fn phase<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
         let flops = critscale_kernels::element::gemm_flops();
@@ -823,7 +817,7 @@ fn run<T: Element>(
     beta: Option<f64>,
     alpha: f64,
     opts: &Options,
-    log: &mut Log<'_>,
+    log: &mut Log,
 ) -> Result<RunResult, SimulateError> {
     let (beta, rho_hat) = match beta {
         Some(b) => (b, None),

@@ -296,7 +296,8 @@ impl Configuration {
         }
         let fwd = forward(x, params, &Options::default())?;
         let (n, bs) = (fwd.prep.n, fwd.block);
-        if critscale_kernels::forward::delta_cache_bytes(n, bs, 8) <= KEEP_SCORES_MAX
+        if critscale_kernels::forward::delta_cache_bytes(n, bs, std::mem::size_of::<f64>())
+            <= KEEP_SCORES_MAX
             && let Some(scores) = fwd.scores()
         {
             // Another thread may have kept its own (the same numbers): either is fine.
